@@ -1,0 +1,340 @@
+"""The event log: reading, canonical columns and validation at the boundary (SPEC 1.1 and 6).
+
+:func:`read_events` turns files into :class:`Events`, an Arrow table with canonical column names and types:
+``user_id`` (string or int64), ``timestamp`` (int64 UTC epoch nanoseconds), ``event`` (string), ``channel``
+(string, null off touches), ``revenue`` (float64, null = 0) and, when present, ``campaign``, ``source``,
+``medium``. Every broken rule is collected and reported at once; with ``on_bad_rows='skip'`` the offending rows
+are dropped instead and counted per reason.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .exceptions import DroppedRowsWarning, InputError, ParameterError, Problem
+from .sources import read_columns, read_schema_names, resolve_sources
+from .timeparse import to_epoch_ns
+
+REQUIRED = ("user_id", "timestamp", "event", "channel")
+OPTIONAL = ("revenue", "campaign", "source", "medium", "conversion_id")
+CANONICAL = REQUIRED + OPTIONAL
+TOUCH_EVENT = "touch"
+
+
+def parse_column_map(items) -> dict[str, str]:
+    """Parse ``canonical=actual`` strings (or a dict) into a canonical → actual mapping."""
+    if items is None:
+        return {}
+    if isinstance(items, dict):
+        pairs = list(items.items())
+    else:
+        pairs = []
+        for item in items:
+            if "=" not in item:
+                raise ParameterError(
+                    f"The '--column' option must look like CANONICAL=ACTUAL (e.g. user_id=visitor). Got {item!r} instead."
+                )
+            canon, actual = item.split("=", 1)
+            pairs.append((canon.strip(), actual.strip()))
+    return dict(pairs)
+
+
+def check_column_map(mapping: dict[str, str], canonical: tuple[str, ...]) -> None:
+    unknown = [c for c in mapping if c not in canonical]
+    if unknown:
+        raise ParameterError(
+            f"The '--column' option maps unknown canonical column(s) {', '.join(map(repr, unknown))}; "
+            f"canonical columns are {', '.join(canonical)}."
+        )
+
+
+@dataclass
+class Events:
+    """A validated event log with canonical columns.
+
+    Attributes
+    ----------
+    table : pyarrow.Table
+        Canonical columns plus ``_file`` (index into ``files``) and ``_row`` (row within that file).
+    files : list of str
+        The files read, in reading order.
+    dropped : dict
+        Rows dropped per reason code (``on_bad_rows='skip'``).
+    """
+
+    table: pa.Table
+    files: list[str] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def num_rows(self) -> int:
+        return self.table.num_rows
+
+    def event_counts(self) -> dict[str, int]:
+        """Rows per event name, sorted by name."""
+        vc = pc.value_counts(self.table["event"])
+        counts = {v["values"].as_py(): v["counts"].as_py() for v in vc}
+        return dict(sorted(counts.items(), key=lambda kv: str(kv[0])))
+
+    def has_column(self, name: str) -> bool:
+        return name in self.table.column_names
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, **kwargs) -> "Events":
+        """Validate an in-memory pandas frame with canonical (or mapped) columns."""
+        return _validate([("<frame>", pa.Table.from_pandas(frame, preserve_index=False))], **kwargs)
+
+
+def read_events(
+    sources,
+    *,
+    columns=None,
+    on_bad_rows: str = "error",
+) -> Events:
+    """Read and validate an event log.
+
+    Parameters
+    ----------
+    sources : str, path or list of them
+        Parquet files, folders of Parquet files, globs, or CSV files.
+    columns : dict or list of "canonical=actual", optional
+        Column name mapping.
+    on_bad_rows : {"error", "skip"}
+        Raise on any broken rule (default) or drop the offending rows and count them.
+
+    Returns
+    -------
+    Events
+
+    Raises
+    ------
+    InputError
+        With every broken rule: missing files or columns, unparsable timestamps, bad revenue, ...
+    """
+    mapping = parse_column_map(columns)
+    check_column_map(mapping, CANONICAL)
+    files = resolve_sources(sources)
+    problems: list[Problem] = []
+    tables = []
+    for path in files:
+        names = read_schema_names(path)
+        wanted = []
+        for canon in CANONICAL:
+            actual = mapping.get(canon, canon)
+            if actual in names:
+                wanted.append(actual)
+            elif canon in REQUIRED:
+                hint = f"map it with --column {canon}=YOUR_COLUMN" if canon not in mapping else "check the --column mapping"
+                problems.append(Problem("column_missing", f"required column '{actual}' is missing "
+                                        f"(columns found: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''})",
+                                        hint, file=path, column=actual))
+        if not problems:
+            tables.append((path, read_columns(path, wanted)))
+    if problems:
+        raise InputError(problems)
+    return _validate(tables, mapping=mapping, on_bad_rows=on_bad_rows)
+
+
+def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
+    if on_bad_rows not in ("error", "skip"):
+        raise ParameterError(f"The 'on_bad_rows' option must be 'error' or 'skip'. Got {on_bad_rows!r} instead.")
+    mapping = mapping or {}
+    inverse = {v: k for k, v in mapping.items()}
+    problems: list[Problem] = []
+    parts = []
+    files = []
+    masks = []
+    for file_index, (path, table) in enumerate(tables):
+        files.append(path)
+        table = table.rename_columns([inverse.get(n, n) for n in table.column_names])
+        if "_row" not in table.column_names:
+            table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+        for canon in REQUIRED:
+            if canon not in table.column_names:
+                problems.append(Problem("column_missing", f"required column '{mapping.get(canon, canon)}' is missing",
+                                        f"map it with --column {canon}=YOUR_COLUMN", file=path, column=canon))
+        if problems:
+            continue
+        part, bad = _canonical_part(table, path, mapping, problems)
+        part = part.append_column("_file", pa.array(np.full(part.num_rows, file_index, np.int32)))
+        parts.append(part)
+        masks.append(bad)
+    if problems:
+        raise InputError(problems)
+    # bad-row masks per reason, concatenated over files
+    reasons = sorted({r for m in masks for r in m})
+    rows = sum(p.num_rows for p in parts)
+    for reason in reasons:
+        flagged = np.concatenate([m.get(reason, (None, np.zeros(p.num_rows, bool)))[1] for m, p in zip(masks, parts)])
+        if flagged.any():
+            first = int(np.flatnonzero(flagged)[0])
+            offset = 0
+            for m, p in zip(masks, parts):
+                if first < offset + p.num_rows:
+                    problem: Problem = m[reason][0]
+                    local = first - offset
+                    problems.append(Problem(problem.code, problem.rule, problem.fix, file=problem.file,
+                                            column=problem.column, count=int(flagged.sum()),
+                                            first_row=int(p["_row"][local].as_py()),
+                                            example=_example(p, local, problem.column, mapping)))
+                    break
+                offset += p.num_rows
+    unified = _concat(parts)
+    dropped: dict[str, int] = {}
+    if problems:
+        if on_bad_rows == "error":
+            raise InputError(problems)
+        keep = np.ones(rows, bool)
+        for reason in reasons:
+            flagged = np.concatenate([m.get(reason, (None, np.zeros(p.num_rows, bool)))[1] for m, p in zip(masks, parts)])
+            dropped[reason] = int(flagged.sum())
+            keep &= ~flagged
+        unified = unified.filter(pa.array(keep))
+        warnings.warn(
+            "dropped bad rows: " + ", ".join(f"{k}: {v:,}" for k, v in dropped.items() if v),
+            DroppedRowsWarning, stacklevel=2,
+        )
+    return Events(unified, files, dropped)
+
+
+def _example(part: pa.Table, i: int, column: str | None, mapping) -> dict:
+    row = {}
+    for name in ("user_id", "timestamp_raw", "event", "channel", "revenue_raw"):
+        if name in part.column_names:
+            key = name.replace("_raw", "")
+            row[mapping.get(key, key)] = part[name][i].as_py()
+    return row
+
+
+def _concat(parts: list[pa.Table]) -> pa.Table:
+    if not parts:
+        return pa.table({"user_id": pa.array([], pa.string()), "timestamp": pa.array([], pa.int64()),
+                         "event": pa.array([], pa.string()), "channel": pa.array([], pa.string()),
+                         "revenue": pa.array([], pa.float64()), "_row": pa.array([], pa.int64()),
+                         "_file": pa.array([], pa.int32())})
+    user_types = {p["user_id"].type for p in parts}
+    if len(user_types) > 1:
+        parts = [p.set_column(p.column_names.index("user_id"), "user_id", p["user_id"].cast(pa.string())) for p in parts]
+    cols = [c for c in parts[0].column_names if all(c in p.column_names for p in parts)]
+    extra = sorted({c for p in parts for c in p.column_names} - set(cols))
+    aligned = []
+    for p in parts:
+        for c in extra:
+            if c not in p.column_names:
+                p = p.append_column(c, pa.nulls(p.num_rows, pa.string()))
+        aligned.append(p.select(cols + extra))
+    return pa.concat_tables(aligned).drop_columns([c for c in ("timestamp_raw", "revenue_raw") if c in cols + extra])
+
+
+def _string_column(col: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    typ = col.type
+    if pa.types.is_dictionary(typ):
+        col = col.cast(typ.value_type)
+        typ = col.type
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        return col.cast(pa.string())
+    if pa.types.is_null(typ):
+        return col.cast(pa.string())
+    return None
+
+
+def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]):
+    """Canonical types for one file's table; returns it and {reason: (Problem, mask)} of bad rows."""
+    n = table.num_rows
+    bad: dict[str, tuple[Problem, np.ndarray]] = {}
+    name = lambda canon: mapping.get(canon, canon)  # noqa: E731
+
+    def flag(code, column, rule, fix, mask):
+        mask = np.asarray(mask, bool)
+        if mask.any():
+            bad[code] = (Problem(code, rule, fix, file=path, column=name(column)), mask)
+
+    cols = {}
+    # user_id: string or integer
+    user = table["user_id"]
+    if pa.types.is_dictionary(user.type):
+        user = user.cast(user.type.value_type)
+    if pa.types.is_integer(user.type):
+        user = user.cast(pa.int64())
+    elif pa.types.is_string(user.type) or pa.types.is_large_string(user.type) or pa.types.is_null(user.type):
+        user = user.cast(pa.string())
+    else:
+        problems.append(Problem("column_type", f"must be a string or integer column, found {user.type}",
+                                "store user ids as strings or integers", file=path, column=name("user_id")))
+        user = pa.chunked_array([pa.nulls(n, pa.string())])
+    cols["user_id"] = user
+    flag("user_id_null", "user_id", "must not be null", "drop events without a user or fill the user id",
+         user.is_null().to_numpy(zero_copy_only=False))
+
+    # timestamp
+    ts, ts_bad = to_epoch_ns(table["timestamp"])
+    cols["timestamp"] = pa.chunked_array([pa.array(ts, pa.int64())])
+    cols["timestamp_raw"] = table["timestamp"].cast(pa.string()) if not pa.types.is_string(table["timestamp"].type) else table["timestamp"]
+    flag("timestamp_unparsable", "timestamp",
+         "must be a timestamp, an ISO-8601 string (2026-01-31T12:00:00Z) or epoch seconds",
+         "fix or drop the rows (or rerun with --on-bad-rows skip)", ts_bad)
+
+    # event
+    event = _string_column(table["event"])
+    if event is None:
+        problems.append(Problem("column_type", f"must be a string column, found {table['event'].type}",
+                                "store event names as strings (touch, conversion, ...)", file=path, column=name("event")))
+        event = pa.chunked_array([pa.nulls(n, pa.string())])
+    cols["event"] = event
+    flag("event_null", "event", "must not be null", "fill the event name (touch, conversion, ...)",
+         event.is_null().to_numpy(zero_copy_only=False))
+
+    # channel
+    channel = _string_column(table["channel"])
+    if channel is None:
+        problems.append(Problem("column_type", f"must be a string column, found {table['channel'].type}",
+                                "store channel names as strings", file=path, column=name("channel")))
+        channel = pa.chunked_array([pa.nulls(n, pa.string())])
+    channel = pc.utf8_trim_whitespace(channel)
+    cols["channel"] = channel
+    is_touch = pc.fill_null(pc.equal(event, TOUCH_EVENT), False).to_numpy(zero_copy_only=False)
+    no_channel = pc.fill_null(pc.equal(channel, ""), True).to_numpy(zero_copy_only=False)
+    flag("channel_missing_on_touch", "channel", "must be set on touch rows",
+         "fill the channel of every touch (or rerun with --on-bad-rows skip)", is_touch & no_channel)
+
+    # revenue
+    if "revenue" in table.column_names:
+        raw = table["revenue"]
+        if pa.types.is_dictionary(raw.type):
+            raw = raw.cast(raw.type.value_type)
+        if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_decimal(raw.type) or pa.types.is_null(raw.type):
+            values = raw.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+            non_numeric = np.zeros(n, bool)
+        elif pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
+            text = raw.to_numpy(zero_copy_only=False)
+            values = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(float)
+            non_numeric = np.isnan(values) & ~pd.isna(pd.Series(text, dtype=object)).to_numpy()
+            non_numeric &= pd.Series(text, dtype=object).fillna("").str.strip().ne("").to_numpy()
+        else:
+            values = np.full(n, np.nan)
+            non_numeric = ~raw.is_null().to_numpy(zero_copy_only=False)
+        values = np.where(np.isnan(values), 0.0, values)
+        flag("revenue_not_numeric", "revenue", "must be a number", "store revenue as numbers (null means 0)",
+             non_numeric | np.isinf(values))
+        flag("revenue_negative", "revenue", "must be >= 0", "refunds are not conversions: remove them or net them "
+             "into the conversion's revenue", values < 0)
+        values = np.where(np.isfinite(values) & (values >= 0), values, 0.0)
+        cols["revenue"] = pa.chunked_array([pa.array(values, pa.float64())])
+        cols["revenue_raw"] = raw.cast(pa.string()) if not pa.types.is_string(raw.type) else raw
+    else:
+        cols["revenue"] = pa.chunked_array([pa.array(np.zeros(n), pa.float64())])
+
+    for opt in ("campaign", "source", "medium", "conversion_id"):
+        if opt in table.column_names:
+            col = table[opt]
+            if pa.types.is_dictionary(col.type):
+                col = col.cast(col.type.value_type)
+            cols[opt] = col.cast(pa.string())
+    cols["_row"] = table["_row"]
+    return pa.table(cols), bad

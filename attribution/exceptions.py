@@ -1,0 +1,119 @@
+"""The exception and warning family of the engine.
+
+Every error a user can cause derives from :class:`AttributionError`; the command line maps that family to
+exit status 2 in one place (``attribution.cli.app``). Input problems carry a list of :class:`Problem` records so
+that every broken rule is reported at once (pandera's ``lazy=True`` convention).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class AttributionError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule of the input.
+
+    Parameters
+    ----------
+    code : str
+        Machine-readable reason code, e.g. ``"revenue_negative"``.
+    rule : str
+        The rule in words, e.g. ``"must be a number >= 0"``.
+    fix : str
+        How to fix it.
+    file : str, optional
+        The file the rule was checked on.
+    column : str, optional
+        The column (as named in the file).
+    count : int, optional
+        How many rows break the rule.
+    first_row : int, optional
+        0-based row number (within ``file``) of the first offending row.
+    example : dict, optional
+        The values of the first offending row.
+    """
+
+    code: str
+    rule: str
+    fix: str
+    file: str | None = None
+    column: str | None = None
+    count: int | None = None
+    first_row: int | None = None
+    example: dict[str, Any] | None = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        where = []
+        if self.file:
+            where.append(f"file {self.file}")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        head = ", ".join(where)
+        text = f"{head}: {self.rule}" if head else self.rule
+        if self.count is not None:
+            text += f" [{self.code}]; {self.count:,} row{'s' if self.count != 1 else ''} break{'s' if self.count == 1 else ''} it"
+            if self.first_row is not None:
+                text += f", first at row {self.first_row}"
+                if self.example:
+                    shown = ", ".join(f"{k}={v!r}" for k, v in self.example.items())
+                    text += f" ({shown})"
+        else:
+            text += f" [{self.code}]"
+        return f"{text}. Fix: {self.fix}"
+
+
+class InputError(AttributionError, ValueError):
+    """The input breaks one or more rules of the behaviour contract.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        Every broken rule found.
+    """
+
+    def __init__(self, problems: list[Problem] | Problem):
+        if isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        if len(self.problems) == 1:
+            return "invalid input: " + self.problems[0].describe()
+        lines = [f"invalid input: {len(self.problems)} problems"]
+        lines += [f"  - {p.describe()}" for p in self.problems]
+        return "\n".join(lines)
+
+    @property
+    def codes(self) -> list[str]:
+        return [p.code for p in self.problems]
+
+
+class ParameterError(AttributionError, ValueError):
+    """A model, option or parameter the engine does not accept."""
+
+
+class OutputError(AttributionError, OSError):
+    """An output could not be written (nothing was written)."""
+
+
+class NotFittedError(AttributionError, AttributeError):
+    """A model's fitted attributes were asked for before ``fit``."""
+
+
+class AttributionWarning(UserWarning):
+    """Base class of the engine's warnings."""
+
+
+class NoNullJourneysWarning(AttributionWarning):
+    """There are no non-converting journeys; conversion odds cannot separate channels."""
+
+
+class DroppedRowsWarning(AttributionWarning):
+    """Rows were dropped (``on_bad_rows='skip'``) or ignored."""

@@ -1,0 +1,264 @@
+"""Customer journeys as columnar arrays (SPEC 2).
+
+A :class:`Journeys` holds every journey of a run as flat touch arrays cut by ``offsets`` plus one entry per
+journey. It is built once, from an event log (:meth:`Journeys.from_events`) or a path table
+(:meth:`Journeys.from_paths`), and handed to every model. Each journey carries a conversion count and a null
+(non-conversion) count; from an event log they are 1/0 or 0/1, from a path table they are the (possibly
+fractional) counts of that distinct path. Models credit ``weight × conversions`` and ``weight × revenue``.
+
+Journey rules (SPEC 2):
+
+- events are ordered per user by timestamp; at equal timestamps touches come before conversions, otherwise the
+  input order is kept (stable sort);
+- each conversion closes one journey with the user's touches after the previous conversion that are no older
+  than the lookback window before it (a touch exactly ``lookback`` old is inside the window);
+- the touches after a user's last conversion form one non-converting journey, limited to the lookback window
+  counted back from that user's last touch;
+- a conversion with no touch in its window is a touchless conversion (zero touches); models credit it to
+  ``(none)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .encoding import encode_sorted, positions, segment_ids, take_segments
+from .events import TOUCH_EVENT, Events
+from .timeparse import NS_PER_DAY
+
+NONE_CHANNEL = "(none)"
+DEFAULT_LOOKBACK_DAYS = 30.0
+
+
+@dataclass(eq=False)
+class Journeys:
+    """Columnar journeys.
+
+    Attributes
+    ----------
+    channel_names : numpy.ndarray of str
+        Sorted channel vocabulary; ``touch_channel`` indexes it.
+    touch_channel : numpy.ndarray of int64, shape (T,)
+        Channel code of every touch, journeys one after another, touches in time order.
+    offsets : numpy.ndarray of int64, shape (J + 1,)
+        Journey ``j`` owns touches ``offsets[j]:offsets[j + 1]``.
+    conversions, nulls, revenue : numpy.ndarray of float64, shape (J,)
+        Conversions, non-converting journeys and revenue each journey stands for.
+    touch_time : numpy.ndarray of int64 (UTC epoch ns), shape (T,), or None for path tables
+    end_time : numpy.ndarray of int64, shape (J,), or None
+        Conversion time of a converting journey; last touch time of a non-converting one.
+    user : numpy.ndarray of int64, shape (J,), or None
+        Index into ``user_ids``.
+    user_ids : pyarrow.Array or None
+        Sorted distinct user ids.
+    touch_campaign : numpy.ndarray of int64 (-1 = none), or None; ``campaign_names`` is its vocabulary.
+    touch_row : numpy.ndarray of int64, or None
+        Position of each touch in the validated event table (for detail exports).
+    conversion_row : numpy.ndarray of int64 (-1 for non-converting journeys), or None
+    lookback_days : float or None
+        The lookback the journeys were built with (None = unlimited).
+    """
+
+    channel_names: np.ndarray
+    touch_channel: np.ndarray
+    offsets: np.ndarray
+    conversions: np.ndarray
+    nulls: np.ndarray
+    revenue: np.ndarray
+    touch_time: np.ndarray | None = None
+    end_time: np.ndarray | None = None
+    user: np.ndarray | None = None
+    user_ids: pa.Array | None = None
+    touch_campaign: np.ndarray | None = None
+    campaign_names: np.ndarray | None = None
+    touch_row: np.ndarray | None = None
+    conversion_row: np.ndarray | None = None
+    lookback_days: float | None = DEFAULT_LOOKBACK_DAYS
+    meta: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ sizes and derived arrays
+    @property
+    def n_journeys(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def n_touches(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channel_names)
+
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        """Touches per journey."""
+        return np.diff(self.offsets)
+
+    @cached_property
+    def touch_journey(self) -> np.ndarray:
+        """Journey index of every touch."""
+        return segment_ids(self.offsets)
+
+    @cached_property
+    def touch_position(self) -> np.ndarray:
+        """0-based position of every touch within its journey."""
+        return positions(self.offsets, self.touch_journey)
+
+    @property
+    def total_conversions(self) -> float:
+        return float(self.conversions.sum())
+
+    @property
+    def total_revenue(self) -> float:
+        return float(self.revenue.sum())
+
+    @property
+    def has_times(self) -> bool:
+        return self.touch_time is not None and self.end_time is not None
+
+    def touchless(self) -> np.ndarray:
+        """Mask of journeys without touches (their conversions go to ``(none)``)."""
+        return self.lengths == 0
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_events(
+        cls,
+        events: Events,
+        *,
+        conversion_events=("conversion",),
+        lookback_days: float | None = DEFAULT_LOOKBACK_DAYS,
+    ) -> "Journeys":
+        """Build journeys from a validated event log (SPEC 2), fully vectorised.
+
+        Parameters
+        ----------
+        events : Events
+        conversion_events : sequence of str
+            Event names that close a journey (a lead milestone can be used as the conversion to attribute leads).
+        lookback_days : float or None
+            Touches older than this before the conversion (or the user's last touch) belong to no journey.
+        """
+        table = events.table
+        conversion_events = [str(e) for e in conversion_events]
+        ev = table["event"]
+        is_conv_all = pc.fill_null(pc.is_in(ev, value_set=pa.array(conversion_events, pa.string())), False)
+        is_touch_all = pc.fill_null(pc.equal(ev, TOUCH_EVENT), False)
+        keep = pc.or_(is_conv_all, is_touch_all)
+        rows = np.flatnonzero(keep.to_numpy(zero_copy_only=False)).astype(np.int64)
+        t = table.take(pa.array(rows))
+        is_conv = pc.fill_null(pc.is_in(t["event"], value_set=pa.array(conversion_events, pa.string())), False)
+        conv = is_conv.to_numpy(zero_copy_only=False).astype(bool)
+        users, user_ids = encode_sorted(t["user_id"])
+        ts = t["timestamp"].to_numpy().astype(np.int64, copy=False)
+        order = np.lexsort((conv, ts, users))  # stable: ties keep input order, touches before conversions
+        u = users[order]
+        ts = ts[order]
+        conv = conv[order]
+        rows = rows[order]
+        n = len(order)
+        touch_channels = pc.if_else(is_conv, pa.scalar(None, pa.string()), t["channel"])
+        channel_codes, channel_names = encode_sorted(touch_channels.take(pa.array(order)))
+        campaign_codes = campaign_names = None
+        if "campaign" in t.column_names:
+            campaign_codes, campaign_names = encode_sorted(t["campaign"].take(pa.array(order)))
+        revenue = t["revenue"].to_numpy()[order] if n else np.zeros(0)
+
+        if n == 0:
+            empty_i = np.zeros(0, np.int64)
+            return cls(np.array([], dtype=object), empty_i, np.zeros(1, np.int64), np.zeros(0), np.zeros(0),
+                       np.zeros(0), empty_i, empty_i, empty_i, user_ids, empty_i if campaign_codes is not None else None,
+                       _names(campaign_names) if campaign_names is not None else None, empty_i, empty_i,
+                       lookback_days, {"conversion_events": conversion_events})
+
+        first_of_user = np.empty(n, bool)
+        first_of_user[0] = True
+        np.not_equal(u[1:], u[:-1], out=first_of_user[1:])
+        seg_start = first_of_user.copy()
+        seg_start[1:] |= conv[:-1]
+        seg = np.cumsum(seg_start) - 1
+        n_seg = int(seg[-1]) + 1
+        seg_end = np.empty(n, bool)
+        seg_end[:-1] = seg_start[1:]
+        seg_end[-1] = True
+        end_idx = np.flatnonzero(seg_end)
+        converted = conv[end_idx]
+        ref = ts[end_idx]
+        touch = ~conv
+        if lookback_days is not None:
+            limit = np.int64(round(float(lookback_days) * NS_PER_DAY))
+            touch &= (ref[seg] - ts) <= limit
+        kept = np.flatnonzero(touch)
+        counts = np.bincount(seg[kept], minlength=n_seg)
+        offsets = np.zeros(n_seg + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        conversions = converted.astype(np.float64)
+        return cls(
+            channel_names=_names(channel_names),
+            touch_channel=channel_codes[kept],
+            offsets=offsets,
+            conversions=conversions,
+            nulls=1.0 - conversions,
+            revenue=np.where(converted, revenue[end_idx], 0.0),
+            touch_time=ts[kept],
+            end_time=ref,
+            user=u[end_idx],
+            user_ids=user_ids,
+            touch_campaign=campaign_codes[kept] if campaign_codes is not None else None,
+            campaign_names=_names(campaign_names) if campaign_names is not None else None,
+            touch_row=rows[kept],
+            conversion_row=np.where(converted, rows[end_idx], -1),
+            lookback_days=lookback_days,
+            meta={"conversion_events": conversion_events},
+        )
+
+    @classmethod
+    def from_paths(cls, paths) -> "Journeys":
+        """Journeys from a path table (one journey entry per distinct path, counts possibly fractional)."""
+        from .paths import PathTable
+
+        if not isinstance(paths, PathTable):
+            paths = PathTable.from_frame(paths)
+        return paths.journeys
+
+    # ------------------------------------------------------------------ views
+    def select(self, rows: np.ndarray) -> "Journeys":
+        """A new Journeys holding only the journeys ``rows`` (in that order)."""
+        rows = np.asarray(rows, np.int64)
+        flat, offsets = take_segments(self.offsets, rows)
+        pick = lambda a: None if a is None else a[flat]  # noqa: E731
+        pickj = lambda a: None if a is None else a[rows]  # noqa: E731
+        return Journeys(
+            channel_names=self.channel_names, touch_channel=self.touch_channel[flat], offsets=offsets,
+            conversions=self.conversions[rows], nulls=self.nulls[rows], revenue=self.revenue[rows],
+            touch_time=pick(self.touch_time), end_time=pickj(self.end_time), user=pickj(self.user),
+            user_ids=self.user_ids, touch_campaign=pick(self.touch_campaign), campaign_names=self.campaign_names,
+            touch_row=pick(self.touch_row), conversion_row=pickj(self.conversion_row),
+            lookback_days=self.lookback_days, meta=dict(self.meta),
+        )
+
+    def path_strings(self, separator: str = " > ") -> pa.Array:
+        """Every journey's path as one string (channels joined by ``separator``)."""
+        names = pa.array(self.channel_names.tolist(), pa.string())
+        values = names.take(pa.array(self.touch_channel)) if self.n_touches else pa.array([], pa.string())
+        lists = pa.ListArray.from_arrays(pa.array(self.offsets.astype(np.int32)), values)
+        return pc.binary_join(lists, separator)
+
+    def to_path_table(self):
+        """Aggregate into the distinct-path table (SPEC 1.2)."""
+        from .paths import PathTable
+
+        return PathTable.from_journeys(self)
+
+    def __repr__(self) -> str:
+        return (f"Journeys({self.n_journeys:,} journeys, {self.n_touches:,} touches, {self.n_channels} channels, "
+                f"{self.total_conversions:,.6g} conversions)")
+
+
+def _names(arr) -> np.ndarray:
+    return np.array(arr.to_pylist() if hasattr(arr, "to_pylist") else list(arr), dtype=object)

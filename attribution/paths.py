@@ -1,0 +1,206 @@
+"""The path table (SPEC 1.2): distinct paths with conversions, nulls and revenue.
+
+Most peer tools (ChannelAttribution, fractribution, Marketing-Attribution-Models) take this table as input; many
+models (Markov, Shapley, linear, ...) need nothing more. Counts may be fractional and are kept exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .encoding import encode_sorted, take_segments
+from .events import check_column_map, parse_column_map
+from .exceptions import InputError, Problem
+from .sources import read_columns, read_schema_names, resolve_sources
+
+PATH_COLUMNS = ("path", "conversions", "nulls", "revenue")
+DEFAULT_SEPARATOR = " > "
+
+
+@dataclass(eq=False)
+class PathTable:
+    """Distinct paths with their counts, stored as distinct-path :class:`~attribution.journeys.Journeys`.
+
+    Attributes
+    ----------
+    journeys : Journeys
+        One journey entry per distinct path, sorted by path; ``conversions``, ``nulls`` and ``revenue`` are the
+        path's totals. No timestamps.
+    """
+
+    journeys: "Journeys"  # noqa: F821
+
+    @property
+    def n_paths(self) -> int:
+        return self.journeys.n_journeys
+
+    def to_frame(self, separator: str = DEFAULT_SEPARATOR) -> pd.DataFrame:
+        """``path, conversions, nulls, revenue``, one row per distinct path."""
+        j = self.journeys
+        return pd.DataFrame({
+            "path": j.path_strings(separator).to_pylist(),
+            "conversions": j.conversions,
+            "nulls": j.nulls,
+            "revenue": j.revenue,
+        })
+
+    @classmethod
+    def from_journeys(cls, journeys) -> "PathTable":
+        """Group journeys by their channel sequence; sums conversions, nulls and revenue exactly."""
+        from .journeys import Journeys
+
+        keys = journeys.path_strings("\x1f")
+        if journeys.n_journeys == 0:
+            return cls(journeys)
+        codes, distinct = encode_sorted(keys)  # sorted by path text
+        n_paths = len(distinct)
+        conversions = np.bincount(codes, journeys.conversions, minlength=n_paths)
+        nulls = np.bincount(codes, journeys.nulls, minlength=n_paths)
+        revenue = np.bincount(codes, journeys.revenue, minlength=n_paths)
+        # representative journey of each path: its first occurrence
+        first = np.full(n_paths, len(codes), np.int64)
+        np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
+        flat, offsets = take_segments(journeys.offsets, first)
+        return cls(Journeys(
+            channel_names=journeys.channel_names, touch_channel=journeys.touch_channel[flat], offsets=offsets,
+            conversions=conversions, nulls=nulls, revenue=revenue, lookback_days=journeys.lookback_days,
+            meta={**journeys.meta, "source": "path_table"},
+        ))
+
+    @classmethod
+    def from_frame(cls, frame, *, separator: str = DEFAULT_SEPARATOR, file: str = "<frame>") -> "PathTable":
+        """Validate a ``path, conversions[, nulls][, revenue]`` table (pandas or Arrow)."""
+        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+        if "_row" not in table.column_names:
+            table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+        return _build(table, separator=separator, file=file)
+
+
+def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR) -> PathTable:
+    """Read and validate path-table files (``--input paths``).
+
+    Parameters
+    ----------
+    sources : str, path or list
+    columns : dict or list of "canonical=actual"
+    separator : str
+        What joins the channels of a path (default ``" > "``; surrounding white space is ignored).
+    """
+    mapping = parse_column_map(columns)
+    check_column_map(mapping, PATH_COLUMNS)
+    files = resolve_sources(sources)
+    problems, parts = [], []
+    for path in files:
+        names = read_schema_names(path)
+        wanted = []
+        for canon in PATH_COLUMNS:
+            actual = mapping.get(canon, canon)
+            if actual in names:
+                wanted.append(actual)
+            elif canon in ("path", "conversions"):
+                problems.append(Problem("column_missing", f"required column '{actual}' is missing "
+                                        f"(columns found: {', '.join(names[:12])})",
+                                        f"map it with --column {canon}=YOUR_COLUMN", file=path, column=actual))
+        if not problems:
+            t = read_columns(path, wanted)
+            inverse = {v: k for k, v in mapping.items()}
+            parts.append((path, t.rename_columns([inverse.get(n, n) for n in t.column_names])))
+    if problems:
+        raise InputError(problems)
+    tables = []
+    for path, t in parts:
+        tables.append(_build(t, separator=separator, file=path, mapping=mapping).journeys)
+    if len(tables) == 1:
+        return PathTable.from_journeys(tables[0])
+    return PathTable.from_journeys(_concat_journeys(tables))
+
+
+def _concat_journeys(parts):
+    from .journeys import Journeys
+
+    names = np.array(sorted({str(c) for p in parts for c in p.channel_names}), dtype=object)
+    lookup = {c: i for i, c in enumerate(names)}
+    chans, offs, conv, nul, rev = [], [0], [], [], []
+    base = 0
+    for p in parts:
+        remap = np.array([lookup[str(c)] for c in p.channel_names], np.int64)
+        chans.append(remap[p.touch_channel] if len(remap) else p.touch_channel)
+        offs.append(p.offsets[1:] + base)
+        base += p.n_touches
+        conv.append(p.conversions)
+        nul.append(p.nulls)
+        rev.append(p.revenue)
+    return Journeys(names, np.concatenate(chans), np.concatenate([np.zeros(1, np.int64)] + offs[1:]),
+                    np.concatenate(conv), np.concatenate(nul), np.concatenate(rev), lookback_days=None)
+
+
+def _numeric(table: pa.Table, name: str, file: str, mapping, problems: list[Problem], required: bool) -> np.ndarray:
+    n = table.num_rows
+    if name not in table.column_names:
+        return np.zeros(n)
+    col = table[name]
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_decimal(col.type) or pa.types.is_null(col.type):
+        values = col.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+        nonnum = np.zeros(n, bool)
+    else:
+        text = pd.Series(col.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+        values = pd.to_numeric(text, errors="coerce").to_numpy(float)
+        nonnum = np.isnan(values) & text.notna().to_numpy() & text.fillna("").str.strip().ne("").to_numpy()
+    values = np.where(np.isnan(values) & ~nonnum, 0.0, values)
+    nonnum |= np.isinf(values)
+    rows = table["_row"].to_numpy()
+    for code, rule, mask in ((f"{name}_not_numeric", "must be a number", nonnum),
+                             (f"{name}_negative", "must be >= 0", values < 0)):
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            problems.append(Problem(code, rule, "fix the counts (fractional counts are allowed, negatives are not)",
+                                    file=file, column=mapping.get(name, name) if mapping else name,
+                                    count=int(mask.sum()), first_row=int(rows[i]),
+                                    example={"path": table["path"][i].as_py(), name: col[i].as_py()}))
+    return np.where(np.isfinite(values) & (values >= 0), values, 0.0)
+
+
+def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathTable:
+    from .journeys import Journeys
+
+    problems: list[Problem] = []
+    for req in ("path", "conversions"):
+        if req not in table.column_names:
+            problems.append(Problem("column_missing", f"required column '{req}' is missing",
+                                    f"map it with --column {req}=YOUR_COLUMN", file=file, column=req))
+    if problems:
+        raise InputError(problems)
+    path = table["path"]
+    if pa.types.is_dictionary(path.type):
+        path = path.cast(path.type.value_type)
+    if not (pa.types.is_string(path.type) or pa.types.is_large_string(path.type)):
+        raise InputError(Problem("column_type", f"must be a string column, found {path.type}",
+                                 "store paths as text such as 'email > search'", file=file, column="path"))
+    path = path.cast(pa.string())
+    conversions = _numeric(table, "conversions", file, mapping, problems, True)
+    nulls = _numeric(table, "nulls", file, mapping, problems, False)
+    revenue = _numeric(table, "revenue", file, mapping, problems, False)
+    if problems:
+        raise InputError(problems)
+    path = pc.fill_null(path, "")
+    if isinstance(path, pa.ChunkedArray):
+        path = path.combine_chunks()
+    sep = separator.strip() or separator
+    lists = pc.split_pattern(path, sep)
+    flat = pc.utf8_trim_whitespace(lists.flatten())
+    parent = pc.list_parent_indices(lists).to_numpy()
+    nonempty = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
+    flat = flat.filter(pa.array(nonempty))
+    parent = parent[nonempty]
+    codes, names = encode_sorted(flat)
+    counts = np.bincount(parent, minlength=len(path))
+    offsets = np.zeros(len(path) + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    journeys = Journeys(np.array(names.to_pylist(), dtype=object), codes, offsets, conversions, nulls, revenue,
+                        lookback_days=None, meta={"source": "path_table", "file": file})
+    return PathTable.from_journeys(journeys)

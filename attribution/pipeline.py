@@ -1,0 +1,125 @@
+"""One run from files to the tidy table: read → validate → journeys → models (DESIGN data flow).
+
+The command line calls :func:`run`; notebooks can call it too, or use the steps directly.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .events import Events, read_events
+from .exceptions import ParameterError
+from .journeys import DEFAULT_LOOKBACK_DAYS, Journeys
+from .paths import DEFAULT_SEPARATOR, read_paths
+from .result import attribution_frame, fit_models
+
+
+def parse_lookback(value) -> float | None:
+    """``30``, ``7.5`` or ``none`` (unlimited) → days or None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value.strip().lower() in ("none", "unlimited", "inf"):
+            return None
+        try:
+            value = float(value)
+        except ValueError:
+            value = float("nan")
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        days = float("nan")
+    if not days == days or days < 0:
+        raise ParameterError(f"The '--lookback-days' option must be a number of days >= 0 or 'none'. Got {value!r} instead.")
+    return days
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The tidy result (SPEC 5).
+    journeys : Journeys
+    models : list of fitted models
+    events : Events or None (path-table input)
+    summary : dict
+        Counts for the run summary (rows read, events per name, journeys, conversions, ...).
+    """
+
+    table: pd.DataFrame
+    journeys: Journeys
+    models: list
+    events: Events | None = None
+    summary: dict = field(default_factory=dict)
+
+
+def load_journeys(
+    sources,
+    *,
+    input: str = "events",
+    lookback_days=DEFAULT_LOOKBACK_DAYS,
+    conversion_events=("conversion",),
+    columns=None,
+    on_bad_rows: str = "error",
+    separator: str = DEFAULT_SEPARATOR,
+) -> tuple[Journeys, Events | None, dict]:
+    """Read the input and build the journeys once."""
+    if input == "paths":
+        table = read_paths(sources, columns=columns, separator=separator)
+        j = table.journeys
+        return j, None, {"paths": j.n_journeys, "conversions": j.total_conversions, "revenue": j.total_revenue}
+    if input != "events":
+        raise ParameterError(f"The '--input' option must be 'events' or 'paths'. Got {input!r} instead.")
+    events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows)
+    conversion_events = tuple(conversion_events) or ("conversion",)
+    counts = events.event_counts()
+    missing = [e for e in conversion_events if e not in counts]
+    if missing and events.num_rows:
+        warnings.warn(
+            f"no rows with conversion event {', '.join(map(repr, missing))}; event names in the log: "
+            f"{', '.join(map(repr, list(counts)[:10]))}. Use --conversion-event NAME.",
+            UserWarning, stacklevel=2,
+        )
+    journeys = Journeys.from_events(events, conversion_events=conversion_events,
+                                    lookback_days=parse_lookback(lookback_days))
+    known = {"touch", *conversion_events}
+    summary = {
+        "files": len(events.files),
+        "rows": events.num_rows,
+        "events": counts,
+        "ignored": sum(v for k, v in counts.items() if k not in known),
+        "dropped": dict(events.dropped),
+        "journeys": journeys.n_journeys,
+        "touches": journeys.n_touches,
+        "conversions": journeys.total_conversions,
+        "touchless_conversions": float(journeys.conversions[journeys.touchless()].sum()),
+        "revenue": journeys.total_revenue,
+    }
+    return journeys, events, summary
+
+
+def run(sources, *, models=None, **options) -> RunResult:
+    """Read, build journeys, fit every model, and return the tidy table.
+
+    Parameters
+    ----------
+    sources : str, path or list
+        Event-log files, folders or globs (or path-table files with ``input="paths"``).
+    models : list of str or models, optional
+        Spec strings such as ``"time_decay:half_life=3d"``; default: every heuristic model and ``markov``.
+    **options
+        Passed to :func:`load_journeys`.
+    """
+    from attribution.models import default_model_specs, parse_model_spec
+
+    specs = list(models) if models else default_model_specs()
+    instances = [parse_model_spec(m) if isinstance(m, str) else m for m in specs]  # validate before reading
+    journeys, events, summary = load_journeys(sources, **options)
+    fitted = fit_models(journeys, instances)
+    return RunResult(attribution_frame(fitted), journeys, fitted, events, summary)

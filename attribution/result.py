@@ -1,0 +1,58 @@
+"""Tidy attribution results (SPEC 5): one row per model × channel, deterministic order and columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .journeys import Journeys
+
+BASE_COLUMNS = ["model", "channel", "conversions", "revenue", "share"]
+# model-specific columns, in the order they appear when any model of the run provides them
+EXTRA_COLUMNS = ["removal_effect"]
+
+
+def model_spec(model) -> str:
+    return getattr(model, "spec", None) or model.name
+
+
+def fit_models(journeys: Journeys, models: Sequence) -> list:
+    """Fit every model on the same journeys (built once)."""
+    return [m.fit(journeys) for m in models]
+
+
+def attribution_frame(models: Sequence) -> pd.DataFrame:
+    """Concatenate fitted models into the tidy comparison table.
+
+    Columns: ``model, channel, conversions, revenue, share`` then any model-specific column (``removal_effect``)
+    that a model of the run provides (null for the others). Rows: models in the order given, channels sorted.
+    """
+    frames = []
+    extras = [c for c in EXTRA_COLUMNS if any(c in m.attribution_.columns for m in models)]
+    for m in models:
+        f = m.attribution_.copy()
+        total = float(f["conversions"].sum())
+        f.insert(0, "model", model_spec(m))
+        f["share"] = f["conversions"] / total if total > 0 else np.nan
+        for c in extras:
+            if c not in f.columns:
+                f[c] = np.nan
+        frames.append(f[BASE_COLUMNS + extras])
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("model", "channel") else float) for c in BASE_COLUMNS})
+    out = pd.concat(frames, ignore_index=True)
+    out["model"] = out["model"].astype(object)
+    out["channel"] = out["channel"].astype(object)
+    for c in out.columns[2:]:
+        out[c] = out[c].astype(float)
+    return out
+
+
+def attribute(journeys: Journeys, models: Sequence) -> pd.DataFrame:
+    """Fit ``models`` (instances or spec strings) on ``journeys`` and return the tidy table."""
+    from attribution.models import parse_model_spec
+
+    fitted = fit_models(journeys, [parse_model_spec(m) if isinstance(m, str) else m for m in models])
+    return attribution_frame(fitted)

@@ -1,0 +1,114 @@
+"""Finding and reading input files: a Parquet file, a folder or glob of Parquet files, or CSV.
+
+Only the columns a run needs are read. Every file keeps its own row numbers (``_row``) so that validation can
+name the first offending row of the file it is in.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from .exceptions import InputError, Problem
+
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".tsv")
+
+
+def file_kind(path: str) -> str | None:
+    low = path.lower()
+    if low.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    if low.endswith(CSV_SUFFIXES):
+        return "csv"
+    return None
+
+
+def resolve_sources(sources) -> list[str]:
+    """Expand files, folders and globs into a sorted, de-duplicated list of files.
+
+    Raises
+    ------
+    InputError
+        When a source does not exist, matches nothing, or has a format the engine cannot read.
+    """
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    files: list[str] = []
+    problems: list[Problem] = []
+    for src in sources:
+        src = os.fspath(src)
+        if os.path.isdir(src):
+            found = sorted(
+                str(p) for p in Path(src).rglob("*") if p.is_file() and file_kind(str(p)) == "parquet"
+            )
+            if not found:
+                problems.append(Problem("no_files", "the folder holds no Parquet files (*.parquet)",
+                                        "point at a folder of .parquet files, a file or a glob", file=src))
+            files += found
+        elif os.path.isfile(src):
+            if file_kind(src) is None:
+                problems.append(Problem("unknown_format", "the file is neither Parquet (.parquet) nor CSV (.csv)",
+                                        "rename the file with its format's extension", file=src))
+            files.append(src)
+        elif any(ch in src for ch in "*?["):
+            found = sorted(f for f in glob.glob(src, recursive=True) if os.path.isfile(f) and file_kind(f))
+            if not found:
+                problems.append(Problem("no_files", "the pattern matches no Parquet or CSV file",
+                                        "check the pattern and quote it so the shell does not expand it", file=src))
+            files += found
+        else:
+            problems.append(Problem("file_missing", "the file does not exist",
+                                    "check the path (it is read relative to the working directory)", file=src))
+    if problems:
+        raise InputError(problems)
+    seen: set[str] = set()
+    unique = []
+    for f in files:
+        if f not in seen:
+            seen.add(f)
+            unique.append(f)
+    return unique
+
+
+def read_schema_names(path: str) -> list[str]:
+    """Column names of one file, read without reading its data."""
+    try:
+        if file_kind(path) == "parquet":
+            return list(pq.read_schema(path).names)
+        with pacsv.open_csv(path, parse_options=_csv_parse_options(path)) as reader:
+            return list(reader.schema.names)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(Problem("unreadable", f"the file cannot be read ({_first_line(exc)})",
+                                 "check that it is a valid Parquet or CSV file", file=path)) from None
+
+
+def read_columns(path: str, columns: list[str]) -> pa.Table:
+    """Read the named columns of one file, adding ``_row`` (0-based row number within the file)."""
+    try:
+        if file_kind(path) == "parquet":
+            table = pq.read_table(path, columns=columns)
+        else:
+            table = pacsv.read_csv(
+                path,
+                parse_options=_csv_parse_options(path),
+                convert_options=pacsv.ConvertOptions(include_columns=columns, strings_can_be_null=True),
+            )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(Problem("unreadable", f"the file cannot be read ({_first_line(exc)})",
+                                 "check that it is a valid Parquet or CSV file", file=path)) from None
+    return table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+
+
+def _csv_parse_options(path: str) -> pacsv.ParseOptions:
+    return pacsv.ParseOptions(delimiter="\t" if path.lower().endswith(".tsv") else ",")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

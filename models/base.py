@@ -1,0 +1,122 @@
+"""The model contract (scikit-learn estimators, lifelines fitters) and the shared crediting step."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from attribution.exceptions import NotFittedError, ParameterError
+from attribution.journeys import NONE_CHANNEL, Journeys
+
+
+class AttributionModel:
+    """Base class of every model.
+
+    Subclasses declare their parameters as constructor keywords, validate them in ``__init__`` through
+    :meth:`_check` (one message shape for every model), and implement :meth:`_fit`.
+
+    Attributes
+    ----------
+    attribution_ : pandas.DataFrame
+        After ``fit``: ``channel, conversions, revenue`` (and ``extra_columns``), sorted by channel.
+    """
+
+    name: ClassVar[str] = ""
+    extra_columns: ClassVar[tuple[str, ...]] = ()
+    needs_times: ClassVar[bool] = False
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters and their values."""
+        import inspect
+
+        sig = inspect.signature(type(self).__init__)
+        return {k: getattr(self, k) for k in sig.parameters if k != "self"}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def fit(self, journeys: Journeys) -> "AttributionModel":
+        """Attribute the conversions and revenue of ``journeys``; returns ``self``."""
+        if not isinstance(journeys, Journeys):
+            raise ParameterError(f"{type(self).__name__}.fit expects Journeys; got {type(journeys).__name__}.")
+        if self.needs_times and not journeys.has_times:
+            raise ParameterError(
+                f"The {self.name} model needs touch timestamps, which a path table does not have; "
+                "run it on an event log."
+            )
+        self._fit(journeys)
+        return self
+
+    def _fit(self, journeys: Journeys) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def attribution_(self) -> pd.DataFrame:
+        try:
+            return self._attribution
+        except AttributeError:
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet; call fit(journeys) first.") from None
+
+    @attribution_.setter
+    def attribution_(self, frame: pd.DataFrame) -> None:
+        self._attribution = frame
+
+    @classmethod
+    def _check(cls, name: str, value, ok: bool, rule: str) -> None:
+        """Raise the one parameter message shape unless ``ok``."""
+        if not ok:
+            raise ParameterError(f"The '{name}' parameter of {cls.__name__} must be {rule}. Got {value!r} instead.")
+
+
+class TouchWeightModel(AttributionModel):
+    """A model that gives every converting journey weights over its touches summing to 1.
+
+    Attributes
+    ----------
+    touch_weights_ : numpy.ndarray, shape (n_touches,)
+        After ``fit``: the weight of every touch within its journey.
+    """
+
+    def touch_weights(self, journeys: Journeys) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _fit(self, journeys: Journeys) -> None:
+        weights = self.touch_weights(journeys)
+        self.touch_weights_ = weights
+        self.attribution_ = credit_table(journeys, weights)
+
+
+def credit_table(journeys: Journeys, weights: np.ndarray) -> pd.DataFrame:
+    """Channel credit from per-touch weights: Σ weight × conversions and Σ weight × revenue.
+
+    Touchless conversions (journeys with no touch) are credited to ``(none)`` so that totals always equal the
+    input's conversions and revenue. Every channel of the vocabulary gets a row, with 0 where it earned nothing.
+    """
+    jid = journeys.touch_journey
+    ch = journeys.touch_channel
+    n = journeys.n_channels
+    conv = np.bincount(ch, weights * journeys.conversions[jid], minlength=n)
+    rev = np.bincount(ch, weights * journeys.revenue[jid], minlength=n)
+    return channel_frame(journeys, conv, rev)
+
+
+def channel_frame(journeys: Journeys, conversions: np.ndarray, revenue: np.ndarray, **extra) -> pd.DataFrame:
+    """Assemble the fitted frame, adding the ``(none)`` row for touchless conversions."""
+    names = list(journeys.channel_names)
+    empty = journeys.touchless()
+    none_conv = float(journeys.conversions[empty].sum())
+    none_rev = float(journeys.revenue[empty].sum())
+    conversions = np.asarray(conversions, float)
+    revenue = np.asarray(revenue, float)
+    cols = {k: np.asarray(v, float) for k, v in extra.items()}
+    if none_conv > 0 or none_rev > 0:
+        names = [NONE_CHANNEL] + names
+        conversions = np.r_[none_conv, conversions]
+        revenue = np.r_[none_rev, revenue]
+        cols = {k: np.r_[np.nan, v] for k, v in cols.items()}
+    frame = pd.DataFrame({"channel": pd.Series(names, dtype=object), "conversions": conversions, "revenue": revenue,
+                          **cols})
+    return frame.sort_values("channel", kind="stable", ignore_index=True)
