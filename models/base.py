@@ -38,8 +38,29 @@ class AttributionModel:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
 
+    #: key columns of :meth:`partial_stats` frames; every other column adds up across partitions
+    stats_keys: ClassVar[tuple[str, ...]] = ("channel",)
+
     def fit(self, journeys: Journeys) -> "AttributionModel":
         """Attribute the conversions and revenue of ``journeys``; returns ``self``."""
+        return self.fit_stats(self.partial_stats(journeys))
+
+    def partial_stats(self, journeys: Journeys) -> pd.DataFrame:
+        """Additive sufficient statistics of ``journeys`` (DESIGN: partition-local statistics + finalise).
+
+        The frame's :attr:`stats_keys` columns identify a row; every other column is a sum, so the statistics of
+        a log split into partitions *by user* merge by :func:`merge_stats` into those of the whole log. The
+        in-memory, out-of-core and Dask engines all call this and :meth:`fit_stats`, so they agree.
+        """
+        self._check_journeys(journeys)
+        return self._partial_stats(journeys)
+
+    def fit_stats(self, stats: pd.DataFrame) -> "AttributionModel":
+        """Finalise from (merged) :meth:`partial_stats`; sets ``attribution_`` and returns ``self``."""
+        self._fit_stats(stats)
+        return self
+
+    def _check_journeys(self, journeys) -> None:
         if not isinstance(journeys, Journeys):
             raise ParameterError(f"{type(self).__name__}.fit expects Journeys; got {type(journeys).__name__}.")
         if self.needs_times and not journeys.has_times:
@@ -47,11 +68,13 @@ class AttributionModel:
                 f"The {self.name} model needs touch timestamps, which a path table does not have; "
                 "run it on an event log."
             )
-        self._fit(journeys)
-        return self
 
-    def _fit(self, journeys: Journeys) -> None:  # pragma: no cover - abstract
+    def _partial_stats(self, journeys: Journeys) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _fit_stats(self, stats: pd.DataFrame) -> None:
+        """Default finalise: the statistics are already channel credits (sum duplicates, sort by channel)."""
+        self.attribution_ = merge_stats(self, [stats])
 
     @property
     def attribution_(self) -> pd.DataFrame:
@@ -83,10 +106,24 @@ class TouchWeightModel(AttributionModel):
     def touch_weights(self, journeys: Journeys) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _fit(self, journeys: Journeys) -> None:
+    def _partial_stats(self, journeys: Journeys) -> pd.DataFrame:
         weights = self.touch_weights(journeys)
         self.touch_weights_ = weights
-        self.attribution_ = credit_table(journeys, weights)
+        return credit_table(journeys, weights)
+
+
+def merge_stats(model: AttributionModel, frames) -> pd.DataFrame:
+    """Merge partition statistics of ``model``: concatenate and sum every non-key column per key.
+
+    Rows come out sorted by the key columns, so the result does not depend on how the log was partitioned.
+    """
+    frames = [f for f in frames if f is not None]
+    keys = list(model.stats_keys)
+    both = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    merged = both.groupby(keys, sort=True, as_index=False).sum(min_count=0)
+    for k in keys:
+        merged[k] = merged[k].astype(object)
+    return merged.reset_index(drop=True)
 
 
 def credit_table(journeys: Journeys, weights: np.ndarray) -> pd.DataFrame:

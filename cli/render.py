@@ -1,0 +1,46 @@
+"""Readable tables for the terminal (stdout) and the run summary (stderr)."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+
+
+def format_frame(frame: pd.DataFrame) -> str:
+    """A fixed-width text table: counts and money with 2 decimals, shares and ratios with 4, nulls as ``-``."""
+    shown = frame.copy()
+    for col in shown.columns:
+        if pd.api.types.is_float_dtype(shown[col]):
+            digits = 4 if col in ("share", "removal_effect", "roas", "roi", "win_rate") or col.endswith("_rate") else 2
+            values = shown[col].to_numpy(dtype=float)
+            shown[col] = [("-" if not np.isfinite(v) else f"{v:,.{digits}f}") for v in values]
+    return shown.to_string(index=False)
+
+
+def echo_table(frame: pd.DataFrame) -> None:
+    print(format_frame(frame))
+
+
+def echo_summary(summary: dict, quiet: bool) -> None:
+    """One short run summary on stderr (rows read, journeys, conversions, ignored and dropped rows)."""
+    if quiet or not summary:
+        return
+    parts = []
+    if "rows" in summary:
+        parts.append(f"{summary['rows']:,} rows from {summary.get('files', 1)} file(s)")
+    if "paths" in summary:
+        parts.append(f"{summary['paths']:,} distinct paths")
+    if "journeys" in summary:
+        parts.append(f"{summary['journeys']:,} journeys ({summary.get('touches', 0):,} touches)")
+    if "conversions" in summary:
+        parts.append(f"{summary['conversions']:,.6g} conversions")
+    if summary.get("touchless_conversions"):
+        parts.append(f"{summary['touchless_conversions']:,.6g} touchless -> (none)")
+    if summary.get("ignored"):
+        parts.append(f"{summary['ignored']:,} rows of other events ignored")
+    dropped = {k: v for k, v in summary.get("dropped", {}).items() if v}
+    if dropped:
+        parts.append("dropped " + ", ".join(f"{k}: {v:,}" for k, v in dropped.items()))
+    print("; ".join(parts), file=sys.stderr)
