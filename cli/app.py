@@ -1,11 +1,14 @@
 """The typer application and the one place where errors become exit statuses.
 
-Exit statuses: 0 success; 2 bad input, bad option or unwritable output (an :class:`AttributionError`, or a
-usage error); 1 an unexpected internal error (a bug: rerun with ``--debug`` for the traceback).
+Every command registered with ``@app.command(...)`` is guarded: an :class:`AttributionError` (bad input, bad
+option, unwritable output) prints one ``error: ...`` message on stderr and exits with status 2, without a
+traceback; any other exception is an internal error (a bug) and exits with status 1. ``--debug`` (anywhere on
+the command line) shows the traceback instead. Usage errors from the option parser also exit with 2.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 
@@ -13,7 +16,52 @@ import typer
 
 from attribution.exceptions import AttributionError
 
-app = typer.Typer(
+_state = {"debug": False}
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _guarded(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        warnings.showwarning = _show_warning
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except AttributionError as exc:
+            if _state["debug"]:
+                raise
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from None
+        except Exception as exc:
+            import click
+
+            if isinstance(exc, click.ClickException) or _state["debug"]:
+                raise
+            print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+                  file=sys.stderr)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+class _GuardedTyper(typer.Typer):
+    """A Typer whose commands map engine errors to exit statuses (see the module docstring)."""
+
+    def command(self, *args, **kwargs):
+        register = super().command(*args, **kwargs)
+
+        def decorator(fn):
+            register(_guarded(fn))
+            return fn
+
+        return decorator
+
+
+app = _GuardedTyper(
     name="attribution",
     help="Multi-touch marketing attribution: event logs in, attributed channels and ROI tables out.",
     add_completion=False,
@@ -22,8 +70,10 @@ app = typer.Typer(
 )
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
-    print(f"warning: {message}", file=sys.stderr)
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors.")) -> None:
+    """Multi-touch marketing attribution: event logs in, attributed channels and ROI tables out."""
+    _state["debug"] = _state["debug"] or debug
 
 
 def _register_commands() -> None:
@@ -32,35 +82,12 @@ def _register_commands() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, mapping engine errors to exit status 2 without a traceback."""
+    """Console-script entry point (``attribution``, ``python -m attribution``)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
-    if debug:
+    if "--debug" in args:
         args.remove("--debug")
-    _register_commands()
-    warnings.showwarning = _show_warning
-    try:
-        app(args=args, standalone_mode=False)
-    except AttributionError as exc:
-        if debug:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except typer.Exit as exc:  # raised by commands for a clean exit code
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code (2)
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if debug:
-            raise
-        print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
-        sys.exit(1)
+        _state["debug"] = True
+    app(args=args, prog_name="attribution")
 
 
 _register_commands()
