@@ -59,7 +59,7 @@ class Problem:
         if self.count is not None:
             text += f" [{self.code}]; {self.count:,} row{'s' if self.count != 1 else ''} break{'s' if self.count == 1 else ''} it"
             if self.first_row is not None:
-                text += f", first at row {self.first_row}"
+                text += f", first at row {self.first_row} (0-based, header excluded)"
                 if self.example:
                     shown = ", ".join(f"{k}={v!r}" for k, v in self.example.items())
                     text += f" ({shown})"

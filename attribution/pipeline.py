@@ -76,6 +76,7 @@ def load_journeys(
         return j, None, {"paths": j.n_journeys, "conversions": j.total_conversions, "revenue": j.total_revenue}
     if input != "events":
         raise ParameterError(f"The '--input' option must be 'events' or 'paths'. Got {input!r} instead.")
+    lookback = parse_lookback(lookback_days)  # option errors before any reading
     events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows)
     conversion_events = tuple(conversion_events) or ("conversion",)
     counts = events.event_counts()
@@ -87,7 +88,7 @@ def load_journeys(
             UserWarning, stacklevel=2,
         )
     journeys = Journeys.from_events(events, conversion_events=conversion_events,
-                                    lookback_days=parse_lookback(lookback_days))
+                                    lookback_days=lookback)
     known = {"touch", *conversion_events}
     summary = {
         "files": len(events.files),
