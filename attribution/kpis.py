@@ -1,0 +1,356 @@
+"""The KPI layer (SPEC 4): channel ROI tables from attributed credit, spend and journey statistics.
+
+One row per model × channel (× period), columns in this order::
+
+    model, channel, [period,] conversions, revenue, share, [removal_effect,]
+    [spend, [media_spend,] roas, [media_roas,] roi, cpa,] [leads, [cpl,]]
+    journeys, converting_journeys, win_rate, avg_days_to_convert, revenue_per_conversion
+
+- ``spend`` … ``cpa`` appear with a spend table, ``media_spend``/``media_roas`` when it has cost types, ``leads``
+  with a lead milestone (the first ``--milestone-event``), ``cpl`` with both.
+- ``roas = revenue / spend``, ``roi = (revenue − spend) / spend``, ``cpa = spend / conversions``,
+  ``cpl = spend / leads``, ``win_rate = converting_journeys / journeys``, ``revenue_per_conversion = revenue /
+  conversions``, ``avg_days_to_convert`` = Σ days / Σ converting journeys. A zero denominator gives null
+  (NaN), never ±inf. Every ratio is computed from the row's sums, never averaged over rows: a period row's
+  ratios come from that period's sums.
+- ``share`` is the row's share of its model's conversions (of that period, with ``--period``).
+- The journey columns do not depend on the model: they are computed once (:func:`journey_stats`, additive, so
+  partition statistics merge by summing) and joined to every model's rows.
+- The channel ``(none)`` (touchless conversions) has no spend: its ``spend`` is null, so are its ratios.
+- A channel with spend and no credit (or absent from the log) still gets a row with 0 conversions.
+- With ``--period``, credit is dated by the conversion's UTC date through each model's per-touch weights, spend
+  by its ``date``, journey statistics by the journey's end (its conversion, or its last touch when it did not
+  convert), leads by the lead's date; ``removal_effect`` (a property of the whole log) repeats on every period
+  row of its channel. Only (channel, period) pairs with credit, spend, leads or journeys get a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import ParameterError
+from .journeys import NONE_CHANNEL, Journeys
+from .periods import check_period, days_to_dates, period_of_ns
+from .timeparse import NS_PER_DAY
+
+JOURNEY_STAT_COLUMNS = ["journeys", "converting_journeys", "days_sum", "days_weight"]
+JOURNEY_COLUMNS = ["journeys", "converting_journeys", "win_rate", "avg_days_to_convert"]
+
+
+def _ratio(num, den) -> np.ndarray:
+    """num / den with null where den is 0 (or null): never ±inf."""
+    num = np.asarray(num, float)
+    den = np.asarray(den, float)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    ok = np.isfinite(den) & (den != 0)
+    np.divide(num, den, out=out, where=ok)
+    return out
+
+
+def model_spec(model) -> str:
+    return getattr(model, "spec", None) or model.name
+
+
+# ---------------------------------------------------------------------------------------------------- periods
+def journey_periods(journeys: Journeys, period: str) -> np.ndarray:
+    """Period start (epoch day) of every journey: the date of its conversion (or last touch if it did not convert)."""
+    if journeys.end_time is None:
+        raise ParameterError(
+            "--period needs conversion dates, which a path table does not have; run it on an event log."
+        )
+    return period_of_ns(journeys.end_time, period)
+
+
+def touch_weights_of(model, journeys: Journeys) -> np.ndarray:
+    """Per-touch weights of a fitted ``model`` on ``journeys`` (each converting journey's weights sum to 1).
+
+    Raises
+    ------
+    ParameterError
+        When the model has no per-touch weights (its credit cannot be dated or broken down by touch).
+    """
+    fn = getattr(model, "touch_weights", None)
+    weights = None
+    if fn is not None:
+        try:
+            weights = fn(journeys)
+        except NotImplementedError:
+            weights = None
+    if weights is None:
+        raise ParameterError(
+            f"The {model_spec(model)!r} model gives no per-touch weights, so its credit cannot be dated "
+            "(--period) or broken down by touch (--detail). Leave that model out for these options."
+        )
+    return np.asarray(weights, float)
+
+
+def period_credit(model, journeys: Journeys, period: str) -> pd.DataFrame:
+    """A model's credit per channel and period (the conversion's period), from its per-touch weights.
+
+    Returns ``channel, period (epoch day), conversions, revenue`` plus the model's extra columns (repeated per
+    period); touchless conversions go to ``(none)``. Summed over periods it equals the model's ``attribution_``.
+    """
+    weights = touch_weights_of(model, journeys)
+    jp = journey_periods(journeys, period)
+    tj = journeys.touch_journey
+    live = (journeys.conversions[tj] != 0) | (journeys.revenue[tj] != 0)
+    tj = tj[live]
+    w = weights[live]
+    frame = pd.DataFrame({
+        "code": journeys.touch_channel[live],
+        "period": jp[tj],
+        "conversions": w * journeys.conversions[tj],
+        "revenue": w * journeys.revenue[tj],
+    })
+    empty = journeys.touchless() & ((journeys.conversions != 0) | (journeys.revenue != 0))
+    none = pd.DataFrame({"code": np.full(int(empty.sum()), -1, np.int64), "period": jp[empty],
+                         "conversions": journeys.conversions[empty], "revenue": journeys.revenue[empty]})
+    both = pd.concat([frame, none], ignore_index=True) if len(none) else frame
+    out = both.groupby(["code", "period"], sort=True, as_index=False)[["conversions", "revenue"]].sum()
+    names = np.r_[np.array([NONE_CHANNEL], dtype=object), np.asarray(journeys.channel_names, dtype=object)]
+    out.insert(0, "channel", names[out.pop("code").to_numpy() + 1])
+    extras = _extras(model.attribution_)
+    if extras:
+        out = out.merge(model.attribution_[["channel"] + extras], on="channel", how="left")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- journeys
+def journey_stats(journeys: Journeys, period: str | None = None) -> pd.DataFrame:
+    """Additive journey statistics per channel (and period): the model-independent KPI inputs.
+
+    Columns: ``channel`` [, ``period``] (keys), ``journeys`` (journeys with a touch of the channel, counted with
+    their weight conversions + nulls), ``converting_journeys`` (Σ conversions of those journeys),
+    ``days_sum`` (Σ conversions × days from the journey's first touch to its conversion) and ``days_weight``
+    (Σ conversions of the journeys where that is known). Touchless journeys count under ``(none)``.
+
+    Every non-key column is a sum over journeys, so the frames of user-disjoint partitions merge by
+    concatenating and summing per key (:func:`merge_journey_stats`); :func:`finalise_journey_stats` turns the
+    sums into the report's columns. Vectorised: one ``np.unique`` over distinct (journey, channel) pairs.
+    """
+    C = journeys.n_channels
+    weight = journeys.conversions + journeys.nulls
+    tj = journeys.touch_journey
+    pairs = np.unique(tj * np.int64(C + 1) + journeys.touch_channel) if journeys.n_touches else np.zeros(0, np.int64)
+    jj = pairs // (C + 1)
+    cc = pairs % (C + 1)
+    empty = np.flatnonzero(journeys.touchless())
+    jj = np.r_[jj, empty].astype(np.int64)
+    cc = np.r_[cc, np.full(len(empty), -1, np.int64)]
+    days = np.zeros(journeys.n_journeys)
+    known = np.zeros(journeys.n_journeys, bool)
+    if journeys.has_times and journeys.n_journeys:
+        nonempty = journeys.lengths > 0
+        first = np.zeros(journeys.n_journeys, np.int64)
+        first[nonempty] = journeys.touch_time[journeys.offsets[:-1][nonempty]]
+        days[nonempty] = (journeys.end_time[nonempty] - first[nonempty]) / NS_PER_DAY
+        known = nonempty & (journeys.conversions > 0)
+    conv = journeys.conversions[jj]
+    cols = {
+        "code": cc,
+        "journeys": weight[jj],
+        "converting_journeys": conv,
+        "days_sum": np.where(known[jj], conv * days[jj], 0.0),
+        "days_weight": np.where(known[jj], conv, 0.0),
+    }
+    keys = ["code"]
+    if period is not None:
+        cols["period"] = journey_periods(journeys, period)[jj]
+        keys.append("period")
+    out = pd.DataFrame(cols).groupby(keys, sort=True, as_index=False)[JOURNEY_STAT_COLUMNS].sum()
+    names = np.r_[np.array([NONE_CHANNEL], dtype=object), np.asarray(journeys.channel_names, dtype=object)]
+    out.insert(0, "channel", names[out.pop("code").to_numpy() + 1])
+    return out
+
+
+def merge_journey_stats(frames) -> pd.DataFrame:
+    """Merge :func:`journey_stats` frames of user-disjoint partitions (sum per channel [, period])."""
+    frames = [f for f in frames if f is not None]
+    both = pd.concat(frames, ignore_index=True)
+    keys = [k for k in ("channel", "period") if k in both.columns]
+    out = both.groupby(keys, sort=True, as_index=False)[JOURNEY_STAT_COLUMNS].sum()
+    out["channel"] = out["channel"].astype(object)
+    return out
+
+
+def finalise_journey_stats(stats: pd.DataFrame) -> pd.DataFrame:
+    """``journeys, converting_journeys, win_rate, avg_days_to_convert`` from (merged) journey statistics."""
+    keys = [k for k in ("channel", "period") if k in stats.columns]
+    out = stats[keys].copy()
+    out["journeys"] = stats["journeys"].to_numpy(float)
+    out["converting_journeys"] = stats["converting_journeys"].to_numpy(float)
+    out["win_rate"] = _ratio(stats["converting_journeys"], stats["journeys"])
+    out["avg_days_to_convert"] = _ratio(stats["days_sum"], stats["days_weight"])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- report
+def _extras(frame: pd.DataFrame) -> list[str]:
+    from .result import EXTRA_COLUMNS
+
+    return [c for c in EXTRA_COLUMNS if c in frame.columns]
+
+
+def model_credit(model, journeys: Journeys, period: str | None = None) -> pd.DataFrame:
+    """A fitted model's credit: its ``attribution_`` without a period, :func:`period_credit` with one."""
+    if period is None:
+        return model.attribution_.copy()
+    return period_credit(model, journeys, period)
+
+
+def report_frame(
+    credits: Sequence[tuple[str, pd.DataFrame]],
+    *,
+    journey_stats: pd.DataFrame | None = None,
+    spend: pd.DataFrame | None = None,
+    leads: Sequence[pd.DataFrame | None] | None = None,
+    period: str | None = None,
+) -> pd.DataFrame:
+    """Assemble the KPI table from additive pieces (the finalise step every engine shares).
+
+    Parameters
+    ----------
+    credits : sequence of (spec, frame)
+        Per model, in output order: ``channel`` [, ``period``], ``conversions``, ``revenue`` [, extras].
+    journey_stats : pandas.DataFrame, optional
+        Merged :func:`journey_stats` (same period keys).
+    spend : pandas.DataFrame, optional
+        Spend per ``channel`` [, ``period``] (:meth:`Spend.by_channel`): ``spend`` [, ``media_spend``].
+    leads : sequence of frames or None, optional
+        Per model (aligned with ``credits``): ``channel`` [, ``period``], ``conversions`` of the lead model.
+    period : str, optional
+        The period the frames are keyed by (their ``period`` column holds epoch day numbers).
+    """
+    keys = ["channel", "period"] if period is not None else ["channel"]
+    jstats = finalise_journey_stats(journey_stats) if journey_stats is not None else None
+    extras = [c for c in _all_extras(credits)]
+    frames = []
+    for i, (spec, credit) in enumerate(credits):
+        f = credit[keys + ["conversions", "revenue"] + [c for c in extras if c in credit.columns]].copy()
+        for c in extras:
+            if c not in f.columns:
+                f[c] = np.nan
+        if period is not None:
+            f = f[(f["conversions"] != 0) | (f["revenue"] != 0)]
+        lead = leads[i] if leads is not None else None
+        others = []
+        if spend is not None:
+            others.append(spend[keys])
+        if jstats is not None:
+            others.append(jstats.loc[jstats["journeys"] != 0, keys] if period is not None else jstats[keys])
+        if lead is not None:
+            others.append(lead.loc[lead["conversions"] != 0, keys] if period is not None else lead[keys])
+        if others:
+            universe = pd.concat([f[keys]] + others, ignore_index=True).drop_duplicates()
+            f = universe.merge(f, on=keys, how="left")
+            f[["conversions", "revenue"]] = f[["conversions", "revenue"]].fillna(0.0)
+            if extras:  # a channel's model-level extras (removal effect) on every row of the channel
+                filled = credit[["channel"] + extras].drop_duplicates("channel")
+                f = f.drop(columns=extras).merge(filled, on="channel", how="left")
+        f = f.sort_values(keys, kind="stable", ignore_index=True)
+        if period is not None:
+            total = f.groupby("period")["conversions"].transform("sum").to_numpy(float)
+        else:
+            total = np.full(len(f), float(f["conversions"].sum()))
+        f["share"] = _ratio(f["conversions"], total)
+        out = f[keys + ["conversions", "revenue", "share"] + extras].copy()
+        if spend is not None:
+            s = f[keys].merge(spend, on=keys, how="left")
+            none = (f["channel"] == NONE_CHANNEL).to_numpy()
+            for col in [c for c in ("spend", "media_spend") if c in spend.columns]:
+                vals = s[col].fillna(0.0).to_numpy(float)
+                out[col] = np.where(none, np.nan, vals)
+            rev = out["revenue"].to_numpy(float)
+            out.insert(out.columns.get_loc("spend") + (2 if "media_spend" in out.columns else 1), "roas",
+                       _ratio(rev, out["spend"]))
+            if "media_spend" in out.columns:
+                out.insert(out.columns.get_loc("roas") + 1, "media_roas", _ratio(rev, out["media_spend"]))
+            out["roi"] = _ratio(rev - out["spend"].to_numpy(float), out["spend"])
+            out["cpa"] = _ratio(out["spend"], out["conversions"])
+        if lead is not None:
+            lv = f[keys].merge(lead[keys + ["conversions"]].rename(columns={"conversions": "leads"}), on=keys,
+                               how="left")
+            out["leads"] = lv["leads"].fillna(0.0).to_numpy(float)
+            if spend is not None:
+                out["cpl"] = _ratio(out["spend"], out["leads"])
+        if jstats is not None:
+            j = f[keys].merge(jstats, on=keys, how="left")
+            out["journeys"] = j["journeys"].fillna(0.0).to_numpy(float)
+            out["converting_journeys"] = j["converting_journeys"].fillna(0.0).to_numpy(float)
+            out["win_rate"] = j["win_rate"].to_numpy(float)
+            out["avg_days_to_convert"] = j["avg_days_to_convert"].to_numpy(float)
+        out["revenue_per_conversion"] = _ratio(out["revenue"], out["conversions"])
+        out.insert(0, "model", spec)
+        frames.append(out)
+    if not frames:
+        return pd.DataFrame({"model": pd.Series(dtype=object), "channel": pd.Series(dtype=object)})
+    table = pd.concat(frames, ignore_index=True)
+    table["model"] = table["model"].astype(object)
+    table["channel"] = table["channel"].astype(object)
+    if period is not None:
+        table["period"] = days_to_dates(table["period"].to_numpy(np.int64))
+    for c in table.columns:
+        if c not in ("model", "channel", "period"):
+            table[c] = table[c].astype(float)
+    return table
+
+
+def _all_extras(credits) -> list[str]:
+    from .result import EXTRA_COLUMNS
+
+    return [c for c in EXTRA_COLUMNS if any(c in frame.columns for _, frame in credits)]
+
+
+def lead_journeys_from(events, journeys: Journeys, lead_event: str) -> Journeys:
+    """Journeys closed by the lead milestone instead of the conversion (same lookback)."""
+    return Journeys.from_events(events, conversion_events=(lead_event,), lookback_days=journeys.lookback_days)
+
+
+def fresh_model(model):
+    """An unfitted copy of ``model`` (same parameters, same spec) to attribute leads with."""
+    from attribution.models import parse_model_spec
+
+    spec = getattr(model, "spec", None)
+    if spec:
+        return parse_model_spec(spec)
+    clone = type(model)(**model.get_params())
+    return clone
+
+
+def channel_report(
+    models: Sequence,
+    journeys: Journeys,
+    *,
+    spend=None,
+    period: str | None = None,
+    lead_models: Sequence | None = None,
+    lead_journeys: Journeys | None = None,
+) -> pd.DataFrame:
+    """The KPI table of fitted ``models`` on ``journeys`` (SPEC 4); see the module docstring for the columns.
+
+    Parameters
+    ----------
+    models : sequence of fitted models
+    journeys : Journeys
+    spend : Spend, optional
+        A validated spend table (:func:`attribution.spend.read_spend`), summed once per channel (and period).
+    period : {"day", "week", "month"}, optional
+    lead_models : sequence of models fitted on ``lead_journeys``, aligned with ``models``, optional
+    lead_journeys : Journeys, optional
+
+    References
+    ----------
+    .. [1] SPEC 4; ROAS, ROI, CPA and CPL as in the REFERENCES "KPI conventions" (ratios from summed
+       numerators and denominators, never averaged).
+    """
+    period = check_period(period)
+    spend_frame = spend.by_channel(period) if spend is not None else None
+    credits = [(model_spec(m), model_credit(m, journeys, period)) for m in models]
+    leads = None
+    if lead_models is not None:
+        leads = [model_credit(m, lead_journeys, period) for m in lead_models]
+    return report_frame(credits, journey_stats=journey_stats(journeys, period), spend=spend_frame, leads=leads,
+                        period=period)
