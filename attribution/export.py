@@ -35,6 +35,7 @@ def encode(frame: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "csv":
         return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
     if fmt == "json":
+        frame = _dates_as_text(frame)
         return (frame.to_json(orient="records", double_precision=15, indent=1) + "\n").encode("utf-8")
     if fmt == "parquet":
         table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -77,3 +78,43 @@ def write_table(frame: pd.DataFrame, path: str, fmt: str | None = None) -> str:
     fmt = output_format(path, fmt)
     write_atomic(encode(frame, fmt), path)
     return fmt
+
+
+def _dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """JSON has no date type: write date columns (``period``, ``*_date``) as ISO strings ``2026-01-31``."""
+    import datetime
+
+    cols = [c for c in frame.columns if frame[c].dtype == object
+            and isinstance(frame[c].dropna().iloc[0] if frame[c].notna().any() else None, datetime.date)
+            and not isinstance(frame[c].dropna().iloc[0], datetime.datetime)]
+    if not cols:
+        return frame
+    frame = frame.copy()
+    for c in cols:
+        frame[c] = frame[c].map(lambda d: None if d is None else d.isoformat()).astype(object)
+    return frame
+
+
+def check_output(output: str, fmt: str | None = None, table: str | None = None, table_option: str = "--table") -> str:
+    """Check any output before work: a file (format, folder) or a SQL URL (table name, driver).
+
+    Returns the file format, or ``"sql"`` for a database URL (``sqlite:///...``, ``postgresql://...``).
+    """
+    from .sql import check_sql_target, is_sql_target
+
+    if is_sql_target(output):
+        check_sql_target(output, table, table_option)
+        return "sql"
+    fmt = output_format(output, fmt)
+    check_writable(output)
+    return fmt
+
+
+def write_output(frame: pd.DataFrame, output: str, fmt: str | None = None, table: str | None = None) -> str:
+    """Write ``frame`` to a file atomically, or replace ``table`` in a database in one transaction."""
+    from .sql import is_sql_target, write_sql
+
+    if is_sql_target(output):
+        write_sql(frame, output, table)
+        return "sql"
+    return write_table(frame, output, fmt)

@@ -354,3 +354,54 @@ def channel_report(
         leads = [model_credit(m, lead_journeys, period) for m in lead_models]
     return report_frame(credits, journey_stats=journey_stats(journeys, period), spend=spend_frame, leads=leads,
                         period=period)
+
+
+def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(), options=None):
+    """Check the KPI options and read the spend table before the (long) event read: fail fast.
+
+    Returns
+    -------
+    spend : Spend or None
+    period : str or None
+    """
+    from .spend import Spend, read_spend
+
+    period = check_period(period)
+    options = options or {}
+    if options.get("input", "events") == "paths":
+        if period is not None:
+            raise ParameterError("--period needs conversion dates, which a path table does not have; "
+                                 "run it on an event log.")
+        if milestone_events:
+            raise ParameterError("--milestone-event needs an event log (a path table has no milestones).")
+    table = None
+    if spend is not None:
+        table = spend if isinstance(spend, Spend) else read_spend(spend, columns=spend_columns)
+        if period is not None:
+            table.by_channel(period)  # raises when the spend has no dates
+    return table, period
+
+
+def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=None, milestone_events=()):
+    """The run's KPI table, attributing the lead milestone with a fresh copy of every model when one is given.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    lead_models : list or None
+    lead_journeys : Journeys or None
+    """
+    import warnings
+
+    lead_models = lead_journeys = None
+    milestone_events = [str(m) for m in (milestone_events or ())]
+    if milestone_events and events is not None:
+        lead = milestone_events[0]
+        if lead not in events.event_counts():
+            warnings.warn(f"no rows with milestone event {lead!r}: every channel gets 0 leads.", UserWarning,
+                          stacklevel=2)
+        lead_journeys = lead_journeys_from(events, journeys, lead)
+        lead_models = [fresh_model(m).fit(lead_journeys) for m in fitted]
+    table = channel_report(fitted, journeys, spend=spend, period=period, lead_models=lead_models,
+                           lead_journeys=lead_journeys)
+    return table, lead_models, lead_journeys

@@ -57,6 +57,11 @@ class RunResult:
     models: list
     events: Events | None = None
     summary: dict = field(default_factory=dict)
+    # KPI layer (SPEC 4): the lead models and journeys (with a milestone), the spend table and the period
+    lead_models: list | None = None
+    lead_journeys: Journeys | None = None
+    spend: object = None
+    period: str | None = None
 
 
 def load_journeys(
@@ -105,7 +110,8 @@ def load_journeys(
     return journeys, events, summary
 
 
-def run(sources, *, models=None, **options) -> RunResult:
+def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
+        **options) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table.
 
     Parameters
@@ -114,6 +120,14 @@ def run(sources, *, models=None, **options) -> RunResult:
         Event-log files, folders or globs (or path-table files with ``input="paths"``).
     models : list of str or models, optional
         Spec strings such as ``"time_decay:half_life=3d"``; default: every heuristic model and ``markov``.
+    spend : str, path or pandas.DataFrame, optional
+        A spend table (SPEC 1.3) to join: adds spend, ROAS, ROI, CPA (and CPL) to every model's rows.
+    spend_columns : dict or list of "canonical=actual", optional
+        Column mapping of the spend table.
+    milestone_events : sequence of str
+        Funnel milestones; the first one is the lead, attributed with the same models (``leads``, ``cpl``).
+    period : {"day", "week", "month"}, optional
+        Cut credit (by conversion date), spend (by date) and journey statistics into periods.
     **options
         Passed to :func:`load_journeys`.
     """
@@ -121,6 +135,11 @@ def run(sources, *, models=None, **options) -> RunResult:
 
     specs = list(models) if models else default_model_specs()
     instances = [parse_model_spec(m) if isinstance(m, str) else m for m in specs]  # validate before reading
+    from .kpis import kpi_inputs, kpi_table
+
+    spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options)  # fail before reading
     journeys, events, summary = load_journeys(sources, **options)
     fitted = fit_models(journeys, instances)
-    return RunResult(attribution_frame(fitted), journeys, fitted, events, summary)
+    table, lead_models, lead_journeys = kpi_table(fitted, journeys, events, spend=spend_table, period=period,
+                                                  milestone_events=milestone_events)
+    return RunResult(table, journeys, fitted, events, summary, lead_models, lead_journeys, spend_table, period)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
-from attribution.export import check_writable, output_format, write_table
+from attribution.export import check_output, write_output
 from attribution.pipeline import run as run_pipeline
 
 from .app import app
@@ -32,11 +32,31 @@ def run_command(
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the table here (.csv, .parquet, .json)."),
     format: Optional[str] = typer.Option(None, "--format", help="Output format: csv, parquet or json (default: from the extension)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or summary on stderr."),
+    # KPI layer and BI exports (SPEC 4, 5); Annotated so that direct calls get plain defaults
+    spend: Annotated[Optional[str], typer.Option(
+        "--spend", help="Spend table (CSV or Parquet: channel, spend[, date, campaign, cost_type]): adds spend, "
+        "roas, roi, cpa (and cpl) to every model's rows.")] = None,
+    spend_column: Annotated[Optional[list[str]], typer.Option(
+        "--spend-column", help="Map a spend-table column to yours: CANONICAL=ACTUAL (repeatable).")] = None,
+    milestone_event: Annotated[Optional[list[str]], typer.Option(
+        "--milestone-event", help="Funnel milestone event (repeatable); the first is the lead, attributed with the "
+        "same models: adds leads (and cpl with --spend).")] = None,
+    period: Annotated[Optional[str], typer.Option(
+        "--period", help="Cut the table by period: day, week (ISO, Monday) or month; credit by conversion date, "
+        "spend by its date.")] = None,
+    table: Annotated[Optional[str], typer.Option(
+        "--table", help="Table name for a SQL --output (sqlite:///FILE.db, postgresql://...), replaced in one "
+        "transaction.")] = None,
+    detail: Annotated[Optional[str], typer.Option(
+        "--detail", help="Also write the BI fact table (conversion x touch x model) here: a file or a SQL URL.")] = None,
+    detail_table: Annotated[str, typer.Option(
+        "--detail-table", help="Table name of a SQL --detail.")] = "attribution_detail",
 ) -> None:
     """Attribute conversions and revenue to channels with one or more models."""
     if output is not None:  # fail on a bad output before any work
-        fmt = output_format(output, format)
-        check_writable(output)
+        fmt = check_output(output, format, table)
+    if detail is not None:
+        detail_fmt = check_output(detail, None, detail_table, "--detail-table")
     result = run_pipeline(
         [str(e) for e in events],
         models=model or None,
@@ -46,9 +66,17 @@ def run_command(
         columns=column,
         on_bad_rows=on_bad_rows,
         separator=separator,
+        spend=spend,
+        spend_columns=spend_column,
+        milestone_events=tuple(milestone_event or ()),
+        period=period,
     )
     echo_summary(result.summary, quiet)
+    if detail is not None:
+        from attribution.detail import detail_frame
+
+        write_output(detail_frame(result.models, result.journeys, result.events), detail, detail_fmt, detail_table)
     if output is None:
         echo_table(result.table)
     else:
-        write_table(result.table, output, fmt)
+        write_output(result.table, output, fmt, table)

@@ -1,0 +1,139 @@
+"""The BI fact table (``--detail``): one row per conversion × touch × model, long and additive.
+
+Columns, in this order:
+
+====================== =================================================================================
+``conversion_id``      the event log's ``conversion_id`` when it has one, else 1, 2, ... in (user, time) order
+``user_id``            the user
+``conversion_ts``      conversion timestamp (UTC); ``conversion_date`` its UTC date
+``touch_ts``           touch timestamp (UTC); ``touch_date`` its UTC date (null for a touchless conversion)
+``position``           1-based position of the touch in its journey (0 for a touchless conversion)
+``path_length``        touches in the journey (0 for a touchless conversion)
+``channel``            the touch's channel (``(none)`` for a touchless conversion)
+``campaign``           the touch's campaign (null when the log has none)
+``model``              the model spec as written
+``weight``             the model's weight of the touch; they sum to 1 per conversion and model
+``attributed_conversions``, ``attributed_revenue``   weight × the conversion's count and revenue
+====================== =================================================================================
+
+Summing ``attributed_conversions`` / ``attributed_revenue`` per model and channel gives the models' credit
+exactly; grouping by ``conversion_date`` (or ``touch_date``) gives any period a BI tool wants. Only converting
+journeys appear. Rows are ordered by model (in the order given), conversion, position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .exceptions import ParameterError
+from .journeys import NONE_CHANNEL, Journeys
+from .kpis import model_spec, touch_weights_of
+from .periods import days_to_dates, epoch_days
+
+DETAIL_COLUMNS = [
+    "conversion_id", "user_id", "conversion_ts", "conversion_date", "touch_ts", "touch_date", "position",
+    "path_length", "channel", "campaign", "model", "weight", "attributed_conversions", "attributed_revenue",
+]
+
+
+def _timestamps(ns: np.ndarray, missing: np.ndarray | None = None) -> pd.Series:
+    values = pd.to_datetime(np.asarray(ns, np.int64), unit="ns", utc=True)
+    series = pd.Series(values)
+    if missing is not None and missing.any():
+        series[missing] = pd.NaT
+    return series
+
+
+def _dates(ns: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
+    dates = days_to_dates(epoch_days(ns))
+    if missing is not None and missing.any():
+        dates[missing] = None
+    return dates
+
+
+def detail_frame(models: Sequence, journeys: Journeys, events=None) -> pd.DataFrame:
+    """The conversion × touch × model fact table of fitted ``models`` (see the module docstring).
+
+    Parameters
+    ----------
+    models : sequence of fitted models with per-touch weights
+    journeys : Journeys
+        Built from an event log (a path table has no users or times).
+    events : Events, optional
+        The validated log; supplies ``conversion_id`` when it has that column.
+
+    Raises
+    ------
+    ParameterError
+        For path-table journeys, or a model without per-touch weights.
+    """
+    if not journeys.has_times or journeys.user is None:
+        raise ParameterError("--detail needs an event log (a path table has no users, touches or dates).")
+    conv_j = np.flatnonzero(journeys.conversions > 0)
+    lengths = journeys.lengths[conv_j]
+    # one row per touch of a converting journey, plus one per touchless conversion
+    n_rows = np.maximum(lengths, 1)
+    row_j = np.repeat(conv_j, n_rows)
+    starts = np.zeros(len(conv_j) + 1, np.int64)
+    np.cumsum(n_rows, out=starts[1:])
+    pos = np.arange(starts[-1], dtype=np.int64) - np.repeat(starts[:-1], n_rows)
+    has_touch = np.repeat(lengths > 0, n_rows)
+    touch = np.where(has_touch, journeys.offsets[:-1][row_j] + pos, 0)
+    touch = np.minimum(touch, max(journeys.n_touches - 1, 0))
+    n = len(row_j)
+    no_touch = ~has_touch
+
+    if events is not None and events.has_column("conversion_id") and journeys.conversion_row is not None:
+        ids = events.table["conversion_id"].take(pa.array(journeys.conversion_row[conv_j]))
+        conv_ids = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
+    else:
+        conv_ids = np.arange(1, len(conv_j) + 1, dtype=np.int64)
+    conv_index = np.repeat(np.arange(len(conv_j)), n_rows)
+    users = journeys.user_ids.take(pa.array(journeys.user[row_j])).to_pandas()
+    end = journeys.end_time[row_j]
+    tts = journeys.touch_time[touch] if journeys.n_touches else np.zeros(n, np.int64)
+    names = np.r_[np.asarray(journeys.channel_names, dtype=object), np.array([NONE_CHANNEL], dtype=object)]
+    ch_code = np.where(no_touch, len(names) - 1, journeys.touch_channel[touch] if journeys.n_touches else 0)
+    if journeys.touch_campaign is not None and journeys.campaign_names is not None and journeys.n_touches:
+        cnames = np.r_[np.asarray(journeys.campaign_names, dtype=object), np.array([None], dtype=object)]
+        camp_code = journeys.touch_campaign[touch]
+        camp_code = np.where(no_touch | (camp_code < 0), len(cnames) - 1, camp_code)
+        campaign = cnames[camp_code]
+    else:
+        campaign = np.full(n, None, dtype=object)
+    base = pd.DataFrame({
+        "conversion_id": conv_ids[conv_index],
+        "user_id": users,
+        "conversion_ts": _timestamps(end),
+        "conversion_date": _dates(end),
+        "touch_ts": _timestamps(tts, no_touch),
+        "touch_date": _dates(tts, no_touch),
+        "position": np.where(no_touch, 0, pos + 1).astype(np.int64),
+        "path_length": journeys.lengths[row_j].astype(np.int64),
+        "channel": names[ch_code],
+        "campaign": campaign,
+    })
+    conv = journeys.conversions[row_j]
+    rev = journeys.revenue[row_j]
+    frames = []
+    for m in models:
+        w = touch_weights_of(m, journeys)
+        weight = np.where(no_touch, 1.0, w[touch] if journeys.n_touches else 1.0)
+        f = base.copy()
+        f["model"] = model_spec(m)
+        f["weight"] = weight
+        f["attributed_conversions"] = weight * conv
+        f["attributed_revenue"] = weight * rev
+        frames.append(f)
+    if not frames:
+        return base.assign(model=pd.Series(dtype=object), weight=pd.Series(dtype=float),
+                           attributed_conversions=pd.Series(dtype=float),
+                           attributed_revenue=pd.Series(dtype=float))[DETAIL_COLUMNS]
+    out = pd.concat(frames, ignore_index=True)[DETAIL_COLUMNS]
+    for c in ("channel", "campaign", "model"):
+        out[c] = out[c].astype(object)
+    return out
