@@ -22,7 +22,7 @@ from attribution.journeys import Journeys
 from attribution.models import available_models, merge_stats, parse_model_spec
 from testkit import events_frame
 
-SPECS = available_models() + [s for s in ("markov:order=2", "markov:order=3,collapse=true", "shapley")
+SPECS = available_models() + [s for s in ("markov:order=2", "markov:order=3,collapse=true", "shapley:game=rate")
                               if s.split(":")[0] in available_models() and s not in available_models()]
 
 ROWS = [
