@@ -1,0 +1,200 @@
+"""The funnel summary (SPEC 4): users through the configured milestones to customers, overall and per segment.
+
+Not per model: the funnel counts people, not credit. One row per segment:
+
+- ``by = "all"``: every user of the log;
+- ``by = "lead_source"``: users grouped by the channel of their first touch (``(none)`` when they have no touch);
+- ``by = "campaign"``: users grouped by the campaign of their first touch (``(none)`` when it has none).
+
+Columns (``<stage>`` is each ``--milestone-event`` name, in the order given)::
+
+    by, segment, users, <stage>, <stage>_rate, ..., customers, customer_rate, repeat_customers, repeat_rate,
+    days_to_convert_median, days_to_convert_mean, revenue, revenue_per_customer, [revenue_per_lead,]
+    [won, lost, win_rate]
+
+Definitions (the rules chosen where SPEC 4 is silent):
+
+- ``users`` (visitors): distinct users with any row in the log (a touch, a milestone, a conversion, any event).
+- A user *reaches* a stage when they have a row of that stage's event **or of any later stage** (a customer
+  who never filled the lead form still passed through the stage), so counts never grow down the funnel.
+  Stage order: the milestones as given, then the conversion (``customers``).
+- ``<stage>_rate`` = users reaching the stage / users reaching the previous stage (``users`` before the first
+  milestone); ``customer_rate`` likewise against the last milestone. Nulls where the denominator is 0.
+- ``repeat_customers``: customers with a second conversion; ``repeat_rate`` = repeat_customers / customers.
+- ``days_to_convert_*``: days from a customer's first touch to their first conversion, over customers with a
+  touch at or before it (no lookback window applies: the funnel counts people over the whole log).
+- ``revenue``: all conversion revenue of the segment's users; ``revenue_per_customer`` = revenue / customers,
+  ``revenue_per_lead`` = revenue / users reaching the first milestone (a window LTV, not a forecast).
+- ``won``, ``lost``: rows of the ``--won-event`` / ``--lost-event`` events (opportunity outcomes) of the
+  segment's users; ``win_rate`` = won / (won + lost).
+
+Everything is vectorised: per-user arrays by ``bincount`` / ``minimum.at``, then one group-by per dimension.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .encoding import encode_sorted
+from .events import TOUCH_EVENT, Events
+from .exceptions import ParameterError
+from .journeys import NONE_CHANNEL
+from .kpis import _ratio
+from .timeparse import NS_PER_DAY
+
+_RESERVED = {"by", "segment", "users", "customers", "customer_rate", "repeat_customers", "repeat_rate", "revenue",
+             "won", "lost", "win_rate", "touch", "conversion"}
+
+
+def _rows_of(event: pa.ChunkedArray, names: Sequence[str]) -> np.ndarray:
+    if not names:
+        return np.zeros(len(event), bool)
+    mask = pc.is_in(event, value_set=pa.array(list(names), pa.string()))
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def funnel_frame(
+    events: Events,
+    *,
+    milestone_events: Sequence[str] = (),
+    conversion_events: Sequence[str] = ("conversion",),
+    won_event: str | None = None,
+    lost_event: str | None = None,
+) -> pd.DataFrame:
+    """The funnel summary of a validated event log (see the module docstring for every column).
+
+    Parameters
+    ----------
+    events : Events
+    milestone_events : sequence of str
+        The funnel stages before conversion, in order (``lead``, ``qualified``, ...).
+    conversion_events : sequence of str
+    won_event, lost_event : str, optional
+        Opportunity outcome events; with either, ``won``, ``lost`` and ``win_rate`` are added.
+
+    References
+    ----------
+    .. [1] SPEC 4 (funnel summary); win rate = won / (won + lost) by lead source and campaign as CRM reports do.
+    """
+    stages = [str(s) for s in milestone_events]
+    conversion_events = [str(c) for c in conversion_events] or ["conversion"]
+    clash = sorted((set(stages) & _RESERVED) | (set(stages) & set(conversion_events)))
+    if len(set(stages)) != len(stages) or clash:
+        raise ParameterError(
+            "The '--milestone-event' names must be distinct and differ from the conversion events and from "
+            f"{', '.join(sorted(_RESERVED))}. Got {stages!r} instead."
+        )
+    table = events.table
+    users, _ = encode_sorted(table["user_id"])
+    U = int(users.max()) + 1 if len(users) else 0
+    ev = table["event"]
+    ts = table["timestamp"].to_numpy().astype(np.int64, copy=False)
+
+    per_user: dict[str, np.ndarray] = {"users": np.ones(U)}
+    reached = [np.bincount(users[_rows_of(ev, [s])], minlength=U) > 0 for s in stages]
+    conv = _rows_of(ev, conversion_events)
+    n_conv = np.bincount(users[conv], minlength=U)
+    customers = n_conv > 0
+    # a later stage implies the earlier ones
+    later = customers.copy()
+    for i in range(len(stages) - 1, -1, -1):
+        reached[i] = reached[i] | later
+        later = reached[i]
+    for s, r in zip(stages, reached):
+        per_user[s] = r.astype(float)
+    per_user["customers"] = customers.astype(float)
+    per_user["repeat_customers"] = (n_conv > 1).astype(float)
+
+    big = np.iinfo(np.int64).max
+    first_conv = np.full(U, big, np.int64)
+    np.minimum.at(first_conv, users[conv], ts[conv])
+    touch = pc.fill_null(pc.equal(ev, TOUCH_EVENT), False).to_numpy(zero_copy_only=False).astype(bool)
+    t_idx = np.flatnonzero(touch)
+    order = t_idx[np.lexsort((t_idx, ts[t_idx], users[t_idx]))]  # per user by time, ties in input order
+    first_touch_row = np.full(U, -1, np.int64)
+    if len(order):
+        u_sorted = users[order]
+        head = np.r_[True, u_sorted[1:] != u_sorted[:-1]]
+        first_touch_row[u_sorted[head]] = order[head]
+    has_touch = first_touch_row >= 0
+    ft_ts = np.where(has_touch, ts[np.maximum(first_touch_row, 0)] if len(ts) else 0, big)
+    ok_days = customers & has_touch & (ft_ts <= first_conv)
+    days = np.full(U, np.nan)
+    days[ok_days] = (first_conv[ok_days] - ft_ts[ok_days]) / NS_PER_DAY
+    rev = table["revenue"].to_numpy(zero_copy_only=False).astype(float)
+    per_user["revenue"] = np.bincount(users[conv], rev[conv], minlength=U)
+    outcomes = won_event is not None or lost_event is not None
+    if outcomes:
+        per_user["won"] = np.bincount(users[_rows_of(ev, [won_event] if won_event else [])], minlength=U).astype(float)
+        per_user["lost"] = np.bincount(users[_rows_of(ev, [lost_event] if lost_event else [])],
+                                       minlength=U).astype(float)
+
+    def first_touch_label(column: str) -> np.ndarray:
+        if column not in table.column_names or not has_touch.any():
+            return np.full(U, NONE_CHANNEL, dtype=object)
+        values = table[column].take(pa.array(np.maximum(first_touch_row, 0)))
+        labels = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+        missing = ~has_touch | pd.isna(labels) | (labels == "")
+        labels[missing] = NONE_CHANNEL
+        return labels
+
+    frame = pd.DataFrame(per_user)
+    frame["days"] = days
+    value_cols = list(per_user)
+    parts = []
+    for by, labels in (("all", np.full(U, "all", dtype=object)), ("lead_source", first_touch_label("channel")),
+                       ("campaign", first_touch_label("campaign"))):
+        f = frame.assign(segment=labels)
+        grouped = f.groupby("segment", sort=True)
+        sums = grouped[value_cols].sum()
+        sums["days_to_convert_median"] = grouped["days"].median()
+        sums["days_to_convert_mean"] = grouped["days"].mean()
+        sums = sums.reset_index()
+        sums.insert(0, "by", by)
+        parts.append(sums)
+    out = pd.concat(parts, ignore_index=True) if U else pd.DataFrame(
+        {"by": ["all"], "segment": ["all"], **{c: [0.0] for c in value_cols},
+         "days_to_convert_median": [np.nan], "days_to_convert_mean": [np.nan]})
+
+    cols = ["by", "segment", "users"]
+    result = out[cols].copy()
+    result["users"] = result["users"].astype(float)
+    previous = out["users"].to_numpy(float)
+    for s in stages:
+        result[s] = out[s].to_numpy(float)
+        result[f"{s}_rate"] = _ratio(out[s], previous)
+        previous = out[s].to_numpy(float)
+    result["customers"] = out["customers"].to_numpy(float)
+    result["customer_rate"] = _ratio(out["customers"], previous)
+    result["repeat_customers"] = out["repeat_customers"].to_numpy(float)
+    result["repeat_rate"] = _ratio(out["repeat_customers"], out["customers"])
+    result["days_to_convert_median"] = out["days_to_convert_median"].to_numpy(float)
+    result["days_to_convert_mean"] = out["days_to_convert_mean"].to_numpy(float)
+    result["revenue"] = out["revenue"].to_numpy(float)
+    result["revenue_per_customer"] = _ratio(out["revenue"], out["customers"])
+    if stages:
+        result["revenue_per_lead"] = _ratio(out["revenue"], out[stages[0]])
+    if outcomes:
+        result["won"] = out["won"].to_numpy(float)
+        result["lost"] = out["lost"].to_numpy(float)
+        result["win_rate"] = _ratio(out["won"], out["won"] + out["lost"])
+    for c in ["users", *stages, "customers", "repeat_customers"] + (["won", "lost"] if outcomes else []):
+        result[c] = result[c].astype(np.int64)  # counts of people and rows
+    result["by"] = result["by"].astype(object)
+    result["segment"] = result["segment"].astype(object)
+    return result
+
+
+def funnel(sources, *, milestone_events=(), conversion_events=("conversion",), won_event=None, lost_event=None,
+           columns=None, on_bad_rows="error") -> pd.DataFrame:
+    """Read an event log and return its funnel summary (:func:`funnel_frame`)."""
+    from .events import read_events
+
+    events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows)
+    return funnel_frame(events, milestone_events=milestone_events, conversion_events=conversion_events,
+                        won_event=won_event, lost_event=lost_event)
