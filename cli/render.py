@@ -9,12 +9,18 @@ import pandas as pd
 
 
 def format_frame(frame: pd.DataFrame) -> str:
-    """A fixed-width text table: counts and money with 2 decimals, shares and ratios with 4, nulls as ``-``."""
+    """A fixed-width text table: money with 2 decimals, whole counts with none, shares and ratios with 4, nulls ``-``."""
     shown = frame.copy()
     for col in shown.columns:
         if pd.api.types.is_float_dtype(shown[col]):
-            digits = 4 if col in ("share", "removal_effect", "roas", "roi", "win_rate") or col.endswith("_rate") else 2
             values = shown[col].to_numpy(dtype=float)
+            finite = values[np.isfinite(values)]
+            if col in ("share", "removal_effect", "roas", "roi", "win_rate") or col.endswith("_rate"):
+                digits = 4
+            elif len(finite) and np.all(finite == np.round(finite)) and col != "revenue":
+                digits = 0  # counts that are whole numbers everywhere (journeys, first-touch conversions)
+            else:
+                digits = 2
             shown[col] = [("-" if not np.isfinite(v) else f"{v:,.{digits}f}") for v in values]
     return shown.to_string(index=False)
 
