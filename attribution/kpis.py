@@ -111,7 +111,7 @@ def period_credit(model, journeys: Journeys, period: str) -> pd.DataFrame:
     both = pd.concat([frame, none], ignore_index=True) if len(none) else frame
     out = both.groupby(["code", "period"], sort=True, as_index=False)[["conversions", "revenue"]].sum()
     names = np.r_[np.array([NONE_CHANNEL], dtype=object), np.asarray(journeys.channel_names, dtype=object)]
-    out.insert(0, "channel", names[out.pop("code").to_numpy() + 1])
+    out.insert(0, "channel", pd.Series(names[out.pop("code").to_numpy() + 1], dtype=object))
     extras = _extras(model.attribution_)
     if extras:
         out = out.merge(model.attribution_[["channel"] + extras], on="channel", how="left")
@@ -162,7 +162,7 @@ def journey_stats(journeys: Journeys, period: str | None = None) -> pd.DataFrame
         keys.append("period")
     out = pd.DataFrame(cols).groupby(keys, sort=True, as_index=False)[JOURNEY_STAT_COLUMNS].sum()
     names = np.r_[np.array([NONE_CHANNEL], dtype=object), np.asarray(journeys.channel_names, dtype=object)]
-    out.insert(0, "channel", names[out.pop("code").to_numpy() + 1])
+    out.insert(0, "channel", pd.Series(names[out.pop("code").to_numpy() + 1], dtype=object))
     return out
 
 
