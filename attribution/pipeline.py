@@ -111,7 +111,7 @@ def load_journeys(
 
 
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
-        **options) -> RunResult:
+        ci=None, n_boot=200, seed=0, **options) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table.
 
     Parameters
@@ -128,6 +128,9 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         Funnel milestones; the first one is the lead, attributed with the same models (``leads``, ``cpl``).
     period : {"day", "week", "month"}, optional
         Cut credit (by conversion date), spend (by date) and journey statistics into periods.
+    ci : float, optional
+        Confidence level of bootstrap intervals (e.g. 0.95): adds ``conversions_lo, conversions_hi, revenue_lo,
+        revenue_hi`` from ``n_boot`` replicates resampling journeys, seeded by ``seed``.
     **options
         Passed to :func:`load_journeys`.
     """
@@ -138,8 +141,17 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     from .kpis import kpi_inputs, kpi_table
 
     spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options)  # fail before reading
+    if ci is not None:
+        from .uncertainty import check_ci
+
+        ci, n_boot, seed = check_ci(ci, n_boot, seed)
     journeys, events, summary = load_journeys(sources, **options)
     fitted = fit_models(journeys, instances)
     table, lead_models, lead_journeys = kpi_table(fitted, journeys, events, spend=spend_table, period=period,
                                                   milestone_events=milestone_events)
+    if ci is not None:
+        from .uncertainty import add_intervals, bootstrap_intervals
+
+        intervals = bootstrap_intervals(fitted, journeys, level=ci, n_boot=n_boot, seed=seed, period=period)
+        table = add_intervals(table, intervals, period)
     return RunResult(table, journeys, fitted, events, summary, lead_models, lead_journeys, spend_table, period)

@@ -31,6 +31,11 @@ def _guarded(fn):
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError:  # the reader of stdout went away (``| head``): stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except AttributionError as exc:
             if _state["debug"]:
                 raise

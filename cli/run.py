@@ -51,6 +51,12 @@ def run_command(
         "--detail", help="Also write the BI fact table (conversion x touch x model) here: a file or a SQL URL.")] = None,
     detail_table: Annotated[str, typer.Option(
         "--detail-table", help="Table name of a SQL --detail.")] = "attribution_detail",
+    # uncertainty (SPEC 3.3)
+    ci: Annotated[Optional[float], typer.Option(
+        "--ci", help="Add bootstrap confidence intervals at this level (e.g. 0.95): conversions_lo/hi, "
+        "revenue_lo/hi.")] = None,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates for --ci.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (same seed, same numbers).")] = 0,
 ) -> None:
     """Attribute conversions and revenue to channels with one or more models."""
     if output is not None:  # fail on a bad output before any work
@@ -70,6 +76,9 @@ def run_command(
         spend_columns=spend_column,
         milestone_events=tuple(milestone_event or ()),
         period=period,
+        ci=ci,
+        n_boot=bootstrap,
+        seed=seed,
     )
     echo_summary(result.summary, quiet)
     if detail is not None:

@@ -103,6 +103,9 @@ class TouchWeightModel(AttributionModel):
         After ``fit``: the weight of every touch within its journey.
     """
 
+    #: a journey's weights depend on that journey alone (not on counts elsewhere): bootstrap replicates can reuse them
+    journey_local: ClassVar[bool] = True
+
     def touch_weights(self, journeys: Journeys) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -139,6 +139,11 @@ class Shapley(AttributionModel):
     name = "shapley"
     stats_keys = ("channels",)
 
+    @property
+    def journey_local(self) -> bool:
+        """The journey game's weights depend on each journey alone; the rate game's on all of them."""
+        return self.game == "journey"
+
     def __init__(self, game="journey", max_exact=20):
         self._check("game", game, game in ("journey", "rate"), "'journey' or 'rate'")
         self._check("max_exact", max_exact, isinstance(max_exact, (int, np.integer)) and not isinstance(max_exact, bool)
