@@ -1,0 +1,104 @@
+"""``attribution run --spend/--period/--milestone-event/--detail/--table`` and ``attribution funnel`` end to end."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from attribution.cli.app import main
+from kpikit import write_inputs
+
+
+def call(*args) -> int:
+    try:
+        main([str(a) for a in args])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_roi_table_by_month_to_csv_is_reproducible(tmp_path, capsys):
+    events, spend = write_inputs(tmp_path)
+    out1, out2 = tmp_path / "roi1.csv", tmp_path / "roi2.csv"
+    for out in (out1, out2):
+        assert call("run", events, "-m", "linear", "-m", "first_touch", "--spend", spend, "--period", "month",
+                    "--milestone-event", "lead", "--output", out, "--quiet") == 0
+    assert out1.read_bytes() == out2.read_bytes()
+    table = pd.read_csv(out1)
+    assert list(table.columns[:3]) == ["model", "channel", "period"]
+    assert {"spend", "roas", "roi", "cpa", "leads", "cpl", "win_rate"} <= set(table.columns)
+    assert table["period"].tolist()[0] == "2026-01-01"
+    # the ratios of a row come from its own sums; no infinities anywhere
+    assert not table.isin([float("inf"), float("-inf")]).any().any()
+
+
+def test_json_periods_are_iso_dates(tmp_path):
+    events, spend = write_inputs(tmp_path)
+    out = tmp_path / "roi.json"
+    assert call("run", events, "-m", "linear", "--spend", spend, "--period", "week", "--output", out, "-q") == 0
+    rows = json.loads(out.read_text())
+    assert rows[0]["channel"] == "(none)" and rows[0]["period"] == "2026-01-19"  # d converts on Tuesday 01-20
+
+
+def test_sqlite_output_and_detail(tmp_path):
+    events, spend = write_inputs(tmp_path)
+    db = tmp_path / "bi.db"
+    assert call("run", events, "-m", "linear", "--spend", spend, "--output", f"sqlite:///{db}", "--table",
+                "channel_roi", "--detail", f"sqlite:///{db}", "-q") == 0
+    with sqlite3.connect(db) as con:
+        roi = pd.read_sql("select * from channel_roi", con)
+        detail = pd.read_sql("select * from attribution_detail", con)
+    assert roi["spend"].sum() == pytest.approx(65.0)
+    assert detail.groupby("channel")["attributed_revenue"].sum().to_dict() == pytest.approx(
+        roi.set_index("channel")["revenue"][lambda s: s > 0].to_dict())
+
+
+def test_detail_to_parquet(tmp_path):
+    events, _ = write_inputs(tmp_path)
+    path = tmp_path / "detail.parquet"
+    assert call("run", events, "-m", "linear", "-m", "last_touch", "--detail", path, "-q") == 0
+    detail = pd.read_parquet(path)
+    assert detail.groupby(["model", "conversion_id"])["weight"].sum().tolist() == pytest.approx([1.0] * 6)
+
+
+def test_sql_output_without_table_fails_before_any_work(tmp_path, capsys):
+    events, spend = write_inputs(tmp_path)
+    db = tmp_path / "bi.db"
+    assert call("run", events, "--spend", spend, "--output", f"sqlite:///{db}") == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "--table NAME" in err and "Traceback" not in err
+    assert not db.exists()
+
+
+def test_bad_spend_exits_2_naming_the_file(tmp_path, capsys):
+    events, _ = write_inputs(tmp_path)
+    bad = tmp_path / "spend.csv"
+    pd.DataFrame({"channel": ["email"], "cost": [3.0]}).to_csv(bad, index=False)
+    assert call("run", events, "--spend", bad) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "spend" in err and "--spend-column" in err
+    assert call("run", events, "--spend", bad, "--spend-column", "spend=cost", "-q") == 0
+
+
+def test_period_without_spend_dates_exits_2(tmp_path, capsys):
+    events, _ = write_inputs(tmp_path)
+    undated = tmp_path / "s.csv"
+    pd.DataFrame({"channel": ["email"], "spend": [3.0]}).to_csv(undated, index=False)
+    assert call("run", events, "--spend", undated, "--period", "month") == 2
+    assert "no 'date' column" in capsys.readouterr().err
+
+
+def test_funnel_command(tmp_path, capsys):
+    events, _ = write_inputs(tmp_path)
+    assert call("funnel", events, "--milestone-event", "lead") == 0
+    out = capsys.readouterr().out
+    assert "lead_rate" in out and "lead_source" in out
+    path = tmp_path / "funnel.csv"
+    assert call("funnel", events, "--milestone-event", "lead", "--output", path) == 0
+    f = pd.read_csv(path)
+    overall = f[f["by"] == "all"].iloc[0]
+    # users a, b, c, d; leads a, b and d (a customer passed the lead stage) → 3; customers a, b, d → 3
+    assert overall[["users", "lead", "customers"]].tolist() == [4, 3, 3]
