@@ -33,42 +33,17 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from attribution.exceptions import AttributionWarning
 from attribution.journeys import NONE_CHANNEL, Journeys
 
-from .base import AttributionModel, TouchWeightModel, channel_frame, credit_table
+from .base import AttributionModel, credit_table
+from .channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
 
-SET_SEPARATOR = "\x1f"
 
 
 class NegativeCreditWarning(AttributionWarning):
     """A Shapley rate game gave a channel negative credit."""
-
-
-def distinct_channel_pairs(journeys: Journeys):
-    """Distinct (journey, channel) pairs, sorted by journey then channel.
-
-    Returns ``(pair_of_touch, pair_journey, pair_channel)``: the pair index of every touch and each pair's
-    journey and channel code.
-    """
-    n = max(journeys.n_channels, 1)
-    key = journeys.touch_journey * n + journeys.touch_channel
-    uniq, pair_of_touch = np.unique(key, return_inverse=True)
-    return pair_of_touch, uniq // n, uniq % n
-
-
-def channel_set_keys(journeys: Journeys, pair_journey: np.ndarray, pair_channel: np.ndarray) -> np.ndarray:
-    """Every journey's set of distinct channels as text (sorted names joined by ``SET_SEPARATOR``), vectorised."""
-    names = pa.array([str(c) for c in journeys.channel_names], pa.string())
-    counts = np.bincount(pair_journey, minlength=journeys.n_journeys)
-    offsets = np.zeros(journeys.n_journeys + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    values = names.take(pa.array(pair_channel)) if len(pair_channel) else pa.array([], pa.string())
-    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
-    return np.asarray(pc.binary_join(lists, SET_SEPARATOR).to_numpy(zero_copy_only=False), dtype=object)
 
 
 def moebius(values: np.ndarray, n: int) -> np.ndarray:
@@ -154,11 +129,7 @@ class Shapley(AttributionModel):
     # -------------------------------------------------------------------------------------- statistics
     def _partial_stats(self, journeys: Journeys) -> pd.DataFrame:
         """Per distinct channel set: conversions, non-conversions and revenue (additive across partitions)."""
-        _, pair_journey, pair_channel = distinct_channel_pairs(journeys)
-        frame = pd.DataFrame({"channels": channel_set_keys(journeys, pair_journey, pair_channel),
-                              "conversions": journeys.conversions, "nulls": journeys.nulls,
-                              "revenue": journeys.revenue})
-        return frame.groupby("channels", sort=True, as_index=False).sum()
+        return set_stats(journeys)
 
     def fit(self, journeys: Journeys) -> "Shapley":
         if self.game == "journey":
@@ -169,10 +140,7 @@ class Shapley(AttributionModel):
         return super().fit(journeys)
 
     def _fit_stats(self, stats: pd.DataFrame) -> None:
-        sets = stats["channels"].astype(str).to_numpy()
-        members = [s.split(SET_SEPARATOR) if s else [] for s in sets]
-        names = np.array(sorted({c for m in members for c in m}), dtype=object)
-        code = {c: i for i, c in enumerate(names)}
+        members, names, code = set_members(stats)
         conv = stats["conversions"].to_numpy(float)
         nulls = stats["nulls"].to_numpy(float)
         revenue = stats["revenue"].to_numpy(float)
@@ -243,11 +211,8 @@ class Shapley(AttributionModel):
             pair_weight = 1.0 / distinct[pair_journey]
         else:
             journey_keys = channel_set_keys(journeys, pair_journey, pair_channel)
-            stats = pd.DataFrame({"channels": journey_keys, "conversions": journeys.conversions,
-                                  "nulls": journeys.nulls}).groupby("channels", sort=True, as_index=False).sum()
-            members = [k.split(SET_SEPARATOR) if k else [] for k in stats["channels"]]
-            names = sorted({c for m in members for c in m})
-            code = {c: i for i, c in enumerate(names)}
+            stats = set_stats(journeys, journey_keys)
+            members, names, code = set_members(stats)
             set_w = self._set_weights(members, code, len(names), stats["conversions"].to_numpy(float),
                                       stats["nulls"].to_numpy(float))
             set_of_journey = pd.Index(stats["channels"]).get_indexer(journey_keys)
