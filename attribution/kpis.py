@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .encoding import unique_sorted
 from .exceptions import ParameterError
 from .journeys import NONE_CHANNEL, Journeys
 from .periods import check_period, days_to_dates, period_of_ns
@@ -134,7 +135,7 @@ def journey_stats(journeys: Journeys, period: str | None = None) -> pd.DataFrame
     C = journeys.n_channels
     weight = journeys.conversions + journeys.nulls
     tj = journeys.touch_journey
-    pairs = np.unique(tj * np.int64(C + 1) + journeys.touch_channel) if journeys.n_touches else np.zeros(0, np.int64)
+    pairs = unique_sorted(tj * np.int64(C + 1) + journeys.touch_channel) if journeys.n_touches else np.zeros(0, np.int64)
     jj = pairs // (C + 1)
     cc = pairs % (C + 1)
     empty = np.flatnonzero(journeys.touchless())
@@ -401,7 +402,11 @@ def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=Non
             warnings.warn(f"no rows with milestone event {lead!r}: every channel gets 0 leads.", UserWarning,
                           stacklevel=2)
         lead_journeys = lead_journeys_from(events, journeys, lead)
-        lead_models = [fresh_model(m).fit(lead_journeys) for m in fitted]
+        with warnings.catch_warnings(record=True) as caught:  # say which fit a model's warning is about
+            warnings.simplefilter("always")
+            lead_models = [fresh_model(m).fit(lead_journeys) for m in fitted]
+        for w in caught:
+            warnings.warn(f"attributing leads ({lead!r}): {w.message}", w.category, stacklevel=2)
     table = channel_report(fitted, journeys, spend=spend, period=period, lead_models=lead_models,
                            lead_journeys=lead_journeys)
     return table, lead_models, lead_journeys
