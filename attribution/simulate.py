@@ -68,7 +68,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+import pyarrow as pa
+from scipy import special
 
 from .exceptions import ParameterError
 
@@ -81,6 +82,7 @@ CHANNELS = ("direct", "email", "paid_search", "organic_search", "social", "displ
 BASELINE = "(baseline)"
 EVENT_ORDER = ("touch", "lead", "qualified", "conversion")  # tie order at equal timestamps
 SECONDS_PER_DAY = 86_400
+MAX_DAYS = 2**26 // SECONDS_PER_DAY  # 776 days: seconds fit the 26 bits of the sort key
 
 # mean touches per user over the date range (before the range's end truncates late touches)
 DEFAULT_TOUCH_RATE = {
@@ -301,8 +303,9 @@ class Simulation:
     def _check(self):
         if not isinstance(self.n_users, (int, np.integer)) or isinstance(self.n_users, bool) or self.n_users < 1:
             self._fail("n_users", "an integer >= 1", self.n_users)
-        if not isinstance(self.days, (int, np.integer)) or isinstance(self.days, bool) or self.days < 1:
-            self._fail("days", "an integer >= 1", self.days)
+        if (not isinstance(self.days, (int, np.integer)) or isinstance(self.days, bool) or self.days < 1
+                or self.days > MAX_DAYS):
+            self._fail("days", f"an integer between 1 and {MAX_DAYS}", self.days)
         if not self.channels or len(set(self.channels)) != len(self.channels) or not all(
                 isinstance(c, str) and c for c in self.channels):
             self._fail("channels", "distinct non-empty channel names", self.channels)
@@ -423,7 +426,7 @@ class Simulation:
         touch_idx = np.arange(n_touch, dtype=np.uint64)
         n_caused = np.zeros(n_touch, np.int64)
         pos = touch_lam > 0
-        n_caused[pos] = stats.poisson.ppf(_hash_uniform(keys[0], touch_idx[pos]), touch_lam[pos]).astype(np.int64)
+        n_caused[pos] = _poisson_inverse_cdf(_hash_uniform(keys[0], touch_idx[pos]), touch_lam[pos])
         src = np.repeat(np.arange(n_touch), n_caused)
         k = _within(n_caused)
         draw = (src.astype(np.uint64) << np.uint64(24)) | k.astype(np.uint64)
@@ -471,31 +474,28 @@ class Simulation:
         user = np.concatenate([all_t_user, m_user, c_user])
         sec = np.concatenate([all_t_sec, m_sec, c_sec])
         kind = np.concatenate([np.zeros(n_t, np.int64), m_kind, np.full(n_c, 3, np.int64)])
-        seq = np.arange(user.size)
-        order = np.lexsort((seq, kind, sec, user))
+        # one int64 key (user | second < 2^26 | event order), stable: generation order breaks ties
+        order = np.argsort((user << np.int64(28)) | (sec << np.int64(2)) | kind, kind="stable")
         inverse = np.empty_like(order)
         inverse[order] = np.arange(order.size)
 
-        chan_names = np.array(list(chans) + [None], dtype=object)
-        camp_obj = np.array(camp_names + [None], dtype=object)
-        channel = np.concatenate([all_t_chan, np.full(n_m + n_c, n_ch, np.int64)])
-        campaign = np.concatenate([all_t_camp, np.full(n_m + n_c, len(camp_names), np.int64)])
-        revenue = np.concatenate([np.full(n_t + n_m, np.nan), c_rev])
+        channel = np.concatenate([all_t_chan, np.full(n_m + n_c, -1, np.int64)])[order]
+        campaign = np.concatenate([all_t_camp, np.full(n_m + n_c, -1, np.int64)])[order]
+        revenue = np.concatenate([np.full(n_t + n_m, np.nan), c_rev])[order]
         width = len(str(n - 1))
-        uid = np.char.add("u", np.char.zfill(np.arange(n).astype(str), width)).astype(object)
+        uid = np.char.add("u", np.char.zfill(np.arange(n).astype(str), width))
         t0 = np.datetime64(pd.Timestamp(self.start).normalize().to_datetime64(), "s")
         cols = {
-            "user_id": uid[user[order]],
-            "timestamp": (t0 + sec[order].astype("timedelta64[s]")).astype("datetime64[ns]"),
-            "event": np.array(EVENT_ORDER, dtype=object)[kind[order]],
-            "channel": chan_names[channel[order]],
-            "campaign": camp_obj[campaign[order]],
-            "revenue": revenue[order],
+            "user_id": _strings(uid, user[order]),
+            "timestamp": pa.array((t0 + sec[order].astype("timedelta64[s]")).astype("datetime64[ns]")),
+            "event": _strings(EVENT_ORDER, kind[order]),
+            "channel": _strings(chans, channel),
+            "campaign": _strings(camp_names, campaign),
+            "revenue": pa.array(revenue, pa.float64(), from_pandas=True),
         }
         if self.source_medium:
-            source, medium = self._source_medium(r_touch, channel[order], n_ch)
-            cols["source"], cols["medium"] = source, medium
-        events = pd.DataFrame(cols)
+            cols["source"], cols["medium"] = self._source_medium(r_touch, channel)
+        events = pa.table(cols).to_pandas()
 
         # the truth
         caused_ch = np.concatenate([t_chan[src], np.full(b_user.size, -1, np.int64)])
@@ -560,16 +560,15 @@ class Simulation:
         return (np.concatenate([lu, qu]), np.concatenate([lead_sec[lu], qual_sec[qu]]),
                 np.concatenate([np.ones(lu.size, np.int64), np.full(qu.size, 2, np.int64)]))
 
-    def _source_medium(self, rng, channel_codes, n_ch):
-        source = np.full(channel_codes.size, None, dtype=object)
-        medium = np.full(channel_codes.size, None, dtype=object)
-        for ci, c in enumerate(self.channels):
+    def _source_medium(self, rng, channel_codes):
+        n_opts = [len(SOURCE_MEDIUM.get(c, ((c, c),))) for c in self.channels]
+        offsets = np.cumsum([0] + n_opts)
+        options = [o for c in self.channels for o in SOURCE_MEDIUM.get(c, ((c, c),))]
+        code = np.full(channel_codes.size, -1, np.int64)
+        for ci in range(len(self.channels)):  # a loop per channel
             rows = np.flatnonzero(channel_codes == ci)
-            options = SOURCE_MEDIUM.get(c, ((c, c),))
-            pick = rng.integers(0, len(options), rows.size)
-            source[rows] = np.array([o[0] for o in options], dtype=object)[pick]
-            medium[rows] = np.array([o[1] for o in options], dtype=object)[pick]
-        return source, medium
+            code[rows] = offsets[ci] + rng.integers(0, n_opts[ci], rows.size)
+        return _strings([o[0] for o in options], code), _strings([o[1] for o in options], code)
 
 
 def _nav_campaign(campaigns: dict) -> int:
@@ -609,27 +608,33 @@ def make_spend(events: pd.DataFrame, costs: dict | None = None, fixed_costs=DEFA
         row per day × channel × campaign × cost type of the range (zero-spend days included), sorted.
     """
     costs = dict(DEFAULT_COSTS if costs is None else costs)
-    touches = events[events["event"] == "touch"]
+    touches = events.loc[(events["event"] == "touch").to_numpy(), ["timestamp", "channel", "campaign"]]
+    touches = touches[touches["channel"].isin(list(costs)).to_numpy()]
     day = touches["timestamp"].to_numpy().astype("datetime64[D]")
-    first = np.datetime64(pd.Timestamp(start).date()) if start is not None else day.min()
-    n_days = int(days) if days is not None else int((day.max() - first).astype(int)) + 1
+    if start is not None:
+        first = np.datetime64(pd.Timestamp(start).date(), "D")
+    else:
+        first = day.min() if day.size else np.datetime64(events["timestamp"].min(), "D")
+    n_days = int(days) if days is not None else int((day.max() - first).astype(int)) + 1 if day.size else 1
     dates = first + np.arange(n_days).astype("timedelta64[D]")
-    frames = []
-    for channel in sorted(costs):
-        sel = (touches["channel"] == channel).to_numpy()
-        camp = touches["campaign"].to_numpy(dtype=object)[sel]
-        camp = np.where(pd.isna(camp), "", camp).astype(str)
-        names, code = np.unique(camp, return_inverse=True)
-        d = (day[sel] - first).astype(np.int64)
-        inside = (d >= 0) & (d < n_days)
-        counts = np.bincount(code[inside] * n_days + d[inside], minlength=names.size * n_days)
-        frames.append(pd.DataFrame({
-            "date": np.tile(dates, names.size),
-            "channel": channel,
-            "campaign": np.repeat(np.where(names == "", None, names).astype(object), n_days),
-            "cost_type": "media",
-            "spend": np.round(counts * float(costs[channel]), 2),
-        }))
+    d = (day - first).astype(np.int64)
+    inside = (d >= 0) & (d < n_days)
+    frame = pd.DataFrame({"channel": touches["channel"].to_numpy()[inside],
+                          "campaign": touches["campaign"].fillna("").to_numpy()[inside], "d": d[inside]})
+    counts = frame.groupby(["channel", "campaign", "d"], sort=True).size()
+    pairs = counts.index.droplevel("d").unique()  # the (channel, campaign) pairs with touches
+    grid = np.zeros((len(pairs), n_days))
+    pair_code = pairs.get_indexer(counts.index.droplevel("d"))
+    grid[pair_code, counts.index.get_level_values("d").to_numpy()] = counts.to_numpy()
+    cost = np.array([float(costs[c]) for c in pairs.get_level_values(0)])
+    campaign = np.array(pairs.get_level_values(1), dtype=object)
+    frames = [pd.DataFrame({
+        "date": np.tile(dates, len(pairs)),
+        "channel": np.repeat(np.array(pairs.get_level_values(0), dtype=object), n_days),
+        "campaign": np.repeat(np.where(campaign == "", None, campaign), n_days),
+        "cost_type": "media",
+        "spend": np.round(grid * cost[:, None], 2).ravel(),
+    })]
     for channel, campaign, cost_type, amount in fixed_costs:
         frames.append(pd.DataFrame({"date": dates, "channel": channel, "campaign": campaign,
                                     "cost_type": cost_type, "spend": round(float(amount), 2)}))
@@ -640,6 +645,30 @@ def make_spend(events: pd.DataFrame, costs: dict | None = None, fixed_costs=DEFA
 
 
 # ---------------------------------------------------------------------- helpers
+def _strings(names, codes: np.ndarray) -> pa.Array:
+    """``names[codes]`` as an Arrow string array, null where ``codes < 0`` (or the name is None)."""
+    codes = np.asarray(codes, np.int64)
+    dictionary = pa.array(list(names), pa.string())
+    return dictionary.take(pa.array(np.maximum(codes, 0), mask=codes < 0)) if len(names) else pa.nulls(
+        codes.size, pa.string())
+
+
+def _poisson_inverse_cdf(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """Smallest k with P(N <= k) >= u for N ~ Poisson(lam): a loop over k (a handful for small rates)."""
+    k = np.zeros(u.size, np.int64)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    todo = np.flatnonzero(u > cdf)
+    n = 0
+    while todo.size:
+        n += 1
+        k[todo] = n
+        p[todo] *= lam[todo] / n
+        cdf[todo] += p[todo]
+        todo = todo[u[todo] > cdf[todo]]
+    return k
+
+
 def _lognormal_mean1(rng, sigma, n):
     return np.exp(sigma * rng.standard_normal(n) - 0.5 * sigma**2)
 
