@@ -358,8 +358,9 @@ class Simulation:
     # ------------------------------------------------------------------ presets
     @classmethod
     def sample(cls, **overrides) -> "Simulation":
-        """The parameters of the bundled sample log (:mod:`attribution.datasets`): 4,000 users, both traps on."""
-        params = dict(n_users=4000, targeting=1.0, navigational=0.35, source_medium=False)
+        """The parameters of the bundled sample log (:mod:`attribution.datasets`, written with seed 20260101 by
+        ``scripts/make_sample_data.py``): 4,000 users, both traps on, ``source``/``medium`` columns."""
+        params = dict(n_users=4000, targeting=1.0, navigational=0.35, source_medium=True)
         params.update(overrides)
         return cls(**params)
 

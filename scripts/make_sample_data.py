@@ -34,7 +34,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent.parent / "attribution" / "data"
 
 def build():
     """The sample's events, spend and truth frames."""
-    sim = Simulation.sample(source_medium=True)
+    sim = Simulation.sample()
     events, truth = sim.run(seed=SEED)
     spend = make_spend(events, start=sim.start, days=sim.days)
     return events, spend, truth.to_frame()
