@@ -407,6 +407,16 @@ def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=Non
             lead_models = [fresh_model(m).fit(lead_journeys) for m in fitted]
         for w in caught:
             warnings.warn(f"attributing leads ({lead!r}): {w.message}", w.category, stacklevel=2)
+    if spend is not None and events is not None:
+        known = set(map(str, journeys.channel_names))
+        if lead_journeys is not None:
+            known |= set(map(str, lead_journeys.channel_names))
+        unseen = sorted(set(spend.frame["channel"].astype(str)) - known)
+        if unseen:  # kept (a channel with spend and no credit has a row), but a typo is the usual cause
+            warnings.warn(
+                f"spend channel(s) {', '.join(map(repr, unseen[:10]))}{', ...' if len(unseen) > 10 else ''} never "
+                f"appear on a touch of the event log: they get rows with spend and no credit. Check the spelling "
+                f"(log channels: {', '.join(sorted(known)[:12])}).", UserWarning, stacklevel=2)
     table = channel_report(fitted, journeys, spend=spend, period=period, lead_models=lead_models,
                            lead_journeys=lead_journeys)
     return table, lead_models, lead_journeys

@@ -258,3 +258,11 @@ def test_markov_when_available(tmp_path):
     events, spend = write_inputs(tmp_path)
     table = run([str(events)], models=["markov"], spend=str(spend)).table
     assert list(table.columns[:7]) == ["model", "channel", "conversions", "revenue", "share", "removal_effect", "spend"]
+
+
+def test_spend_on_channels_absent_from_the_log_warns(tmp_path):
+    """tv has spend but never appears in the log: it keeps its row, and the user is told (a typo is likely)."""
+    events, spend = write_inputs(tmp_path)
+    with pytest.warns(UserWarning, match=r"spend channel\(s\) 'tv' never appear"):
+        t = run([str(events)], models=["linear"], spend=str(spend)).table
+    assert row(t, "linear", "tv")["spend"] == 5
