@@ -666,7 +666,7 @@ def _poisson_inverse_cdf(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
         k[todo] = n
         p[todo] *= lam[todo] / n
         cdf[todo] += p[todo]
-        todo = todo[u[todo] > cdf[todo]]
+        todo = todo[(u[todo] > cdf[todo]) & (p[todo] > 0)]  # p underflows long after cdf reaches u
     return k
 
 
@@ -688,6 +688,7 @@ def _within(counts: np.ndarray) -> np.ndarray:
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_BELOW_ONE = np.nextafter(1.0, 0.0)
 
 
 def _hash_uniform(key, index: np.ndarray) -> np.ndarray:
@@ -705,4 +706,5 @@ def _hash_uniform(key, index: np.ndarray) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * _M1
         z = (z ^ (z >> np.uint64(27))) * _M2
         z = z ^ (z >> np.uint64(31))
-    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 2**53)
+    u = ((z >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 2**53)
+    return np.minimum(u, _BELOW_ONE)  # the top value would round to 1.0

@@ -282,3 +282,29 @@ def test_invariants_hold_for_any_seed(seed, n, nav, tg):
     assert events["user_id"].nunique() <= n
     if len(events):
         Events.from_frame(events)
+
+
+def test_poisson_inverse_cdf_matches_scipy():
+    """The round-by-round inverse CDF equals scipy's Poisson ppf (the reference), edge values included."""
+    from scipy import stats
+
+    from attribution.simulate import _poisson_inverse_cdf
+
+    rng = np.random.default_rng(0)
+    u = np.concatenate([rng.random(50_000), [1e-300, np.nextafter(1.0, 0.0)]])
+    lam = np.concatenate([rng.uniform(0, 5, 50_000), [0.01, 30.0]])
+    np.testing.assert_array_equal(_poisson_inverse_cdf(u, lam), stats.poisson.ppf(u, lam).astype(np.int64))
+
+
+def test_hash_uniforms_are_uniform_and_keyed():
+    from attribution.simulate import _hash_uniform
+
+    idx = np.arange(200_000, dtype=np.uint64)
+    u = _hash_uniform(np.uint64(12345), idx)
+    assert (u > 0).all() and (u < 1).all()
+    # Kolmogorov-Smirnov against U(0, 1): the statistic's 0.1% critical value is 1.95 / sqrt(n)
+    s = np.sort(u)
+    ks = np.max(np.maximum(np.arange(1, s.size + 1) / s.size - s, s - np.arange(s.size) / s.size))
+    assert ks < 1.95 / np.sqrt(s.size)
+    np.testing.assert_array_equal(u[5:10], _hash_uniform(np.uint64(12345), idx[5:10]))  # keyed by index
+    assert not np.array_equal(u[:10], _hash_uniform(np.uint64(54321), idx[:10]))
