@@ -50,8 +50,15 @@ Milestones
 ----------
 ``lead`` and ``qualified`` are funnel markers, not causes. A converter becomes a lead before the first
 conversion with probability ``lead_rate`` (uniformly between the first touch and the conversion) and is
-qualified in between with probability ``qualified_rate``; a user who never converts becomes a lead with
-probability ``lead_rate_nonconverters`` (and qualified with ``qualified_rate_nonconverters``).
+qualified in between with probability ``qualified_rate``; a touched user who never converts becomes a lead
+(between the first touch and the end of the range) with probability ``lead_rate_nonconverters``, and qualified
+with ``qualified_rate_nonconverters``.
+
+Limits
+------
+Effects are additive (no synergy between channels, so every sensible credit rule agrees on what "caused"
+means); a purchase does not lower the intensity afterwards (no saturation), and touches do not react to
+purchases except the navigational ones. Users with no event at all do not appear in the log.
 
 References
 ----------
