@@ -6,7 +6,9 @@ inside one transaction**: drop, create and insert commit together, so a failed r
 exactly as it was. PostgreSQL has transactional DDL; for SQLite the pysqlite driver's implicit transaction
 handling is switched off and the transaction is begun explicitly, as SQLAlchemy's documentation recommends, so
 that the ``DROP TABLE`` is inside it too. PostgreSQL rows are loaded with one ``COPY ... FROM STDIN`` (the
-frame is serialised by pandas' C CSV writer, so no Python loop runs per row); SQLite rows with ``executemany``.
+frame is serialised by Arrow's C++ CSV writer, so no Python loop runs per row); SQLite rows with one
+``executemany`` of values converted column by column (dates and UTC timestamps as ISO text, SQLite having no
+date type); other databases through pandas ``to_sql``.
 
 Column types: text for strings, double precision for numbers, ``DATE`` for the ``period`` and ``*_date``
 columns, timestamps with time zone for ``*_ts`` columns, bigint for integer columns. Passwords are never printed.
@@ -19,7 +21,6 @@ References
 
 from __future__ import annotations
 
-import io
 import re
 
 import pandas as pd
@@ -116,19 +117,70 @@ def _sql_types(frame: pd.DataFrame) -> dict:
     return out
 
 
+def _arrow_table(frame: pd.DataFrame):
+    """``frame`` as an Arrow table with timestamps at microseconds (what PostgreSQL and SQLAlchemy keep)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type) and field.type.unit == "ns":
+            col = pc.cast(table.column(i), pa.timestamp("us", tz=field.type.tz), safe=False)
+            table = table.set_column(i, field.name, col)
+    return table.replace_schema_metadata(None)
+
+
 def _copy_postgres(conn, frame: pd.DataFrame, table: str, schema: str | None) -> None:
-    """Bulk-load ``frame`` with one COPY in the connection's open transaction."""
+    """Bulk-load ``frame`` with one COPY in the connection's open transaction (Arrow's C++ CSV writer)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
     from psycopg import sql
 
     raw = conn.connection.driver_connection
     target = sql.Identifier(schema, table) if schema else sql.Identifier(table)
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
-    stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')").format(target, cols)
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, header=False, na_rep="\\N", lineterminator="\n", float_format=None)
+    # CSV: nulls are unquoted empty fields, every string is quoted (so "" stays an empty string)
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(target, cols)
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(_arrow_table(frame), sink, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     with raw.cursor() as cur:
         with cur.copy(stmt) as copy:
-            copy.write(buf.getvalue())
+            copy.write(sink.getvalue().to_pybytes())
+
+
+def _python_columns(frame: pd.DataFrame) -> list[list]:
+    """Every column as a list of Python values for DBAPI ``executemany``, converted column-wise in C.
+
+    Dates become ``2026-01-31`` and timestamps ``2026-01-31 12:00:00.000000`` (UTC), the text forms SQLAlchemy
+    reads back from SQLite; NaN and NaT become NULL.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = _arrow_table(frame)
+    out = []
+    for field, col in zip(table.schema, table.columns):
+        if pa.types.is_timestamp(field.type):
+            col = pc.strftime(col, format="%Y-%m-%d %H:%M:%S", locale="C")
+            col = pc.utf8_slice_codeunits(col, 0, 26)  # %S carries the 6 fractional digits at microseconds
+        elif pa.types.is_date(field.type):
+            col = col.cast(pa.string())
+        elif pa.types.is_floating(field.type):
+            col = pc.if_else(pc.is_nan(col), pa.scalar(None, field.type), col)
+        out.append(col.to_pylist())
+    return out
+
+
+def _insert_rows(conn, frame: pd.DataFrame, table: str, schema: str | None) -> None:
+    """Insert ``frame`` with one DBAPI ``executemany`` (no per-row type processing in Python)."""
+    if frame.empty:
+        return
+    prep = conn.dialect.identifier_preparer
+    target = (prep.quote_schema(schema) + "." if schema else "") + prep.quote(table)
+    cols = ", ".join(prep.quote(c) for c in frame.columns)
+    marks = ", ".join("?" for _ in frame.columns)
+    rows = list(zip(*_python_columns(frame)))
+    conn.exec_driver_sql(f"INSERT INTO {target} ({cols}) VALUES ({marks})", rows)
 
 
 def write_sql(frame: pd.DataFrame, url: str, table: str) -> None:
@@ -149,6 +201,8 @@ def write_sql(frame: pd.DataFrame, url: str, table: str) -> None:
             frame.head(0).to_sql(name, conn, schema=schema, if_exists="replace", index=False, dtype=dtypes)
             if engine.dialect.name == "postgresql":
                 _copy_postgres(conn, frame, name, schema)
+            elif engine.dialect.paramstyle == "qmark":  # sqlite: one executemany, values converted column-wise
+                _insert_rows(conn, frame, name, schema)
             else:
                 frame.to_sql(name, conn, schema=schema, if_exists="append", index=False, chunksize=100_000)
     except (SQLAlchemyError, OSError, ValueError, TypeError) as exc:
