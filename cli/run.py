@@ -62,6 +62,10 @@ def run_command(
     if output is not None:  # fail on a bad output before any work
         fmt = check_output(output, format, table)
     if detail is not None:
+        if input == "paths":
+            from attribution.exceptions import ParameterError
+
+            raise ParameterError("--detail needs an event log (a path table has no users, touches or dates).")
         detail_fmt = check_output(detail, None, detail_table, "--detail-table")
     result = run_pipeline(
         [str(e) for e in events],

@@ -102,3 +102,18 @@ def test_funnel_command(tmp_path, capsys):
     overall = f[f["by"] == "all"].iloc[0]
     # users a, b, c, d; leads a, b and d (a customer passed the lead stage) → 3; customers a, b, d → 3
     assert overall[["users", "lead", "customers"]].tolist() == [4, 3, 3]
+
+
+def test_path_tables_take_spend_but_not_detail_or_period(tmp_path, capsys):
+    paths = tmp_path / "paths.csv"
+    pd.DataFrame({"path": ["email > search", "search"], "conversions": [2.0, 1.0], "nulls": [1.0, 3.0],
+                  "revenue": [20.0, 5.0]}).to_csv(paths, index=False)
+    _, spend = write_inputs(tmp_path)
+    out = tmp_path / "roi.csv"
+    assert call("run", paths, "--input", "paths", "-m", "linear", "--spend", spend, "--output", out, "-q") == 0
+    t = pd.read_csv(out).set_index("channel")
+    assert t.loc["search", "spend"] == 50 and t.loc["search", "roas"] == pytest.approx(15 / 50)  # (20 / 2 + 5) / 50
+    assert call("run", paths, "--input", "paths", "--detail", tmp_path / "d.csv") == 2
+    assert "--detail needs an event log" in capsys.readouterr().err
+    assert call("run", paths, "--input", "paths", "--spend", spend, "--period", "month") == 2
+    assert "path table" in capsys.readouterr().err
