@@ -266,3 +266,46 @@ def test_spend_on_channels_absent_from_the_log_warns(tmp_path):
     with pytest.warns(UserWarning, match=r"spend channel\(s\) 'tv' never appear"):
         t = run([str(events)], models=["linear"], spend=str(spend)).table
     assert row(t, "linear", "tv")["spend"] == 5
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 120), st.sampled_from(["t", "t", "c"]),
+                       st.sampled_from(["x", "y", "z"]), st.floats(0, 100)), min_size=1, max_size=50),
+    st.lists(st.tuples(st.sampled_from(["x", "y", "w"]), st.floats(0, 50), st.integers(0, 120)), max_size=10),
+    st.sampled_from(["day", "week", "month"]),
+)
+def test_property_periods_add_up_to_the_totals(rows, spend_rows, period):
+    """On random logs and spend: the period rows of every model × channel sum to the whole-log row, no ratio is
+    infinite, and each period ratio is its own row's quotient."""
+    start = pd.Timestamp("2026-01-25", tz="UTC")
+    frame = pd.DataFrame({
+        "user_id": [f"u{r[0]}" for r in rows],
+        "timestamp": [start + pd.Timedelta(hours=r[1] * 9) for r in rows],
+        "event": ["touch" if r[2] == "t" else "conversion" for r in rows],
+        "channel": [r[3] if r[2] == "t" else None for r in rows],
+        "revenue": [r[4] if r[2] == "c" else None for r in rows],
+    })
+    spend = None
+    if spend_rows:
+        spend = read_spend(pd.DataFrame({"channel": [s[0] for s in spend_rows], "spend": [s[1] for s in spend_rows],
+                                         "date": [str((start + pd.Timedelta(days=s[2] // 3)).date())
+                                                  for s in spend_rows]}))
+    j = Journeys.from_events(Events.from_frame(frame))
+    models = fitted(j, "linear", "time_decay")
+    total = channel_report(models, j, spend=spend)
+    cut = channel_report(models, j, spend=spend, period=period)
+    cols = [c for c in ("conversions", "revenue", "spend", "journeys", "converting_journeys") if c in total.columns]
+    sums = cut.groupby(["model", "channel"])[cols].sum()
+    ref = total.set_index(["model", "channel"])[cols].fillna(0.0)
+    ref = ref[(ref != 0).any(axis=1)]
+    np.testing.assert_allclose(sums.reindex(ref.index).fillna(0.0).to_numpy(), ref.to_numpy(), rtol=1e-9, atol=1e-9)
+    ratios = cut[[c for c in RATIOS if c in cut.columns]].to_numpy(float)
+    assert not np.isinf(ratios).any()
+    if spend is not None:
+        ok = cut["spend"] > 0
+        np.testing.assert_allclose(cut.loc[ok, "roas"], cut.loc[ok, "revenue"] / cut.loc[ok, "spend"])
