@@ -249,8 +249,12 @@ def report_frame(
             f = universe.merge(f, on=keys, how="left")
             f[["conversions", "revenue"]] = f[["conversions", "revenue"]].fillna(0.0)
             if extras:  # a channel's model-level extras (removal effect) on every row of the channel
-                filled = credit[["channel"] + extras].drop_duplicates("channel")
+                have = [c for c in extras if c in credit.columns]
+                filled = credit[["channel"] + have].drop_duplicates("channel")
                 f = f.drop(columns=extras).merge(filled, on="channel", how="left")
+                for c in extras:
+                    if c not in f.columns:
+                        f[c] = np.nan
         f = f.sort_values(keys, kind="stable", ignore_index=True)
         if period is not None:
             total = f.groupby("period")["conversions"].transform("sum").to_numpy(float)

@@ -309,3 +309,19 @@ def test_property_periods_add_up_to_the_totals(rows, spend_rows, period):
     if spend is not None:
         ok = cut["spend"] > 0
         np.testing.assert_allclose(cut.loc[ok, "roas"], cut.loc[ok, "revenue"] / cut.loc[ok, "spend"])
+
+
+def test_report_frame_mixes_models_with_and_without_extras():
+    """A model with removal_effect next to one without: the column is there, null for the other; spend-only and
+    removal effects stay on their channel's rows."""
+    from attribution.kpis import report_frame
+
+    markov_like = pd.DataFrame({"channel": ["a", "b"], "conversions": [1.0, 2.0], "revenue": [10.0, 0.0],
+                                "removal_effect": [0.4, 0.6]})
+    plain = pd.DataFrame({"channel": ["a", "b"], "conversions": [3.0, 0.0], "revenue": [10.0, 0.0]})
+    spend = pd.DataFrame({"channel": ["a", "c"], "spend": [5.0, 1.0]})
+    t = report_frame([("m", markov_like), ("p", plain)], spend=spend)
+    assert list(t.columns[:7]) == ["model", "channel", "conversions", "revenue", "share", "removal_effect", "spend"]
+    assert t["channel"].tolist() == ["a", "b", "c"] * 2
+    assert t["removal_effect"].tolist()[:2] == [0.4, 0.6] and t["removal_effect"].iloc[2:].isna().all()
+    assert t["roas"].tolist()[0] == 2.0 and t["cpa"].tolist()[3] == pytest.approx(5 / 3)
