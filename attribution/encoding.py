@@ -19,7 +19,11 @@ def encode_sorted(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Ar
     vocabulary : pyarrow.Array (sorted, distinct, no nulls)
     """
     if isinstance(values, pa.ChunkedArray):
+        if pa.types.is_dictionary(values.type):
+            return _encode_dictionary(values)
         values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if pa.types.is_dictionary(values.type):
+        return _encode_dictionary(pa.chunked_array([values]))
     if len(values) == 0:
         return np.zeros(0, np.int64), values.drop_null()
     encoded = pc.dictionary_encode(values)
@@ -34,6 +38,52 @@ def encode_sorted(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Ar
     if nulls.any():
         codes = np.where(nulls, -1, codes)
     return codes, dictionary.take(pa.array(order))
+
+
+def _encode_dictionary(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """:func:`encode_sorted` of dictionary-typed values without decoding them: encode the (small) dictionary,
+    then map the indices. Duplicate or null dictionary entries are handled like plain values."""
+    if values.num_chunks == 0:
+        return np.zeros(0, np.int64), pa.array([], values.type.value_type)
+    values = values.unify_dictionaries() if values.num_chunks > 1 else values
+    dictionary = values.chunk(0).dictionary
+    index_chunks = [c.indices for c in values.chunks]
+    indices = pa.chunked_array(index_chunks).combine_chunks() if len(index_chunks) > 1 else index_chunks[0]
+    sub_codes, vocabulary = encode_sorted(dictionary)
+    nulls = indices.is_null().to_numpy(zero_copy_only=False)
+    raw = indices.fill_null(0).to_numpy(zero_copy_only=False)
+    lookup = np.append(sub_codes, -1) if len(sub_codes) else np.array([-1], np.int64)
+    codes = lookup[np.where(nulls, len(sub_codes), raw)] if nulls.any() else lookup[raw]
+    return codes.astype(np.int64, copy=False), vocabulary
+
+
+def compact_codes(codes: np.ndarray, vocabulary: pa.Array, mask: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, pa.Array]:
+    """Drop vocabulary entries not used by ``codes`` (-1 = null), keeping the sorted order; returns new codes."""
+    used_codes = codes if mask is None else codes[mask]
+    counts = np.bincount(used_codes[used_codes >= 0], minlength=len(vocabulary)) if len(vocabulary) else np.zeros(0)
+    used = counts > 0
+    if used.all():
+        return codes, vocabulary
+    remap = np.full(len(vocabulary) + 1, -1, np.int64)
+    remap[:-1][used] = np.arange(int(used.sum()), dtype=np.int64)
+    return remap[codes], vocabulary.filter(pa.array(used))
+
+
+def unique_sorted(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` (sorted distinct values) by one sort.
+
+    numpy 2.3+ answers ``np.unique`` of a large integer array through a hash table that is tens of times slower
+    than sorting (20 s against 0.35 s for 6M int64 here); the result is the same.
+    """
+    values = np.asarray(values)
+    if values.size == 0:
+        return values.copy()
+    s = np.sort(values, axis=None)
+    keep = np.empty(len(s), bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
 
 
 def segment_ids(offsets: np.ndarray) -> np.ndarray:

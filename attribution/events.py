@@ -19,12 +19,15 @@ import pyarrow.compute as pc
 
 from .exceptions import DroppedRowsWarning, InputError, ParameterError, Problem
 from .sources import read_columns, read_schema_names, resolve_sources
+from .encoding import encode_sorted
 from .timeparse import to_epoch_ns
 
 REQUIRED = ("user_id", "timestamp", "event", "channel")
 OPTIONAL = ("revenue", "campaign", "source", "medium", "conversion_id")
 CANONICAL = REQUIRED + OPTIONAL
 TOUCH_EVENT = "touch"
+#: low-cardinality string columns: read from Parquet as dictionaries and kept encoded (``Events.codes``)
+ENCODED = ("event", "channel", "campaign", "source", "medium")
 
 
 def parse_column_map(items) -> dict[str, str]:
@@ -66,11 +69,24 @@ class Events:
         The files read, in reading order.
     dropped : dict
         Rows dropped per reason code (``on_bad_rows='skip'``).
+    encodings : dict
+        Cache of :meth:`codes`: column name → (int64 codes, sorted vocabulary), filled while reading.
     """
 
     table: pa.Table
     files: list[str] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
+    encodings: dict = field(default_factory=dict, repr=False)
+
+    def codes(self, name: str) -> tuple[np.ndarray, pa.Array]:
+        """Column ``name`` as int64 codes into its sorted distinct values (-1 = null), computed once.
+
+        Same as :func:`attribution.encoding.encode_sorted` of ``table[name]``; the low-cardinality columns
+        read from Parquet come already encoded, so this costs nothing for them.
+        """
+        if name not in self.encodings:
+            self.encodings[name] = encode_sorted(self.table[name])
+        return self.encodings[name]
 
     @property
     def num_rows(self) -> int:
@@ -135,7 +151,8 @@ def read_events(
                                         f"(columns found: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''})",
                                         hint, file=path, column=actual))
         if not problems:
-            tables.append((path, read_columns(path, wanted)))
+            encoded = [mapping.get(c, c) for c in ENCODED]
+            tables.append((path, read_columns(path, wanted, dictionary=encoded)))
     if problems:
         raise InputError(problems)
     return _validate(tables, mapping=mapping, on_bad_rows=on_bad_rows)
@@ -150,6 +167,7 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
     parts = []
     files = []
     masks = []
+    encodings = []
     for file_index, (path, table) in enumerate(tables):
         files.append(path)
         table = table.rename_columns([inverse.get(n, n) for n in table.column_names])
@@ -161,10 +179,11 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
                                         f"map it with --column {canon}=YOUR_COLUMN", file=path, column=canon))
         if problems:
             continue
-        part, bad = _canonical_part(table, path, mapping, problems)
+        part, bad, enc = _canonical_part(table, path, mapping, problems)
         part = part.append_column("_file", pa.array(np.full(part.num_rows, file_index, np.int32)))
         parts.append(part)
         masks.append(bad)
+        encodings.append(enc)
     if problems:
         raise InputError(problems)
     # bad-row masks per reason, concatenated over files
@@ -186,6 +205,7 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
                     break
                 offset += p.num_rows
     unified = _concat(parts)
+    merged = _concat_encodings(encodings, parts, unified.column_names)
     dropped: dict[str, int] = {}
     if problems:
         if on_bad_rows == "error":
@@ -196,11 +216,41 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
             dropped[reason] = int(flagged.sum())
             keep &= ~flagged
         unified = unified.filter(pa.array(keep))
+        merged = {k: (codes[keep], vocab) for k, (codes, vocab) in merged.items()}
         warnings.warn(
             "dropped bad rows: " + ", ".join(f"{k}: {v:,}" for k, v in dropped.items() if v),
             DroppedRowsWarning, stacklevel=2,
         )
-    return Events(unified, files, dropped)
+    return Events(unified, files, dropped, merged)
+
+
+def _concat_encodings(encodings: list[dict], parts: list[pa.Table], columns) -> dict:
+    """Merge per-file (codes, sorted vocabulary) of the columns every file has encoded."""
+    if not encodings:
+        return {}
+    names = [c for c in ENCODED if c in columns and all(c in e for e in encodings)]
+    merged = {}
+    for name in names:
+        if len(encodings) == 1:
+            merged[name] = encodings[0][name]
+            continue
+        vocabs = [e[name][1] for e in encodings]
+        starts = np.cumsum([0] + [len(v) for v in vocabs])
+        remap, vocab = encode_sorted(pa.concat_arrays(vocabs))
+        remap = np.append(remap, -1)
+        codes = np.concatenate([np.where(e[name][0] >= 0, e[name][0] + starts[i], len(remap) - 1)
+                                for i, e in enumerate(encodings)])
+        merged[name] = (remap[codes], vocab)
+    return merged
+
+
+def _decode(codes: np.ndarray, vocabulary: pa.Array) -> pa.ChunkedArray:
+    """The string column of (codes, vocabulary); -1 is null."""
+    nulls = codes < 0
+    idx = pa.array(np.where(nulls, 0, codes), mask=nulls if nulls.any() else None)
+    if len(vocabulary) == 0:
+        return pa.chunked_array([pa.nulls(len(codes), pa.string())])
+    return pa.chunked_array([vocabulary.cast(pa.string()).take(idx)])
 
 
 def _example(part: pa.Table, i: int, column: str | None, mapping) -> dict:
@@ -208,7 +258,12 @@ def _example(part: pa.Table, i: int, column: str | None, mapping) -> dict:
     for name in ("user_id", "timestamp_raw", "event", "channel", "revenue_raw"):
         if name in part.column_names:
             key = name.replace("_raw", "")
-            row[mapping.get(key, key)] = part[name][i].as_py()
+            col = part[name]
+            if name.endswith("_raw") and not pa.types.is_string(col.type):
+                col = col.slice(i, 1).cast(pa.string())  # raw values are kept as read; shown as text
+                row[mapping.get(key, key)] = col[0].as_py()
+            else:
+                row[mapping.get(key, key)] = col[i].as_py()
     return row
 
 
@@ -218,6 +273,7 @@ def _concat(parts: list[pa.Table]) -> pa.Table:
                          "event": pa.array([], pa.string()), "channel": pa.array([], pa.string()),
                          "revenue": pa.array([], pa.float64()), "_row": pa.array([], pa.int64()),
                          "_file": pa.array([], pa.int32())})
+    parts = [p.drop_columns([c for c in ("timestamp_raw", "revenue_raw") if c in p.column_names]) for p in parts]
     user_types = {p["user_id"].type for p in parts}
     if len(user_types) > 1:
         parts = [p.set_column(p.column_names.index("user_id"), "user_id", p["user_id"].cast(pa.string())) for p in parts]
@@ -229,7 +285,7 @@ def _concat(parts: list[pa.Table]) -> pa.Table:
             if c not in p.column_names:
                 p = p.append_column(c, pa.nulls(p.num_rows, pa.string()))
         aligned.append(p.select(cols + extra))
-    return pa.concat_tables(aligned).drop_columns([c for c in ("timestamp_raw", "revenue_raw") if c in cols + extra])
+    return pa.concat_tables(aligned) if len(aligned) > 1 else aligned[0]
 
 
 def _string_column(col: pa.ChunkedArray) -> pa.ChunkedArray | None:
@@ -245,9 +301,11 @@ def _string_column(col: pa.ChunkedArray) -> pa.ChunkedArray | None:
 
 
 def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]):
-    """Canonical types for one file's table; returns it and {reason: (Problem, mask)} of bad rows."""
+    """Canonical types for one file's table; returns it, {reason: (Problem, mask)} of bad rows, and the
+    (codes, sorted vocabulary) of the dictionary-read columns (see :data:`ENCODED`)."""
     n = table.num_rows
     bad: dict[str, tuple[Problem, np.ndarray]] = {}
+    enc: dict[str, tuple[np.ndarray, pa.Array]] = {}
     name = lambda canon: mapping.get(canon, canon)  # noqa: E731
 
     def flag(code, column, rule, fix, mask):
@@ -275,31 +333,48 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
     # timestamp
     ts, ts_bad = to_epoch_ns(table["timestamp"])
     cols["timestamp"] = pa.chunked_array([pa.array(ts, pa.int64())])
-    cols["timestamp_raw"] = table["timestamp"].cast(pa.string()) if not pa.types.is_string(table["timestamp"].type) else table["timestamp"]
+    cols["timestamp_raw"] = table["timestamp"]  # for error examples only (dropped after validation)
     flag("timestamp_unparsable", "timestamp",
          "must be a timestamp, an ISO-8601 string (2026-01-31T12:00:00Z) or epoch seconds",
          "fix or drop the rows (or rerun with --on-bad-rows skip)", ts_bad)
 
     # event
-    event = _string_column(table["event"])
+    if _is_string_dictionary(table["event"].type):
+        codes, vocab = encode_sorted(table["event"])
+        enc["event"] = (codes, vocab)
+        event = _decode(codes, vocab)
+    else:
+        event = _string_column(table["event"])
     if event is None:
         problems.append(Problem("column_type", f"must be a string column, found {table['event'].type}",
                                 "store event names as strings (touch, conversion, ...)", file=path, column=name("event")))
         event = pa.chunked_array([pa.nulls(n, pa.string())])
     cols["event"] = event
-    flag("event_null", "event", "must not be null", "fill the event name (touch, conversion, ...)",
-         event.is_null().to_numpy(zero_copy_only=False))
+    if "event" in enc:
+        event_null = enc["event"][0] < 0
+        is_touch = enc["event"][0] == _code_of(enc["event"][1], TOUCH_EVENT)
+    else:
+        event_null = event.is_null().to_numpy(zero_copy_only=False)
+        is_touch = pc.fill_null(pc.equal(event, TOUCH_EVENT), False).to_numpy(zero_copy_only=False)
+    flag("event_null", "event", "must not be null", "fill the event name (touch, conversion, ...)", event_null)
 
     # channel
-    channel = _string_column(table["channel"])
-    if channel is None:
-        problems.append(Problem("column_type", f"must be a string column, found {table['channel'].type}",
-                                "store channel names as strings", file=path, column=name("channel")))
-        channel = pa.chunked_array([pa.nulls(n, pa.string())])
-    channel = pc.utf8_trim_whitespace(channel)
+    if _is_string_dictionary(table["channel"].type):
+        codes, vocab = encode_sorted(table["channel"])
+        remap, vocab = encode_sorted(pc.utf8_trim_whitespace(vocab.cast(pa.string())))
+        codes = np.append(remap, -1)[codes]
+        enc["channel"] = (codes, vocab)
+        channel = _decode(codes, vocab)
+        no_channel = (codes < 0) | (codes == _code_of(vocab, ""))
+    else:
+        channel = _string_column(table["channel"])
+        if channel is None:
+            problems.append(Problem("column_type", f"must be a string column, found {table['channel'].type}",
+                                    "store channel names as strings", file=path, column=name("channel")))
+            channel = pa.chunked_array([pa.nulls(n, pa.string())])
+        channel = pc.utf8_trim_whitespace(channel)
+        no_channel = pc.fill_null(pc.equal(channel, ""), True).to_numpy(zero_copy_only=False)
     cols["channel"] = channel
-    is_touch = pc.fill_null(pc.equal(event, TOUCH_EVENT), False).to_numpy(zero_copy_only=False)
-    no_channel = pc.fill_null(pc.equal(channel, ""), True).to_numpy(zero_copy_only=False)
     flag("channel_missing_on_touch", "channel", "must be set on touch rows",
          "fill the channel of every touch (or rerun with --on-bad-rows skip)", is_touch & no_channel)
 
@@ -326,15 +401,30 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
              "into the conversion's revenue", values < 0)
         values = np.where(np.isfinite(values) & (values >= 0), values, 0.0)
         cols["revenue"] = pa.chunked_array([pa.array(values, pa.float64())])
-        cols["revenue_raw"] = raw.cast(pa.string()) if not pa.types.is_string(raw.type) else raw
+        cols["revenue_raw"] = raw  # for error examples only (dropped after validation)
     else:
         cols["revenue"] = pa.chunked_array([pa.array(np.zeros(n), pa.float64())])
 
     for opt in ("campaign", "source", "medium", "conversion_id"):
         if opt in table.column_names:
             col = table[opt]
+            if opt in ENCODED and _is_string_dictionary(col.type):
+                codes, vocab = encode_sorted(col)
+                enc[opt] = (codes, vocab)
+                cols[opt] = _decode(codes, vocab)
+                continue
             if pa.types.is_dictionary(col.type):
                 col = col.cast(col.type.value_type)
             cols[opt] = col.cast(pa.string())
     cols["_row"] = table["_row"]
-    return pa.table(cols), bad
+    return pa.table(cols), bad, enc
+
+
+def _is_string_dictionary(typ) -> bool:
+    return pa.types.is_dictionary(typ) and (pa.types.is_string(typ.value_type) or pa.types.is_large_string(typ.value_type))
+
+
+def _code_of(vocabulary: pa.Array, value: str) -> int:
+    """Code of ``value`` in a sorted vocabulary, or -2 (matches no code) when absent."""
+    hits = np.flatnonzero(pc.fill_null(pc.equal(vocabulary, value), False).to_numpy(zero_copy_only=False))
+    return int(hits[0]) if len(hits) else -2

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .encoding import encode_sorted, positions, segment_ids, take_segments
+from .encoding import compact_codes, encode_sorted, positions, segment_ids, take_segments
 from .events import TOUCH_EVENT, Events
 from .timeparse import NS_PER_DAY
 
@@ -146,28 +146,34 @@ class Journeys:
         """
         table = events.table
         conversion_events = [str(e) for e in conversion_events]
-        ev = table["event"]
-        is_conv_all = pc.fill_null(pc.is_in(ev, value_set=pa.array(conversion_events, pa.string())), False)
-        is_touch_all = pc.fill_null(pc.equal(ev, TOUCH_EVENT), False)
-        keep = pc.or_(is_conv_all, is_touch_all)
-        rows = np.flatnonzero(keep.to_numpy(zero_copy_only=False)).astype(np.int64)
-        t = table.take(pa.array(rows))
-        is_conv = pc.fill_null(pc.is_in(t["event"], value_set=pa.array(conversion_events, pa.string())), False)
-        conv = is_conv.to_numpy(zero_copy_only=False).astype(bool)
-        users, user_ids = encode_sorted(t["user_id"])
-        ts = t["timestamp"].to_numpy().astype(np.int64, copy=False)
+        # every string column is handled as int codes into a sorted vocabulary (no per-row strings moved)
+        ev_codes, ev_vocab = events.codes("event")
+        ev_names = np.asarray(ev_vocab.to_pylist(), dtype=object)
+        conv_code = np.isin(ev_names, conversion_events)
+        touch_code = ev_names == TOUCH_EVENT
+        is_conv_all = np.append(conv_code, False)[ev_codes]  # code -1 (null) → last entry, False
+        keep = is_conv_all | np.append(touch_code, False)[ev_codes]
+        rows = np.flatnonzero(keep).astype(np.int64)
+        all_rows = len(rows) == table.num_rows
+        pick = (lambda a: a) if all_rows else (lambda a: a[rows])  # noqa: E731
+        conv = pick(is_conv_all)
+        user_codes, user_vocab = events.codes("user_id")
+        users, user_ids = (user_codes, user_vocab) if all_rows else compact_codes(pick(user_codes), user_vocab)
+        ts = pick(_int64(table["timestamp"]))
         order = np.lexsort((conv, ts, users))  # stable: ties keep input order, touches before conversions
         u = users[order]
         ts = ts[order]
         conv = conv[order]
         rows = rows[order]
         n = len(order)
-        touch_channels = pc.if_else(is_conv, pa.scalar(None, pa.string()), t["channel"])
-        channel_codes, channel_names = encode_sorted(touch_channels.take(pa.array(order)))
+        ch_codes, ch_vocab = events.codes("channel")
+        channel_codes = np.where(conv, -1, pick(ch_codes)[order])
+        channel_codes, channel_names = compact_codes(channel_codes, ch_vocab)
         campaign_codes = campaign_names = None
-        if "campaign" in t.column_names:
-            campaign_codes, campaign_names = encode_sorted(t["campaign"].take(pa.array(order)))
-        revenue = t["revenue"].to_numpy()[order] if n else np.zeros(0)
+        if "campaign" in table.column_names:
+            cp_codes, cp_vocab = events.codes("campaign")
+            campaign_codes, campaign_names = compact_codes(pick(cp_codes)[order], cp_vocab)
+        revenue = pick(_float64(table["revenue"]))[order] if n else np.zeros(0)
 
         if n == 0:
             empty_i = np.zeros(0, np.int64)
@@ -258,6 +264,18 @@ class Journeys:
     def __repr__(self) -> str:
         return (f"Journeys({self.n_journeys:,} journeys, {self.n_touches:,} touches, {self.n_channels} channels, "
                 f"{self.total_conversions:,.6g} conversions)")
+
+
+def _int64(col) -> np.ndarray:
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    return col.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def _float64(col) -> np.ndarray:
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    return col.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
 
 
 def _names(arr) -> np.ndarray:

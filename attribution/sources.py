@@ -10,6 +10,7 @@ import glob
 import os
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -88,11 +89,18 @@ def read_schema_names(path: str) -> list[str]:
                                  "check that it is a valid Parquet or CSV file", file=path)) from None
 
 
-def read_columns(path: str, columns: list[str]) -> pa.Table:
-    """Read the named columns of one file, adding ``_row`` (0-based row number within the file)."""
+def read_columns(path: str, columns: list[str], dictionary=()) -> pa.Table:
+    """Read the named columns of one file, adding ``_row`` (0-based row number within the file).
+
+    String columns named in ``dictionary`` (low-cardinality ones: event, channel, campaign) are read from
+    Parquet as dictionary arrays, without materialising one string per row.
+    """
     try:
         if file_kind(path) == "parquet":
-            table = pq.read_table(path, columns=columns)
+            schema = pq.read_schema(path)
+            as_dict = [c for c in dictionary if c in columns and c in schema.names
+                       and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
+            table = pq.read_table(path, columns=columns, read_dictionary=as_dict or None)
         else:
             table = pacsv.read_csv(
                 path,
@@ -102,7 +110,7 @@ def read_columns(path: str, columns: list[str]) -> pa.Table:
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(Problem("unreadable", f"the file cannot be read ({_first_line(exc)})",
                                  "check that it is a valid Parquet or CSV file", file=path)) from None
-    return table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+    return table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
 
 def _csv_parse_options(path: str) -> pacsv.ParseOptions:
