@@ -1,0 +1,334 @@
+"""The k-order absorbing Markov chain of a path table, and its exact removal effects (SPEC 3.1).
+
+Everything here works on a path table held as flat channel codes cut by offsets, with per-path conversions,
+nulls and revenue (fractional counts allowed). Nothing loops per path: states are k-windows of channel codes
+encoded as one integer key (mixed radix, base ``n_channels + 1``, digit 0 = "no channel"), made distinct by
+``numpy.unique``; transition counts are summed with ``bincount``; absorption probabilities come from one sparse
+LU factorisation per removed channel (``scipy.sparse.linalg.splu``), never from a dense inverse or simulation.
+
+The linear system. With transient states T (START and the channel states), ``C`` the transition counts between
+them, ``D`` the diagonal of counts out of each state (to transient states, CONVERSION and NULL), ``c`` the counts
+into CONVERSION and ``v`` the revenue of those conversions, Q = D⁻¹C and r = D⁻¹c, so (I − Q) x = r is the same
+as (D − C) x = c. The second right-hand side ``v`` gives the expected revenue (value removal effects). Removing
+channel c sends every transition into a state containing c to NULL: rows and columns of those states are dropped
+from (D − C) while D keeps its counts (those transitions now count as going to NULL).
+
+References
+----------
+.. [1] Anderl, Becker, von Wangenheim & Schumann, "Mapping the customer journey: Lessons learned from graph-based
+   online attribution modeling", International Journal of Research in Marketing 33(3), 2016.
+.. [2] Kemeny & Snell, *Finite Markov Chains*, 1960, ch. III (absorbing chains, fundamental matrix).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+#: separator of the channels of a path in the sufficient statistics; it cannot occur in a channel name
+KEY_SEPARATOR = "\x1f"
+START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
+
+
+@dataclass
+class EncodedPaths:
+    """A path table as flat channel codes (``codes[offsets[p]:offsets[p+1]]`` is path p)."""
+
+    channel_names: np.ndarray
+    codes: np.ndarray
+    offsets: np.ndarray
+    conversions: np.ndarray
+    nulls: np.ndarray
+    revenue: np.ndarray
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    @property
+    def n_channels(self) -> int:
+        return len(self.channel_names)
+
+    def subset(self, conversions, nulls, revenue) -> "EncodedPaths":
+        """The same paths with other counts (used by the order selection's split)."""
+        return EncodedPaths(self.channel_names, self.codes, self.offsets, conversions, nulls, revenue)
+
+
+def parse_paths(paths, conversions, nulls, revenue) -> EncodedPaths:
+    """Split ``KEY_SEPARATOR``-joined path keys into sorted channel codes (an empty key = touchless)."""
+    arr = pa.array(paths, pa.string()) if not isinstance(paths, (pa.Array, pa.ChunkedArray)) else paths
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    lists = pc.split_pattern(pc.fill_null(arr, ""), KEY_SEPARATOR)
+    flat = lists.flatten()
+    parent = pc.list_parent_indices(lists).to_numpy()
+    keep = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
+    flat = flat.filter(pa.array(keep))
+    parent = parent[keep]
+    codes, names = encode_strings(flat)
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(parent, minlength=n), out=offsets[1:])
+    return EncodedPaths(names, codes.astype(np.int64), offsets,
+                        np.asarray(conversions, float), np.asarray(nulls, float), np.asarray(revenue, float))
+
+
+def encode_strings(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into the sorted distinct values of a null-free string array (a lean ``encode_sorted``)."""
+    if len(values) == 0:
+        return np.zeros(0, np.int64), np.array([], dtype=object)
+    enc = pc.dictionary_encode(values)
+    names = np.array(enc.dictionary.to_pylist(), dtype=object)
+    order = np.argsort(names.astype(str), kind="stable")
+    rank = np.empty(len(names), np.int64)
+    rank[order] = np.arange(len(names), dtype=np.int64)
+    return rank[enc.indices.to_numpy(zero_copy_only=False)], names[order]
+
+
+def collapse_repeats(p: EncodedPaths) -> EncodedPaths:
+    """Merge consecutive repeats of a channel within each path (``a > a > b`` → ``a > b``)."""
+    if len(p.codes) == 0:
+        return p
+    keep = np.ones(len(p.codes), bool)
+    keep[1:] = p.codes[1:] != p.codes[:-1]
+    keep[p.offsets[:-1][p.lengths > 0]] = True  # the first touch of every path
+    csum = np.zeros(len(p.codes) + 1, np.int64)
+    np.cumsum(keep, out=csum[1:])
+    return EncodedPaths(p.channel_names, p.codes[keep], csum[p.offsets], p.conversions, p.nulls, p.revenue)
+
+
+@dataclass
+class Chain:
+    """The fitted chain.
+
+    State 0 is START, states ``1..n_states`` are the channel states in the order of ``state_keys`` (sorted
+    windows of channel codes). ``members`` is a sparse (n_states + 1) × n_channels 0/1 matrix: state i contains
+    channel c.
+    """
+
+    order: int
+    channel_names: np.ndarray
+    state_digits: np.ndarray  # (n_states, order) channel codes + 1, 0 past a short state's end
+    src: np.ndarray  # transient → transient transitions (aggregated), START = 0
+    dst: np.ndarray
+    count: np.ndarray
+    to_conversion: np.ndarray  # (n_states + 1,) counts into CONVERSION
+    to_null: np.ndarray
+    value: np.ndarray  # revenue of the conversions out of each state
+    out: np.ndarray  # total count out of each transient state
+    members: sp.csr_matrix
+
+    @property
+    def n_states(self) -> int:
+        return len(self.state_digits)
+
+    def state_names(self, separator: str = " > ") -> list[str]:
+        names = self.channel_names
+        out = [START]
+        for row in self.state_digits:
+            out.append(separator.join(str(names[d - 1]) for d in row if d > 0))
+        return out
+
+
+def _unique_inverse(key: np.ndarray, upper: int):
+    """``numpy.unique(key, return_inverse=True)`` for non-negative keys; O(n) by counting when keys are small."""
+    if upper <= max(8 * len(key), 1 << 22):
+        present = np.zeros(upper, bool)
+        present[key] = True
+        uniq = np.flatnonzero(present)
+        rank = np.cumsum(present) - 1
+        return uniq.astype(np.int64), rank[key]
+    uniq, inv = np.unique(key, return_inverse=True)
+    return uniq, inv.reshape(-1)
+
+
+def window_states(p: EncodedPaths, order: int):
+    """Per path, the sequence of k-window states; returns (state id per window, state digits, path id per window).
+
+    A path of L ≤ k channels is one state; a longer one has the L − k + 1 windows of k consecutive channels.
+    ``digits`` has one row per distinct state (sorted): channel codes + 1, 0 past the end of a short state.
+    """
+    lengths = p.lengths
+    total = len(p.codes)
+    base = p.n_channels + 1
+    if total == 0:
+        return np.zeros(0, np.int64), np.zeros((0, order), np.int64), np.zeros(0, np.int64)
+    path_of_touch = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    if order == 1:  # every touch is a state
+        uniq, inv = _unique_inverse(p.codes, p.n_channels)
+        return inv, (uniq + 1).reshape(-1, 1), path_of_touch
+    rem = p.offsets[1:][path_of_touch] - np.arange(total, dtype=np.int64)  # touches left from t (incl. t)
+    is_first = np.zeros(total, bool)
+    is_first[p.offsets[:-1][lengths > 0]] = True
+    # a window starts at t when k touches remain, or at the first touch of a path shorter than k
+    start = (rem >= order) | (is_first & (lengths[path_of_touch] < order))
+    digit = p.codes + 1
+    pad = np.concatenate([digit, np.zeros(order, np.int64)])
+    if float(base) ** order < 2.0 ** 62:
+        key = np.zeros(total, np.int64)
+        for m in range(order):
+            key = key * base + np.where(m < rem, pad[m:m + total], 0)
+        key = key[start]
+        uniq, inv = _unique_inverse(key, int(base ** order))
+        digits = np.zeros((len(uniq), order), np.int64)
+        rest = uniq.copy()
+        for m in range(order - 1, -1, -1):
+            digits[:, m] = rest % base
+            rest //= base
+    else:  # too many channels for one integer key: unique rows instead
+        mat = np.stack([np.where(m < rem, pad[m:m + total], 0)[start] for m in range(order)], axis=1)
+        digits, inv = np.unique(mat, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+    return inv.astype(np.int64), digits, path_of_touch[start]
+
+
+def build_chain(p: EncodedPaths, order: int) -> Chain:
+    """Transition counts of the order-``order`` chain of the paths (journeys with at least one touch)."""
+    weight = p.conversions + p.nulls
+    state, digits, path_of = window_states(p, order)
+    sid = state + 1  # 0 is START
+    n_t = len(digits) + 1
+    # first window of each path: from START; other windows: from the previous window of the same path
+    first = np.ones(len(sid), bool)
+    first[1:] = path_of[1:] != path_of[:-1]
+    last = np.ones(len(sid), bool)
+    last[:-1] = first[1:]
+    prev = np.zeros(len(sid), np.int64)
+    prev[1:] = sid[:-1]
+    prev[first] = 0
+    w = weight[path_of]
+    if n_t * n_t <= (1 << 24):  # few states: a dense count per (from, to) pair
+        dense = np.bincount(prev * n_t + sid, w, minlength=n_t * n_t)
+        pair = np.flatnonzero(dense)
+        src, dst, count = pair // n_t, pair % n_t, dense[pair]
+    else:
+        counts = sp.csr_matrix((w, (prev, sid)), shape=(n_t, n_t))  # sums repeated pairs
+        counts.sum_duplicates()
+        counts.eliminate_zeros()
+        coo = counts.tocoo()
+        src, dst, count = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+    ends = sid[last]
+    end_path = path_of[last]
+    to_conv = np.bincount(ends, p.conversions[end_path], minlength=n_t)
+    to_null = np.bincount(ends, p.nulls[end_path], minlength=n_t)
+    value = np.bincount(ends, p.revenue[end_path], minlength=n_t)
+    out = np.bincount(src, count, minlength=n_t) + to_conv + to_null
+    rows = np.repeat(np.arange(1, n_t), order)
+    cols = digits.reshape(-1) - 1
+    ok = cols >= 0
+    members = sp.csr_matrix((np.ones(int(ok.sum())), (rows[ok], cols[ok])), shape=(n_t, p.n_channels))
+    members.data[:] = 1.0  # a state with a channel twice still "contains" it once
+    return Chain(order, p.channel_names, digits, src, dst, count, to_conv, to_null, value, out, members)
+
+
+def system(chain: Chain) -> sp.csc_matrix:
+    """The matrix D − C of the transient states (self-loops cancel out of it exactly: they change nothing)."""
+    n_t = chain.n_states + 1
+    loop = chain.src == chain.dst
+    d = chain.out - np.bincount(chain.src[loop], chain.count[loop], minlength=n_t)
+    off = ~loop
+    a = sp.coo_matrix((np.r_[d, -chain.count[off]], (np.r_[np.arange(n_t), chain.src[off]],
+                                                      np.r_[np.arange(n_t), chain.dst[off]])), shape=(n_t, n_t))
+    return a.tocsc()
+
+
+#: systems up to this many states are solved by sparse LU; larger ones (whose LU factors fill in, as k-order
+#: chains over many channels do) by Jacobi-preconditioned GMRES to machine precision, then checked
+DIRECT_MAX_STATES = 2500
+#: relative residual every solve must reach, ‖b − A x‖∞ ≤ RTOL · max(‖b‖∞, tiny)
+RTOL = 1e-12
+
+
+def _solve(a: sp.csc_matrix, b: np.ndarray) -> np.ndarray:
+    """Solve ``a x = b`` (columns of ``b`` at once) to machine precision; states with no counts get x = 0.
+
+    Sparse LU (``splu``) for small systems. For large ones GMRES with a Jacobi preconditioner (the system is a
+    nonsingular, diagonally dominant M-matrix, and typical chains absorb within a few steps, so it converges in
+    a few dozen iterations), refined until the residual check passes; if it does not, sparse LU after all.
+    """
+    diag = a.diagonal()
+    live = diag > 0
+    x = np.zeros(b.shape)
+    if not live.any():
+        return x
+    if not live.all():
+        idx = np.flatnonzero(live)
+        x[idx] = _solve(a[idx][:, idx].tocsc(), b[idx])
+        return x
+    if a.shape[0] > DIRECT_MAX_STATES:
+        out = _solve_iterative(a, b, diag)
+        if out is not None:
+            return out
+    return spla.splu(a, permc_spec="COLAMD").solve(np.asarray(b, float))
+
+
+def _solve_iterative(a, b, diag):
+    precond = spla.LinearOperator(a.shape, matvec=lambda v: v / diag, dtype=float)
+    a = a.tocsr()
+    x = np.zeros(b.shape)
+    for j in range(b.shape[1]):
+        rhs = b[:, j]
+        scale = max(float(np.abs(rhs).max()), 1e-300)
+        if not rhs.any():
+            continue
+        xj = np.zeros(len(rhs))
+        for _ in range(4):  # GMRES, then refinement on the residual
+            res = rhs - a @ xj
+            if np.abs(res).max() <= RTOL * scale:
+                break
+            dx, _info = spla.gmres(a, res, M=precond, rtol=1e-14, atol=0.0, restart=60, maxiter=40)
+            xj = xj + dx
+        if np.abs(rhs - a @ xj).max() > RTOL * scale:
+            return None
+        x[:, j] = xj
+    return x
+
+
+@dataclass
+class RemovalEffects:
+    """P(conversion) and expected revenue from START, with and without each channel."""
+
+    probability: float
+    value: float
+    probability_without: np.ndarray
+    value_without: np.ndarray
+
+    @property
+    def conversion(self) -> np.ndarray:
+        """RE(c) = 1 − P₋c / P (0 when P = 0)."""
+        if self.probability <= 0:
+            return np.zeros(len(self.probability_without))
+        return np.clip(1.0 - self.probability_without / self.probability, 0.0, 1.0)
+
+    @property
+    def revenue(self) -> np.ndarray:
+        if self.value <= 0:
+            return np.zeros(len(self.value_without))
+        return np.clip(1.0 - self.value_without / self.value, 0.0, 1.0)
+
+
+def removal_effects(chain: Chain) -> RemovalEffects:
+    """Absorption probability and value from START with all channels, then with each channel removed."""
+    a = system(chain)
+    b = np.column_stack([chain.to_conversion, chain.value])
+    full = _solve(a, b)[0]
+    n_c = len(chain.channel_names)
+    p_wo = np.zeros(n_c)
+    v_wo = np.zeros(n_c)
+    members = chain.members.tocsc()
+    has = np.asarray(members.sum(axis=0)).ravel() > 0
+    for c in range(n_c):  # one sparse solve per channel
+        if not has[c]:
+            p_wo[c], v_wo[c] = full
+            continue
+        hit = np.zeros(a.shape[0], bool)
+        hit[members.indices[members.indptr[c]:members.indptr[c + 1]]] = True
+        keep = np.flatnonzero(~hit)
+        sub = a[keep][:, keep].tocsc()
+        p_wo[c], v_wo[c] = _solve(sub, b[keep])[0]
+    return RemovalEffects(float(full[0]), float(full[1]), p_wo, v_wo)
