@@ -325,3 +325,16 @@ def test_report_frame_mixes_models_with_and_without_extras():
     assert t["channel"].tolist() == ["a", "b", "c"] * 2
     assert t["removal_effect"].tolist()[:2] == [0.4, 0.6] and t["removal_effect"].iloc[2:].isna().all()
     assert t["roas"].tolist()[0] == 2.0 and t["cpa"].tolist()[3] == pytest.approx(5 / 3)
+
+
+def test_row_order_of_the_log_changes_nothing(tmp_path):
+    """SPEC 6 (same input, same output) and SPEC 2 (events ordered per user by time): shuffling the log's rows,
+    milestone rows included, gives the same ROI table."""
+    events, spend = write_inputs(tmp_path)
+    shuffled = tmp_path / "shuffled.parquet"
+    EVENTS.iloc[[9, 3, 7, 0, 5, 2, 8, 1, 6, 4]].to_parquet(shuffled, index=False)
+    a = run([str(events)], models=["linear", "last_touch"], spend=str(spend), milestone_events=["lead"],
+            period="month").table
+    b = run([str(shuffled)], models=["linear", "last_touch"], spend=str(spend), milestone_events=["lead"],
+            period="month").table
+    pd.testing.assert_frame_equal(a, b)
