@@ -338,3 +338,29 @@ def test_row_order_of_the_log_changes_nothing(tmp_path):
     b = run([str(shuffled)], models=["linear", "last_touch"], spend=str(spend), milestone_events=["lead"],
             period="month").table
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_every_registered_model_with_touch_weights_dates_its_credit_exactly(journeys):
+    """For each model of the registry (Markov, Shapley, ... as they land) that gives per-touch weights, the
+    period-cut credit sums back to the model's own ``attribution_``."""
+    from attribution.models import available_models
+
+    import warnings
+
+    checked = 0
+    for name in available_models():
+        m = parse_model_spec(name).fit(journeys)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                cut = period_credit(m, journeys, "month")
+            except ParameterError:
+                continue  # no per-touch weights: --period and --detail say so
+        if any("weight" in type(w.message).__name__.lower() for w in caught):
+            continue  # the model warned that its weights cannot reproduce its credit exactly on this log
+        sums = cut.groupby("channel")[["conversions", "revenue"]].sum()
+        a = m.attribution_.set_index("channel")[["conversions", "revenue"]]
+        np.testing.assert_allclose(sums.reindex(a.index).fillna(0.0).to_numpy(), a.to_numpy(), rtol=1e-9,
+                                   atol=1e-9, err_msg=name)
+        checked += 1
+    assert checked >= 6
