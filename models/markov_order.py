@@ -17,6 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from attribution.encoding import take_segments
 
 from .markov_chain import EncodedPaths, window_states
 
@@ -44,10 +48,11 @@ def split(p: EncodedPaths, seed: int, share: float = TEST_SHARE) -> tuple[Encode
 
 
 def outcome_log_likelihood(p: EncodedPaths, train: EncodedPaths, test: EncodedPaths, order: int) -> float:
-    """Mean log-likelihood per test journey of the outcomes, under the order-``order`` chain of ``train``."""
+    """Mean log-likelihood per test journey of the outcomes under the order-``order`` chain of ``train``, and
+    the number of states."""
     state, digits, path_of = window_states(p, order)
     if len(state) == 0:
-        return float("nan")
+        return float("nan"), 0
     last = np.ones(len(state), bool)
     last[:-1] = path_of[1:] != path_of[:-1]
     end_state, end_path = state[last], path_of[last]
@@ -59,9 +64,37 @@ def outcome_log_likelihood(p: EncodedPaths, train: EncodedPaths, test: EncodedPa
     tc, tn = test.conversions[end_path], test.nulls[end_path]
     total = tc.sum() + tn.sum()
     if total <= 0:
-        return float("nan")
+        return float("nan"), n_s
     qs = q[end_state]
-    return float((tc * np.log(qs) + tn * np.log1p(-qs)).sum() / total)
+    return float((tc * np.log(qs) + tn * np.log1p(-qs)).sum() / total), n_s
+
+
+def canonical_paths(p: EncodedPaths) -> EncodedPaths:
+    """Distinct non-empty paths with journeys, counts summed, sorted by channel-code sequence.
+
+    The split is drawn on this table, so it depends only on the multiset of journeys, not on how they were
+    partitioned, ordered or repeated (``fit``, ``fit_paths`` and merged statistics agree).
+    """
+    keep = (p.lengths > 0) & ((p.conversions + p.nulls) > 0)
+    rows = np.flatnonzero(keep)
+    flat, offsets = take_segments(p.offsets, rows)
+    codes = p.codes[flat]
+    width = 2 if p.n_channels < (1 << 16) else 4
+    raw = codes.astype(">u2" if width == 2 else ">u4").tobytes()  # big-endian: bytewise order = code order
+    keys = pa.Array.from_buffers(pa.large_binary(), len(rows), [None, pa.py_buffer((offsets * width).astype(np.int64)),
+                                                                    pa.py_buffer(raw)])
+    enc = pc.dictionary_encode(keys)
+    order = pc.sort_indices(enc.dictionary).to_numpy()
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    group = rank[enc.indices.to_numpy(zero_copy_only=False)]
+    n = len(order)
+    first = np.full(n, len(group), np.int64)
+    np.minimum.at(first, group, np.arange(len(group), dtype=np.int64))
+    flat2, offsets2 = take_segments(offsets, first)
+    total = lambda a: np.bincount(group, a[rows], minlength=n)  # noqa: E731
+    return EncodedPaths(p.channel_names, codes[flat2], offsets2, total(p.conversions), total(p.nulls),
+                        total(p.revenue))
 
 
 def select_order(p: EncodedPaths, seed: int, orders=CANDIDATE_ORDERS) -> tuple[int, pd.DataFrame]:
@@ -73,11 +106,12 @@ def select_order(p: EncodedPaths, seed: int, orders=CANDIDATE_ORDERS) -> tuple[i
     scores : pandas.DataFrame
         ``order, log_likelihood, n_states`` (states of the order-k chain on all journeys), one row per candidate.
     """
+    p = canonical_paths(p)
     train, test = split(p, seed)
     rows = []
     for k in orders:
-        _, digits, _ = window_states(p, k)
-        rows.append({"order": k, "log_likelihood": outcome_log_likelihood(p, train, test, k), "n_states": len(digits)})
+        ll, n_states = outcome_log_likelihood(p, train, test, k)
+        rows.append({"order": k, "log_likelihood": ll, "n_states": n_states})
     scores = pd.DataFrame(rows)
     ll = scores["log_likelihood"].to_numpy()
     if np.all(np.isnan(ll)):
