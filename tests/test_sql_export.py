@@ -22,6 +22,9 @@ from attribution.pipeline import run
 from attribution.sql import read_sql, safe_url, write_sql
 from kpikit import write_inputs
 
+# kpikit's spend has a channel (tv) absent from the log on purpose; its warning is tested once
+pytestmark = pytest.mark.filterwarnings("ignore:spend channel")
+
 PG_ENV = "ATTRIBUTION_TEST_POSTGRES_URL"
 
 

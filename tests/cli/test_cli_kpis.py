@@ -12,6 +12,9 @@ from attribution.cli.app import main
 from kpikit import write_inputs
 
 
+# kpikit's spend has a channel (tv) absent from the log on purpose; its warning is tested once
+pytestmark = pytest.mark.filterwarnings("ignore:spend channel")
+
 def call(*args) -> int:
     try:
         main([str(a) for a in args])
