@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -81,17 +82,23 @@ def write_table(frame: pd.DataFrame, path: str, fmt: str | None = None) -> str:
 
 
 def _dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """JSON has no date type: write date columns (``period``, ``*_date``) as ISO strings ``2026-01-31``."""
+    """JSON has no date type: dates (``period``, ``*_date``) as ``2026-01-31``, timestamps as ISO-8601 UTC text."""
     import datetime
 
     cols = [c for c in frame.columns if frame[c].dtype == object
             and isinstance(frame[c].dropna().iloc[0] if frame[c].notna().any() else None, datetime.date)
             and not isinstance(frame[c].dropna().iloc[0], datetime.datetime)]
-    if not cols:
+    stamps = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    if not cols and not stamps:
         return frame
     frame = frame.copy()
     for c in cols:
-        frame[c] = frame[c].map(lambda d: None if d is None else d.isoformat()).astype(object)
+        frame[c] = frame[c].map(lambda d: None if d is None or d != d else d.isoformat()).astype(object)
+    for c in stamps:  # UTC instants as ISO-8601 text (2026-01-31T12:00:00.000000Z), not epoch milliseconds
+        values = frame[c].dt.tz_convert("UTC").dt.tz_localize(None) if frame[c].dt.tz is not None else frame[c]
+        text = np.datetime_as_string(values.to_numpy().astype("datetime64[us]"), unit="us")
+        frame[c] = pd.Series(np.where(values.isna().to_numpy(), None, np.char.add(text, "Z")), dtype=object,
+                             index=frame.index)
     return frame
 
 

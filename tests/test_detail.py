@@ -96,3 +96,17 @@ def test_path_tables_have_no_detail(tmp_path):
     result = run([str(paths)], models=["linear"], input="paths")
     with pytest.raises(ParameterError, match="--detail needs an event log"):
         detail_frame(result.models, result.journeys)
+
+
+def test_json_detail_has_iso_dates_and_timestamps(tmp_path):
+    """JSON has no date type: dates as 2026-01-31, instants as ISO-8601 UTC, a touchless row's touch as null."""
+    import json
+
+    from attribution.export import write_table
+
+    j = Journeys.from_events(Events.from_frame(EVENTS))
+    path = tmp_path / "detail.json"
+    write_table(detail_frame(fit(j, ["linear"]), j), str(path))
+    rows = json.loads(path.read_text())
+    assert rows[0]["conversion_ts"] == "2026-02-01T12:00:00.000000Z" and rows[0]["conversion_date"] == "2026-02-01"
+    assert rows[-1]["channel"] == "(none)" and rows[-1]["touch_ts"] is None and rows[-1]["touch_date"] is None
