@@ -133,11 +133,44 @@ def read_events(
     InputError
         With every broken rule: missing files or columns, unparsable timestamps, bad revenue, ...
     """
+    plan = plan_read(sources, columns=columns)
+    tables = [(path, read_columns(path, wanted, dictionary=plan.dictionary)) for path, wanted in plan.files]
+    return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows)
+
+
+@dataclass
+class ReadPlan:
+    """What to read: every file with the (actual) columns a run needs, and the column mapping.
+
+    The out-of-core and Dask engines read the same plan piece by piece and validate each user bucket with the
+    same :func:`validate_tables` as the in-memory read.
+    """
+
+    files: list[tuple[str, list[str]]]
+    mapping: dict[str, str]
+
+    @property
+    def dictionary(self) -> list[str]:
+        """Actual names of the low-cardinality columns read as dictionaries."""
+        return [self.mapping.get(c, c) for c in ENCODED]
+
+    def actual(self, canon: str) -> str:
+        return self.mapping.get(canon, canon)
+
+
+def plan_read(sources, *, columns=None) -> ReadPlan:
+    """Resolve the sources and check every file's required columns, reading schemas only.
+
+    Raises
+    ------
+    InputError
+        For missing files and missing required columns (every one at once).
+    """
     mapping = parse_column_map(columns)
     check_column_map(mapping, CANONICAL)
     files = resolve_sources(sources)
     problems: list[Problem] = []
-    tables = []
+    planned = []
     for path in files:
         names = read_schema_names(path)
         wanted = []
@@ -150,11 +183,15 @@ def read_events(
                 problems.append(Problem("column_missing", f"required column '{actual}' is missing "
                                         f"(columns found: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''})",
                                         hint, file=path, column=actual))
-        if not problems:
-            encoded = [mapping.get(c, c) for c in ENCODED]
-            tables.append((path, read_columns(path, wanted, dictionary=encoded)))
+        planned.append((path, wanted))
     if problems:
         raise InputError(problems)
+    return ReadPlan(planned, mapping)
+
+
+def validate_tables(tables, *, mapping=None, on_bad_rows: str = "error") -> Events:
+    """Validate ``[(file path, table as read), ...]`` into :class:`Events` (what :func:`read_events` does after
+    reading). Tables may carry their own ``_row`` column (row numbers within the original file)."""
     return _validate(tables, mapping=mapping, on_bad_rows=on_bad_rows)
 
 

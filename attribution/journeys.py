@@ -155,7 +155,8 @@ class Journeys:
         keep = is_conv_all | np.append(touch_code, False)[ev_codes]
         rows = np.flatnonzero(keep).astype(np.int64)
         all_rows = len(rows) == table.num_rows
-        pick = (lambda a: a) if all_rows else (lambda a: a[rows])  # noqa: E731
+        kept_rows = rows
+        pick = (lambda a: a) if all_rows else (lambda a: a[kept_rows])  # noqa: E731
         conv = pick(is_conv_all)
         user_codes, user_vocab = events.codes("user_id")
         users, user_ids = (user_codes, user_vocab) if all_rows else compact_codes(pick(user_codes), user_vocab)

@@ -111,7 +111,8 @@ def load_journeys(
 
 
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
-        ci=None, n_boot=200, seed=0, **options) -> RunResult:
+        ci=None, n_boot=200, seed=0, engine="local", scheduler=None, memory_limit=None, spill_dir=None,
+        progress=None, **options) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table.
 
     Parameters
@@ -131,6 +132,15 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     ci : float, optional
         Confidence level of bootstrap intervals (e.g. 0.95): adds ``conversions_lo, conversions_hi, revenue_lo,
         revenue_hi`` from ``n_boot`` replicates resampling journeys, seeded by ``seed``.
+    engine : {"local", "dask"}
+        Where to run (:mod:`attribution.engines`); ``scheduler`` is a Dask scheduler address (else a LocalCluster).
+    memory_limit : str or int, optional
+        Memory budget (``8GB``): a log whose in-memory run would not fit is processed out of core, in user
+        buckets under ``spill_dir`` (default: the system's temporary folder). Without it, out of core happens
+        when the log's estimated size exceeds half of the available memory. Partitioned runs return no
+        ``journeys`` or ``events``.
+    progress : bool, optional
+        Progress bars on stderr (default: when stderr is a terminal).
     **options
         Passed to :func:`load_journeys`.
     """
@@ -145,6 +155,16 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         from .uncertainty import check_ci
 
         ci, n_boot, seed = check_ci(ci, n_boot, seed)
+    from .engines import partitioned_run
+
+    parted = partitioned_run(sources, instances, engine=engine, scheduler=scheduler, memory_limit=memory_limit,
+                             spill_dir=spill_dir, show_progress=progress, spend=spend_table,
+                             milestone_events=milestone_events, period=period, ci=ci,
+                             lookback_days=parse_lookback(options.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
+                             **{k: v for k, v in options.items() if k != "lookback_days"})
+    if parted is not None:  # out of core or on Dask: same models, merged partition statistics
+        table, fitted, lead_models, summary = parted
+        return RunResult(table, None, fitted, None, summary, lead_models, None, spend_table, period)
     journeys, events, summary = load_journeys(sources, **options)
     fitted = fit_models(journeys, instances)
     table, lead_models, lead_journeys = kpi_table(fitted, journeys, events, spend=spend_table, period=period,

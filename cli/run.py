@@ -57,6 +57,18 @@ def run_command(
         "revenue_lo/hi.")] = None,
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates for --ci.")] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (same seed, same numbers).")] = 0,
+    # engines (issue 6): out of core and Dask
+    engine: Annotated[str, typer.Option(
+        "--engine", help="Where to run: 'local' (in memory, or out of core when the log does not fit) or 'dask' "
+        "(extra 'dask').")] = "local",
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", help="Dask scheduler address (tcp://host:8786) for --engine dask; default: a LocalCluster "
+        "on this machine.")] = None,
+    memory_limit: Annotated[Optional[str], typer.Option(
+        "--memory-limit", help="Memory budget such as 8GB: a larger log is processed out of core, in user buckets "
+        "on local disk (default: out of core when the log would not fit half of the available memory).")] = None,
+    spill_dir: Annotated[Optional[str], typer.Option(
+        "--spill-dir", help="Folder for the out-of-core user buckets (default: the system's temporary folder).")] = None,
 ) -> None:
     """Attribute conversions and revenue to channels with one or more models."""
     if output is not None:  # fail on a bad output before any work
@@ -67,6 +79,10 @@ def run_command(
 
             raise ParameterError("--detail needs an event log (a path table has no users, touches or dates).")
         detail_fmt = check_output(detail, None, detail_table, "--detail-table")
+        if engine.strip().lower() == "dask":
+            from attribution.exceptions import ParameterError
+
+            raise ParameterError("--detail needs the journeys in memory; run it with --engine local.")
     result = run_pipeline(
         [str(e) for e in events],
         models=model or None,
@@ -83,10 +99,21 @@ def run_command(
         ci=ci,
         n_boot=bootstrap,
         seed=seed,
+        engine=engine,
+        scheduler=scheduler,
+        memory_limit=memory_limit,
+        spill_dir=spill_dir,
+        progress=False if quiet else None,
     )
     echo_summary(result.summary, quiet)
     if detail is not None:
         from attribution.detail import detail_frame
+
+        if result.journeys is None:
+            from attribution.exceptions import ParameterError
+
+            raise ParameterError("--detail needs the journeys in memory, and this log was processed out of core; "
+                                 "raise --memory-limit or leave out --detail.")
 
         write_output(detail_frame(result.models, result.journeys, result.events), detail, detail_fmt, detail_table)
     if output is None:

@@ -1,0 +1,130 @@
+"""Dask engine (``--engine dask``, extra ``dask``): the same partitioned run on a Dask cluster.
+
+The log is read by Dask tasks, one per file piece (a run of Parquet row groups, or a CSV file), each with only
+the needed columns; every read task splits its rows by the user-hash bucket (the shuffle by user) and every
+bucket task gathers its rows from all read tasks, then runs the same per-partition code as the out-of-core
+engine (:func:`attribution.engines.partial.process_partition`). Only the small additive statistics come back
+to the client, which finalises them with the same code as every other engine.
+
+``--scheduler ADDRESS`` connects to an existing cluster (``tcp://host:8786``); its workers need this package
+installed. Without it a ``distributed.LocalCluster`` is started on this machine (loopback only, one worker
+per core, no dashboard) and closed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+
+from attribution.exceptions import AttributionError, ParameterError
+
+from .partial import PartitionResult, RunSpec, process_partition
+from .partition import bucket_of, iter_pieces, split_by_bucket
+from ..progress import progress
+
+
+def _read_split(path, columns, dictionary, groups, offset, n_buckets, user_col, kind):
+    """Dask task: read one piece of a file and split it into user buckets."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from attribution.sources import file_kind
+
+    if file_kind(path) == "parquet":
+        schema = pq.read_schema(path)
+        as_dict = [c for c in dictionary if c in columns and c in schema.names
+                   and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
+        pf = pq.ParquetFile(path, read_dictionary=as_dict or None)
+        table = pf.read_row_groups(groups, columns=columns) if groups else schema.empty_table().select(columns)
+        table = table.append_column("_row", pa.array(np.arange(offset, offset + table.num_rows, dtype=np.int64)))
+    else:
+        parts = list(iter_pieces(path, columns, dictionary, batch_rows=1 << 62))
+        table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    return split_by_bucket(table, bucket_of(table[user_col], n_buckets, kind), n_buckets)
+
+
+def _pick(split, b):
+    return split[b]
+
+
+def _pieces_of(path: str, batch_rows: int):
+    """(row groups, first row) of each read task of a file; one task for a CSV file."""
+    import pyarrow.parquet as pq
+
+    from attribution.sources import file_kind
+
+    if file_kind(path) != "parquet":
+        return [(None, 0)]
+    meta = pq.ParquetFile(path).metadata
+    out, groups, rows, offset = [], [], 0, 0
+    for g in range(meta.num_row_groups):
+        groups.append(g)
+        rows += meta.row_group(g).num_rows
+        if rows >= batch_rows or g == meta.num_row_groups - 1:
+            out.append((groups, offset))
+            offset += rows
+            groups, rows = [], 0
+    return out or [([], 0)]
+
+
+def connect(scheduler: str | None = None, n_workers: int | None = None):
+    """A ``distributed.Client`` on ``scheduler`` or on a new LocalCluster; returns (client, cluster or None)."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ParameterError("The dask engine needs the 'dask' extra: pip install 'attribution[dask]'.") from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s"), None
+        except (OSError, TimeoutError) as exc:
+            raise AttributionError(f"Cannot reach the Dask scheduler at {scheduler!r}: {exc}.") from None
+    workers = n_workers or max(1, min(os.cpu_count() or 1, 4))
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None, silence_logs=40)
+    return Client(cluster), cluster
+
+
+def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = None, client=None,
+             batch_rows: int = 2_000_000, show_progress=None) -> list[PartitionResult]:
+    """Run every user partition on Dask; returns one :class:`PartitionResult` per partition."""
+    import dask
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .partition import user_kind
+
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = connect(scheduler)
+    try:
+        kind = user_kind(pq.read_schema(p).field(plan.actual("user_id")).type
+                         if p.lower().endswith((".parquet", ".pq", ".parq")) else pa.string() for p, _ in plan.files)
+        user_col = plan.actual("user_id")
+        reads = []  # (original file, delayed split)
+        for path, wanted in plan.files:
+            for groups, offset in _pieces_of(path, batch_rows):
+                split = dask.delayed(_read_split, pure=True)(path, wanted, plan.dictionary, groups, offset,
+                                                            n_partitions, user_col, kind)
+                reads.append((path, split))
+        tasks = []
+        for b in range(n_partitions):
+            pieces = [(path, dask.delayed(_pick, pure=True)(split, b)) for path, split in reads]
+            tasks.append(dask.delayed(process_partition, pure=True)(pieces, spec))
+        futures = client.compute(tasks)
+        from dask.distributed import as_completed
+
+        with progress(total=len(futures), desc="dask partitions", unit="part", enabled=show_progress) as bar:
+            for _ in as_completed(futures):
+                bar.update(1)
+        results = client.gather(futures)
+        if not any(r.stats or r.problems for r in results):  # an empty log: one empty partition
+            path, wanted = plan.files[0]
+            first = next(iter_pieces(path, wanted, plan.dictionary))
+            results = [process_partition([(path, first.slice(0, 0))], spec)]
+        return list(results)
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()

@@ -1,0 +1,99 @@
+"""Out-of-core engine: logs larger than memory, on one machine.
+
+Pass 1 reads every input file piece by piece (only the needed columns), hashes each row's user id into one of
+``n_buckets`` buckets (:mod:`attribution.engines.partition`) and appends the rows to one Parquet file per
+(bucket, input file) in a temporary folder on local disk. Pass 2 loads one bucket at a time, validates it and
+builds its journeys with the in-memory code, keeps only each model's additive partition statistics, and
+frees the bucket. :func:`attribution.engines.partial.finalise` then merges and finalises. Peak memory is about
+one bucket's in-memory run plus the small statistics, whatever the size of the log.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from attribution.exceptions import OutputError
+
+from .partial import PartitionResult, RunSpec, process_partition
+from .partition import bucket_of, iter_pieces, split_by_bucket, user_kind
+from ..progress import progress
+
+
+def write_buckets(plan, n_buckets: int, folder: str, *, kind: str, batch_rows: int = 2_000_000,
+                  show_progress=None) -> list[list[tuple[str, str]]]:
+    """Pass 1: split every file of ``plan`` into user buckets under ``folder``.
+
+    Returns, per bucket, the list of (original file, bucket piece file) in input-file order.
+    """
+    user_col = plan.actual("user_id")
+    buckets: list[list[tuple[str, str]]] = [[] for _ in range(n_buckets)]
+    total = _total_rows(plan)
+    with progress(total=total, desc="partition by user", unit="rows", enabled=show_progress) as bar:
+        for f, (path, wanted) in enumerate(plan.files):
+            writers: dict[int, pq.ParquetWriter] = {}
+            names: dict[int, str] = {}
+            try:
+                for piece in iter_pieces(path, wanted, plan.dictionary, batch_rows=batch_rows):
+                    ids = bucket_of(piece[user_col], n_buckets, kind)
+                    for b, part in enumerate(split_by_bucket(piece, ids, n_buckets)):
+                        if part is None:
+                            continue
+                        if b not in writers:
+                            names[b] = os.path.join(folder, f"bucket-{b:04d}-file-{f:05d}.parquet")
+                            writers[b] = pq.ParquetWriter(names[b], part.schema, compression="lz4")
+                        writers[b].write_table(part)
+                    bar.update(piece.num_rows)
+            except OSError as exc:
+                raise OutputError(f"Cannot write user buckets under {folder!r}: {exc.strerror or exc} "
+                                  "(free disk space or choose another folder with --spill-dir).") from None
+            finally:
+                for w in writers.values():
+                    w.close()
+            for b in sorted(names):
+                buckets[b].append((path, names[b]))
+    return buckets
+
+
+def _total_rows(plan) -> int | None:
+    from .partition import file_rows
+
+    counts = [file_rows(p) for p, _ in plan.files]
+    return None if any(c is None for c in counts) else int(sum(counts))
+
+
+def run_out_of_core(plan, spec: RunSpec, *, n_buckets: int, spill_dir: str | None = None,
+                    show_progress=None) -> list[PartitionResult]:
+    """Both passes; returns one :class:`PartitionResult` per bucket (temporary files removed in any case)."""
+    kind = user_kind(pq.read_schema(p).field(plan.actual("user_id")).type if p.lower().endswith((".parquet", ".pq", ".parq"))
+                     else pa.string() for p, _ in plan.files)
+    if spill_dir is not None and not os.path.isdir(spill_dir):
+        raise OutputError(f"The spill folder {spill_dir!r} does not exist.")
+    folder = tempfile.mkdtemp(prefix="attribution-buckets-", dir=spill_dir)
+    try:
+        buckets = write_buckets(plan, n_buckets, folder, kind=kind, show_progress=show_progress)
+        if not any(buckets):  # an empty log: one empty partition, so the models still run
+            path, wanted = plan.files[0]
+            first = next(iter_pieces(path, wanted, plan.dictionary))
+            return [process_partition([(path, first.slice(0, 0))], spec)]
+        results = []
+        with progress(total=n_buckets, desc="attribute buckets", unit="bucket", enabled=show_progress) as bar:
+            for pieces in buckets:
+                tables = [(orig, pq.read_table(piece_file, read_dictionary=_dict_columns(piece_file, plan)))
+                          for orig, piece_file in pieces]
+                results.append(process_partition(tables, spec))
+                for _, piece_file in pieces:  # free the disk as we go
+                    os.unlink(piece_file)
+                bar.update(1)
+        return results
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _dict_columns(piece_file: str, plan) -> list[str]:
+    schema = pq.read_schema(piece_file)
+    return [c for c in plan.dictionary if c in schema.names and pa.types.is_dictionary(schema.field(c).type)]

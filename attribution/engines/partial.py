@@ -1,0 +1,201 @@
+"""The per-partition step and the finalise step that every partitioned engine shares.
+
+A partition is the rows of a set of users (a user bucket), given as one table per input file so that
+validation names the original file and row. :func:`process_partition` validates it with the in-memory code
+(:func:`attribution.events.validate_tables`), builds :class:`~attribution.journeys.Journeys` with the same
+code, and returns each model's additive ``partial_stats`` (plus the lead models' and the journey KPI
+statistics). :func:`finalise` merges them with :func:`attribution.models.base.merge_stats`, calls
+``fit_stats`` and assembles the KPI table with :func:`attribution.kpis.report_frame`, exactly as a run in
+memory does, so the engines agree with it up to floating-point summation order.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from attribution.exceptions import DroppedRowsWarning, InputError, Problem
+
+
+@dataclass
+class RunSpec:
+    """Everything a worker needs to process a partition (small and picklable)."""
+
+    model_specs: list  # spec strings, or model instances (copied with fresh_model)
+    mapping: dict
+    on_bad_rows: str = "error"
+    conversion_events: tuple = ("conversion",)
+    lookback_days: float | None = 30.0
+    lead_event: str | None = None
+
+    def models(self) -> list:
+        from attribution.kpis import fresh_model
+        from attribution.models import parse_model_spec
+
+        return [parse_model_spec(m) if isinstance(m, str) else fresh_model(m) for m in self.model_specs]
+
+
+@dataclass
+class PartitionResult:
+    """Additive results of one partition."""
+
+    stats: list = field(default_factory=list)  # per model: partial_stats frame
+    lead_stats: list | None = None  # per model, when a lead milestone is configured
+    journey_stats: pd.DataFrame | None = None
+    counts: dict = field(default_factory=dict)  # rows, events per name, dropped per reason, journeys, ...
+    problems: list = field(default_factory=list)  # InputError problems (validation failed)
+
+
+def process_partition(pieces, spec: RunSpec) -> PartitionResult:
+    """Validate one partition, build its journeys and every model's partition statistics.
+
+    Parameters
+    ----------
+    pieces : list of (file path, pyarrow.Table)
+        The partition's rows from each input file, with their ``_row`` column (row number within the file).
+    spec : RunSpec
+    """
+    from attribution.events import validate_tables
+    from attribution.journeys import Journeys
+    from attribution.kpis import journey_stats
+
+    pieces = [(p, t) for p, t in pieces if t is not None]
+    result = PartitionResult()
+    if not pieces:
+        return result
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DroppedRowsWarning)  # reported once, with the totals, by finalise
+            events = validate_tables(pieces, mapping=spec.mapping, on_bad_rows=spec.on_bad_rows)
+    except InputError as exc:
+        result.problems = list(exc.problems)
+        return result
+    journeys = Journeys.from_events(events, conversion_events=spec.conversion_events,
+                                    lookback_days=spec.lookback_days)
+    models = spec.models()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # model warnings are raised by fit_stats on the merged statistics
+        result.stats = [m.partial_stats(journeys) for m in models]
+        if spec.lead_event is not None:
+            lead = Journeys.from_events(events, conversion_events=(spec.lead_event,), lookback_days=spec.lookback_days)
+            result.lead_stats = [m.partial_stats(lead) for m in spec.models()]
+    result.journey_stats = journey_stats(journeys)
+    result.counts = {
+        "rows": events.num_rows,
+        "events": events.event_counts(),
+        "dropped": dict(events.dropped),
+        "journeys": journeys.n_journeys,
+        "touches": journeys.n_touches,
+        "conversions": journeys.total_conversions,
+        "touchless_conversions": float(journeys.conversions[journeys.touchless()].sum()),
+        "revenue": journeys.total_revenue,
+    }
+    return result
+
+
+def merge_problems(problem_lists, files=()) -> list[Problem]:
+    """Problems of all partitions as the in-memory read reports them: one per (reason, column), counts added,
+    the first offending row taken from the earliest file (in input order) and row."""
+    rank = {f: i for i, f in enumerate(files)}
+    merged: dict = {}
+    for problems in problem_lists:
+        for p in problems:
+            key = (p.code, p.column, p.rule)
+            if key not in merged:
+                merged[key] = p
+                continue
+            q = merged[key]
+            count = None if q.count is None and p.count is None else (q.count or 0) + (p.count or 0)
+            where = lambda x: (rank.get(x.file, len(rank)), x.first_row if x.first_row is not None else -1)  # noqa: E731
+            first = p if where(p) < where(q) else q
+            merged[key] = Problem(q.code, q.rule, q.fix, file=first.file, column=q.column, count=count,
+                                  first_row=first.first_row, example=first.example)
+    return [merged[k] for k in sorted(merged, key=lambda k: (merged[k].count is not None, k[0]))]
+
+
+def merge_counts(results) -> dict:
+    total: dict = {"rows": 0, "events": {}, "dropped": {}, "journeys": 0, "touches": 0, "conversions": 0.0,
+                   "touchless_conversions": 0.0, "revenue": 0.0}
+    for r in results:
+        c = r.counts
+        if not c:
+            continue
+        for k in ("rows", "journeys", "touches", "conversions", "touchless_conversions", "revenue"):
+            total[k] += c[k]
+        for k, v in c["events"].items():
+            total["events"][k] = total["events"].get(k, 0) + v
+        for k, v in c["dropped"].items():
+            total["dropped"][k] = total["dropped"].get(k, 0) + v
+    total["events"] = dict(sorted(total["events"].items(), key=lambda kv: str(kv[0])))
+    return total
+
+
+def finalise(results, spec: RunSpec, *, files, spend=None):
+    """Merge partition results into fitted models, the KPI table and the run summary.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    fitted : list of models (``attribution_`` set from the merged statistics)
+    lead_models : list or None
+    summary : dict
+    """
+    from attribution.kpis import merge_journey_stats, model_spec, report_frame
+    from attribution.models.base import merge_stats
+
+    results = list(results)
+    problems = merge_problems((r.problems for r in results), files)
+    if problems:
+        raise InputError(problems)
+    counts = merge_counts(results)
+    dropped = {k: v for k, v in counts["dropped"].items() if v}
+    if dropped:
+        warnings.warn("dropped bad rows: " + ", ".join(f"{k}: {v:,}" for k, v in dropped.items()),
+                      DroppedRowsWarning, stacklevel=2)
+    missing = [e for e in spec.conversion_events if e not in counts["events"]]
+    if missing and counts["rows"]:
+        warnings.warn(
+            f"no rows with conversion event {', '.join(map(repr, missing))}; event names in the log: "
+            f"{', '.join(map(repr, list(counts['events'])[:10]))}. Use --conversion-event NAME.",
+            UserWarning, stacklevel=2,
+        )
+    if spec.lead_event is not None and spec.lead_event not in counts["events"]:
+        warnings.warn(f"no rows with milestone event {spec.lead_event!r}: every channel gets 0 leads.", UserWarning,
+                      stacklevel=2)
+    live = [r for r in results if r.stats]
+    models = spec.models()
+    if not live:
+        raise InputError(Problem("no_rows", "the event log has no rows", "check the input files",
+                                 file=files[0] if files else None))
+    fitted = []
+    for i, m in enumerate(models):
+        m.fit_stats(merge_stats(m, [r.stats[i] for r in live]))
+        fitted.append(m)
+    lead_models = None
+    leads = None
+    if spec.lead_event is not None:
+        lead_models = []
+        for i, m in enumerate(spec.models()):
+            m.fit_stats(merge_stats(m, [r.lead_stats[i] for r in live]))
+            lead_models.append(m)
+        leads = [m.attribution_.copy() for m in lead_models]
+    jstats = merge_journey_stats([r.journey_stats for r in live])
+    spend_frame = spend.by_channel(None) if spend is not None else None
+    credits = [(model_spec(m), m.attribution_.copy()) for m in fitted]
+    table = report_frame(credits, journey_stats=jstats, spend=spend_frame, leads=leads, period=None)
+    known = {"touch", *spec.conversion_events}
+    summary = {
+        "files": len(files),
+        "rows": counts["rows"],
+        "events": counts["events"],
+        "ignored": sum(v for k, v in counts["events"].items() if k not in known),
+        "dropped": counts["dropped"],
+        "journeys": counts["journeys"],
+        "touches": counts["touches"],
+        "conversions": counts["conversions"],
+        "touchless_conversions": counts["touchless_conversions"],
+        "revenue": counts["revenue"],
+    }
+    return table, fitted, lead_models, summary

@@ -1,0 +1,145 @@
+"""Splitting an event log into user buckets: a stable hash of the user id, pieces read batch by batch.
+
+Journeys never cross users, so a log split by user can be processed bucket by bucket and the partition
+statistics merged exactly (DESIGN: partition-local sufficient statistics + finalise). The hash depends only on
+the user id's value (never on the process, the file or the row), so every engine and every run puts a user in
+the same bucket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from attribution.sources import file_kind, _csv_parse_options
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: a well-spread 64-bit hash of 64-bit words (vectorised)."""
+    x = x.astype(np.uint64, copy=True)
+    with np.errstate(over="ignore"):
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x
+
+
+def hash_strings(values: pa.Array) -> np.ndarray:
+    """FNV-1a 64-bit hash of every string (bytes as UTF-8), vectorised over strings with one numpy step per
+    byte position (a loop over the longest id's length, not over rows). Nulls hash to 0."""
+    values = values.cast(pa.large_string()) if not pa.types.is_large_string(values.type) else values
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, np.uint64)
+    bufs = values.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64, count=n + 1, offset=values.offset * 8)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+    starts = offsets[:-1]
+    lengths = offsets[1:] - starts
+    h = np.full(n, _FNV_OFFSET, dtype=np.uint64)
+    longest = int(lengths.max()) if n else 0
+    with np.errstate(over="ignore"):
+        for j in range(longest):
+            live = lengths > j
+            if live.all():
+                h ^= data[starts + j].astype(np.uint64)
+                h *= _FNV_PRIME
+            else:
+                idx = np.flatnonzero(live)
+                hj = h[idx] ^ data[starts[idx] + j].astype(np.uint64)
+                h[idx] = hj * _FNV_PRIME
+    h = _mix64(h ^ lengths.astype(np.uint64))
+    if values.null_count:
+        h[values.is_null().to_numpy(zero_copy_only=False)] = 0
+    return h
+
+
+def user_kind(types) -> str:
+    """``"int"`` when every file stores user ids as integers, else ``"string"`` (mixed logs compare ids as text,
+    exactly as the in-memory read does when it unifies the column)."""
+    types = list(types)
+    if types and all(pa.types.is_integer(t.value_type if pa.types.is_dictionary(t) else t) for t in types):
+        return "int"
+    return "string"
+
+
+def bucket_of(users: pa.Array | pa.ChunkedArray, n_buckets: int, kind: str) -> np.ndarray:
+    """Bucket (0 .. n_buckets - 1) of every user id; the same id lands in the same bucket in any run."""
+    if isinstance(users, pa.ChunkedArray):
+        users = users.combine_chunks() if users.num_chunks != 1 else users.chunk(0)
+    if pa.types.is_dictionary(users.type):
+        users = users.cast(users.type.value_type)
+    if kind == "int" and pa.types.is_integer(users.type):
+        h = _mix64(users.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False).view(np.uint64))
+    else:
+        if not (pa.types.is_string(users.type) or pa.types.is_large_string(users.type)):
+            users = pc.cast(users, pa.string())
+        h = hash_strings(users)
+    return (h % np.uint64(n_buckets)).astype(np.int64)
+
+
+def split_by_bucket(table: pa.Table, buckets: np.ndarray, n_buckets: int) -> list[pa.Table | None]:
+    """The rows of ``table`` of each bucket (input order kept within a bucket); None for an empty bucket."""
+    order = np.argsort(buckets, kind="stable")
+    counts = np.bincount(buckets, minlength=n_buckets)
+    ordered = table.take(pa.array(order))
+    out: list[pa.Table | None] = []
+    start = 0
+    for b in range(n_buckets):
+        c = int(counts[b])
+        out.append(ordered.slice(start, c) if c else None)
+        start += c
+    return out
+
+
+def iter_pieces(path: str, columns: list[str], dictionary=(), batch_rows: int = 2_000_000) -> Iterator[pa.Table]:
+    """Read one file in pieces of about ``batch_rows`` rows, each with ``_row`` (row number within the file).
+
+    Parquet is read row group by row group (only ``columns``; low-cardinality strings as dictionaries), CSV with
+    the streaming reader.
+    """
+    offset = 0
+    if file_kind(path) == "parquet":
+        pf = pq.ParquetFile(path)
+        schema = pf.schema_arrow
+        as_dict = [c for c in dictionary if c in columns and c in schema.names
+                   and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
+        if as_dict:
+            pf = pq.ParquetFile(path, read_dictionary=as_dict)
+        groups: list[int] = []
+        rows = 0
+        for g in range(pf.num_row_groups):
+            groups.append(g)
+            rows += pf.metadata.row_group(g).num_rows
+            if rows >= batch_rows or g == pf.num_row_groups - 1:
+                table = pf.read_row_groups(groups, columns=columns)
+                yield table.append_column("_row", pa.array(np.arange(offset, offset + table.num_rows, dtype=np.int64)))
+                offset += table.num_rows
+                groups, rows = [], 0
+        if pf.num_row_groups == 0:
+            table = pf.schema_arrow.empty_table().select(columns)
+            yield table.append_column("_row", pa.array(np.zeros(0, np.int64)))
+        return
+    reader = pacsv.open_csv(path, parse_options=_csv_parse_options(path),
+                            convert_options=pacsv.ConvertOptions(include_columns=columns, strings_can_be_null=True))
+    for batch in reader:
+        table = pa.Table.from_batches([batch])
+        yield table.append_column("_row", pa.array(np.arange(offset, offset + table.num_rows, dtype=np.int64)))
+        offset += table.num_rows
+
+
+def file_rows(path: str) -> int | None:
+    """Rows of a Parquet file from its footer (None for CSV)."""
+    if file_kind(path) == "parquet":
+        return pq.ParquetFile(path).metadata.num_rows
+    return None

@@ -1,0 +1,82 @@
+"""The Dask engine on a real ``distributed.LocalCluster`` gives the local engine's numbers to 1e-9.
+
+One cluster (2 workers, loopback only) is shared by the module; the reference is the in-memory run of the same
+log in the same test.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+sys.path.insert(0, os.path.dirname(__file__))
+from enginekit import all_models, assert_same_table, make_log  # noqa: E402
+
+from attribution.engines import partitioned_run  # noqa: E402
+from attribution.engines.dask_engine import connect  # noqa: E402
+from attribution.pipeline import run  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    client, cluster = connect(None, n_workers=2)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory):
+    return make_log(tmp_path_factory.mktemp("dask-log"), files=3, seed=11)
+
+
+def run_on(client, log, models, monkeypatch, **options):
+    """``run(engine="dask")`` on the shared cluster (the engine would otherwise start its own)."""
+    import attribution.engines.dask_engine as de
+
+    real = de.run_dask
+    monkeypatch.setattr(de, "run_dask", lambda plan, spec, **kw: real(plan, spec, client=client, **kw))
+    return run(log, models=models, engine="dask", **options)
+
+
+def test_dask_equals_local_for_every_model(client, log, monkeypatch):
+    models = all_models()
+    local = run(log, models=models)
+    dask = run_on(client, log, models, monkeypatch)
+    assert dask.summary["engine"] == "dask"
+    assert_same_table(local.table, dask.table)
+    for key in ("rows", "journeys", "touches", "conversions", "events"):
+        assert dask.summary[key] == pytest.approx(local.summary[key]), key
+
+
+def test_dask_with_leads_integer_users_and_many_partitions(client, tmp_path, monkeypatch):
+    log = make_log(tmp_path, int_users=True, files=2, seed=5)
+    options = dict(milestone_events=("lead",), lookback_days=7)
+    local = run(log, models=["linear", "position_based", "time_decay"], **options)
+    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 9)
+    dask = run_on(client, log, ["linear", "position_based", "time_decay"], monkeypatch, **options)
+    assert dask.summary["partitions"] == 9
+    assert "leads" in local.table.columns
+    assert_same_table(local.table, dask.table)
+
+
+def test_dask_reports_bad_rows_like_local(client, tmp_path, monkeypatch):
+    from attribution.exceptions import InputError
+
+    log = make_log(tmp_path, bad=True, files=2, seed=2)
+    with pytest.raises(InputError) as local:
+        run(log, models=["linear"])
+    with pytest.raises(InputError) as dask:
+        run_on(client, log, ["linear"], monkeypatch)
+    assert str(local.value) == str(dask.value)
+
+
+def test_dask_refuses_path_tables():
+    from attribution.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="dask"):
+        partitioned_run(["x.csv"], [], engine="dask", input="paths")
