@@ -107,10 +107,11 @@ def check_output(output: str, fmt: str | None = None, table: str | None = None, 
 
     Returns the file format, or ``"sql"`` for a database URL (``sqlite:///...``, ``postgresql://...``).
     """
-    from .sql import check_sql_target, is_sql_target
+    from .sql import check_sql_target, is_sql_target, probe_sql_target
 
     if is_sql_target(output):
         check_sql_target(output, table, table_option)
+        probe_sql_target(output)  # unreachable server, bad credentials: say so before the long work
         return "sql"
     fmt = output_format(output, fmt)
     check_writable(output)

@@ -82,6 +82,36 @@ def check_sql_target(url: str, table: str | None, option: str = "--table") -> tu
     return name, schema or None
 
 
+def probe_sql_target(url: str) -> None:
+    """Fail before any work when the database cannot be reached (SQLite: when the file's folder is missing).
+
+    Raises
+    ------
+    OutputError
+        With the URL (password masked) and the driver's first line of explanation.
+    """
+    import os
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(_normalise_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:" and not db.startswith("file:"):
+            folder = os.path.dirname(os.path.abspath(db))
+            if not os.path.isdir(folder):
+                raise OutputError(f"Cannot write to {safe_url(url)}: the folder {folder!r} does not exist.")
+        return
+    engine = _engine(url)
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:  # noqa: BLE001 - any driver error: unreachable host, bad credentials, no database
+        raise OutputError(f"Cannot connect to {safe_url(url)}: {_first_line(exc)}.") from None
+    finally:
+        engine.dispose()
+
+
 def _engine(url: str):
     from sqlalchemy import create_engine, event
 

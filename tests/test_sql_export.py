@@ -130,6 +130,15 @@ def test_passwords_are_never_shown():
     with pytest.raises(ParameterError) as err:
         check_output(url)
     assert "s3cretpw" not in str(err.value)
+    with pytest.raises(OutputError, match="Cannot connect") as err:  # before any work
+        check_output(url, table="channel_roi")
+    assert "s3cretpw" not in str(err.value)
+
+
+def test_sqlite_folder_must_exist(tmp_path):
+    with pytest.raises(OutputError, match="does not exist"):
+        check_output(f"sqlite:///{tmp_path / 'missing' / 'x.db'}", table="roi")
+    assert not (tmp_path / "missing").exists()
 
 
 # ---------------------------------------------------------------------------------------------------- PostgreSQL
