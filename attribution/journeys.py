@@ -162,19 +162,17 @@ class Journeys:
         users, user_ids = (user_codes, user_vocab) if all_rows else compact_codes(pick(user_codes), user_vocab)
         ts = pick(_int64(table["timestamp"]))
         order = np.lexsort((conv, ts, users))  # stable: ties keep input order, touches before conversions
-        u = users[order]
-        ts = ts[order]
-        conv = conv[order]
-        rows = rows[order]
         n = len(order)
+        # vocabularies from every touch (and campaign) row, whatever the journeys keep: order-independent
         ch_codes, ch_vocab = events.codes("channel")
-        channel_codes = np.where(conv, -1, pick(ch_codes)[order])
-        channel_codes, channel_names = compact_codes(channel_codes, ch_vocab)
+        channel_codes, channel_names = compact_codes(np.where(conv, -1, pick(ch_codes)), ch_vocab)
         campaign_codes = campaign_names = None
         if "campaign" in table.column_names:
             cp_codes, cp_vocab = events.codes("campaign")
-            campaign_codes, campaign_names = compact_codes(pick(cp_codes)[order], cp_vocab)
-        revenue = pick(_float64(table["revenue"]))[order] if n else np.zeros(0)
+            campaign_codes, campaign_names = compact_codes(pick(cp_codes), cp_vocab)
+        u = users[order]
+        ts = ts[order]
+        conv = conv[order]
 
         if n == 0:
             empty_i = np.zeros(0, np.int64)
@@ -205,21 +203,27 @@ class Journeys:
         offsets = np.zeros(n_seg + 1, np.int64)
         np.cumsum(counts, out=offsets[1:])
         conversions = converted.astype(np.float64)
+        # gather per-row columns only where they are needed: kept touches and journey ends
+        touch_src = order[kept]
+        end_src = order[end_idx]
+        row_of = (lambda i: i) if all_rows else (lambda i: kept_rows[i])  # noqa: E731
+        end_rows = row_of(end_src)
+        revenue = _float64(table["revenue"])[end_rows]
         return cls(
             channel_names=_names(channel_names),
-            touch_channel=channel_codes[kept],
+            touch_channel=channel_codes[touch_src],
             offsets=offsets,
             conversions=conversions,
             nulls=1.0 - conversions,
-            revenue=np.where(converted, revenue[end_idx], 0.0),
+            revenue=np.where(converted, revenue, 0.0),
             touch_time=ts[kept],
             end_time=ref,
             user=u[end_idx],
             user_ids=user_ids,
-            touch_campaign=campaign_codes[kept] if campaign_codes is not None else None,
+            touch_campaign=campaign_codes[touch_src] if campaign_codes is not None else None,
             campaign_names=_names(campaign_names) if campaign_names is not None else None,
-            touch_row=rows[kept],
-            conversion_row=np.where(converted, rows[end_idx], -1),
+            touch_row=row_of(touch_src),
+            conversion_row=np.where(converted, end_rows, -1),
             lookback_days=lookback_days,
             meta={"conversion_events": conversion_events},
         )
