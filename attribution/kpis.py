@@ -2,7 +2,7 @@
 
 One row per model × channel (× period), columns in this order::
 
-    model, channel, [period,] conversions, revenue, share, [removal_effect,]
+    model, channel, [campaign,] [period,] conversions, revenue, share, [removal_effect,]
     [spend, [media_spend,] roas, [media_roas,] roi, cpa,] [leads, [cpl,]]
     journeys, converting_journeys, win_rate, avg_days_to_convert, revenue_per_conversion
 
@@ -18,6 +18,10 @@ One row per model × channel (× period), columns in this order::
   partition statistics merge by summing) and joined to every model's rows.
 - The channel ``(none)`` (touchless conversions) has no spend: its ``spend`` is null, so are its ratios.
 - A channel with spend and no credit (or absent from the log) still gets a row with 0 conversions.
+- With ``by="campaign"`` (``--by campaign``) rows are channel × campaign: credit by the touch's campaign through
+  the per-touch weights, journey statistics per distinct (journey, channel, campaign), spend by the spend table's
+  ``campaign``; touches and spend rows without a campaign are under the campaign ``(none)``. Only combinations
+  with credit, spend, leads or journeys get a row; they add up to the channel rows.
 - With ``--period``, credit is dated by the conversion's UTC date through each model's per-touch weights, spend
   by its ``date``, journey statistics by the journey's end (its conversion, or its last touch when it did not
   convert), leads by the lead's date; ``removal_effect`` (a property of the whole log) repeats on every period
@@ -88,39 +92,94 @@ def touch_weights_of(model, journeys: Journeys) -> np.ndarray:
     return np.asarray(weights, float)
 
 
-def period_credit(model, journeys: Journeys, period: str) -> pd.DataFrame:
-    """A model's credit per channel and period (the conversion's period), from its per-touch weights.
+BY = ("campaign",)
 
-    Returns ``channel, period (epoch day), conversions, revenue`` plus the model's extra columns (repeated per
-    period); touchless conversions go to ``(none)``. Summed over periods it equals the model's ``attribution_``.
+
+def check_by(by: str | None) -> str | None:
+    """Validate a ``--by`` value (None = one row per channel)."""
+    if by is None:
+        return None
+    value = str(by).strip().lower()
+    if value not in BY:
+        raise ParameterError(f"The '--by' option must be one of {', '.join(BY)}. Got {by!r} instead.")
+    return value
+
+
+def touch_groups(journeys: Journeys, by: str | None = None) -> tuple[np.ndarray, int]:
+    """The group code of every touch (the channel, or channel × campaign with ``by="campaign"``) and the number
+    of codes; :func:`group_labels` turns codes back into key columns. Code -1 is reserved for touchless journeys.
+    """
+    if by is None:
+        return journeys.touch_channel, journeys.n_channels
+    if journeys.touch_campaign is None or journeys.campaign_names is None:
+        raise ParameterError("--by campaign needs a 'campaign' column in the event log (map it with "
+                             "--column campaign=YOUR_COLUMN).")
+    k = len(journeys.campaign_names) + 1  # slot 0: touches without a campaign
+    return journeys.touch_channel * np.int64(k) + (journeys.touch_campaign + 1), journeys.n_channels * k
+
+
+def group_labels(journeys: Journeys, codes: np.ndarray, by: str | None = None) -> dict[str, pd.Series]:
+    """Key columns (``channel`` [, ``campaign``]) of group codes; -1 (touchless) is ``(none)`` in each."""
+    codes = np.asarray(codes, np.int64)
+    channels = np.r_[np.array([NONE_CHANNEL], dtype=object), np.asarray(journeys.channel_names, dtype=object)]
+    if by is None:
+        return {"channel": pd.Series(channels[codes + 1], dtype=object)}
+    k = len(journeys.campaign_names) + 1
+    campaigns = np.r_[np.array([NONE_CHANNEL], dtype=object), np.asarray(journeys.campaign_names, dtype=object)]
+    touchless = codes < 0
+    ch = np.where(touchless, -1, codes // k)
+    cp = np.where(touchless, 0, codes % k)
+    return {"channel": pd.Series(channels[ch + 1], dtype=object), "campaign": pd.Series(campaigns[cp], dtype=object)}
+
+
+def touch_credit(model, journeys: Journeys, period: str | None = None, by: str | None = None) -> pd.DataFrame:
+    """A model's credit per channel (× campaign) (× period of the conversion), from its per-touch weights.
+
+    Returns ``channel`` [, ``campaign``] [, ``period`` (epoch day)], ``conversions, revenue`` plus the model's extra
+    columns (per channel); touchless conversions go to ``(none)``. Summed over the extra keys it equals the model's
+    ``attribution_``. Every value column adds up over user-disjoint partitions.
     """
     weights = touch_weights_of(model, journeys)
-    jp = journey_periods(journeys, period)
+    codes, _ = touch_groups(journeys, by)
     tj = journeys.touch_journey
     live = (journeys.conversions[tj] != 0) | (journeys.revenue[tj] != 0)
     tj = tj[live]
     w = weights[live]
-    frame = pd.DataFrame({
-        "code": journeys.touch_channel[live],
-        "period": jp[tj],
-        "conversions": w * journeys.conversions[tj],
-        "revenue": w * journeys.revenue[tj],
-    })
+    cols = {"code": codes[live], "conversions": w * journeys.conversions[tj], "revenue": w * journeys.revenue[tj]}
     empty = journeys.touchless() & ((journeys.conversions != 0) | (journeys.revenue != 0))
-    none = pd.DataFrame({"code": np.full(int(empty.sum()), -1, np.int64), "period": jp[empty],
-                         "conversions": journeys.conversions[empty], "revenue": journeys.revenue[empty]})
-    both = pd.concat([frame, none], ignore_index=True) if len(none) else frame
-    out = both.groupby(["code", "period"], sort=True, as_index=False)[["conversions", "revenue"]].sum()
-    names = np.r_[np.array([NONE_CHANNEL], dtype=object), np.asarray(journeys.channel_names, dtype=object)]
-    out.insert(0, "channel", pd.Series(names[out.pop("code").to_numpy() + 1], dtype=object))
+    none = {"code": np.full(int(empty.sum()), -1, np.int64), "conversions": journeys.conversions[empty],
+            "revenue": journeys.revenue[empty]}
+    keys = ["code"]
+    if period is not None:
+        jp = journey_periods(journeys, period)
+        cols["period"] = jp[tj]
+        none["period"] = jp[empty]
+        keys.append("period")
+    frame = pd.DataFrame(cols)
+    if len(none["code"]):
+        frame = pd.concat([frame, pd.DataFrame(none)], ignore_index=True)
+    out = frame.groupby(keys, sort=True, as_index=False)[["conversions", "revenue"]].sum()
+    labels = group_labels(journeys, out.pop("code").to_numpy(), by)
+    for i, (name, values) in enumerate(labels.items()):
+        out.insert(i, name, values.to_numpy())
+        out[name] = out[name].astype(object)
     extras = _extras(model.attribution_)
     if extras:
         out = out.merge(model.attribution_[["channel"] + extras], on="channel", how="left")
     return out
 
 
+def period_credit(model, journeys: Journeys, period: str) -> pd.DataFrame:
+    """A model's credit per channel and period (the conversion's period), from its per-touch weights.
+
+    Returns ``channel, period (epoch day), conversions, revenue`` plus the model's extra columns (repeated per
+    period); touchless conversions go to ``(none)``. Summed over periods it equals the model's ``attribution_``.
+    """
+    return touch_credit(model, journeys, period)
+
+
 # ---------------------------------------------------------------------------------------------------- journeys
-def journey_stats(journeys: Journeys, period: str | None = None) -> pd.DataFrame:
+def journey_stats(journeys: Journeys, period: str | None = None, by: str | None = None) -> pd.DataFrame:
     """Additive journey statistics per channel (and period): the model-independent KPI inputs.
 
     Columns: ``channel`` [, ``period``] (keys), ``journeys`` (journeys with a touch of the channel, counted with
@@ -132,10 +191,10 @@ def journey_stats(journeys: Journeys, period: str | None = None) -> pd.DataFrame
     concatenating and summing per key (:func:`merge_journey_stats`); :func:`finalise_journey_stats` turns the
     sums into the report's columns. Vectorised: one ``np.unique`` over distinct (journey, channel) pairs.
     """
-    C = journeys.n_channels
+    codes, C = touch_groups(journeys, by)
     weight = journeys.conversions + journeys.nulls
     tj = journeys.touch_journey
-    pairs = unique_sorted(tj * np.int64(C + 1) + journeys.touch_channel) if journeys.n_touches else np.zeros(0, np.int64)
+    pairs = unique_sorted(tj * np.int64(C + 1) + codes) if journeys.n_touches else np.zeros(0, np.int64)
     jj = pairs // (C + 1)
     cc = pairs % (C + 1)
     empty = np.flatnonzero(journeys.touchless())
@@ -162,8 +221,10 @@ def journey_stats(journeys: Journeys, period: str | None = None) -> pd.DataFrame
         cols["period"] = journey_periods(journeys, period)[jj]
         keys.append("period")
     out = pd.DataFrame(cols).groupby(keys, sort=True, as_index=False)[JOURNEY_STAT_COLUMNS].sum()
-    names = np.r_[np.array([NONE_CHANNEL], dtype=object), np.asarray(journeys.channel_names, dtype=object)]
-    out.insert(0, "channel", pd.Series(names[out.pop("code").to_numpy() + 1], dtype=object))
+    labels = group_labels(journeys, out.pop("code").to_numpy(), by)
+    for i, (name, values) in enumerate(labels.items()):
+        out.insert(i, name, values.to_numpy())
+        out[name] = out[name].astype(object)
     return out
 
 
@@ -171,7 +232,7 @@ def merge_journey_stats(frames) -> pd.DataFrame:
     """Merge :func:`journey_stats` frames of user-disjoint partitions (sum per channel [, period])."""
     frames = [f for f in frames if f is not None]
     both = pd.concat(frames, ignore_index=True)
-    keys = [k for k in ("channel", "period") if k in both.columns]
+    keys = [k for k in ("channel", "campaign", "period") if k in both.columns]
     out = both.groupby(keys, sort=True, as_index=False)[JOURNEY_STAT_COLUMNS].sum()
     out["channel"] = out["channel"].astype(object)
     return out
@@ -179,7 +240,7 @@ def merge_journey_stats(frames) -> pd.DataFrame:
 
 def finalise_journey_stats(stats: pd.DataFrame) -> pd.DataFrame:
     """``journeys, converting_journeys, win_rate, avg_days_to_convert`` from (merged) journey statistics."""
-    keys = [k for k in ("channel", "period") if k in stats.columns]
+    keys = [k for k in ("channel", "campaign", "period") if k in stats.columns]
     out = stats[keys].copy()
     out["journeys"] = stats["journeys"].to_numpy(float)
     out["converting_journeys"] = stats["converting_journeys"].to_numpy(float)
@@ -195,11 +256,11 @@ def _extras(frame: pd.DataFrame) -> list[str]:
     return [c for c in EXTRA_COLUMNS if c in frame.columns]
 
 
-def model_credit(model, journeys: Journeys, period: str | None = None) -> pd.DataFrame:
-    """A fitted model's credit: its ``attribution_`` without a period, :func:`period_credit` with one."""
-    if period is None:
+def model_credit(model, journeys: Journeys, period: str | None = None, by: str | None = None) -> pd.DataFrame:
+    """A fitted model's credit: its ``attribution_`` per channel, else :func:`touch_credit` (period, campaign)."""
+    if period is None and by is None:
         return model.attribution_.copy()
-    return period_credit(model, journeys, period)
+    return touch_credit(model, journeys, period, by)
 
 
 def report_frame(
@@ -209,6 +270,7 @@ def report_frame(
     spend: pd.DataFrame | None = None,
     leads: Sequence[pd.DataFrame | None] | None = None,
     period: str | None = None,
+    by: str | None = None,
 ) -> pd.DataFrame:
     """Assemble the KPI table from additive pieces (the finalise step every engine shares).
 
@@ -224,8 +286,11 @@ def report_frame(
         Per model (aligned with ``credits``): ``channel`` [, ``period``], ``conversions`` of the lead model.
     period : str, optional
         The period the frames are keyed by (their ``period`` column holds epoch day numbers).
+    by : {"campaign"}, optional
+        The frames are also keyed by ``campaign`` (rows: model × channel × campaign [× period]).
     """
-    keys = ["channel", "period"] if period is not None else ["channel"]
+    keys = ["channel"] + (["campaign"] if by is not None else []) + (["period"] if period is not None else [])
+    sparse = period is not None or by is not None  # only key combinations with something to report
     jstats = finalise_journey_stats(journey_stats) if journey_stats is not None else None
     extras = [c for c in _all_extras(credits)]
     frames = []
@@ -234,16 +299,16 @@ def report_frame(
         for c in extras:
             if c not in f.columns:
                 f[c] = np.nan
-        if period is not None:
+        if sparse:
             f = f[(f["conversions"] != 0) | (f["revenue"] != 0)]
         lead = leads[i] if leads is not None else None
         others = []
         if spend is not None:
             others.append(spend[keys])
         if jstats is not None:
-            others.append(jstats.loc[jstats["journeys"] != 0, keys] if period is not None else jstats[keys])
+            others.append(jstats.loc[jstats["journeys"] != 0, keys] if sparse else jstats[keys])
         if lead is not None:
-            others.append(lead.loc[lead["conversions"] != 0, keys] if period is not None else lead[keys])
+            others.append(lead.loc[lead["conversions"] != 0, keys] if sparse else lead[keys])
         if others:
             universe = pd.concat([f[keys]] + others, ignore_index=True).drop_duplicates()
             f = universe.merge(f, on=keys, how="left")
@@ -295,10 +360,12 @@ def report_frame(
     table = pd.concat(frames, ignore_index=True)
     table["model"] = table["model"].astype(object)
     table["channel"] = table["channel"].astype(object)
+    if by is not None:
+        table["campaign"] = table["campaign"].astype(object)
     if period is not None:
         table["period"] = days_to_dates(table["period"].to_numpy(np.int64))
     for c in table.columns:
-        if c not in ("model", "channel", "period"):
+        if c not in ("model", "channel", "campaign", "period"):
             table[c] = table[c].astype(float)
     return table
 
@@ -333,6 +400,7 @@ def channel_report(
     period: str | None = None,
     lead_models: Sequence | None = None,
     lead_journeys: Journeys | None = None,
+    by: str | None = None,
 ) -> pd.DataFrame:
     """The KPI table of fitted ``models`` on ``journeys`` (SPEC 4); see the module docstring for the columns.
 
@@ -345,6 +413,8 @@ def channel_report(
     period : {"day", "week", "month"}, optional
     lead_models : sequence of models fitted on ``lead_journeys``, aligned with ``models``, optional
     lead_journeys : Journeys, optional
+    by : {"campaign"}, optional
+        Also break the rows down by the touch's campaign (spend by the spend table's ``campaign``).
 
     References
     ----------
@@ -352,16 +422,17 @@ def channel_report(
        numerators and denominators, never averaged).
     """
     period = check_period(period)
-    spend_frame = spend.by_channel(period) if spend is not None else None
-    credits = [(model_spec(m), model_credit(m, journeys, period)) for m in models]
+    by = check_by(by)
+    spend_frame = spend.by_channel(period, by=by) if spend is not None else None
+    credits = [(model_spec(m), model_credit(m, journeys, period, by)) for m in models]
     leads = None
     if lead_models is not None:
-        leads = [model_credit(m, lead_journeys, period) for m in lead_models]
-    return report_frame(credits, journey_stats=journey_stats(journeys, period), spend=spend_frame, leads=leads,
-                        period=period)
+        leads = [model_credit(m, lead_journeys, period, by) for m in lead_models]
+    return report_frame(credits, journey_stats=journey_stats(journeys, period, by), spend=spend_frame, leads=leads,
+                        period=period, by=by)
 
 
-def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(), options=None):
+def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(), options=None, by=None):
     """Check the KPI options and read the spend table before the (long) event read: fail fast.
 
     Returns
@@ -372,8 +443,11 @@ def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(),
     from .spend import Spend, read_spend
 
     period = check_period(period)
+    by = check_by(by)
     options = options or {}
     if options.get("input", "events") == "paths":
+        if by is not None:
+            raise ParameterError("--by campaign needs an event log (a path table has no campaigns).")
         if period is not None:
             raise ParameterError("--period needs conversion dates, which a path table does not have; "
                                  "run it on an event log.")
@@ -382,12 +456,12 @@ def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(),
     table = None
     if spend is not None:
         table = spend if isinstance(spend, Spend) else read_spend(spend, columns=spend_columns)
-        if period is not None:
-            table.by_channel(period)  # raises when the spend has no dates
+        if period is not None or by is not None:
+            table.by_channel(period, by=by)  # raises when the spend has no dates (or no campaigns)
     return table, period
 
 
-def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=None, milestone_events=()):
+def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=None, milestone_events=(), by=None):
     """The run's KPI table, attributing the lead milestone with a fresh copy of every model when one is given.
 
     Returns
@@ -422,5 +496,5 @@ def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=Non
                 f"appear on a touch of the event log: they get rows with spend and no credit. Check the spelling "
                 f"(log channels: {', '.join(sorted(known)[:12])}).", UserWarning, stacklevel=2)
     table = channel_report(fitted, journeys, spend=spend, period=period, lead_models=lead_models,
-                           lead_journeys=lead_journeys)
+                           lead_journeys=lead_journeys, by=by)
     return table, lead_models, lead_journeys

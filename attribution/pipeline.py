@@ -112,7 +112,7 @@ def load_journeys(
 
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
         ci=None, n_boot=200, seed=0, engine="local", scheduler=None, memory_limit=None, spill_dir=None,
-        progress=None, **options) -> RunResult:
+        progress=None, by=None, **options) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table.
 
     Parameters
@@ -129,6 +129,8 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         Funnel milestones; the first one is the lead, attributed with the same models (``leads``, ``cpl``).
     period : {"day", "week", "month"}, optional
         Cut credit (by conversion date), spend (by date) and journey statistics into periods.
+    by : {"campaign"}, optional
+        Also break the KPI rows down by the touch's campaign (spend by the spend table's campaign).
     ci : float, optional
         Confidence level of bootstrap intervals (e.g. 0.95): adds ``conversions_lo, conversions_hi, revenue_lo,
         revenue_hi`` from ``n_boot`` replicates resampling journeys, seeded by ``seed``.
@@ -150,7 +152,7 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     instances = [parse_model_spec(m) if isinstance(m, str) else m for m in specs]  # validate before reading
     from .kpis import kpi_inputs, kpi_table
 
-    spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options)  # fail before reading
+    spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options, by)  # fail before reading
     if ci is not None:
         from .uncertainty import check_ci
 
@@ -162,13 +164,16 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
                              milestone_events=milestone_events, period=period, ci=ci,
                              lookback_days=parse_lookback(options.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
                              **{k: v for k, v in options.items() if k != "lookback_days"})
+    if parted is not None and by is not None:
+        raise ParameterError("--by campaign is not available with a partitioned run (out of core or dask) yet; "
+                             "run in memory or without --by.")
     if parted is not None:  # out of core or on Dask: same models, merged partition statistics
         table, fitted, lead_models, summary = parted
         return RunResult(table, None, fitted, None, summary, lead_models, None, spend_table, period)
     journeys, events, summary = load_journeys(sources, **options)
     fitted = fit_models(journeys, instances)
     table, lead_models, lead_journeys = kpi_table(fitted, journeys, events, spend=spend_table, period=period,
-                                                  milestone_events=milestone_events)
+                                                  milestone_events=milestone_events, by=by)
     if ci is not None:
         from .uncertainty import add_intervals, bootstrap_intervals
 

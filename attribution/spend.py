@@ -9,7 +9,8 @@ channel    string   yes      the channel, spelled as in the event log (surroundi
 spend      number   yes      money spent (>= 0; null = 0)
 date       date     no       day of the spend (a date, a timestamp or an ISO-8601 string, UTC); needed by
                              ``--period``
-campaign   string   no       carried for the reader; spend is summed per channel, never per campaign twice
+campaign   string   no       with ``--by campaign`` spend is summed per channel × campaign (no campaign:
+                             ``(none)``); otherwise per channel
 cost_type  string   no       ``media``, ``tools``, ``staff``, ...: ``spend`` is the fully loaded cost (all
                              types), ``media_spend`` the rows whose cost type is ``media`` (case-insensitive;
                              a null cost type counts as media)
@@ -76,17 +77,33 @@ class Spend:
     def total(self) -> float:
         return float(self.frame["spend"].sum())
 
-    def by_channel(self, period: str | None = None) -> pd.DataFrame:
-        """Spend summed per channel (and period start, an epoch day number, when ``period`` is given).
+    def by_channel(self, period: str | None = None, by: str | None = None) -> pd.DataFrame:
+        """Spend summed per channel (× campaign with ``by="campaign"``) (× period start, an epoch day number).
+
+        Spend rows without a campaign are summed under the campaign ``(none)``.
 
         Raises
         ------
         ParameterError
-            When ``period`` is given and the spend table has no ``date`` column.
+            When ``period`` is given and the spend table has no ``date`` column, or ``by="campaign"`` and it has
+            no ``campaign`` column.
         """
         period = check_period(period)
         keys = ["channel"]
         frame = self.frame
+        if by is not None:
+            if by != "campaign":
+                raise ParameterError(f"The '--by' option must be campaign. Got {by!r} instead.")
+            if "campaign" not in frame.columns:
+                raise ParameterError(
+                    f"--by campaign needs the campaign of every spend row, and the spend table {self.file} has no "
+                    "'campaign' column. Add one (map it with --spend-column campaign=YOUR_COLUMN), or drop --by."
+                )
+            camp = frame["campaign"].astype(object)
+            blank = camp.isna() | camp.astype(str).str.strip().eq("")
+            frame = frame.assign(campaign=np.where(blank.to_numpy(), NONE_CHANNEL,
+                                                   camp.astype(str).str.strip().to_numpy()).astype(object))
+            keys.append("campaign")
         if period is not None:
             if not self.has_dates:
                 raise ParameterError(
@@ -96,7 +113,9 @@ class Spend:
             frame = frame.assign(period=period_start_days(frame["day"].to_numpy(), period))
             keys.append("period")
         out = frame.groupby(keys, sort=True, as_index=False)[self.value_columns].sum()
-        out["channel"] = out["channel"].astype(object)
+        for k in keys:
+            if k != "period":
+                out[k] = out[k].astype(object)
         return out.reset_index(drop=True)
 
 

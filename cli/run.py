@@ -44,6 +44,9 @@ def run_command(
     period: Annotated[Optional[str], typer.Option(
         "--period", help="Cut the table by period: day, week (ISO, Monday) or month; credit by conversion date, "
         "spend by its date.")] = None,
+    by: Annotated[Optional[str], typer.Option(
+        "--by", help="Break the rows down further: campaign (credit by the touch's campaign, spend by the spend "
+        "table's campaign).")] = None,
     table: Annotated[Optional[str], typer.Option(
         "--table", help="Table name for a SQL --output (sqlite:///FILE.db, postgresql://...), replaced in one "
         "transaction.")] = None,
@@ -96,6 +99,7 @@ def run_command(
         spend_columns=spend_column,
         milestone_events=tuple(milestone_event or ()),
         period=period,
+        by=by,
         ci=ci,
         n_boot=bootstrap,
         seed=seed,

@@ -367,3 +367,40 @@ def test_every_registered_model_with_touch_weights_dates_its_credit_exactly(jour
                                    atol=1e-9, err_msg=name)
         checked += 1
     assert checked >= 6
+
+
+def test_by_campaign(journeys):
+    """--by campaign, linear: a's touches are email/spring and search/brand (0.5 each of 1 conversion, 100
+    revenue), b's search has no campaign (1, 50), c's email/spring and display/(none) do not convert, d is touchless.
+    Spend email/spring 10, search/brand 20, search without campaign 30 → search/brand roas 50/20 = 2.5,
+    search/(none) roas 50/30; journeys with email/spring: a and c → 2, win rate 0.5. Campaign rows add up to the
+    channel rows."""
+    sp = read_spend(SPEND.assign(campaign=["spring", "brand", "x", None]))
+    models = fitted(journeys, "linear")
+    t = channel_report(models, journeys, spend=sp, by="campaign")
+    assert list(t.columns[:4]) == ["model", "channel", "campaign", "conversions"]
+    assert list(zip(t["channel"], t["campaign"])) == [
+        ("(none)", "(none)"), ("display", "(none)"), ("email", "spring"), ("search", "(none)"), ("search", "brand"),
+        ("tv", "x")]
+    key = t.set_index(["channel", "campaign"])
+    assert key.loc[("search", "brand"), ["conversions", "revenue", "spend", "roas", "journeys"]].tolist() == \
+        pytest.approx([0.5, 50.0, 20.0, 2.5, 1.0])
+    assert key.loc[("search", "(none)"), ["conversions", "revenue", "spend", "roas", "avg_days_to_convert"]].tolist() \
+        == pytest.approx([1.0, 50.0, 30.0, 50 / 30, 2.0])
+    assert key.loc[("email", "spring"), ["journeys", "converting_journeys", "win_rate"]].tolist() == [2, 1, 0.5]
+    whole = channel_report(models, journeys, spend=sp).set_index("channel")
+    sums = t.groupby("channel")[["conversions", "revenue", "spend"]].sum()
+    np.testing.assert_allclose(sums.to_numpy(), whole.loc[sums.index, ["conversions", "revenue", "spend"]].fillna(0.0))
+    by_month = channel_report(models, journeys, spend=sp, by="campaign", period="month")
+    assert list(by_month.columns[:4]) == ["model", "channel", "campaign", "period"]
+    assert by_month["revenue"].sum() == pytest.approx(160.0)
+
+
+def test_by_campaign_needs_campaigns(tmp_path, journeys):
+    with pytest.raises(ParameterError, match="no 'campaign' column"):
+        channel_report(fitted(journeys, "linear"), journeys, spend=read_spend(SPEND), by="campaign")
+    bare = Journeys.from_events(Events.from_frame(EVENTS.drop(columns="campaign")))
+    with pytest.raises(ParameterError, match="needs a 'campaign' column in the event log"):
+        channel_report(fitted(bare, "linear"), bare, by="campaign")
+    with pytest.raises(ParameterError, match="'--by' option must be one of campaign"):
+        channel_report(fitted(journeys, "linear"), journeys, by="source")

@@ -120,3 +120,20 @@ def test_path_tables_take_spend_but_not_detail_or_period(tmp_path, capsys):
     assert "--detail needs an event log" in capsys.readouterr().err
     assert call("run", paths, "--input", "paths", "--spend", spend, "--period", "month") == 2
     assert "path table" in capsys.readouterr().err
+
+
+def test_by_campaign_cli(tmp_path, capsys):
+    events, _ = write_inputs(tmp_path)
+    spend = tmp_path / "spend_campaigns.csv"
+    pd.DataFrame({"channel": ["email", "search"], "campaign": ["spring", "brand"], "spend": [10.0, 20.0]}).to_csv(
+        spend, index=False)
+    out = tmp_path / "roi.csv"
+    assert call("run", events, "-m", "linear", "--spend", spend, "--by", "campaign", "--output", out, "-q") == 0
+    t = pd.read_csv(out)
+    assert list(t.columns[:3]) == ["model", "channel", "campaign"]
+    row = t[(t["channel"] == "search") & (t["campaign"] == "brand")].iloc[0]
+    assert row["roas"] == pytest.approx(50 / 20)
+    undated = tmp_path / "s.csv"
+    pd.DataFrame({"channel": ["email"], "spend": [3.0]}).to_csv(undated, index=False)
+    assert call("run", events, "--spend", undated, "--by", "campaign") == 2
+    assert "no 'campaign' column" in capsys.readouterr().err
