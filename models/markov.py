@@ -11,7 +11,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from attribution.exceptions import InputError, NoNullJourneysWarning, ParameterError, Problem
 from attribution.journeys import NONE_CHANNEL, Journeys
@@ -22,6 +21,7 @@ from .markov_chain import (
     removal_effects,
 )
 from .markov_order import CANDIDATE_ORDERS, select_order
+from .markov_paths import split_paths
 from .markov_weights import markov_touch_weights
 
 STATS_COLUMNS = ("path", "conversions", "nulls", "revenue")
@@ -172,19 +172,7 @@ class Markov(TouchWeightModel):
                                          column=col, count=int(bad.sum()), first_row=i))
             return values
 
-        text = table[path].cast(pa.string())
-        text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-        lists = pc.split_pattern(pc.fill_null(text, ""), separator.strip() or separator)
-        flat = lists.flatten()
-        if len(flat) and pc.any(pc.match_substring_regex(flat, r"^\s|\s$")).as_py():
-            flat = pc.utf8_trim_whitespace(flat)
-        parent = pc.list_parent_indices(lists).to_numpy()
-        nonempty = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
-        if not nonempty.all():
-            flat, parent = flat.filter(pa.array(nonempty)), parent[nonempty]
-        codes, names = encode_strings(flat)
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum(np.bincount(parent, minlength=n), out=offsets[1:])
+        codes, offsets, names = split_paths(table[path].cast(pa.string()), separator)
         self._fit_encoded(EncodedPaths(names, codes, offsets, numbers(conversions), numbers(nulls), numbers(revenue)))
         return self
 

@@ -61,19 +61,10 @@ class EncodedPaths:
 
 def parse_paths(paths, conversions, nulls, revenue) -> EncodedPaths:
     """Split ``KEY_SEPARATOR``-joined path keys into sorted channel codes (an empty key = touchless)."""
+    from .markov_paths import split_paths
+
     arr = pa.array(paths, pa.string()) if not isinstance(paths, (pa.Array, pa.ChunkedArray)) else paths
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    n = len(arr)
-    lists = pc.split_pattern(pc.fill_null(arr, ""), KEY_SEPARATOR)
-    flat = lists.flatten()
-    parent = pc.list_parent_indices(lists).to_numpy()
-    keep = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
-    flat = flat.filter(pa.array(keep))
-    parent = parent[keep]
-    codes, names = encode_strings(flat)
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(parent, minlength=n), out=offsets[1:])
+    codes, offsets, names = split_paths(arr, KEY_SEPARATOR, strip=False)
     return EncodedPaths(names, codes.astype(np.int64), offsets,
                         np.asarray(conversions, float), np.asarray(nulls, float), np.asarray(revenue, float))
 
@@ -148,7 +139,7 @@ def _unique_inverse(key: np.ndarray, upper: int):
 
 
 def window_states(p: EncodedPaths, order: int):
-    """Per path, the sequence of k-window states; returns (state id per window, state digits, path id per window).
+    """Per path, the sequence of k-window states; returns (state id per window, state digits, windows per path).
 
     A path of L ≤ k channels is one state; a longer one has the L − k + 1 windows of k consecutive channels.
     ``digits`` has one row per distinct state (sorted): channel codes + 1, 0 past the end of a short state.
@@ -157,11 +148,11 @@ def window_states(p: EncodedPaths, order: int):
     total = len(p.codes)
     base = p.n_channels + 1
     if total == 0:
-        return np.zeros(0, np.int64), np.zeros((0, order), np.int64), np.zeros(0, np.int64)
-    path_of_touch = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        return np.zeros(0, np.int64), np.zeros((0, order), np.int64), np.zeros(len(lengths), np.int64)
     if order == 1:  # every touch is a state
         uniq, inv = _unique_inverse(p.codes, p.n_channels)
-        return inv, (uniq + 1).reshape(-1, 1), path_of_touch
+        return inv, (uniq + 1).reshape(-1, 1), lengths.astype(np.int64)
+    path_of_touch = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
     rem = p.offsets[1:][path_of_touch] - np.arange(total, dtype=np.int64)  # touches left from t (incl. t)
     is_first = np.zeros(total, bool)
     is_first[p.offsets[:-1][lengths > 0]] = True
@@ -184,24 +175,25 @@ def window_states(p: EncodedPaths, order: int):
         mat = np.stack([np.where(m < rem, pad[m:m + total], 0)[start] for m in range(order)], axis=1)
         digits, inv = np.unique(mat, axis=0, return_inverse=True)
         inv = inv.reshape(-1)
-    return inv.astype(np.int64), digits, path_of_touch[start]
+    n_windows = np.where(lengths > order, lengths - order + 1, (lengths > 0).astype(np.int64))
+    return inv.astype(np.int64), digits, n_windows
 
 
 def build_chain(p: EncodedPaths, order: int) -> Chain:
     """Transition counts of the order-``order`` chain of the paths (journeys with at least one touch)."""
     weight = p.conversions + p.nulls
-    state, digits, path_of = window_states(p, order)
+    state, digits, n_windows = window_states(p, order)
     sid = state + 1  # 0 is START
     n_t = len(digits) + 1
     # first window of each path: from START; other windows: from the previous window of the same path
-    first = np.ones(len(sid), bool)
-    first[1:] = path_of[1:] != path_of[:-1]
-    last = np.ones(len(sid), bool)
-    last[:-1] = first[1:]
-    prev = np.zeros(len(sid), np.int64)
+    w_end = np.cumsum(n_windows)
+    has = n_windows > 0
+    first_idx = (w_end - n_windows)[has]
+    last_idx = w_end[has] - 1
+    prev = np.empty(len(sid), np.int64)
     prev[1:] = sid[:-1]
-    prev[first] = 0
-    w = weight[path_of]
+    prev[first_idx] = 0
+    w = np.repeat(weight, n_windows)
     if n_t * n_t <= (1 << 24):  # few states: a dense count per (from, to) pair
         dense = np.bincount(prev * n_t + sid, w, minlength=n_t * n_t)
         pair = np.flatnonzero(dense)
@@ -212,8 +204,8 @@ def build_chain(p: EncodedPaths, order: int) -> Chain:
         counts.eliminate_zeros()
         coo = counts.tocoo()
         src, dst, count = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
-    ends = sid[last]
-    end_path = path_of[last]
+    ends = sid[last_idx]
+    end_path = np.flatnonzero(has)
     to_conv = np.bincount(ends, p.conversions[end_path], minlength=n_t)
     to_null = np.bincount(ends, p.nulls[end_path], minlength=n_t)
     value = np.bincount(ends, p.revenue[end_path], minlength=n_t)
@@ -238,18 +230,20 @@ def system(chain: Chain) -> sp.csc_matrix:
 
 
 #: systems up to this many states are solved by sparse LU; larger ones (whose LU factors fill in, as k-order
-#: chains over many channels do) by Jacobi-preconditioned GMRES to machine precision, then checked
+#: chains over many channels do) iteratively to machine precision, then checked
 DIRECT_MAX_STATES = 2500
-#: relative residual every solve must reach, ‖b − A x‖∞ ≤ RTOL · max(‖b‖∞, tiny)
-RTOL = 1e-12
+#: the scaled residual every iterative solve must reach: max |r − (I − Q) x| ≤ RTOL · max(|x|, |r|)
+RTOL = 1e-13
+FIXED_POINT_MAX_ITER = 5000
 
 
-def _solve(a: sp.csc_matrix, b: np.ndarray) -> np.ndarray:
+def _solve(a: sp.csc_matrix, b: np.ndarray, x0: np.ndarray | None = None) -> np.ndarray:
     """Solve ``a x = b`` (columns of ``b`` at once) to machine precision; states with no counts get x = 0.
 
-    Sparse LU (``splu``) for small systems. For large ones GMRES with a Jacobi preconditioner (the system is a
-    nonsingular, diagonally dominant M-matrix, and typical chains absorb within a few steps, so it converges in
-    a few dozen iterations), refined until the residual check passes; if it does not, sparse LU after all.
+    Sparse LU (``splu``) for small systems. For large ones the Jacobi fixed point of the scaled system (it is a
+    nonsingular, diagonally dominant M-matrix, and typical chains absorb within a few steps, so it converges
+    geometrically in a few hundred sparse products), refined by GMRES until the residual check passes; if it does
+    not, sparse LU after all.
     """
     diag = a.diagonal()
     live = diag > 0
@@ -258,34 +252,42 @@ def _solve(a: sp.csc_matrix, b: np.ndarray) -> np.ndarray:
         return x
     if not live.all():
         idx = np.flatnonzero(live)
-        x[idx] = _solve(a[idx][:, idx].tocsc(), b[idx])
+        x[idx] = _solve(a[idx][:, idx].tocsc(), b[idx], None if x0 is None else x0[idx])
         return x
     if a.shape[0] > DIRECT_MAX_STATES:
-        out = _solve_iterative(a, b, diag)
+        out = _solve_iterative(a, b, diag, x0)
         if out is not None:
             return out
     return spla.splu(a, permc_spec="COLAMD").solve(np.asarray(b, float))
 
 
-def _solve_iterative(a, b, diag):
-    precond = spla.LinearOperator(a.shape, matvec=lambda v: v / diag, dtype=float)
-    a = a.tocsr()
-    x = np.zeros(b.shape)
+def _solve_iterative(a, b, diag, x0=None):
+    """(I − Q) x = r with Q = I − D⁻¹A, r = D⁻¹b: the fixed point x ← Qx + r (Jacobi), which converges because Q
+    is substochastic with every state able to reach absorption; GMRES finishes the job if it is slow. Returns
+    None when the residual check fails (the caller then uses sparse LU)."""
+    off = a.tocsr(copy=True)
+    off.setdiag(0.0)
+    off.eliminate_zeros()
+    q = (sp.diags(-1.0 / diag) @ off).tocsr()
+    r = b / diag[:, None]
+    x = r.copy() if x0 is None else np.array(x0, float)
+    scale = lambda v: max(float(np.abs(v).max()), float(np.abs(r).max()), 1e-300)  # noqa: E731
+    for _ in range(FIXED_POINT_MAX_ITER):
+        nxt = q @ x + r
+        delta = float(np.abs(nxt - x).max())
+        x = nxt
+        if delta <= 1e-15 * scale(x):
+            break
+    m = sp.eye(len(diag), format="csr") - q
     for j in range(b.shape[1]):
-        rhs = b[:, j]
-        scale = max(float(np.abs(rhs).max()), 1e-300)
-        if not rhs.any():
-            continue
-        xj = np.zeros(len(rhs))
-        for _ in range(4):  # GMRES, then refinement on the residual
-            res = rhs - a @ xj
-            if np.abs(res).max() <= RTOL * scale:
+        for _ in range(3):  # GMRES refinement on the residual when the fixed point stalled
+            res = r[:, j] - m @ x[:, j]
+            if np.abs(res).max() <= RTOL * scale(x[:, j]):
                 break
-            dx, _info = spla.gmres(a, res, M=precond, rtol=1e-14, atol=0.0, restart=60, maxiter=40)
-            xj = xj + dx
-        if np.abs(rhs - a @ xj).max() > RTOL * scale:
+            dx, _info = spla.gmres(m, res, rtol=1e-14, atol=0.0, restart=60, maxiter=40)
+            x[:, j] += dx
+        if np.abs(r[:, j] - m @ x[:, j]).max() > RTOL * scale(x[:, j]):
             return None
-        x[:, j] = xj
     return x
 
 
@@ -316,7 +318,8 @@ def removal_effects(chain: Chain) -> RemovalEffects:
     """Absorption probability and value from START with all channels, then with each channel removed."""
     a = system(chain)
     b = np.column_stack([chain.to_conversion, chain.value])
-    full = _solve(a, b)[0]
+    full_x = _solve(a, b)
+    full = full_x[0]
     n_c = len(chain.channel_names)
     p_wo = np.zeros(n_c)
     v_wo = np.zeros(n_c)
@@ -330,5 +333,5 @@ def removal_effects(chain: Chain) -> RemovalEffects:
         hit[members.indices[members.indptr[c]:members.indptr[c + 1]]] = True
         keep = np.flatnonzero(~hit)
         sub = a[keep][:, keep].tocsc()
-        p_wo[c], v_wo[c] = _solve(sub, b[keep])[0]
+        p_wo[c], v_wo[c] = _solve(sub, b[keep], full_x[keep])[0]  # warm start from the full chain
     return RemovalEffects(float(full[0]), float(full[1]), p_wo, v_wo)

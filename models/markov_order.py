@@ -50,12 +50,11 @@ def split(p: EncodedPaths, seed: int, share: float = TEST_SHARE) -> tuple[Encode
 def outcome_log_likelihood(p: EncodedPaths, train: EncodedPaths, test: EncodedPaths, order: int) -> float:
     """Mean log-likelihood per test journey of the outcomes under the order-``order`` chain of ``train``, and
     the number of states."""
-    state, digits, path_of = window_states(p, order)
+    state, digits, n_windows = window_states(p, order)
     if len(state) == 0:
         return float("nan"), 0
-    last = np.ones(len(state), bool)
-    last[:-1] = path_of[1:] != path_of[:-1]
-    end_state, end_path = state[last], path_of[last]
+    has = n_windows > 0
+    end_state, end_path = state[np.cumsum(n_windows)[has] - 1], np.flatnonzero(has)
     n_s = len(digits)
     conv = np.bincount(end_state, train.conversions[end_path], minlength=n_s)
     null = np.bincount(end_state, train.nulls[end_path], minlength=n_s)
