@@ -29,7 +29,9 @@ def run_command(
     input: str = typer.Option("events", "--input", help="What the files hold: 'events' or 'paths' (a path table)."),
     separator: str = typer.Option(" > ", "--separator", help="Channel separator of path-table paths."),
     on_bad_rows: str = typer.Option("error", "--on-bad-rows", help="'error' (default) or 'skip' bad rows, counted per reason."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the table here (.csv, .parquet, .json)."),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", help="Write the table here: .csv, .parquet, .json, or a SQL URL "
+        "(sqlite:///FILE.db, postgresql://USER@HOST/DB) with --table."),
     format: Optional[str] = typer.Option(None, "--format", help="Output format: csv, parquet or json (default: from the extension)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or summary on stderr."),
     # KPI layer and BI exports (SPEC 4, 5); Annotated so that direct calls get plain defaults
