@@ -4,7 +4,9 @@ Not per model: the funnel counts people, not credit. One row per segment:
 
 - ``by = "all"``: every user of the log;
 - ``by = "lead_source"``: users grouped by the channel of their first touch (``(none)`` when they have no touch);
-- ``by = "campaign"``: users grouped by the campaign of their first touch (``(none)`` when it has none).
+- ``by = "campaign"``: users grouped by the campaign of their first touch (``(none)`` when it has none);
+- ``by = "cohort"`` (with ``period``): users grouped by the period (``2026-01-01`` for January) of their first
+  row in the log, so each cohort's funnel can be compared with the next one's.
 
 Columns (``<stage>`` is each ``--milestone-event`` name, in the order given)::
 
@@ -65,6 +67,7 @@ def funnel_frame(
     conversion_events: Sequence[str] = ("conversion",),
     won_event: str | None = None,
     lost_event: str | None = None,
+    period: str | None = None,
 ) -> pd.DataFrame:
     """The funnel summary of a validated event log (see the module docstring for every column).
 
@@ -76,11 +79,16 @@ def funnel_frame(
     conversion_events : sequence of str
     won_event, lost_event : str, optional
         Opportunity outcome events; with either, ``won``, ``lost`` and ``win_rate`` are added.
+    period : {"day", "week", "month"}, optional
+        Adds cohort rows: users by the period of their first row in the log.
 
     References
     ----------
     .. [1] SPEC 4 (funnel summary); win rate = won / (won + lost) by lead source and campaign as CRM reports do.
     """
+    from .periods import check_period, period_of_ns
+
+    period = check_period(period)
     stages = [str(s) for s in milestone_events]
     conversion_events = [str(c) for c in conversion_events] or ["conversion"]
     clash = sorted((set(stages) & _RESERVED) | (set(stages) & set(conversion_events)))
@@ -147,8 +155,14 @@ def funnel_frame(
     frame["days"] = days
     value_cols = list(per_user)
     parts = []
-    for by, labels in (("all", np.full(U, "all", dtype=object)), ("lead_source", first_touch_label("channel")),
-                       ("campaign", first_touch_label("campaign"))):
+    dimensions = [("all", np.full(U, "all", dtype=object)), ("lead_source", first_touch_label("channel")),
+                  ("campaign", first_touch_label("campaign"))]
+    if period is not None and U:
+        first_seen = np.full(U, big, np.int64)
+        np.minimum.at(first_seen, users, ts)
+        starts = period_of_ns(first_seen, period).astype("datetime64[D]")
+        dimensions.append(("cohort", np.datetime_as_string(starts, unit="D").astype(object)))
+    for by, labels in dimensions:
         f = frame.assign(segment=labels)
         grouped = f.groupby("segment", sort=True)
         sums = grouped[value_cols].sum()
@@ -191,10 +205,10 @@ def funnel_frame(
 
 
 def funnel(sources, *, milestone_events=(), conversion_events=("conversion",), won_event=None, lost_event=None,
-           columns=None, on_bad_rows="error") -> pd.DataFrame:
+           columns=None, on_bad_rows="error", period=None) -> pd.DataFrame:
     """Read an event log and return its funnel summary (:func:`funnel_frame`)."""
     from .events import read_events
 
     events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows)
     return funnel_frame(events, milestone_events=milestone_events, conversion_events=conversion_events,
-                        won_event=won_event, lost_event=lost_event)
+                        won_event=won_event, lost_event=lost_event, period=period)

@@ -20,6 +20,8 @@ def funnel_command(
         None, "--conversion-event", help="Event name that is a conversion (repeatable; default 'conversion')."),
     won_event: Optional[str] = typer.Option(None, "--won-event", help="Event of a won opportunity (adds win_rate)."),
     lost_event: Optional[str] = typer.Option(None, "--lost-event", help="Event of a lost opportunity (adds win_rate)."),
+    period: Optional[str] = typer.Option(
+        None, "--period", help="Add cohort rows: users by the day, week or month of their first row in the log."),
     column: Optional[list[str]] = typer.Option(
         None, "--column", help="Map a canonical column to yours: CANONICAL=ACTUAL (repeatable)."),
     on_bad_rows: str = typer.Option("error", "--on-bad-rows", help="'error' (default) or 'skip' bad rows."),
@@ -37,7 +39,7 @@ def funnel_command(
     fmt = check_output(output, format, table) if output is not None else None
     frame = funnel([str(e) for e in events], milestone_events=tuple(milestone_event or ()),
                    conversion_events=tuple(conversion_event or ("conversion",)), won_event=won_event,
-                   lost_event=lost_event, columns=column, on_bad_rows=on_bad_rows)
+                   lost_event=lost_event, columns=column, on_bad_rows=on_bad_rows, period=period)
     if output is None:
         echo_table(frame)
     else:

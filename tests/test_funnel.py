@@ -88,3 +88,16 @@ def test_bad_milestone_names(events):
         funnel_frame(events, milestone_events=["lead", "lead"])
     with pytest.raises(ParameterError, match="must be distinct"):
         funnel_frame(events, milestone_events=["conversion"])
+
+
+def test_cohorts_by_first_row(events):
+    """--period week: u1, u2, u4 first appear on Thursday 2026-01-01 (week of Monday 2025-12-29), u5 and u6 on
+    01-07 and 01-08 (week of 01-05), u3 on 01-10 (same week). Cohort 2025-12-29: u1, u2, u4 → 1 customer (u1);
+    cohort 2026-01-05: u3, u5, u6 → 2 customers (u3, u5)."""
+    f = funnel_frame(events, milestone_events=["lead"], period="week")
+    cohorts = f[f["by"] == "cohort"]
+    assert cohorts["segment"].tolist() == ["2025-12-29", "2026-01-05"]
+    assert cohorts["users"].tolist() == [3, 3] and cohorts["customers"].tolist() == [1, 2]
+    assert cohorts["users"].sum() == seg(f, "all", "all")["users"]
+    with pytest.raises(ParameterError, match="'--period' option"):
+        funnel_frame(events, period="year")
