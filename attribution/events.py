@@ -57,7 +57,6 @@ def check_column_map(mapping: dict[str, str], canonical: tuple[str, ...]) -> Non
         )
 
 
-@dataclass
 class Events:
     """A validated event log with canonical columns.
 
@@ -71,12 +70,47 @@ class Events:
         Rows dropped per reason code (``on_bad_rows='skip'``).
     encodings : dict
         Cache of :meth:`codes`: column name → (int64 codes, sorted vocabulary), filled while reading.
+
+    Notes
+    -----
+    The low-cardinality string columns read from Parquet are held as codes; ``table`` turns them into string
+    columns the first time it is used. Journeys only need the codes (:meth:`codes`, :meth:`column`), so a plain
+    run never builds one Python-visible string per row for them.
     """
 
-    table: pa.Table
-    files: list[str] = field(default_factory=list)
-    dropped: dict[str, int] = field(default_factory=dict)
-    encodings: dict = field(default_factory=dict, repr=False)
+    def __init__(self, table: pa.Table, files=None, dropped=None, encodings=None, *, pending=None):
+        self._table = table
+        self.files = list(files) if files is not None else []
+        self.dropped = dict(dropped) if dropped is not None else {}
+        self.encodings = dict(encodings) if encodings is not None else {}
+        #: column name → position, for columns held only as codes in ``encodings`` until ``table`` is used
+        self._pending = dict(pending) if pending else {}
+
+    @property
+    def table(self) -> pa.Table:
+        if self._pending:
+            table = self._table
+            for name, pos in sorted(self._pending.items(), key=lambda kv: kv[1]):
+                table = table.add_column(pos, name, _decode(*self.encodings[name]))
+            self._table, self._pending = table, {}
+        return self._table
+
+    @table.setter
+    def table(self, value: pa.Table) -> None:
+        self._table, self._pending = value, {}
+
+    @property
+    def column_names(self) -> list[str]:
+        names = list(self._table.column_names)
+        for name, pos in sorted(self._pending.items(), key=lambda kv: kv[1]):
+            names.insert(pos, name)
+        return names
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """One column, without materialising the code-held ones unless it is one of them."""
+        if name in self._pending:
+            return self.table[name]
+        return self._table[name]
 
     def codes(self, name: str) -> tuple[np.ndarray, pa.Array]:
         """Column ``name`` as int64 codes into its sorted distinct values (-1 = null), computed once.
@@ -85,21 +119,31 @@ class Events:
         read from Parquet come already encoded, so this costs nothing for them.
         """
         if name not in self.encodings:
-            self.encodings[name] = encode_sorted(self.table[name])
+            self.encodings[name] = encode_sorted(self.column(name))
         return self.encodings[name]
 
     @property
     def num_rows(self) -> int:
-        return self.table.num_rows
+        return self._table.num_rows
 
     def event_counts(self) -> dict[str, int]:
         """Rows per event name, sorted by name."""
-        vc = pc.value_counts(self.table["event"])
-        counts = {v["values"].as_py(): v["counts"].as_py() for v in vc}
+        if "event" in self.encodings:
+            codes, vocab = self.encodings["event"]
+            n = np.bincount(codes[codes >= 0], minlength=len(vocab))
+            counts = {v: int(c) for v, c in zip(vocab.to_pylist(), n) if c}
+            if (codes < 0).any():
+                counts[None] = int((codes < 0).sum())
+        else:
+            vc = pc.value_counts(self.table["event"])
+            counts = {v["values"].as_py(): v["counts"].as_py() for v in vc}
         return dict(sorted(counts.items(), key=lambda kv: str(kv[0])))
 
     def has_column(self, name: str) -> bool:
-        return name in self.table.column_names
+        return name in self.column_names
+
+    def __repr__(self) -> str:
+        return f"Events({self.num_rows:,} rows, columns={self.column_names}, files={self.files!r})"
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, **kwargs) -> "Events":
@@ -258,7 +302,13 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
             "dropped bad rows: " + ", ".join(f"{k}: {v:,}" for k, v in dropped.items() if v),
             DroppedRowsWarning, stacklevel=2,
         )
-    return Events(unified, files, dropped, merged)
+    # code-held columns stay codes until someone reads ``Events.table`` (see Events)
+    pending = {name: i for i, name in enumerate(unified.column_names) if name in merged}  # original positions
+    unified = unified.drop_columns(list(pending))
+    for name in [c for c in unified.column_names if pa.types.is_dictionary(unified[c].type)]:
+        i = unified.column_names.index(name)
+        unified = unified.set_column(i, name, unified[name].cast(unified[name].type.value_type))
+    return Events(unified, files, dropped, merged, pending=pending)
 
 
 def _concat_encodings(encodings: list[dict], parts: list[pa.Table], columns) -> dict:
@@ -279,6 +329,13 @@ def _concat_encodings(encodings: list[dict], parts: list[pa.Table], columns) -> 
                                 for i, e in enumerate(encodings)])
         merged[name] = (remap[codes], vocab)
     return merged
+
+
+def _as_dictionary(codes: np.ndarray, vocabulary: pa.Array) -> pa.ChunkedArray:
+    """(codes, vocabulary) as a dictionary column (no strings copied); -1 is null."""
+    nulls = codes < 0
+    idx = pa.array(np.where(nulls, 0, codes).astype(np.int32), mask=nulls if nulls.any() else None)
+    return pa.chunked_array([pa.DictionaryArray.from_arrays(idx, vocabulary.cast(pa.string()))])
 
 
 def _decode(codes: np.ndarray, vocabulary: pa.Array) -> pa.ChunkedArray:
@@ -314,6 +371,11 @@ def _concat(parts: list[pa.Table]) -> pa.Table:
     user_types = {p["user_id"].type for p in parts}
     if len(user_types) > 1:
         parts = [p.set_column(p.column_names.index("user_id"), "user_id", p["user_id"].cast(pa.string())) for p in parts]
+    for c in {c for p in parts for c in p.column_names}:
+        types = {p[c].type for p in parts if c in p.column_names}
+        if len(types) > 1:  # e.g. a CSV (strings) and a Parquet file (dictionary codes): compare as strings
+            parts = [p.set_column(p.column_names.index(c), c, p[c].cast(p[c].type.value_type))
+                     if c in p.column_names and pa.types.is_dictionary(p[c].type) else p for p in parts]
     cols = [c for c in parts[0].column_names if all(c in p.column_names for p in parts)]
     extra = sorted({c for p in parts for c in p.column_names} - set(cols))
     aligned = []
@@ -379,7 +441,7 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
     if _is_string_dictionary(table["event"].type):
         codes, vocab = encode_sorted(table["event"])
         enc["event"] = (codes, vocab)
-        event = _decode(codes, vocab)
+        event = _as_dictionary(codes, vocab)
     else:
         event = _string_column(table["event"])
     if event is None:
@@ -401,7 +463,7 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
         remap, vocab = encode_sorted(pc.utf8_trim_whitespace(vocab.cast(pa.string())))
         codes = np.append(remap, -1)[codes]
         enc["channel"] = (codes, vocab)
-        channel = _decode(codes, vocab)
+        channel = _as_dictionary(codes, vocab)
         no_channel = (codes < 0) | (codes == _code_of(vocab, ""))
     else:
         channel = _string_column(table["channel"])
@@ -448,7 +510,7 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
             if opt in ENCODED and _is_string_dictionary(col.type):
                 codes, vocab = encode_sorted(col)
                 enc[opt] = (codes, vocab)
-                cols[opt] = _decode(codes, vocab)
+                cols[opt] = _as_dictionary(codes, vocab)
                 continue
             if pa.types.is_dictionary(col.type):
                 col = col.cast(col.type.value_type)

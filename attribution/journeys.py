@@ -144,7 +144,6 @@ class Journeys:
         lookback_days : float or None
             Touches older than this before the conversion (or the user's last touch) belong to no journey.
         """
-        table = events.table
         conversion_events = [str(e) for e in conversion_events]
         # every string column is handled as int codes into a sorted vocabulary (no per-row strings moved)
         ev_codes, ev_vocab = events.codes("event")
@@ -154,20 +153,20 @@ class Journeys:
         is_conv_all = np.append(conv_code, False)[ev_codes]  # code -1 (null) → last entry, False
         keep = is_conv_all | np.append(touch_code, False)[ev_codes]
         rows = np.flatnonzero(keep).astype(np.int64)
-        all_rows = len(rows) == table.num_rows
+        all_rows = len(rows) == events.num_rows
         kept_rows = rows
         pick = (lambda a: a) if all_rows else (lambda a: a[kept_rows])  # noqa: E731
         conv = pick(is_conv_all)
         user_codes, user_vocab = events.codes("user_id")
         users, user_ids = (user_codes, user_vocab) if all_rows else compact_codes(pick(user_codes), user_vocab)
-        ts = pick(_int64(table["timestamp"]))
+        ts = pick(_int64(events.column("timestamp")))
         order = np.lexsort((conv, ts, users))  # stable: ties keep input order, touches before conversions
         n = len(order)
         # vocabularies from every touch (and campaign) row, whatever the journeys keep: order-independent
         ch_codes, ch_vocab = events.codes("channel")
         channel_codes, channel_names = compact_codes(np.where(conv, -1, pick(ch_codes)), ch_vocab)
         campaign_codes = campaign_names = None
-        if "campaign" in table.column_names:
+        if "campaign" in events.column_names:
             cp_codes, cp_vocab = events.codes("campaign")
             campaign_codes, campaign_names = compact_codes(pick(cp_codes), cp_vocab)
         u = users[order]
@@ -208,7 +207,7 @@ class Journeys:
         end_src = order[end_idx]
         row_of = (lambda i: i) if all_rows else (lambda i: kept_rows[i])  # noqa: E731
         end_rows = row_of(end_src)
-        revenue = _float64(table["revenue"])[end_rows]
+        revenue = _float64(events.column("revenue"))[end_rows]
         return cls(
             channel_names=_names(channel_names),
             touch_channel=channel_codes[touch_src],

@@ -90,7 +90,8 @@ def bucket_of(users: pa.Array | pa.ChunkedArray, n_buckets: int, kind: str) -> n
 
 def split_by_bucket(table: pa.Table, buckets: np.ndarray, n_buckets: int) -> list[pa.Table | None]:
     """The rows of ``table`` of each bucket (input order kept within a bucket); None for an empty bucket."""
-    order = np.argsort(buckets, kind="stable")
+    keys = buckets.astype(np.uint16) if n_buckets <= 65_536 else buckets
+    order = np.argsort(keys, kind="stable")  # radix sort for 16-bit keys
     counts = np.bincount(buckets, minlength=n_buckets)
     ordered = table.take(pa.array(order))
     out: list[pa.Table | None] = []
