@@ -221,26 +221,44 @@ def write_sql(frame: pd.DataFrame, url: str, table: str) -> None:
     OutputError
         When the database refuses (nothing is changed: the previous table is intact).
     """
-    name, schema = check_sql_target(url, table)
+    write_sql_tables([(frame, table)], url)
+
+
+def write_sql_tables(items, url: str) -> None:
+    """Replace several tables at ``url`` inside **one** transaction: all of them change, or none does.
+
+    Parameters
+    ----------
+    items : sequence of (pandas.DataFrame, table name)
+        For instance the ROI table and its fact table, which must stay consistent with each other.
+
+    Raises
+    ------
+    OutputError
+        When the database refuses (nothing is changed: every previous table is intact).
+    """
+    targets = [(frame, table, *check_sql_target(url, table)) for frame, table in items]
     from sqlalchemy.exc import SQLAlchemyError
 
+    names = ", ".join(repr(t) for _, t, _, _ in targets)
     engine = _engine(url)
     try:
         with engine.begin() as conn:
-            dtypes = _sql_types(frame)
-            frame.head(0).to_sql(name, conn, schema=schema, if_exists="replace", index=False, dtype=dtypes)
-            if engine.dialect.name == "postgresql":
-                _copy_postgres(conn, frame, name, schema)
-            elif engine.dialect.paramstyle == "qmark":  # sqlite: one executemany, values converted column-wise
-                _insert_rows(conn, frame, name, schema)
-            else:
-                frame.to_sql(name, conn, schema=schema, if_exists="append", index=False, chunksize=100_000)
+            for frame, _, name, schema in targets:
+                dtypes = _sql_types(frame)
+                frame.head(0).to_sql(name, conn, schema=schema, if_exists="replace", index=False, dtype=dtypes)
+                if engine.dialect.name == "postgresql":
+                    _copy_postgres(conn, frame, name, schema)
+                elif engine.dialect.paramstyle == "qmark":  # sqlite: one executemany, values converted column-wise
+                    _insert_rows(conn, frame, name, schema)
+                else:
+                    frame.to_sql(name, conn, schema=schema, if_exists="append", index=False, chunksize=100_000)
     except (SQLAlchemyError, OSError, ValueError, TypeError) as exc:
-        raise OutputError(f"Cannot write table {table!r} to {safe_url(url)}: {_first_line(exc)}. "
+        raise OutputError(f"Cannot write table {names} to {safe_url(url)}: {_first_line(exc)}. "
                           "Nothing was changed in the database.") from None
     except Exception as exc:  # psycopg errors outside SQLAlchemy's wrapping (COPY)
         if type(exc).__module__.startswith("psycopg"):
-            raise OutputError(f"Cannot write table {table!r} to {safe_url(url)}: {_first_line(exc)}. "
+            raise OutputError(f"Cannot write table {names} to {safe_url(url)}: {_first_line(exc)}. "
                               "Nothing was changed in the database.") from None
         raise
     finally:

@@ -84,6 +84,11 @@ def run_command(
 
             raise ParameterError("--detail needs an event log (a path table has no users, touches or dates).")
         detail_fmt = check_output(detail, None, detail_table, "--detail-table")
+        if output is not None and detail == output and (detail_fmt != "sql" or detail_table == table):
+            from attribution.exceptions import ParameterError
+
+            raise ParameterError(f"--table and --detail-table are both {table!r}; give them different names."
+                                 if detail_fmt == "sql" else "--output and --detail name the same file.")
         if engine.strip().lower() == "dask":
             from attribution.exceptions import ParameterError
 
@@ -121,7 +126,13 @@ def run_command(
             raise ParameterError("--detail needs the journeys in memory, and this log was processed out of core; "
                                  "raise --memory-limit or leave out --detail.")
 
-        write_output(detail_frame(result.models, result.journeys, result.events), detail, detail_fmt, detail_table)
+        facts = detail_frame(result.models, result.journeys, result.events)
+        if output is not None and fmt == "sql" and detail_fmt == "sql" and output == detail:
+            from attribution.sql import write_sql_tables
+
+            write_sql_tables([(facts, detail_table), (result.table, table)], output)  # one transaction: consistent
+            return
+        write_output(facts, detail, detail_fmt, detail_table)
     if output is None:
         echo_table(result.table)
     else:

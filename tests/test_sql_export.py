@@ -180,3 +180,18 @@ def test_postgres_cli_done_when(tmp_path, pg_url, pg_table):
     back = read_sql(pg_url, pg_table)
     assert {"model", "channel", "period", "spend", "roas", "roi", "cpa"} <= set(back.columns)
     assert back["spend"].sum() == pytest.approx(65.0)
+
+
+def test_two_tables_change_together_or_not_at_all(result, tmp_path):
+    """The ROI table and its fact table in one database are replaced in one transaction: if the second fails, the
+    first keeps its previous content too."""
+    from attribution.sql import write_sql_tables
+
+    url = f"sqlite:///{tmp_path / 'bi.db'}"
+    detail = detail_frame(result.models, result.journeys, result.events)
+    write_sql_tables([(detail, "attribution_detail"), (result.table, "channel_roi")], url)
+    before = read_sql(url, "attribution_detail")
+    broken = result.table.assign(channel=[{"not": "bindable"}] * len(result.table))
+    with pytest.raises(OutputError, match="Nothing was changed"):
+        write_sql_tables([(detail.head(3), "attribution_detail"), (broken, "channel_roi")], url)
+    pd.testing.assert_frame_equal(read_sql(url, "attribution_detail"), before)

@@ -137,3 +137,14 @@ def test_by_campaign_cli(tmp_path, capsys):
     pd.DataFrame({"channel": ["email"], "spend": [3.0]}).to_csv(undated, index=False)
     assert call("run", events, "--spend", undated, "--by", "campaign") == 2
     assert "no 'campaign' column" in capsys.readouterr().err
+
+
+def test_detail_and_table_in_one_database_need_different_names(tmp_path, capsys):
+    events, _ = write_inputs(tmp_path)
+    db = f"sqlite:///{tmp_path / 'bi.db'}"
+    assert call("run", events, "-m", "linear", "--output", db, "--table", "t", "--detail", db, "--detail-table",
+                "t", "-q") == 2
+    assert "give them different names" in capsys.readouterr().err
+    same = tmp_path / "x.csv"
+    assert call("run", events, "-m", "linear", "--output", same, "--detail", same, "-q") == 2
+    assert "same file" in capsys.readouterr().err and not same.exists()
