@@ -80,14 +80,23 @@ def plot_roi(table: pd.DataFrame, model: str | None = None, metric: str = "roas"
 
 
 def plot_transition_graph(graph, ax=None, min_probability: float = 0.05):
-    """Draw a fitted Markov chain's ``networkx.DiGraph`` (edges with probability ≥ ``min_probability``)."""
+    """Draw a fitted Markov chain's ``networkx.DiGraph`` (edges with probability ≥ ``min_probability``).
+
+    Channel states sit on a circle, the start state on the left, conversion and null on the right; edge width
+    grows with the transition probability.
+    """
     import networkx as nx
 
     ax = _axes(ax)
     edges = [(u, v) for u, v, d in graph.edges(data=True) if d.get("probability", 1.0) >= min_probability]
-    sub = graph.edge_subgraph(edges) if edges else graph
-    pos = nx.spring_layout(sub, seed=0)
-    widths = [1 + 4 * sub.edges[e].get("probability", 0.0) for e in sub.edges]
-    nx.draw_networkx(sub, pos=pos, ax=ax, node_size=600, font_size=7, width=widths, arrowsize=10)
+    sub = graph.edge_subgraph(edges).copy() if edges else graph.copy()
+    ends = {"(start)": (-2.2, 0.0), "(conversion)": (2.2, 0.6), "(null)": (2.2, -0.6)}
+    inner = sorted((n for n in sub.nodes if str(n) not in ends), key=str)
+    pos = {n: ends[str(n)] for n in sub.nodes if str(n) in ends}
+    if inner:
+        pos.update(nx.circular_layout(inner))
+    widths = [0.5 + 4 * sub.edges[e].get("probability", 0.0) for e in sub.edges]
+    nx.draw_networkx(sub, pos=pos, ax=ax, node_size=900, font_size=7, width=widths, arrowsize=8,
+                     node_color="#cfe2f3", edge_color="#555555", connectionstyle="arc3,rad=0.08")
     ax.set_axis_off()
     return ax

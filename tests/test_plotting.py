@@ -43,3 +43,17 @@ def test_creates_its_own_figure_without_ax():
     ax = plot_model_comparison(TABLE, value="revenue")
     assert ax.figure.number not in before
     plt.close(ax.figure)
+
+
+def test_transition_graph_draws_the_fitted_chain():
+    from attribution.models import parse_model_spec
+    from attribution.paths import PathTable
+    from attribution.plotting import plot_transition_graph
+
+    paths = pd.DataFrame({"path": ["a > b", "b"], "conversions": [3, 1], "nulls": [1, 5]})
+    graph = parse_model_spec("markov").fit(PathTable.from_frame(paths).journeys).transition_graph()
+    fig, ax = plt.subplots()
+    assert plot_transition_graph(graph, ax=ax, min_probability=0.0) is ax
+    labels = {t.get_text() for t in ax.texts}
+    assert {"a", "b"} <= labels
+    plt.close(fig)
