@@ -152,19 +152,29 @@ def window_states(p: EncodedPaths, order: int):
     if order == 1:  # every touch is a state
         uniq, inv = _unique_inverse(p.codes, p.n_channels)
         return inv, (uniq + 1).reshape(-1, 1), lengths.astype(np.int64)
-    path_of_touch = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    rem = p.offsets[1:][path_of_touch] - np.arange(total, dtype=np.int64)  # touches left from t (incl. t)
-    is_first = np.zeros(total, bool)
-    is_first[p.offsets[:-1][lengths > 0]] = True
-    # a window starts at t when k touches remain, or at the first touch of a path shorter than k
-    start = (rem >= order) | (is_first & (lengths[path_of_touch] < order))
+    ends = p.offsets[1:]
+    # a full window starts at t unless t is among the last k − 1 touches of its path
+    start = np.ones(total, bool)
+    for m in range(1, order):
+        start[ends[lengths >= m] - m] = False
+    short = p.offsets[:-1][(lengths > 0) & (lengths < order)]  # a path shorter than k is one state
+    start[short] = True
+    s_idx = np.flatnonzero(start)
     digit = p.codes + 1
     pad = np.concatenate([digit, np.zeros(order, np.int64)])
     if float(base) ** order < 2.0 ** 62:
-        key = np.zeros(total, np.int64)
-        for m in range(order):
-            key = key * base + np.where(m < rem, pad[m:m + total], 0)
-        key = key[start]
+        key = pad[:total].copy()
+        for m in range(1, order):  # windows crossing a path's end are garbage here and never used
+            key *= base
+            key += pad[m:m + total]
+        key = key[s_idx]
+        if len(short):  # short states: the digits past the path's end are 0
+            at = np.searchsorted(s_idx, short)
+            slen = lengths[(lengths > 0) & (lengths < order)]
+            sk = np.zeros(len(short), np.int64)
+            for m in range(order):
+                sk = sk * base + np.where(m < slen, pad[np.minimum(short + m, total)], 0)
+            key[at] = sk
         uniq, inv = _unique_inverse(key, int(base ** order))
         digits = np.zeros((len(uniq), order), np.int64)
         rest = uniq.copy()
@@ -172,7 +182,8 @@ def window_states(p: EncodedPaths, order: int):
             digits[:, m] = rest % base
             rest //= base
     else:  # too many channels for one integer key: unique rows instead
-        mat = np.stack([np.where(m < rem, pad[m:m + total], 0)[start] for m in range(order)], axis=1)
+        rem = np.repeat(ends, lengths)[s_idx] - s_idx  # touches left from each window start
+        mat = np.stack([np.where(m < rem, pad[s_idx + m], 0) for m in range(order)], axis=1)
         digits, inv = np.unique(mat, axis=0, return_inverse=True)
         inv = inv.reshape(-1)
     n_windows = np.where(lengths > order, lengths - order + 1, (lengths > 0).astype(np.int64))
@@ -240,10 +251,10 @@ FIXED_POINT_MAX_ITER = 5000
 def _solve(a: sp.csc_matrix, b: np.ndarray, x0: np.ndarray | None = None) -> np.ndarray:
     """Solve ``a x = b`` (columns of ``b`` at once) to machine precision; states with no counts get x = 0.
 
-    Sparse LU (``splu``) for small systems. For large ones the Jacobi fixed point of the scaled system (it is a
-    nonsingular, diagonally dominant M-matrix, and typical chains absorb within a few steps, so it converges
-    geometrically in a few hundred sparse products), refined by GMRES until the residual check passes; if it does
-    not, sparse LU after all.
+    Sparse LU (``splu``) for small systems. For large ones GMRES on the Jacobi-scaled system (a nonsingular,
+    diagonally dominant M-matrix; typical chains absorb within a few steps, so it converges in a few dozen
+    iterations), with the fixed-point iteration as a fallback, until the residual check passes; if it does not,
+    sparse LU after all.
     """
     diag = a.diagonal()
     live = diag > 0
@@ -262,31 +273,41 @@ def _solve(a: sp.csc_matrix, b: np.ndarray, x0: np.ndarray | None = None) -> np.
 
 
 def _solve_iterative(a, b, diag, x0=None):
-    """(I − Q) x = r with Q = I − D⁻¹A, r = D⁻¹b: the fixed point x ← Qx + r (Jacobi), which converges because Q
-    is substochastic with every state able to reach absorption; GMRES finishes the job if it is slow. Returns
-    None when the residual check fails (the caller then uses sparse LU)."""
+    """(I − Q) x = r with Q = I − D⁻¹A, r = D⁻¹b (the Jacobi-scaled system): GMRES refinement from ``x0``;
+    if that stalls, the fixed point x ← Qx + r (it converges, Q being substochastic with every state able to
+    reach absorption) and GMRES again. Returns None when the residual check fails (the caller then uses LU)."""
     off = a.tocsr(copy=True)
     off.setdiag(0.0)
     off.eliminate_zeros()
     q = (sp.diags(-1.0 / diag) @ off).tocsr()
+    m = (sp.eye(len(diag), format="csr") - q).tocsr()
     r = b / diag[:, None]
     x = r.copy() if x0 is None else np.array(x0, float)
-    scale = lambda v: max(float(np.abs(v).max()), float(np.abs(r).max()), 1e-300)  # noqa: E731
-    for _ in range(FIXED_POINT_MAX_ITER):
-        nxt = q @ x + r
-        delta = float(np.abs(nxt - x).max())
-        x = nxt
-        if delta <= 1e-15 * scale(x):
-            break
-    m = sp.eye(len(diag), format="csr") - q
-    for j in range(b.shape[1]):
-        for _ in range(3):  # GMRES refinement on the residual when the fixed point stalled
-            res = r[:, j] - m @ x[:, j]
-            if np.abs(res).max() <= RTOL * scale(x[:, j]):
-                break
-            dx, _info = spla.gmres(m, res, rtol=1e-14, atol=0.0, restart=60, maxiter=40)
+
+    def ok(j):
+        tol = RTOL * max(float(np.abs(x[:, j]).max()), float(np.abs(r[:, j]).max()), 1e-300)
+        return float(np.abs(r[:, j] - m @ x[:, j]).max()) <= tol
+
+    def refine(j):
+        for _ in range(3):
+            if ok(j):
+                return True
+            dx, _info = spla.gmres(m, r[:, j] - m @ x[:, j], rtol=1e-14, atol=0.0, restart=50, maxiter=20)
             x[:, j] += dx
-        if np.abs(r[:, j] - m @ x[:, j]).max() > RTOL * scale(x[:, j]):
+        return ok(j)
+
+    for j in range(b.shape[1]):
+        if refine(j):
+            continue
+        xj = x[:, j].copy()
+        for _ in range(FIXED_POINT_MAX_ITER):
+            nxt = q @ xj + r[:, j]
+            delta = float(np.abs(nxt - xj).max())
+            xj = nxt
+            if delta <= 1e-15 * max(float(np.abs(xj).max()), 1e-300):
+                break
+        x[:, j] = xj
+        if not refine(j):
             return None
     return x
 

@@ -43,12 +43,18 @@ def split_paths(text, separator: str, *, strip: bool = True) -> tuple[np.ndarray
     L = len(sep)
     # a token starts at every path start and right after every separator; zero-length tokens (empty paths, a
     # separator ending a path) vanish here, as they would be dropped anyway
-    boundary = np.zeros(len(body) + 1, bool)
-    if len(body) >= L:
-        hit = body[: len(body) - L + 1] == sep[0]
-        for i in range(1, L):
-            hit &= body[i: len(body) - L + 1 + i] == sep[i]
-        if L > 1:
+    if L == 1 and len(body):
+        hit = body == sep[0]  # marks "a token starts at the next byte"
+        starts_at = offs[:-1] - lo
+        hit[starts_at[starts_at > 0] - 1] = True
+        tok_start = np.flatnonzero(hit) + 1
+        tok_start = np.concatenate([np.zeros(1, np.int64), tok_start[tok_start < len(body)]]) + lo
+    else:
+        boundary = np.zeros(len(body) + 1, bool)
+        if len(body) >= L:
+            hit = body[: len(body) - L + 1] == sep[0]
+            for i in range(1, L):
+                hit &= body[i: len(body) - L + 1 + i] == sep[i]
             ends = np.flatnonzero(hit) + L
             if len(ends):
                 # no match across two paths, and no overlapping matches of a repetitive separator
@@ -60,11 +66,9 @@ def split_paths(text, separator: str, *, strip: bool = True) -> tuple[np.ndarray
                     keep[1:] = np.diff(ends) >= L
                     ends = ends[keep]
             boundary[ends] = True
-        else:
-            boundary[1:] = hit
-    boundary[offs[:-1] - lo] = True
-    boundary[-1] = False
-    tok_start = np.flatnonzero(boundary) + lo
+        boundary[offs[:-1] - lo] = True
+        boundary[-1] = False
+        tok_start = np.flatnonzero(boundary) + lo
     n_tok = len(tok_start)
     tok_offsets = np.empty(n_tok + 1, np.int64)
     tok_offsets[:-1] = tok_start
