@@ -157,10 +157,9 @@ class Journeys:
         kept_rows = rows
         pick = (lambda a: a) if all_rows else (lambda a: a[kept_rows])  # noqa: E731
         conv = pick(is_conv_all)
-        user_codes, user_vocab = events.codes("user_id")
-        users, user_ids = (user_codes, user_vocab) if all_rows else compact_codes(pick(user_codes), user_vocab)
         ts = pick(_int64(events.column("timestamp")))
-        order = np.lexsort((conv, ts, users))  # stable: ties keep input order, touches before conversions
+        # stable sort by (user, time, conversion flag): ties keep input order, touches before conversions
+        order, u, user_ids = _user_time_order(events, pick, conv, ts)
         n = len(order)
         # vocabularies from every touch (and campaign) row, whatever the journeys keep: order-independent
         ch_codes, ch_vocab = events.codes("channel")
@@ -169,7 +168,6 @@ class Journeys:
         if "campaign" in events.column_names:
             cp_codes, cp_vocab = events.codes("campaign")
             campaign_codes, campaign_names = compact_codes(pick(cp_codes), cp_vocab)
-        u = users[order]
         ts = ts[order]
         conv = conv[order]
 
@@ -268,6 +266,55 @@ class Journeys:
     def __repr__(self) -> str:
         return (f"Journeys({self.n_journeys:,} journeys, {self.n_touches:,} touches, {self.n_channels} channels, "
                 f"{self.total_conversions:,.6g} conversions)")
+
+
+def _user_time_order(events: Events, pick, conv: np.ndarray, ts: np.ndarray):
+    """The row order by (user id, timestamp, conversion flag, input position), the sorted-rank user code of
+    every row in that order, and the sorted distinct user ids of the rows kept.
+
+    Equal to ``np.lexsort((conv, ts, user_rank))``. When the user ids are not encoded yet, the two costly steps
+    run side by side: the rows are sorted by first-appearance user codes while another thread sorts the (much
+    smaller) dictionary of distinct ids; whole user groups are then put in sorted-id order (an exact permutation
+    of segments, so the result is the same as sorting by sorted-id codes directly).
+    """
+    if "user_id" in events.encodings:
+        codes, vocab = events.codes("user_id")
+        users, user_ids = compact_codes(pick(codes), vocab)
+        order = np.lexsort((conv, ts, users))
+        return order, users[order], user_ids
+    column = events.column("user_id")
+    column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    encoded = pc.dictionary_encode(column)
+    if encoded.indices.null_count:
+        events.encodings["user_id"] = encode_sorted(column)
+        return _user_time_order(events, pick, conv, ts)
+    dictionary = encoded.dictionary
+    raw = pick(encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64))
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # Arrow's sort and numpy's lexsort both release the GIL
+        sorting = pool.submit(lambda: pc.sort_indices(dictionary).to_numpy())
+        order = np.lexsort((conv, ts, raw))
+        perm = sorting.result()
+    n = len(order)
+    used = np.bincount(raw, minlength=len(dictionary)) > 0
+    keep_sorted = perm[used[perm]]  # dictionary entries of kept rows, in sorted-id order
+    rank = np.full(len(dictionary), -1, np.int64)
+    rank[keep_sorted] = np.arange(len(keep_sorted), dtype=np.int64)
+    user_ids = dictionary.take(pa.array(keep_sorted))
+    if n == 0:
+        return order, np.zeros(0, np.int64), user_ids
+    r = raw[order]
+    start = np.empty(n, bool)
+    start[0] = True
+    np.not_equal(r[1:], r[:-1], out=start[1:])
+    starts = np.flatnonzero(start)
+    group_rank = rank[r[starts]]
+    group_offsets = np.append(starts, n)
+    by_rank = np.argsort(group_rank)  # ranks are distinct: no ties
+    flat, _ = take_segments(group_offsets, by_rank)
+    lengths = np.diff(group_offsets)[by_rank]
+    return order[flat], np.repeat(group_rank[by_rank], lengths), user_ids
 
 
 def _int64(col) -> np.ndarray:
