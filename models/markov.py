@@ -87,6 +87,8 @@ class Markov(TouchWeightModel):
     name = "markov"
     extra_columns = ("removal_effect",)
     stats_keys = ("path",)
+    #: a journey's weights depend on every other journey (through the chain): bootstraps must refit
+    journey_local = False
 
     def __init__(self, order=1, collapse=False, seed=0):
         ok_order = (isinstance(order, str) and order == "auto") or (
@@ -163,7 +165,11 @@ class Markov(TouchWeightModel):
         def numbers(col):
             if col not in table.column_names:
                 return np.zeros(n)
-            values = table[col].cast(pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+            try:
+                values = table[col].cast(pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise InputError(Problem(f"{col}_not_numeric", "must be a number", "fix the counts",
+                                         column=col)) from None
             values = np.where(np.isnan(values), 0.0, values)
             bad = (values < 0) | ~np.isfinite(values)
             if bad.any():

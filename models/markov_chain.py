@@ -149,9 +149,8 @@ def window_states(p: EncodedPaths, order: int):
     base = p.n_channels + 1
     if total == 0:
         return np.zeros(0, np.int64), np.zeros((0, order), np.int64), np.zeros(len(lengths), np.int64)
-    if order == 1:  # every touch is a state
-        uniq, inv = _unique_inverse(p.codes, p.n_channels)
-        return inv, (uniq + 1).reshape(-1, 1), lengths.astype(np.int64)
+    if order == 1:  # every channel of the vocabulary is a state (one without touches is never reached)
+        return p.codes, np.arange(1, p.n_channels + 1, dtype=np.int64).reshape(-1, 1), lengths.astype(np.int64)
     ends = p.offsets[1:]
     # a full window starts at t unless t is among the last k − 1 touches of its path
     start = np.ones(total, bool)
@@ -201,12 +200,17 @@ def build_chain(p: EncodedPaths, order: int) -> Chain:
     has = n_windows > 0
     first_idx = (w_end - n_windows)[has]
     last_idx = w_end[has] - 1
+    small = n_t * n_t <= (1 << 24)
+    if small:
+        sid = sid.astype(np.int32, copy=False)  # int32 keys: half the memory traffic
     prev = np.empty(len(sid), np.int64)
     prev[1:] = sid[:-1]
     prev[first_idx] = 0
     w = np.repeat(weight, n_windows)
-    if n_t * n_t <= (1 << 24):  # few states: a dense count per (from, to) pair
-        dense = np.bincount(prev * n_t + sid, w, minlength=n_t * n_t)
+    if small:  # few states: a dense count per (from, to) pair
+        prev *= n_t
+        prev += sid
+        dense = np.bincount(prev, w, minlength=n_t * n_t)
         pair = np.flatnonzero(dense)
         src, dst, count = pair // n_t, pair % n_t, dense[pair]
     else:
