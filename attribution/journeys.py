@@ -282,11 +282,16 @@ def _user_time_order(events: Events, pick, conv: np.ndarray, ts: np.ndarray):
         users, user_ids = compact_codes(pick(codes), vocab)
         order = np.lexsort((conv, ts, users))
         return order, users[order], user_ids
-    column = events.column("user_id")
-    column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    encoded = pc.dictionary_encode(column)
+    running = events.encodings.get("_user_dictionary")  # started while the log was validated
+    if running is not None:
+        encoded = running.result() if hasattr(running, "result") else running
+        events.encodings["_user_dictionary"] = encoded
+    else:
+        column = events.column("user_id")
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+        encoded = pc.dictionary_encode(column)
     if encoded.indices.null_count:
-        events.encodings["user_id"] = encode_sorted(column)
+        events.encodings["user_id"] = encode_sorted(events.column("user_id"))
         return _user_time_order(events, pick, conv, ts)
     dictionary = encoded.dictionary
     raw = pick(encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64))
