@@ -357,8 +357,11 @@ def _concat_encodings(encodings: list[dict], parts: list[pa.Table], columns) -> 
 def _as_dictionary(codes: np.ndarray, vocabulary: pa.Array) -> pa.ChunkedArray:
     """(codes, vocabulary) as a dictionary column (no strings copied); -1 is null."""
     nulls = codes < 0
-    idx = pa.array(np.where(nulls, 0, codes).astype(np.int32), mask=nulls if nulls.any() else None)
-    return pa.chunked_array([pa.DictionaryArray.from_arrays(idx, vocabulary.cast(pa.string()))])
+    if nulls.any():
+        idx = pa.array(np.where(nulls, 0, codes).astype(np.int32), mask=nulls)
+    else:
+        idx = pa.array(codes.astype(np.int32))
+    return pa.chunked_array([pa.DictionaryArray.from_arrays(idx, vocabulary.cast(pa.string()), safe=False)])
 
 
 def _decode(codes: np.ndarray, vocabulary: pa.Array) -> pa.ChunkedArray:

@@ -43,6 +43,13 @@ def to_epoch_ns(array: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
     if pa.types.is_dictionary(typ):
         array = array.cast(typ.value_type)
         typ = array.type
+    if pa.types.is_timestamp(typ) and array.null_count == 0:
+        # fast path: the int64 values are UTC epoch counts in the type's unit; scale them to nanoseconds
+        factor = {"s": NS_PER_SECOND, "ms": 1_000_000, "us": 1_000, "ns": 1}[typ.unit]
+        ns = array.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        with np.errstate(over="ignore"):
+            ns = ns * np.int64(factor) if factor != 1 else ns.copy()
+        return ns, np.zeros(len(ns), bool)
     if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
         if pa.types.is_date(typ):
             array = array.cast(pa.timestamp("s"))
