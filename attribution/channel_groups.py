@@ -173,3 +173,63 @@ def load_rules(spec: str) -> tuple[Rule, ...]:
         raise ParameterError(f"The '--channel-grouping' option must be 'ga4' or a CSV file of rules "
                              f"(channel, source, medium, campaign). Got {spec!r} instead.")
     return rules_from_frame(pd.read_csv(spec, dtype=str, keep_default_na=False), file=spec)
+
+
+def group_table(table: pa.Table, rules=GA4_RULES, *, columns=None, fill_only: bool = False,
+                default: str = UNASSIGNED, file: str = "<table>") -> tuple[pa.Table, pd.DataFrame]:
+    """Derive the ``channel`` column of an event table's touch rows from source / medium / campaign.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        An event log with (mapped) ``event`` and at least one of ``source``, ``medium``, ``campaign``.
+    rules : sequence of Rule or a rules frame
+    columns : dict, optional
+        Canonical → actual column names (``{"source": "utm_source"}``).
+    fill_only : bool
+        Keep a touch's existing non-empty channel and derive only the missing ones.
+
+    Returns
+    -------
+    table : pyarrow.Table
+        The same table with ``channel`` (the mapped name) set on touch rows; other rows keep theirs.
+    summary : pandas.DataFrame
+        ``channel, source, medium, touches``: how many touches each (source, medium) pair sent to each channel,
+        most first — the place to spot what fell into ``Unassigned``.
+    """
+    from .events import TOUCH_EVENT
+
+    columns = columns or {}
+    name = lambda c: columns.get(c, c)  # noqa: E731
+    have = [c for c in ("source", "medium", "campaign") if name(c) in table.column_names]
+    if name("event") not in table.column_names or not have:
+        raise InputError(Problem("column_missing", "channel grouping needs the 'event' column and at least one of "
+                                 "'source', 'medium', 'campaign'", "map them with --column source=YOUR_COLUMN",
+                                 file=file, column=name("event") if name("event") not in table.column_names
+                                 else name("source")))
+    n = table.num_rows
+
+    def col(c):
+        return table[name(c)].cast(pa.string()) if c in have else None
+
+    derived = assign_channels(col("source"), col("medium"), col("campaign"), rules=rules, default=default)
+    is_touch = pc.fill_null(pc.equal(table[name("event")].cast(pa.string()), TOUCH_EVENT), False)
+    is_touch = is_touch.combine_chunks() if isinstance(is_touch, pa.ChunkedArray) else is_touch
+    old = table[name("channel")].cast(pa.string()) if name("channel") in table.column_names else pa.nulls(n, pa.string())
+    old = old.combine_chunks() if isinstance(old, pa.ChunkedArray) else old
+    take = is_touch
+    if fill_only:
+        missing = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(old), ""), True)
+        take = pc.and_(is_touch, missing)
+    channel = pc.if_else(take, derived, old)
+    if name("channel") in table.column_names:
+        out = table.set_column(table.column_names.index(name("channel")), name("channel"), channel)
+    else:
+        out = table.append_column(name("channel"), channel)
+    touches = pa.table({"channel": channel, "source": col("source") or pa.nulls(n, pa.string()),
+                        "medium": col("medium") or pa.nulls(n, pa.string())}).filter(is_touch)
+    summary = (touches.group_by(["channel", "source", "medium"], use_threads=False)
+               .aggregate([("channel", "count")]).rename_columns(["channel", "source", "medium", "touches"])
+               .to_pandas().sort_values(["touches", "channel", "source", "medium"],
+                                        ascending=[False, True, True, True], kind="stable", ignore_index=True))
+    return out, summary

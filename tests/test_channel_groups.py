@@ -67,3 +67,45 @@ def test_bad_rules():
         rules_from_frame(pd.DataFrame({"name": ["x"]}))
     with pytest.raises(ParameterError, match="'--channel-grouping' option must be 'ga4' or a CSV file"):
         load_rules("/no/such/rules.csv")
+
+
+def test_group_table_sets_touch_channels_only_and_fill_only():
+    import pyarrow as pa
+
+    from attribution.channel_groups import group_table
+
+    table = pa.table({"user": ["a", "a", "b"], "event": ["touch", "conversion", "touch"],
+                      "utm_source": ["google", None, "newsletter"], "utm_medium": ["cpc", None, "email"],
+                      "channel": ["kept", None, None]})
+    out, summary = group_table(table, columns={"source": "utm_source", "medium": "utm_medium"})
+    assert out["channel"].to_pylist() == ["Paid Search", None, "Email"]
+    assert summary["touches"].sum() == 2
+    filled, _ = group_table(table, columns={"source": "utm_source", "medium": "utm_medium"}, fill_only=True)
+    assert filled["channel"].to_pylist() == ["kept", None, "Email"]
+    with pytest.raises(InputError, match="needs the 'event' column"):
+        group_table(pa.table({"event": ["touch"]}))
+
+
+def test_channels_command_then_run(tmp_path):
+    from typer.testing import CliRunner
+
+    from attribution.cli.app import app
+
+    log = tmp_path / "ga4.csv"
+    log.write_text("user_id,timestamp,event,source,medium\n"
+                   "a,2024-01-01,touch,google,organic\n"
+                   "a,2024-01-02,touch,(direct),(none)\n"
+                   "a,2024-01-03,conversion,,\n"
+                   "b,2024-01-01,touch,facebook.com,referral\n")
+    runner = CliRunner()
+    grouped = tmp_path / "grouped.parquet"
+    res = runner.invoke(app, ["channels", str(log), "-o", str(grouped)])
+    assert res.exit_code == 0, res.output
+    assert "Organic Search" in res.stdout and "Organic Social" in res.stdout
+    out = tmp_path / "credit.csv"
+    res = runner.invoke(app, ["run", str(grouped), "-m", "last_non_direct:direct=Direct", "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    credit = pd.read_csv(out).set_index("channel")["conversions"]
+    assert credit["Organic Search"] == 1.0 and credit["Direct"] == 0.0
+    bad = runner.invoke(app, ["channels", str(log), "-o", str(tmp_path / "x.json")])
+    assert bad.exit_code == 2 and ".parquet or .csv" in bad.stderr

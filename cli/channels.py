@@ -1,0 +1,58 @@
+"""``attribution channels``: derive touch channels from source / medium / campaign by ordered rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .app import app
+from .render import format_frame
+
+
+@app.command("channels")
+def channels_command(
+    events: list[Path] = typer.Argument(..., help="Event-log files (Parquet or CSV), folders or globs."),
+    output: str = typer.Option(..., "--output", "-o", help="Write the grouped log here (.parquet or .csv)."),
+    rules: str = typer.Option("ga4", "--rules", help="'ga4' (GA4's default channel group) or a CSV of rules: "
+                              "channel, source, medium, campaign (regexes on lower-cased values; empty = any; "
+                              "first match wins)."),
+    column: Optional[list[str]] = typer.Option(None, "--column", help="Map a canonical column: CANONICAL=ACTUAL."),
+    fill_only: bool = typer.Option(False, "--fill-only", help="Keep touches' existing channels; fill only missing ones."),
+    default: str = typer.Option("Unassigned", "--default", help="Channel of touches no rule matches."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the source/medium → channel summary."),
+) -> None:
+    """Derive the channel of every touch from its source / medium / campaign, as GA4's channel groups do."""
+    import pyarrow as pa
+
+    from attribution.channel_groups import group_table, load_rules
+    from attribution.events import check_column_map, parse_column_map, CANONICAL
+    from attribution.export import check_output, encode, write_atomic
+    from attribution.sources import read_columns, read_schema_names, resolve_sources
+
+    fmt = check_output(output, None, None)
+    if fmt not in ("parquet", "csv"):
+        from attribution.exceptions import ParameterError
+
+        raise ParameterError(f"The grouped log must be written as .parquet or .csv. Got {output!r} instead.")
+    mapping = parse_column_map(column)
+    check_column_map(mapping, CANONICAL)
+    rule_set = load_rules(rules)
+    files = resolve_sources([str(e) for e in events])
+    parts = [read_columns(f, read_schema_names(f)).drop_columns(["_row"]) for f in files]
+    table = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
+    grouped, summary = group_table(table, rule_set, columns=mapping, fill_only=fill_only, default=default,
+                                   file=files[0] if len(files) == 1 else f"{len(files)} files")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        sink = pa.BufferOutputStream()
+        pq.write_table(grouped, sink, compression="zstd")
+        write_atomic(sink.getvalue().to_pybytes(), output)
+    else:
+        write_atomic(encode(grouped.to_pandas(), "csv"), output)
+    if not quiet:
+        print(format_frame(summary.head(30)))
+        if len(summary) > 30:
+            print(f"... {len(summary) - 30} more (source, medium) pairs")
