@@ -250,6 +250,8 @@ DIRECT_MAX_STATES = 2500
 #: the scaled residual every iterative solve must reach: max |r − (I − Q) x| ≤ RTOL · max(|x|, |r|)
 RTOL = 1e-13
 FIXED_POINT_MAX_ITER = 5000
+#: above this many states the fixed point runs before GMRES (measured: faster from about 10^4-10^5 states)
+FIXED_POINT_FIRST_STATES = 30000
 
 
 def _solve(a: sp.csc_matrix, b: np.ndarray, x0: np.ndarray | None = None) -> np.ndarray:
@@ -279,7 +281,8 @@ def _solve(a: sp.csc_matrix, b: np.ndarray, x0: np.ndarray | None = None) -> np.
 def _solve_iterative(a, b, diag, x0=None):
     """(I − Q) x = r with Q = I − D⁻¹A, r = D⁻¹b (the Jacobi-scaled system): GMRES refinement from ``x0``;
     if that stalls, the fixed point x ← Qx + r (it converges, Q being substochastic with every state able to
-    reach absorption) and GMRES again. Returns None when the residual check fails (the caller then uses LU)."""
+    reach absorption) and GMRES again. Very large systems start with the fixed point. Returns None when the
+    residual check fails (the caller then uses LU)."""
     off = a.tocsr(copy=True)
     off.setdiag(0.0)
     off.eliminate_zeros()
@@ -300,6 +303,13 @@ def _solve_iterative(a, b, diag, x0=None):
             x[:, j] += dx
         return ok(j)
 
+    if len(diag) > FIXED_POINT_FIRST_STATES:  # GMRES's orthogonalisation costs more than the sweeps here
+        for _ in range(FIXED_POINT_MAX_ITER):
+            nxt = q @ x + r
+            delta = np.abs(nxt - x).max(axis=0)
+            x = nxt
+            if np.all(delta <= 1e-15 * np.maximum(np.abs(x).max(axis=0), 1e-300)):
+                break
     for j in range(b.shape[1]):
         if refine(j):
             continue

@@ -265,19 +265,22 @@ def test_agrees_with_dense_reference(order, collapse, rows):
             assert a.loc[c, "revenue"] == pytest.approx(revenue[c], abs=1e-9 * max(1.0, sum(revenue.values())))
 
 
+@pytest.mark.parametrize("fixed_point_first", [False, True])
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=path_tables())
-def test_iterative_solver_agrees_with_dense_reference(rows):
-    """Large chains are solved by preconditioned GMRES; force it on small ones and compare."""
+def test_iterative_solver_agrees_with_dense_reference(fixed_point_first, rows):
+    """Large chains are solved iteratively (GMRES, or the fixed point first for very large ones); force both
+    routes on small chains and compare."""
     p, re, conv, _ = dense_reference(rows, 2, False)
-    old = markov_chain.DIRECT_MAX_STATES
+    old = markov_chain.DIRECT_MAX_STATES, markov_chain.FIXED_POINT_FIRST_STATES
     markov_chain.DIRECT_MAX_STATES = 0
+    markov_chain.FIXED_POINT_FIRST_STATES = 0 if fixed_point_first else 10**9
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NoNullJourneysWarning)
             m = Markov(order=2).fit_paths(_frame(rows))
     finally:
-        markov_chain.DIRECT_MAX_STATES = old
+        markov_chain.DIRECT_MAX_STATES, markov_chain.FIXED_POINT_FIRST_STATES = old
     assert m.conversion_probability_ == pytest.approx(p, abs=1e-9)
     a = m.attribution_.set_index("channel")
     for c in re:
