@@ -66,15 +66,15 @@ def generate(n_paths: int, n_channels: int = 20, *, seed: int = 0, mean_length: 
     value = rng.lognormal(4.0, 0.5, n_channels)
     frames = []
     have = 0
-    seen = None
     while have < n_paths:
         want = int((n_paths - have) * 1.3) + 1000
         codes, lengths = _walks(rng, want, n_channels, mean_length, max_length)
         flat = codes[codes >= 0]
         offsets = np.zeros(want + 1, np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        values = pa.array(names[flat].tolist(), pa.string())
-        paths = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values), " > ")
+        values = pa.DictionaryArray.from_arrays(pa.array(flat.astype(np.int32)), pa.array(list(names), pa.string()))
+        paths = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)),
+                                                        values.cast(pa.string())), " > ")
         frame = pd.DataFrame({"path": paths.to_numpy(zero_copy_only=False)})
         # conversion probability: logistic of the mean effect of the distinct channels on the path
         present = np.zeros((want, n_channels), bool)
@@ -89,13 +89,14 @@ def generate(n_paths: int, n_channels: int = 20, *, seed: int = 0, mean_length: 
         frame["conversions"] = conv.astype(float)
         frame["revenue"] = np.round(revenue, 2)
         frame["nulls"] = (n_journeys - conv).astype(float)
-        frame = frame.drop_duplicates("path", keep="first")
-        if seen is not None:
-            frame = frame[~frame["path"].isin(seen)]
         frames.append(frame)
-        seen = pd.concat([f["path"] for f in frames], ignore_index=True)
-        have = len(seen)
-    out = pd.concat(frames, ignore_index=True).iloc[:n_paths].reset_index(drop=True)
+        both = pd.concat(frames, ignore_index=True)
+        # keep the first occurrence of every path, in generation order
+        ids = pc.dictionary_encode(pa.array(both["path"].to_numpy(dtype=object), pa.string())).indices.to_numpy()
+        _, first = np.unique(ids, return_index=True)
+        frames = [both.iloc[np.sort(first)].reset_index(drop=True)]
+        have = len(frames[0])
+    out = frames[0].iloc[:n_paths].reset_index(drop=True)
     out["path"] = out["path"].astype(object)
     return out
 
