@@ -56,3 +56,25 @@ def test_other_event_rows_change_nothing(tmp_path):
     same_journeys(a, b, rows=False)
     kept = np.flatnonzero(frame["event"].isin(["touch", "conversion"]).to_numpy())
     assert np.array_equal(a.touch_row, kept[b.touch_row])
+
+
+@pytest.mark.parametrize("int_users", [False, True])
+def test_overlapped_user_sort_equals_lexsort(tmp_path, int_users):
+    """Sorting by first-appearance codes and then reordering whole user groups gives exactly
+    ``np.lexsort((conv, ts, sorted-id code))``, also when other event rows are left out."""
+    from attribution.encoding import compact_codes, encode_sorted
+    from attribution.journeys import _user_time_order
+
+    paths = make_log(tmp_path, n=5000, users=400, files=1, seed=4, int_users=int_users)
+    ev = read_events(paths)
+    events = ev.column("event").to_pylist()
+    kept = np.flatnonzero([e in ("touch", "conversion") for e in events])
+    pick = lambda a: a[kept]  # noqa: E731
+    conv = np.array([e == "conversion" for e in events])[kept]
+    ts = ev.column("timestamp").to_numpy()[kept]
+    order, u, user_ids = _user_time_order(ev, pick, conv, ts)
+    codes, vocab = compact_codes(*encode_sorted(ev.column("user_id")), mask=np.isin(np.arange(ev.num_rows), kept))
+    expected = np.lexsort((conv, ts, codes[kept]))
+    assert np.array_equal(order, expected)
+    assert np.array_equal(u, codes[kept][expected])
+    assert user_ids.to_pylist() == vocab.to_pylist() == sorted(set(ev.column("user_id").take(kept).to_pylist()))
