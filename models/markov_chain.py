@@ -200,7 +200,7 @@ def build_chain(p: EncodedPaths, order: int) -> Chain:
     has = n_windows > 0
     first_idx = (w_end - n_windows)[has]
     last_idx = w_end[has] - 1
-    small = n_t * n_t <= (1 << 24)
+    small = n_t * n_t <= (1 << 22)  # a dense count table of at most 32 MB
     if small:
         sid = sid.astype(np.int32, copy=False)  # int32 keys: half the memory traffic
     prev = np.empty(len(sid), np.int64)
