@@ -441,3 +441,23 @@ def test_path_generator_is_seeded_and_distinct():
     assert len(a) == 3000 and a["path"].nunique() == 3000
     assert (a["conversions"] >= 0).all() and (a["nulls"] >= 0).all() and a["nulls"].sum() > 0
     assert not a.equals(gen_paths.generate(3000, 6, seed=5))
+
+
+def test_many_channels_use_the_row_unique_fallback_with_the_same_result():
+    """With n_channels^order beyond int64 keys, states are made distinct by unique rows instead; padding the
+    vocabulary with unused channels must change nothing."""
+    rows = [("a > b > a > c > b > a", 2.0, 1.0, 5.0), ("b > b > c", 1.0, 2.0, 3.0), ("c > a", 0.0, 3.0),
+            ("a > b > c > a > b > c > a", 1.5, 0.5, 2.0), ("a", 1.0, 1.0, 1.0)]
+    small = markov_chain.parse_paths([p.replace(" > ", markov_chain.KEY_SEPARATOR) for p, *_ in rows],
+                                     [r[1] for r in rows], [r[2] for r in rows], [r[3] if len(r) > 3 else 0.0
+                                                                                  for r in rows])
+    extra = np.array([f"zz{i:05d}" for i in range(9000)], dtype=object)
+    big = markov_chain.EncodedPaths(np.r_[small.channel_names, extra], small.codes, small.offsets,
+                                    small.conversions, small.nulls, small.revenue)
+    assert float(big.n_channels + 1) ** 5 >= 2.0 ** 62
+    a = markov_chain.removal_effects(markov_chain.build_chain(small, 5))
+    b = markov_chain.removal_effects(markov_chain.build_chain(big, 5))
+    assert a.probability == pytest.approx(b.probability, abs=1e-12)
+    assert np.allclose(a.conversion, b.conversion[:3], atol=1e-12)
+    assert np.allclose(a.revenue, b.revenue[:3], atol=1e-12)
+    assert np.all(b.conversion[3:] == 0)
