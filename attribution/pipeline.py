@@ -161,7 +161,7 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
 
     parted = partitioned_run(sources, instances, engine=engine, scheduler=scheduler, memory_limit=memory_limit,
                              spill_dir=spill_dir, show_progress=progress, spend=spend_table,
-                             milestone_events=milestone_events, period=period, ci=ci,
+                             milestone_events=milestone_events, period=period, ci=ci, by=by,
                              lookback_days=parse_lookback(options.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
                              **{k: v for k, v in options.items() if k != "lookback_days"})
     if parted is not None and by is not None:

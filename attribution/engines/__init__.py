@@ -97,7 +97,7 @@ def plan_buckets(rows: int, memory_limit: int | None) -> int:
 
 def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | None = None, memory_limit=None,
                     spill_dir: str | None = None, show_progress=None, n_partitions: int | None = None,
-                    spend=None, milestone_events=(), period=None, ci=None, input: str = "events",
+                    spend=None, milestone_events=(), period=None, ci=None, by=None, input: str = "events",
                     lookback_days=30.0, conversion_events=("conversion",), columns=None, on_bad_rows: str = "error",
                     **_ignored):
     """Run partitioned when the engine or the memory budget asks for it; None means "run in memory".
@@ -127,6 +127,8 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
                              "--memory-limit) or without --period.")
     if ci is not None:
         raise ParameterError(f"--ci is not available with {where} yet; run in memory or without --ci.")
+    if by is not None:
+        raise ParameterError(f"--by {by} is not available with {where} yet; run in memory or without --by.")
     from .partial import RunSpec, finalise
 
     milestone_events = [str(m) for m in (milestone_events or ())]

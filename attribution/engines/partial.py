@@ -82,7 +82,11 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
             lead = Journeys.from_events(events, conversion_events=(spec.lead_event,), lookback_days=spec.lookback_days)
             result.lead_stats = [m.partial_stats(lead) for m in spec.models()]
     result.journey_stats = journey_stats(journeys)
+    channels = set(map(str, journeys.channel_names))
+    if spec.lead_event is not None:
+        channels |= set(map(str, lead.channel_names))
     result.counts = {
+        "channels": sorted(channels),
         "rows": events.num_rows,
         "events": events.event_counts(),
         "dropped": dict(events.dropped),
@@ -181,6 +185,14 @@ def finalise(results, spec: RunSpec, *, files, spend=None):
             m.fit_stats(merge_stats(m, [r.lead_stats[i] for r in live]))
             lead_models.append(m)
         leads = [m.attribution_.copy() for m in lead_models]
+    if spend is not None:  # as in memory: spend channels never touched are kept, but usually a typo
+        known = {c for r in live for c in r.counts.get("channels", ())}
+        unseen = sorted(set(spend.frame["channel"].astype(str)) - known)
+        if unseen:
+            warnings.warn(
+                f"spend channel(s) {', '.join(map(repr, unseen[:10]))}{', ...' if len(unseen) > 10 else ''} never "
+                f"appear on a touch of the event log: they get rows with spend and no credit. Check the spelling "
+                f"(log channels: {', '.join(sorted(known)[:12])}).", UserWarning, stacklevel=2)
     jstats = merge_journey_stats([r.journey_stats for r in live])
     spend_frame = spend.by_channel(None) if spend is not None else None
     credits = [(model_spec(m), m.attribution_.copy()) for m in fitted]

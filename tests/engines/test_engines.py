@@ -54,9 +54,11 @@ def test_out_of_core_with_kpis_leads_lookback_and_integer_users(tmp_path, spend_
     log = make_log(tmp_path, int_users=True, seed=3, files=2)
     options = dict(models=["linear", "last_touch", "time_decay"], spend=spend_file, milestone_events=("lead",),
                    lookback_days="none", conversion_events=("conversion",))
-    memory = run(log, **options)
+    with pytest.warns(UserWarning, match="'tv' never appear"):  # spend without touches: warned by both
+        memory = run(log, **options)
     monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 5)
-    ooc = run(log, memory_limit="1MB", **options)
+    with pytest.warns(UserWarning, match="'tv' never appear"):
+        ooc = run(log, memory_limit="1MB", **options)
     assert {"spend", "roas", "leads", "cpl", "journeys", "win_rate"} <= set(memory.table.columns)
     assert_same_table(memory.table, ooc.table)
 
@@ -113,12 +115,14 @@ def test_bad_rows_reported_like_in_memory(tmp_path, monkeypatch):
     assert_same_table(skipped_mem.table, skipped_ooc.table)
 
 
-def test_partitioned_runs_refuse_period_and_ci(log, monkeypatch):
+def test_partitioned_runs_refuse_period_ci_and_by(log, monkeypatch):
     monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 3)
     with pytest.raises(ParameterError, match="--period"):
         run(log, models=["linear"], memory_limit="1MB", period="month")
     with pytest.raises(ParameterError, match="--ci"):
         run(log, models=["linear"], memory_limit="1MB", ci=0.9)
+    with pytest.raises(ParameterError, match="--by"):
+        run(log, models=["linear"], memory_limit="1MB", by="campaign")
 
 
 def test_bucket_hash_is_a_function_of_the_value_only():
