@@ -36,7 +36,7 @@ def progress(*, total=None, desc: str = "", unit: str = "it", enabled=None):
         return
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr, leave=False,
+    bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "rows", file=sys.stderr, leave=False,
                dynamic_ncols=True, mininterval=0.5)
     try:
         yield bar
