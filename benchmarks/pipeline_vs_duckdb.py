@@ -113,15 +113,15 @@ def main(argv=None) -> int:
                 results[name].append((wall, rss))
                 print(f"run {i + 1}/{a.repeat} {name:12s} {wall:7.2f} s  {rss:7.0f} MB", file=sys.stderr)
     rows = []
-    for name, label in (("duckdb", "DuckDB SQL, linear only"), ("attribution", "attribution run, 7 models")):
+    for name, label in (("duckdb", "DuckDB SQL, linear only"), ("attribution", "attribution run, 6 heuristics + markov")):
         walls = [w for w, _ in results[name]]
         rss = max(r for _, r in results[name])
         rows.append((label, min(walls), statistics.median(walls), max(walls), rss))
     ratio = rows[1][2] / rows[0][2]
     print(f"events: {a.events}  repeats: {a.repeat}  (2-core machine shared with others: expect some spread)")
-    print(f"{'job':28s} {'best s':>8s} {'median s':>9s} {'worst s':>8s} {'peak RSS MB':>12s}")
+    print(f"{'job':36s} {'best s':>8s} {'median s':>9s} {'worst s':>8s} {'peak RSS MB':>12s}")
     for label, best, med, worst, rss in rows:
-        print(f"{label:28s} {best:8.2f} {med:9.2f} {worst:8.2f} {rss:12.0f}")
+        print(f"{label:36s} {best:8.2f} {med:9.2f} {worst:8.2f} {rss:12.0f}")
     print(f"ratio (attribution / DuckDB, medians): {ratio:.2f}")
     return 0
 
