@@ -116,6 +116,8 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
         return None
     plan = plan_read(sources, columns=columns)
     if engine == "local":
+        if limit is None and n_partitions is None and (period is not None or ci is not None or by is not None):
+            return None  # automatic mode never refuses an option: these need the journeys in memory, try there
         buckets = n_partitions or plan_buckets(estimate_rows(plan), limit)
         if buckets <= 1:
             return None

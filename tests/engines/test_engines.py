@@ -157,3 +157,11 @@ def test_cli_out_of_core_matches_in_memory(log, tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("attribution-buckets-")]  # spill cleaned
     assert cli("run", *log, "--memory-limit", "lots") == 2
     assert cli("run", *log, "--engine", "spark") == 2
+
+
+def test_automatic_mode_keeps_options_that_need_journeys_in_memory(log, monkeypatch):
+    """Without --memory-limit the engine never refuses --period/--ci/--by: it runs them in memory."""
+    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 3)  # as if the log were huge
+    result = run(log, models=["linear"], period="month")
+    assert result.journeys is not None and "period" in result.table.columns
+    assert run(log, models=["linear"]).journeys is None  # the same log without them goes out of core
