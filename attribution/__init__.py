@@ -3,12 +3,23 @@
 Events → journeys → path table → models → KPIs → export (see the README and ``shared/DESIGN.md``).
 """
 
-from .events import Events, read_events
-from .exceptions import AttributionError, InputError, NotFittedError, OutputError, ParameterError
-from .journeys import Journeys
-from .paths import PathTable, read_paths
-from .pipeline import RunResult, load_journeys, run
-from .result import attribute, attribution_frame
+import os as _os
+
+# Run from a source checkout (the repository root first on sys.path, as with ``python -m attribution`` there),
+# this folder is imported instead of the installed package; ``models/`` and ``cli/`` sit beside it and are
+# installed as ``attribution.models`` and ``attribution.cli`` (pyproject ``package-dir``). Let the package find
+# them there too, so a checkout behaves like an installation. Installed packages never take this branch.
+_root = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if _os.path.isfile(_os.path.join(_root, "pyproject.toml")) and all(
+        _os.path.isfile(_os.path.join(_root, sub, "__init__.py")) for sub in ("models", "cli")):
+    __path__.append(_root)  # noqa: F821 - the package's own search path
+
+from .events import Events, read_events  # noqa: E402
+from .exceptions import AttributionError, InputError, NotFittedError, OutputError, ParameterError  # noqa: E402
+from .journeys import Journeys  # noqa: E402
+from .paths import PathTable, read_paths  # noqa: E402
+from .pipeline import RunResult, load_journeys, run  # noqa: E402
+from .result import attribute, attribution_frame  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -147,3 +147,16 @@ def test_debug_shows_the_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "attribution", "--debug", "run", str(tmp_path / "nope.csv")],
                           capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_python_dash_m_from_a_source_checkout(tmp_events):
+    """From the repository root the source folder shadows the installed package; it must still run."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "pyproject.toml").is_file() or not (root / "models" / "__init__.py").is_file():
+        pytest.skip("the tests are not running inside a source checkout")
+    proc = subprocess.run([sys.executable, "-m", "attribution", "run", str(tmp_events(ROWS)), "-m", "linear", "-q"],
+                          capture_output=True, text=True, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[1].split()[:3] == ["linear", "email", "0.50"]
