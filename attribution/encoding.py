@@ -50,11 +50,12 @@ def _encode_dictionary(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     index_chunks = [c.indices for c in values.chunks]
     indices = pa.chunked_array(index_chunks).combine_chunks() if len(index_chunks) > 1 else index_chunks[0]
     sub_codes, vocabulary = encode_sorted(dictionary)
+    lookup = np.append(sub_codes, -1).astype(np.int64) if len(sub_codes) else np.array([-1], np.int64)
+    if indices.null_count == 0:
+        return lookup[indices.to_numpy(zero_copy_only=False)], vocabulary
     nulls = indices.is_null().to_numpy(zero_copy_only=False)
     raw = indices.fill_null(0).to_numpy(zero_copy_only=False)
-    lookup = np.append(sub_codes, -1) if len(sub_codes) else np.array([-1], np.int64)
-    codes = lookup[np.where(nulls, len(sub_codes), raw)] if nulls.any() else lookup[raw]
-    return codes.astype(np.int64, copy=False), vocabulary
+    return lookup[np.where(nulls, len(sub_codes), raw)], vocabulary
 
 
 def compact_codes(codes: np.ndarray, vocabulary: pa.Array, mask: np.ndarray | None = None

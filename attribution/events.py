@@ -308,7 +308,7 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
     unified = unified.drop_columns(list(pending))
     for name in [c for c in unified.column_names if pa.types.is_dictionary(unified[c].type)]:
         i = unified.column_names.index(name)
-        unified = unified.set_column(i, name, unified[name].cast(unified[name].type.value_type))
+        unified = unified.set_column(i, name, unified[name].cast(pa.string()))
     if user_future is not None and not dropped:  # same rows as encoded: hand the running encoding over
         merged["_user_dictionary"] = user_future
     return Events(unified, files, dropped, merged, pending=pending)
@@ -400,7 +400,7 @@ def _concat(parts: list[pa.Table]) -> pa.Table:
     for c in {c for p in parts for c in p.column_names}:
         types = {p[c].type for p in parts if c in p.column_names}
         if len(types) > 1:  # e.g. a CSV (strings) and a Parquet file (dictionary codes): compare as strings
-            parts = [p.set_column(p.column_names.index(c), c, p[c].cast(p[c].type.value_type))
+            parts = [p.set_column(p.column_names.index(c), c, p[c].cast(pa.string()))
                      if c in p.column_names and pa.types.is_dictionary(p[c].type) else p for p in parts]
     cols = [c for c in parts[0].column_names if all(c in p.column_names for p in parts)]
     extra = sorted({c for p in parts for c in p.column_names} - set(cols))
@@ -467,7 +467,7 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
     if _is_string_dictionary(table["event"].type):
         codes, vocab = encode_sorted(table["event"])
         enc["event"] = (codes, vocab)
-        event = _as_dictionary(codes, vocab)
+        event = table["event"]  # a placeholder for examples; the column is rebuilt from the codes when read
     else:
         event = _string_column(table["event"])
     if event is None:
@@ -536,7 +536,7 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
             if opt in ENCODED and _is_string_dictionary(col.type):
                 codes, vocab = encode_sorted(col)
                 enc[opt] = (codes, vocab)
-                cols[opt] = _as_dictionary(codes, vocab)
+                cols[opt] = col  # as read (same values); rebuilt from the codes when read
                 continue
             if pa.types.is_dictionary(col.type):
                 col = col.cast(col.type.value_type)

@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -78,3 +79,17 @@ def test_overlapped_user_sort_equals_lexsort(tmp_path, int_users):
     assert np.array_equal(order, expected)
     assert np.array_equal(u, codes[kept][expected])
     assert user_ids.to_pylist() == vocab.to_pylist() == sorted(set(ev.column("user_id").take(kept).to_pylist()))
+
+
+def test_mixed_csv_and_parquet_files(tmp_path):
+    """A CSV file (plain strings) next to a Parquet file (dictionary codes) reads like two CSV files."""
+    paths = make_log(tmp_path, n=3000, users=200, files=2, seed=6)
+    frames = [pd.read_parquet(p) for p in paths]
+    frames[0].to_csv(tmp_path / "a.csv", index=False)
+    frames[1].to_csv(tmp_path / "b.csv", index=False)
+    mixed = read_events([str(tmp_path / "a.csv"), paths[1]])
+    plain = read_events([str(tmp_path / "a.csv"), str(tmp_path / "b.csv")])
+    for name in ("event", "channel", "campaign"):
+        assert mixed.table[name].type == pa.string()
+        assert mixed.table[name].to_pylist() == plain.table[name].to_pylist()
+    same_journeys(Journeys.from_events(mixed), Journeys.from_events(plain))
