@@ -220,7 +220,13 @@ def journey_stats(journeys: Journeys, period: str | None = None, by: str | None 
     if period is not None:
         cols["period"] = journey_periods(journeys, period)[jj]
         keys.append("period")
-    out = pd.DataFrame(cols).groupby(keys, sort=True, as_index=False)[JOURNEY_STAT_COLUMNS].sum()
+    if period is None:  # one key with few values: per-key sums by bincount (same frame as the groupby below)
+        slot = cc + 1
+        present = np.flatnonzero(np.bincount(slot, minlength=C + 1))
+        sums = {c: np.bincount(slot, weights=cols[c], minlength=C + 1)[present] for c in JOURNEY_STAT_COLUMNS}
+        out = pd.DataFrame({"code": present - 1, **sums})
+    else:
+        out = pd.DataFrame(cols).groupby(keys, sort=True, as_index=False)[JOURNEY_STAT_COLUMNS].sum()
     labels = group_labels(journeys, out.pop("code").to_numpy(), by)
     for i, (name, values) in enumerate(labels.items()):
         out.insert(i, name, values.to_numpy())
