@@ -329,7 +329,9 @@ def _encode_users_in_background(tables, mapping):
     from concurrent.futures import ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(1)
-    future = pool.submit(lambda: pc.dictionary_encode(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)))
+    from .encoding import dictionary_encode_parallel
+
+    future = pool.submit(lambda: dictionary_encode_parallel(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)))
     pool.shutdown(wait=False)
     return future
 

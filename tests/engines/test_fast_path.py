@@ -93,3 +93,20 @@ def test_mixed_csv_and_parquet_files(tmp_path):
         assert mixed.table[name].type == pa.string()
         assert mixed.table[name].to_pylist() == plain.table[name].to_pylist()
     same_journeys(Journeys.from_events(mixed), Journeys.from_events(plain))
+
+
+@pytest.mark.parametrize("kind", ["string", "large_string", "sliced"])
+def test_parallel_dictionary_encoding_round_trips(kind):
+    """Two-thread encoding: every row decodes to its value, each distinct value has exactly one code."""
+    from attribution.encoding import dictionary_encode_parallel
+
+    rng = np.random.default_rng(1)
+    values = [f"u{x}" for x in rng.integers(0, 3000, 20000)] + ["", "", "é", "ab", "ba", "a", "b"] * 7
+    arr = pa.array(values)
+    if kind == "large_string":
+        arr = arr.cast(pa.large_string())
+    if kind == "sliced":
+        arr = arr.slice(11, 15000)
+    enc = dictionary_encode_parallel(arr, min_rows=0)
+    assert enc.dictionary.take(enc.indices).to_pylist() == arr.to_pylist()
+    assert sorted(enc.dictionary.to_pylist()) == sorted(set(arr.to_pylist()))
