@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -11,47 +10,44 @@ from attribution.export import check_output, write_output
 from attribution.pipeline import run as run_pipeline
 
 from .app import app
+from .options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, MilestoneEvent, OnBadRows, \
+    Quiet, Separator, Table
 from .render import echo_summary, echo_table
 
 
 @app.command("run")
 def run_command(
-    events: list[Path] = typer.Argument(..., help="Event-log files (Parquet or CSV), folders of Parquet files or globs."),
+    events: Events,
     model: Optional[list[str]] = typer.Option(
         None, "--model", "-m",
         help="Model spec, repeatable: first_touch, last_touch, last_non_direct, linear, time_decay[:half_life=7d], "
-        "position_based[:first=0.4,middle=0.2,last=0.4], markov[:order=1]. Default: all heuristics and markov."),
-    lookback_days: str = typer.Option("30", "--lookback-days", help="Lookback window in days, or 'none'."),
-    conversion_event: Optional[list[str]] = typer.Option(
-        None, "--conversion-event", help="Event name that is a conversion (repeatable; default 'conversion')."),
-    column: Optional[list[str]] = typer.Option(
-        None, "--column", help="Map a canonical column to yours: CANONICAL=ACTUAL (repeatable)."),
-    input: str = typer.Option("events", "--input", help="What the files hold: 'events' or 'paths' (a path table)."),
-    separator: str = typer.Option(" > ", "--separator", help="Channel separator of path-table paths."),
-    on_bad_rows: str = typer.Option("error", "--on-bad-rows", help="'error' (default) or 'skip' bad rows, counted per reason."),
+        "position_based[:first=0.4,middle=0.2,last=0.4], markov[:order=1|auto,collapse=false], shapley[:game=rate], "
+        "logistic[:C=1]. Default: all heuristics and markov."),
+    lookback_days: LookbackDays = "30",
+    conversion_event: ConversionEvent = None,
+    column: Column = None,
+    input: InputKind = "events",
+    separator: Separator = " > ",
+    on_bad_rows: OnBadRows = "error",
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the table here: .csv, .parquet, .json, or a SQL URL "
         "(sqlite:///FILE.db, postgresql://USER@HOST/DB) with --table."),
-    format: Optional[str] = typer.Option(None, "--format", help="Output format: csv, parquet or json (default: from the extension)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress or summary on stderr."),
+    format: Format = None,
+    quiet: Quiet = False,
     # KPI layer and BI exports (SPEC 4, 5); Annotated so that direct calls get plain defaults
     spend: Annotated[Optional[str], typer.Option(
         "--spend", help="Spend table (CSV or Parquet: channel, spend[, date, campaign, cost_type]): adds spend, "
         "roas, roi, cpa (and cpl) to every model's rows.")] = None,
     spend_column: Annotated[Optional[list[str]], typer.Option(
         "--spend-column", help="Map a spend-table column to yours: CANONICAL=ACTUAL (repeatable).")] = None,
-    milestone_event: Annotated[Optional[list[str]], typer.Option(
-        "--milestone-event", help="Funnel milestone event (repeatable); the first is the lead, attributed with the "
-        "same models: adds leads (and cpl with --spend).")] = None,
+    milestone_event: MilestoneEvent = None,
     period: Annotated[Optional[str], typer.Option(
         "--period", help="Cut the table by period: day, week (ISO, Monday) or month; credit by conversion date, "
         "spend by its date.")] = None,
     by: Annotated[Optional[str], typer.Option(
         "--by", help="Break the rows down further: campaign (credit by the touch's campaign, spend by the spend "
         "table's campaign).")] = None,
-    table: Annotated[Optional[str], typer.Option(
-        "--table", help="Table name for a SQL --output (sqlite:///FILE.db, postgresql://...), replaced in one "
-        "transaction.")] = None,
+    table: Table = None,
     detail: Annotated[Optional[str], typer.Option(
         "--detail", help="Also write the BI fact table (conversion x touch x model) here: a file or a SQL URL.")] = None,
     detail_table: Annotated[str, typer.Option(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import pandas as pd
@@ -13,6 +12,7 @@ from attribution.export import check_writable, output_format, write_table
 from attribution.pipeline import load_journeys
 
 from .app import app
+from .options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, Separator
 from .render import echo_summary, echo_table
 
 
@@ -34,23 +34,21 @@ def markov_report(model) -> pd.DataFrame:
 
 @app.command("transitions")
 def transitions_command(
-    events: list[Path] = typer.Argument(..., help="Event-log files (Parquet or CSV), folders or globs; or path tables."),
+    events: Events,
     model: str = typer.Option("markov", "--model", "-m",
                               help="A Markov spec: markov, markov:order=2, markov:order=auto, markov:collapse=true."),
-    lookback_days: str = typer.Option("30", "--lookback-days", help="Lookback window in days, or 'none'."),
-    conversion_event: Optional[list[str]] = typer.Option(
-        None, "--conversion-event", help="Event name that is a conversion (repeatable; default 'conversion')."),
-    column: Optional[list[str]] = typer.Option(
-        None, "--column", help="Map a canonical column to yours: CANONICAL=ACTUAL (repeatable)."),
-    input: str = typer.Option("events", "--input", help="What the files hold: 'events' or 'paths' (a path table)."),
-    separator: str = typer.Option(" > ", "--separator", help="Channel separator of path-table paths and of states."),
-    on_bad_rows: str = typer.Option("error", "--on-bad-rows", help="'error' (default) or 'skip' bad rows."),
+    lookback_days: LookbackDays = "30",
+    conversion_event: ConversionEvent = None,
+    column: Column = None,
+    input: InputKind = "events",
+    separator: Separator = " > ",
+    on_bad_rows: OnBadRows = "error",
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the transition matrix here (.csv, .parquet, .json) instead of printing it."),
     effects_output: Optional[str] = typer.Option(
         None, "--effects-output", help="Also write the removal-effects table here."),
-    format: Optional[str] = typer.Option(None, "--format", help="Output format: csv, parquet or json."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
+    format: Format = None,
+    quiet: Quiet = False,
 ) -> None:
     """Show the fitted Markov transition matrix (from_state, to_state, count, probability) and removal effects."""
     from attribution.models import Markov, parse_model_spec

@@ -1,0 +1,30 @@
+"""Options shared by several commands, declared once (typer ``Annotated`` aliases; defaults stay in signatures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+Events = Annotated[list[Path], typer.Argument(
+    help="Event-log files (Parquet or CSV), folders of Parquet files or globs (or path tables with --input paths).")]
+LookbackDays = Annotated[str, typer.Option("--lookback-days", help="Lookback window in days, or 'none'.")]
+ConversionEvent = Annotated[Optional[list[str]], typer.Option(
+    "--conversion-event", help="Event name that is a conversion (repeatable; default 'conversion').")]
+MilestoneEvent = Annotated[Optional[list[str]], typer.Option(
+    "--milestone-event", help="Funnel milestone event, in funnel order (repeatable): lead, qualified, ...; "
+    "in 'run' the first is the lead, attributed with the same models (adds leads, and cpl with --spend).")]
+Column = Annotated[Optional[list[str]], typer.Option(
+    "--column", help="Map a canonical column to yours: CANONICAL=ACTUAL (repeatable).")]
+InputKind = Annotated[str, typer.Option(
+    "--input", help="What the files hold: 'events' or 'paths' (a path table).")]
+Separator = Annotated[str, typer.Option("--separator", help="Channel separator of path-table paths.")]
+OnBadRows = Annotated[str, typer.Option(
+    "--on-bad-rows", help="'error' (default) or 'skip' bad rows, counted per reason.")]
+Format = Annotated[Optional[str], typer.Option(
+    "--format", help="Output format: csv, parquet or json (default: from the extension).")]
+Table = Annotated[Optional[str], typer.Option(
+    "--table", help="Table name for a SQL --output (sqlite:///FILE.db, postgresql://...), replaced in one "
+    "transaction.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
