@@ -14,7 +14,7 @@ from .events import Events, read_events
 from .exceptions import ParameterError
 from .journeys import DEFAULT_LOOKBACK_DAYS, Journeys
 from .paths import DEFAULT_SEPARATOR, read_paths
-from .result import attribution_frame, fit_models
+from .result import fit_models
 
 
 def parse_lookback(value) -> float | None:
@@ -95,11 +95,17 @@ def load_journeys(
     journeys = Journeys.from_events(events, conversion_events=conversion_events,
                                     lookback_days=lookback)
     known = {"touch", *conversion_events}
-    summary = {
-        "files": len(events.files),
+    summary = {"files": len(events.files), **run_counts(events, journeys, counts)}
+    summary["ignored"] = sum(v for k, v in counts.items() if k not in known)
+    return journeys, events, summary
+
+
+def run_counts(events: Events, journeys: Journeys, event_counts: dict | None = None) -> dict:
+    """The additive counts of a run summary: rows and events read, rows dropped, journeys, touches, conversions
+    (touchless ones apart) and revenue. Partitioned engines add them up over partitions."""
+    return {
         "rows": events.num_rows,
-        "events": counts,
-        "ignored": sum(v for k, v in counts.items() if k not in known),
+        "events": event_counts if event_counts is not None else events.event_counts(),
         "dropped": dict(events.dropped),
         "journeys": journeys.n_journeys,
         "touches": journeys.n_touches,
@@ -107,7 +113,6 @@ def load_journeys(
         "touchless_conversions": float(journeys.conversions[journeys.touchless()].sum()),
         "revenue": journeys.total_revenue,
     }
-    return journeys, events, summary
 
 
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,

@@ -171,7 +171,6 @@ def read_spend(source, *, columns=None) -> Spend:
         table = read_columns(path, wanted)
     rows = table["_row"].to_numpy()
     n = table.num_rows
-    bad: list[tuple[Problem, np.ndarray]] = []
 
     def flag(code, canon, rule, fix, mask):
         mask = np.asarray(mask, bool)

@@ -60,6 +60,7 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
     from attribution.events import validate_tables
     from attribution.journeys import Journeys
     from attribution.kpis import journey_stats
+    from attribution.pipeline import run_counts
 
     pieces = [(p, t) for p, t in pieces if t is not None]
     result = PartitionResult()
@@ -85,17 +86,7 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
     channels = set(map(str, journeys.channel_names))
     if spec.lead_event is not None:
         channels |= set(map(str, lead.channel_names))
-    result.counts = {
-        "channels": sorted(channels),
-        "rows": events.num_rows,
-        "events": events.event_counts(),
-        "dropped": dict(events.dropped),
-        "journeys": journeys.n_journeys,
-        "touches": journeys.n_touches,
-        "conversions": journeys.total_conversions,
-        "touchless_conversions": float(journeys.conversions[journeys.touchless()].sum()),
-        "revenue": journeys.total_revenue,
-    }
+    result.counts = {"channels": sorted(channels), **run_counts(events, journeys)}
     return result
 
 
