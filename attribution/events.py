@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .exceptions import DroppedRowsWarning, InputError, ParameterError, Problem
-from .sources import read_columns, read_schema_names, resolve_sources
+from .sources import plan_columns, read_columns, read_schema_names, resolve_sources
 from .encoding import encode_sorted
 from .timeparse import to_epoch_ns
 
@@ -216,17 +216,7 @@ def plan_read(sources, *, columns=None) -> ReadPlan:
     problems: list[Problem] = []
     planned = []
     for path in files:
-        names = read_schema_names(path)
-        wanted = []
-        for canon in CANONICAL:
-            actual = mapping.get(canon, canon)
-            if actual in names:
-                wanted.append(actual)
-            elif canon in REQUIRED:
-                hint = f"map it with --column {canon}=YOUR_COLUMN" if canon not in mapping else "check the --column mapping"
-                problems.append(Problem("column_missing", f"required column '{actual}' is missing "
-                                        f"(columns found: {', '.join(names[:12])}{', ...' if len(names) > 12 else ''})",
-                                        hint, file=path, column=actual))
+        wanted = plan_columns(path, read_schema_names(path), CANONICAL, REQUIRED, mapping, problems)
         planned.append((path, wanted))
     if problems:
         raise InputError(problems)

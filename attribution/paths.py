@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from .encoding import encode_sorted, take_segments
 from .events import check_column_map, parse_column_map
 from .exceptions import InputError, Problem
-from .sources import read_columns, read_schema_names, resolve_sources
+from .sources import plan_columns, read_columns, read_schema_names, resolve_sources
 
 PATH_COLUMNS = ("path", "conversions", "nulls", "revenue")
 DEFAULT_SEPARATOR = " > "
@@ -96,16 +96,7 @@ def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR) -> 
     files = resolve_sources(sources)
     problems, parts = [], []
     for path in files:
-        names = read_schema_names(path)
-        wanted = []
-        for canon in PATH_COLUMNS:
-            actual = mapping.get(canon, canon)
-            if actual in names:
-                wanted.append(actual)
-            elif canon in ("path", "conversions"):
-                problems.append(Problem("column_missing", f"required column '{actual}' is missing "
-                                        f"(columns found: {', '.join(names[:12])})",
-                                        f"map it with --column {canon}=YOUR_COLUMN", file=path, column=actual))
+        wanted = plan_columns(path, read_schema_names(path), PATH_COLUMNS, ("path", "conversions"), mapping, problems)
         if not problems:
             t = read_columns(path, wanted)
             inverse = {v: k for k, v in mapping.items()}

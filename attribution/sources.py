@@ -120,3 +120,24 @@ def _csv_parse_options(path: str) -> pacsv.ParseOptions:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def plan_columns(path: str, names, canonical, required, mapping: dict, problems: list, *,
+                 option: str = "--column", what: str = "column") -> list[str]:
+    """Actual names of the ``canonical`` columns a file has (in canonical order), given its column ``names``.
+
+    Appends one ``column_missing`` :class:`Problem` to ``problems`` per missing ``required`` column, naming the
+    columns found and the mapping option (``--column``, ``--spend-column``) that fixes it.
+    """
+    found = ", ".join(map(str, names[:12])) + (", ..." if len(names) > 12 else "")
+    wanted = []
+    for canon in canonical:
+        actual = mapping.get(canon, canon)
+        if actual in names:
+            wanted.append(actual)
+        elif canon in required:
+            hint = (f"map it with {option} {canon}=YOUR_COLUMN" if canon not in mapping
+                    else f"check the {option} mapping")
+            problems.append(Problem("column_missing", f"required {what} '{actual}' is missing (columns found: {found})",
+                                    hint, file=path, column=actual))
+    return wanted

@@ -34,7 +34,7 @@ from .events import parse_column_map
 from .exceptions import InputError, ParameterError, Problem
 from .journeys import NONE_CHANNEL
 from .periods import check_period, epoch_days, period_start_days
-from .sources import file_kind, read_columns, read_schema_names
+from .sources import file_kind, plan_columns, read_columns, read_schema_names
 from .timeparse import to_epoch_ns
 
 SPEND_REQUIRED = ("channel", "spend")
@@ -158,12 +158,8 @@ def read_spend(source, *, columns=None) -> Spend:
         names = read_schema_names(path)
         table = None
     problems = []
-    for canon in SPEND_REQUIRED:
-        if name(canon) not in names:
-            problems.append(Problem(
-                "column_missing",
-                f"required spend column '{name(canon)}' is missing (columns found: {', '.join(map(str, names[:12]))})",
-                f"map it with --spend-column {canon}=YOUR_COLUMN", file=path, column=name(canon)))
+    plan_columns(path, names, SPEND_REQUIRED, SPEND_REQUIRED, mapping, problems, option="--spend-column",
+                 what="spend column")
     if problems:
         raise InputError(problems)
     wanted = [name(c) for c in SPEND_CANONICAL if name(c) in names]
