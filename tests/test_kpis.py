@@ -250,12 +250,8 @@ def test_path_table_input_has_journey_columns(tmp_path):
         run([str(paths)], models=["linear"], input="paths", period="month")
 
 
-def test_markov_when_available(tmp_path):
+def test_markov_removal_effect_sits_next_to_the_credit(tmp_path):
     """Every default model gets KPI columns; removal_effect (Markov) stays next to the credit."""
-    from attribution.models import available_models
-
-    if "markov" not in available_models():
-        pytest.skip("the markov model is not registered in this checkout yet")
     t = report(tmp_path).columns  # linear + last_touch: no removal_effect
     assert "removal_effect" not in t
     events, spend = write_inputs(tmp_path)
