@@ -38,7 +38,8 @@ import pandas as pd
 from .encoding import unique_sorted
 from .exceptions import ParameterError
 from .journeys import NONE_CHANNEL, Journeys
-from .periods import check_period, days_to_dates, period_of_ns
+from .periods import check_choice, check_period, days_to_dates, period_of_ns
+from .result import model_spec
 from .timeparse import NS_PER_DAY
 
 JOURNEY_STAT_COLUMNS = ["journeys", "converting_journeys", "days_sum", "days_weight"]
@@ -53,10 +54,6 @@ def _ratio(num, den) -> np.ndarray:
     ok = np.isfinite(den) & (den != 0)
     np.divide(num, den, out=out, where=ok)
     return out
-
-
-def model_spec(model) -> str:
-    return getattr(model, "spec", None) or model.name
 
 
 # ---------------------------------------------------------------------------------------------------- periods
@@ -97,12 +94,7 @@ BY = ("campaign",)
 
 def check_by(by: str | None) -> str | None:
     """Validate a ``--by`` value (None = one row per channel)."""
-    if by is None:
-        return None
-    value = str(by).strip().lower()
-    if value not in BY:
-        raise ParameterError(f"The '--by' option must be one of {', '.join(BY)}. Got {by!r} instead.")
-    return value
+    return check_choice("--by", by, BY)
 
 
 def touch_groups(journeys: Journeys, by: str | None = None) -> tuple[np.ndarray, int]:

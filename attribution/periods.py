@@ -21,14 +21,19 @@ from .timeparse import NS_PER_DAY
 PERIODS = ("day", "week", "month")
 
 
+def check_choice(option: str, value, choices) -> str | None:
+    """A choice option's value, trimmed and lower-cased (None stays None); one message shape otherwise."""
+    if value is None:
+        return None
+    chosen = str(value).strip().lower()
+    if chosen not in choices:
+        raise ParameterError(f"The '{option}' option must be one of {', '.join(choices)}. Got {value!r} instead.")
+    return chosen
+
+
 def check_period(period: str | None) -> str | None:
     """Validate a ``--period`` value (None = no period cut)."""
-    if period is None:
-        return None
-    value = str(period).strip().lower()
-    if value not in PERIODS:
-        raise ParameterError(f"The '--period' option must be one of {', '.join(PERIODS)}. Got {period!r} instead.")
-    return value
+    return check_choice("--period", period, PERIODS)
 
 
 def epoch_days(ns: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .exceptions import ParameterError
 from .journeys import NONE_CHANNEL, Journeys
+from .result import model_spec
 
 CI_COLUMNS = ["conversions_lo", "conversions_hi", "revenue_lo", "revenue_hi"]
 
@@ -150,7 +151,7 @@ def bootstrap_intervals(models, journeys: Journeys, *, level: float = 0.95, n_bo
         labels, conv, rev = (_fast_replicates if local else _refit_replicates)(model, journeys, counts, period)
         lo_c, hi_c = np.quantile(conv, [alpha, 1 - alpha], axis=0)
         lo_r, hi_r = np.quantile(rev, [alpha, 1 - alpha], axis=0)
-        spec = specs[i] if specs is not None else (getattr(model, "spec", None) or model.name)
+        spec = specs[i] if specs is not None else model_spec(model)
         frame = labels.assign(conversions_lo=lo_c, conversions_hi=hi_c, revenue_lo=lo_r, revenue_hi=hi_r)
         frame.insert(0, "model", spec)
         frames.append(frame)

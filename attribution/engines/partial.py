@@ -137,7 +137,8 @@ def finalise(results, spec: RunSpec, *, files, spend=None):
     lead_models : list or None
     summary : dict
     """
-    from attribution.kpis import merge_journey_stats, model_spec, report_frame
+    from attribution.kpis import merge_journey_stats, report_frame
+    from attribution.result import model_spec
     from attribution.models.base import merge_stats
 
     results = list(results)
