@@ -107,8 +107,8 @@ def assign_channels(source=None, medium=None, campaign=None, rules=GA4_RULES, de
     -------
     pyarrow.Array of str
     """
-    n = next(len(v) for v in (source, medium, campaign) if v is not None) if any(
-        v is not None for v in (source, medium, campaign)) else 0
+    given = [v for v in (source, medium, campaign) if v is not None]
+    n = len(given[0]) if given else 0
     cols = [_lower(source, n), _lower(medium, n), _lower(campaign, n)]
     if isinstance(rules, pd.DataFrame):
         rules = rules_from_frame(rules)
