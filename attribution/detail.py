@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .exceptions import ParameterError
 from .journeys import NONE_CHANNEL, Journeys
@@ -55,6 +56,15 @@ def _dates(ns: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
     return dates
 
 
+def _by_user_and_time(journeys: Journeys, rows: np.ndarray) -> np.ndarray:
+    """Journeys ``rows`` ordered by user id, then conversion time (journeys themselves come in hash order)."""
+    if len(rows) < 2:
+        return rows
+    keys = pa.table({"user": journeys.user_ids.take(pa.array(journeys.user[rows])), "end": journeys.end_time[rows]})
+    perm = pc.sort_indices(keys, sort_keys=[("user", "ascending"), ("end", "ascending")]).to_numpy()
+    return rows[perm]
+
+
 def detail_frame(models: Sequence, journeys: Journeys, events=None) -> pd.DataFrame:
     """The conversion × touch × model fact table of fitted ``models`` (see the module docstring).
 
@@ -73,7 +83,7 @@ def detail_frame(models: Sequence, journeys: Journeys, events=None) -> pd.DataFr
     """
     if not journeys.has_times or journeys.user is None:
         raise ParameterError("--detail needs an event log (a path table has no users, touches or dates).")
-    conv_j = np.flatnonzero(journeys.conversions > 0)
+    conv_j = _by_user_and_time(journeys, np.flatnonzero(journeys.conversions > 0))
     lengths = journeys.lengths[conv_j]
     # one row per touch of a converting journey, plus one per touchless conversion
     n_rows = np.maximum(lengths, 1)

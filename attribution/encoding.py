@@ -71,39 +71,6 @@ def compact_codes(codes: np.ndarray, vocabulary: pa.Array, mask: np.ndarray | No
     return remap[codes], vocabulary.filter(pa.array(used))
 
 
-def dictionary_encode_parallel(values: pa.Array, threads: int = 2, min_rows: int = 1_000_000) -> pa.DictionaryArray:
-    """``pc.dictionary_encode`` of a null-free string array on two threads (first-appearance codes per half).
-
-    The rows are split by a function of each value alone (the parity of its last byte and of its length), so every
-    distinct value lands in one half; each half is hashed on its own thread (Arrow releases the GIL) and the two
-    disjoint dictionaries are concatenated. The dictionary order differs from ``pc.dictionary_encode`` (half 0's
-    values first), which callers that sort the dictionary do not see. Small, nullable or non-string input is
-    encoded the ordinary way.
-    """
-    typ = values.type
-    if (len(values) < min_rows or threads < 2 or values.null_count
-            or not (pa.types.is_string(typ) or pa.types.is_large_string(typ))):
-        return pc.dictionary_encode(values)
-    from concurrent.futures import ThreadPoolExecutor
-
-    n = len(values)
-    bufs = values.buffers()
-    width = 8 if pa.types.is_large_string(typ) else 4
-    offsets = np.frombuffer(bufs[1], np.int64 if width == 8 else np.int32, n + 1, values.offset * width)
-    data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None and bufs[2].size else np.zeros(1, np.uint8)
-    lengths = offsets[1:] - offsets[:-1]
-    last = np.where(lengths > 0, data[np.clip(offsets[1:] - 1, 0, len(data) - 1)], 0)
-    half = ((last ^ (lengths & 0xFF)) & 1).astype(bool)
-    parts = [np.flatnonzero(~half), np.flatnonzero(half)]
-    with ThreadPoolExecutor(2) as pool:
-        encoded = list(pool.map(lambda rows: pc.dictionary_encode(values.take(pa.array(rows))), parts))
-    codes = np.empty(n, np.int32)
-    codes[parts[0]] = encoded[0].indices.to_numpy(zero_copy_only=False)
-    codes[parts[1]] = encoded[1].indices.to_numpy(zero_copy_only=False) + np.int32(len(encoded[0].dictionary))
-    dictionary = pa.concat_arrays([encoded[0].dictionary, encoded[1].dictionary])
-    return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary, safe=False)
-
-
 def unique_sorted(values: np.ndarray) -> np.ndarray:
     """``np.unique(values)`` (sorted distinct values) by one sort.
 

@@ -239,7 +239,6 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
     files = []
     masks = []
     encodings = []
-    user_future = _encode_users_in_background(tables, mapping)
     for file_index, (path, table) in enumerate(tables):
         files.append(path)
         table = table.rename_columns([inverse.get(n, n) for n in table.column_names])
@@ -299,31 +298,7 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
     for name in [c for c in unified.column_names if pa.types.is_dictionary(unified[c].type)]:
         i = unified.column_names.index(name)
         unified = unified.set_column(i, name, unified[name].cast(pa.string()))
-    if user_future is not None and not dropped:  # same rows as encoded: hand the running encoding over
-        merged["_user_dictionary"] = user_future
     return Events(unified, files, dropped, merged, pending=pending)
-
-
-def _encode_users_in_background(tables, mapping):
-    """Start dictionary-encoding a single file's string user ids on another thread (Arrow releases the GIL),
-    so that the costliest step of building journeys overlaps validation. None when it does not apply."""
-    if len(tables) != 1:
-        return None
-    _, table = tables[0]
-    name = mapping.get("user_id", "user_id")
-    if name not in table.column_names:
-        return None
-    col = table[name]
-    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)) or col.null_count:
-        return None
-    from concurrent.futures import ThreadPoolExecutor
-
-    pool = ThreadPoolExecutor(1)
-    from .encoding import dictionary_encode_parallel
-
-    future = pool.submit(lambda: dictionary_encode_parallel(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)))
-    pool.shutdown(wait=False)
-    return future
 
 
 def _concat_encodings(encodings: list[dict], parts: list[pa.Table], columns) -> dict:

@@ -27,9 +27,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .encoding import compact_codes, encode_sorted, positions, segment_ids, take_segments
+from .encoding import compact_codes, positions, segment_ids, take_segments
 from .events import TOUCH_EVENT, Events
 from .timeparse import NS_PER_DAY
+from .userorder import DeferredIds, code_time_order, user_time_order
 
 NONE_CHANNEL = "(none)"
 DEFAULT_LOOKBACK_DAYS = 30.0
@@ -55,7 +56,7 @@ class Journeys:
     user : numpy.ndarray of int64, shape (J,), or None
         Index into ``user_ids``.
     user_ids : pyarrow.Array or None
-        Sorted distinct user ids.
+        Distinct user ids (in the order of their hash from an event log; see :mod:`attribution.userorder`).
     touch_campaign : numpy.ndarray of int64 (-1 = none), or None; ``campaign_names`` is its vocabulary.
     touch_row : numpy.ndarray of int64, or None
         Position of each touch in the validated event table (for detail exports).
@@ -159,7 +160,7 @@ class Journeys:
         conv = pick(is_conv_all)
         ts = pick(_int64(events.column("timestamp")))
         # stable sort by (user, time, conversion flag): ties keep input order, touches before conversions
-        order, u, user_ids = _user_time_order(events, pick, conv, ts)
+        order, u, user_ids = _user_time_order(events, None if all_rows else kept_rows, conv, ts)
         n = len(order)
         # vocabularies from every touch (and campaign) row, whatever the journeys keep: order-independent
         ch_codes, ch_vocab = events.codes("channel")
@@ -268,58 +269,23 @@ class Journeys:
                 f"{self.total_conversions:,.6g} conversions)")
 
 
-def _user_time_order(events: Events, pick, conv: np.ndarray, ts: np.ndarray):
-    """The row order by (user id, timestamp, conversion flag, input position), the sorted-rank user code of
-    every row in that order, and the sorted distinct user ids of the rows kept.
+def _user_time_order(events: Events, rows: np.ndarray | None, conv: np.ndarray, ts: np.ndarray):
+    """The order of the kept rows by (user, timestamp, conversion flag, input position), the user code of every
+    row in that order, and the distinct user ids (indexed by those codes).
 
-    Equal to ``np.lexsort((conv, ts, user_rank))``. When the user ids are not encoded yet, the two costly steps
-    run side by side: the rows are sorted by first-appearance user codes while another thread sorts the (much
-    smaller) dictionary of distinct ids; whole user groups are then put in sorted-id order (an exact permutation
-    of segments, so the result is the same as sorting by sorted-id codes directly).
+    Users are grouped by an exact 64-bit hash of their ids (:mod:`attribution.userorder`); should two distinct
+    ids share a hash, by their sorted dictionary codes instead. Either way each user's rows are in the SPEC 2
+    order and the result does not depend on the input's row order.
     """
-    if "user_id" in events.encodings:
-        codes, vocab = events.codes("user_id")
-        users, user_ids = compact_codes(pick(codes), vocab)
-        order = np.lexsort((conv, ts, users))
-        return order, users[order], user_ids
-    running = events.encodings.get("_user_dictionary")  # started while the log was validated
-    if running is not None:
-        encoded = running.result() if hasattr(running, "result") else running
-        events.encodings["_user_dictionary"] = encoded
-    else:
-        column = events.column("user_id")
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-        encoded = pc.dictionary_encode(column)
-    if encoded.indices.null_count:
-        events.encodings["user_id"] = encode_sorted(events.column("user_id"))
-        return _user_time_order(events, pick, conv, ts)
-    dictionary = encoded.dictionary
-    raw = pick(encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64))
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:  # Arrow's sort and numpy's lexsort both release the GIL
-        sorting = pool.submit(lambda: pc.sort_indices(dictionary).to_numpy())
-        order = np.lexsort((conv, ts, raw))
-        perm = sorting.result()
-    n = len(order)
-    used = np.bincount(raw, minlength=len(dictionary)) > 0
-    keep_sorted = perm[used[perm]]  # dictionary entries of kept rows, in sorted-id order
-    rank = np.full(len(dictionary), -1, np.int64)
-    rank[keep_sorted] = np.arange(len(keep_sorted), dtype=np.int64)
-    user_ids = dictionary.take(pa.array(keep_sorted))
-    if n == 0:
-        return order, np.zeros(0, np.int64), user_ids
-    r = raw[order]
-    start = np.empty(n, bool)
-    start[0] = True
-    np.not_equal(r[1:], r[:-1], out=start[1:])
-    starts = np.flatnonzero(start)
-    group_rank = rank[r[starts]]
-    group_offsets = np.append(starts, n)
-    by_rank = np.argsort(group_rank)  # ranks are distinct: no ties
-    flat, _ = take_segments(group_offsets, by_rank)
-    lengths = np.diff(group_offsets)[by_rank]
-    return order[flat], np.repeat(group_rank[by_rank], lengths), user_ids
+    column = events.column("user_id")
+    if "user_id" not in events.encodings and not column.null_count:
+        order, users, user_rows, exact = user_time_order(column, conv, ts, rows)
+        if exact:
+            return order, users, DeferredIds(column, user_rows)
+    codes, vocab = events.codes("user_id")
+    users, user_ids = compact_codes(codes if rows is None else codes[rows], vocab)
+    order, sorted_users = code_time_order(users + 1, conv, ts)  # a null id (-1) groups apart
+    return order, sorted_users - 1, user_ids
 
 
 def _int64(col) -> np.ndarray:
