@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .encoding import encode_sorted
 from .exceptions import InputError, ParameterError, Problem
 
 UNASSIGNED = "Unassigned"
@@ -175,6 +176,80 @@ def load_rules(spec: str) -> tuple[Rule, ...]:
     return rules_from_frame(pd.read_csv(spec, dtype=str, keep_default_na=False), file=spec)
 
 
+GROUP_COLUMNS = ("source", "medium", "campaign")
+
+
+def _combinations(columns: list, n: int) -> tuple[np.ndarray, list[pa.Array]]:
+    """Row → index of its distinct combination of ``columns`` values, and each combination's values per column.
+
+    One hash pass per column over integer keys (no per-row strings are built), so the rules then run once per
+    distinct (source, medium, campaign) combination instead of once per row.
+    """
+    inverse = np.zeros(n, np.int64)
+    per_combo: list[np.ndarray] = []  # per column: the code of each combination's value (-1 = null)
+    vocabs = []
+    for col in columns:
+        codes, vocab = encode_sorted(col)
+        width = len(vocab) + 1
+        enc = pc.dictionary_encode(pa.array(inverse * width + (codes + 1), pa.int64()))
+        inverse = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        keys = enc.dictionary.to_numpy(zero_copy_only=False)
+        per_combo = [c[keys // width] for c in per_combo] + [keys % width - 1]
+        vocabs.append(vocab.cast(pa.string()))
+    values = []
+    for codes, vocab in zip(per_combo, vocabs):
+        values.append(vocab.take(pa.array(codes, mask=codes < 0)) if len(vocab) else pa.nulls(len(codes), pa.string()))
+    return inverse, values
+
+
+def _group(table: pa.Table, rules, *, columns, fill_only: bool, default: str, file: str):
+    """:func:`group_table` without the summary: (table with a dictionary ``channel``, touch mask, name map)."""
+    from .encoding import compact_codes
+    from .events import TOUCH_EVENT
+
+    columns = columns or {}
+    name = lambda c: columns.get(c, c)  # noqa: E731
+    have = [c for c in GROUP_COLUMNS if name(c) in table.column_names]
+    if name("event") not in table.column_names or not have:
+        raise InputError(Problem("column_missing", "channel grouping needs the 'event' column and at least one of "
+                                 "'source', 'medium', 'campaign'", "map them with --column source=YOUR_COLUMN",
+                                 file=file, column=name("event") if name("event") not in table.column_names
+                                 else name("source")))
+    if isinstance(rules, pd.DataFrame):
+        rules = rules_from_frame(rules)
+    n = table.num_rows
+    # the rules run once per distinct (source, medium, campaign); every row takes its combination's channel
+    inverse, values = _combinations([table[name(c)] for c in have], n)
+    given = dict(zip(have, values))
+    per_combo = pc.dictionary_encode(assign_channels(given.get("source"), given.get("medium"), given.get("campaign"),
+                                                     rules=rules, default=default))
+    derived_codes = per_combo.indices.to_numpy(zero_copy_only=False).astype(np.int64)[inverse]
+    derived_vocab = per_combo.dictionary.cast(pa.string())
+    event_codes, event_vocab = encode_sorted(table[name("event")])
+    touch = np.flatnonzero(pc.fill_null(pc.equal(event_vocab.cast(pa.string()), TOUCH_EVENT), False)
+                           .to_numpy(zero_copy_only=False))
+    is_touch = event_codes == (touch[0] if len(touch) else -2)
+    if name("channel") in table.column_names:
+        old_codes, old_vocab = encode_sorted(table[name("channel")])
+        old_vocab = old_vocab.cast(pa.string())
+    else:
+        old_codes, old_vocab = np.full(n, -1, np.int64), pa.array([], pa.string())
+    take = is_touch
+    if fill_only:  # a touch keeps its non-empty channel
+        blank = pc.equal(pc.utf8_trim_whitespace(old_vocab), "").to_numpy(zero_copy_only=False)
+        take = is_touch & np.append(blank, True)[old_codes]
+    remap, vocab = encode_sorted(pa.concat_arrays([derived_vocab, old_vocab]))
+    from_old = np.append(remap[len(derived_vocab):], -1)[old_codes]
+    codes = np.where(take, remap[:len(derived_vocab)][derived_codes], from_old)
+    codes, vocab = compact_codes(codes, vocab)
+    channel = pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32), mask=codes < 0), vocab.cast(pa.string()))
+    if name("channel") in table.column_names:
+        out = table.set_column(table.column_names.index(name("channel")), name("channel"), channel)
+    else:
+        out = table.append_column(name("channel"), channel)
+    return out, is_touch, name
+
+
 def group_table(table: pa.Table, rules=GA4_RULES, *, columns=None, fill_only: bool = False,
                 default: str = UNASSIGNED, file: str = "<table>") -> tuple[pa.Table, pd.DataFrame]:
     """Derive the ``channel`` column of an event table's touch rows from source / medium / campaign.
@@ -197,35 +272,15 @@ def group_table(table: pa.Table, rules=GA4_RULES, *, columns=None, fill_only: bo
         ``channel, source, medium, touches``: how many touches each (source, medium) pair sent to each channel,
         most first — the place to spot what fell into ``Unassigned``.
     """
-    from .events import TOUCH_EVENT
-
-    columns = columns or {}
-    name = lambda c: columns.get(c, c)  # noqa: E731
-    have = [c for c in ("source", "medium", "campaign") if name(c) in table.column_names]
-    if name("event") not in table.column_names or not have:
-        raise InputError(Problem("column_missing", "channel grouping needs the 'event' column and at least one of "
-                                 "'source', 'medium', 'campaign'", "map them with --column source=YOUR_COLUMN",
-                                 file=file, column=name("event") if name("event") not in table.column_names
-                                 else name("source")))
+    out, is_touch, name = _group(table, rules, columns=columns, fill_only=fill_only, default=default, file=file)
+    channel = out[name("channel")].cast(pa.string())
+    out = out.set_column(out.column_names.index(name("channel")), name("channel"), channel)
     n = table.num_rows
 
     def col(c):
-        return table[name(c)].cast(pa.string()) if c in have else None
+        return table[name(c)].cast(pa.string()) if name(c) in table.column_names else None
 
-    derived = assign_channels(col("source"), col("medium"), col("campaign"), rules=rules, default=default)
-    is_touch = pc.fill_null(pc.equal(table[name("event")].cast(pa.string()), TOUCH_EVENT), False)
-    is_touch = is_touch.combine_chunks() if isinstance(is_touch, pa.ChunkedArray) else is_touch
-    old = table[name("channel")].cast(pa.string()) if name("channel") in table.column_names else pa.nulls(n, pa.string())
-    old = old.combine_chunks() if isinstance(old, pa.ChunkedArray) else old
-    take = is_touch
-    if fill_only:
-        missing = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(old), ""), True)
-        take = pc.and_(is_touch, missing)
-    channel = pc.if_else(take, derived, old)
-    if name("channel") in table.column_names:
-        out = table.set_column(table.column_names.index(name("channel")), name("channel"), channel)
-    else:
-        out = table.append_column(name("channel"), channel)
+    is_touch = pa.array(is_touch)
     touches = pa.table({"channel": channel, "source": col("source") or pa.nulls(n, pa.string()),
                         "medium": col("medium") or pa.nulls(n, pa.string())}).filter(is_touch)
     summary = (touches.group_by(["channel", "source", "medium"], use_threads=False)
