@@ -288,3 +288,112 @@ def group_table(table: pa.Table, rules=GA4_RULES, *, columns=None, fill_only: bo
                .to_pandas().sort_values(["touches", "channel", "source", "medium"],
                                         ascending=[False, True, True, True], kind="stable", ignore_index=True))
     return out, summary
+
+
+@dataclass(frozen=True)
+class ChannelGrouping:
+    """Channel grouping applied while an event log is read (``attribution run --channel-grouping``).
+
+    The same rules and semantics as :func:`group_table` (``attribution channels``), applied to every file's
+    table as read, before validation: touches get the channel of the first matching rule (``default``,
+    ``Unassigned``, where none matches); with ``fill_only`` a touch keeps its non-empty channel. The log then
+    needs no ``channel`` column, but needs the columns the rules match on. Rows are grouped one by one, so any
+    partition of the log (out of core, Dask) gives the same channels.
+
+    Attributes
+    ----------
+    rules : tuple of Rule
+    label : str
+        How the user named the rules (``ga4`` or the CSV path), for messages.
+    fill_only : bool
+    default : str
+    """
+
+    rules: tuple
+    label: str = "ga4"
+    fill_only: bool = False
+    default: str = UNASSIGNED
+
+    @classmethod
+    def of(cls, spec, *, fill_only: bool = False, default: str = UNASSIGNED) -> "ChannelGrouping | None":
+        """A grouping from ``"ga4"``, the path of a rules CSV, a rules frame or a sequence of :class:`Rule`
+        (None: no grouping). Raises :class:`ParameterError` / :class:`InputError` before any log is read."""
+        if isinstance(spec, ChannelGrouping):
+            return spec
+        if spec is None:
+            if fill_only:
+                raise ParameterError("The '--fill-only' option keeps channels that --channel-grouping would "
+                                     "replace; it needs '--channel-grouping ga4|RULES.csv'.")
+            return None
+        if not isinstance(default, str) or not default.strip():
+            raise ParameterError(f"The default channel of a channel grouping must be a non-empty name. "
+                                 f"Got {default!r} instead.")
+        import os
+
+        if isinstance(spec, (str, os.PathLike)):
+            text = os.fspath(spec)
+            rules, label = load_rules(text), text
+        elif isinstance(spec, pd.DataFrame):
+            rules, label = rules_from_frame(spec), "<rules frame>"
+        else:
+            rules, label = tuple(spec), "<rules>"
+            if not rules or not all(isinstance(r, Rule) for r in rules):
+                raise ParameterError("The 'channel_grouping' option must be 'ga4', the path of a CSV of rules, "
+                                     f"a rules frame or a sequence of Rule. Got {spec!r} instead.")
+        return cls(tuple(rules), label, bool(fill_only), default.strip())
+
+    def key_columns(self) -> tuple[str, ...]:
+        """Columns the log must have at least one of: source / medium where the rules match on them (GA4 does),
+        else the columns the rules match on (campaign-only rules need campaign)."""
+        used = [c for i, c in enumerate(GROUP_COLUMNS)
+                if any(triple[i] is not None for rule in self.rules for triple in rule.any_of)]
+        return tuple(c for c in used if c != "campaign") or tuple(used) or GROUP_COLUMNS
+
+    def plan(self, sources, *, columns=None):
+        """:func:`attribution.events.plan_read` for a grouped log: ``channel`` is optional, the grouping's
+        columns are checked instead (schemas only, every file, every problem at once)."""
+        from .events import CANONICAL, REQUIRED, ReadPlan, check_column_map, parse_column_map
+        from .sources import plan_columns, read_schema_names, resolve_sources
+
+        mapping = parse_column_map(columns)
+        check_column_map(mapping, CANONICAL)
+        files = resolve_sources(sources)
+        required = tuple(c for c in REQUIRED if c != "channel")
+        need = self.key_columns()
+        problems: list[Problem] = []
+        planned = []
+        for path in files:
+            names = read_schema_names(path)
+            planned.append((path, plan_columns(path, names, CANONICAL, required, mapping, problems)))
+            found = ", ".join(map(str, names[:12])) + (", ..." if len(names) > 12 else "")
+            mapped_missing = [c for c in GROUP_COLUMNS if c in mapping and mapping[c] not in names]
+            for c in mapped_missing:
+                problems.append(Problem("column_missing", f"column '{mapping[c]}' (given with --column "
+                                        f"{c}={mapping[c]}) is missing (columns found: {found})",
+                                        "check the --column mapping", file=path, column=mapping[c]))
+            if not mapped_missing and not any(mapping.get(c, c) in names for c in need):
+                wanted = " or ".join(f"'{mapping.get(c, c)}'" for c in need)
+                problems.append(Problem(
+                    "column_missing", f"--channel-grouping {self.label} derives each touch's channel from "
+                    f"{wanted}, and the file has none of them (columns found: {found})",
+                    "map your columns with " + " ".join(f"--column {c}=YOUR_{c.upper()}" for c in need)
+                    + ", or leave out --channel-grouping if the log has a channel column",
+                    file=path, column=mapping.get(need[0], need[0])))
+        if problems:
+            raise InputError(problems)
+        return ReadPlan(planned, mapping)
+
+    def apply(self, pieces, mapping=None) -> list:
+        """``[(file, table as read), ...]`` with the channel of every touch derived (a dictionary column)."""
+        return [(path, _group(table, self.rules, columns=mapping or {}, fill_only=self.fill_only,
+                              default=self.default, file=path)[0]) for path, table in pieces]
+
+    def read(self, sources, *, columns=None, on_bad_rows: str = "error"):
+        """:func:`attribution.events.read_events` of a grouped log: plan, read, group, validate."""
+        from .events import validate_tables
+        from .sources import read_columns
+
+        plan = self.plan(sources, columns=columns)
+        tables = self.apply([(path, read_columns(path, wanted, dictionary=plan.dictionary))
+                             for path, wanted in plan.files], plan.mapping)
+        return validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows)

@@ -73,8 +73,14 @@ def load_journeys(
     columns=None,
     on_bad_rows: str = "error",
     separator: str = DEFAULT_SEPARATOR,
+    channel_grouping=None,
 ) -> tuple[Journeys, Events | None, dict]:
-    """Read the input and build the journeys once."""
+    """Read the input and build the journeys once.
+
+    ``channel_grouping`` (a :class:`~attribution.channel_groups.ChannelGrouping`, ``"ga4"`` or a rules CSV)
+    derives touch channels from source / medium / campaign while reading, before validation.
+    """
+    grouping = _grouping(channel_grouping, input)
     if input == "paths":
         table = read_paths(sources, columns=columns, separator=separator)
         j = table.journeys
@@ -82,7 +88,10 @@ def load_journeys(
     if input != "events":
         raise ParameterError(f"The '--input' option must be 'events' or 'paths'. Got {input!r} instead.")
     lookback = parse_lookback(lookback_days)  # option errors before any reading
-    events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows)
+    if grouping is not None:
+        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows)
+    else:
+        events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows)
     conversion_events = tuple(conversion_events) or ("conversion",)
     counts = events.event_counts()
     missing = [e for e in conversion_events if e not in counts]
@@ -98,6 +107,19 @@ def load_journeys(
     summary = {"files": len(events.files), **run_counts(events, journeys, counts)}
     summary["ignored"] = sum(v for k, v in counts.items() if k not in known)
     return journeys, events, summary
+
+
+def _grouping(channel_grouping, input: str = "events", fill_only: bool = False):
+    """The run's :class:`~attribution.channel_groups.ChannelGrouping` (None without one), checked before reading."""
+    if channel_grouping is None and not fill_only:
+        return None
+    from .channel_groups import ChannelGrouping
+
+    grouping = ChannelGrouping.of(channel_grouping, fill_only=fill_only)
+    if input == "paths":
+        raise ParameterError("--channel-grouping derives touch channels from the source / medium columns of an "
+                             "event log; a path table has channels already (leave out --channel-grouping).")
+    return grouping
 
 
 def run_counts(events: Events, journeys: Journeys, event_counts: dict | None = None) -> dict:
@@ -117,7 +139,7 @@ def run_counts(events: Events, journeys: Journeys, event_counts: dict | None = N
 
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
         ci=None, n_boot=200, seed=0, engine="local", scheduler=None, memory_limit=None, spill_dir=None,
-        progress=None, by=None, **options) -> RunResult:
+        progress=None, by=None, channel_grouping=None, fill_only=False, **options) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table.
 
     Parameters
@@ -148,6 +170,12 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         ``journeys`` or ``events``.
     progress : bool, optional
         Progress bars on stderr (default: when stderr is a terminal).
+    channel_grouping : str, path, pandas.DataFrame or ChannelGrouping, optional
+        Derive every touch's channel from its source / medium / campaign while reading: ``"ga4"`` (GA4's default
+        channel group) or a rules CSV / frame (:mod:`attribution.channel_groups`); touches no rule matches get
+        ``Unassigned``. The log then needs no ``channel`` column. Every engine applies it.
+    fill_only : bool
+        With ``channel_grouping``: keep a touch's non-empty channel, derive only the missing ones.
     **options
         Passed to :func:`load_journeys`.
     """
@@ -158,6 +186,9 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     from .kpis import kpi_inputs, kpi_table
 
     spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options, by)  # fail before reading
+    grouping = _grouping(channel_grouping, options.get("input", "events"), fill_only)
+    if grouping is not None:
+        options["channel_grouping"] = grouping
     if ci is not None:
         from .uncertainty import check_ci
 

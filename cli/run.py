@@ -70,6 +70,13 @@ def run_command(
         "on local disk (default: out of core when the log would not fit half of the available memory).")] = None,
     spill_dir: Annotated[Optional[str], typer.Option(
         "--spill-dir", help="Folder for the out-of-core user buckets (default: the system's temporary folder).")] = None,
+    # channels from source / medium (as `attribution channels`, applied while reading)
+    channel_grouping: Annotated[Optional[str], typer.Option(
+        "--channel-grouping", help="Derive every touch's channel from source / medium / campaign while reading: "
+        "'ga4' (GA4's default channel group) or a CSV of rules (channel, source, medium, campaign; regexes, first "
+        "match wins); unmatched touches get 'Unassigned'. The log then needs no channel column.")] = None,
+    fill_only: Annotated[bool, typer.Option(
+        "--fill-only", help="With --channel-grouping: keep touches' existing channels; derive only missing ones.")] = False,
 ) -> None:
     """Attribute conversions and revenue to channels with one or more models."""
     if output is not None:  # fail on a bad output before any work
@@ -111,6 +118,8 @@ def run_command(
         memory_limit=memory_limit,
         spill_dir=spill_dir,
         progress=False if quiet else None,
+        channel_grouping=channel_grouping,
+        fill_only=fill_only,
     )
     echo_summary(result.summary, quiet)
     if detail is not None:

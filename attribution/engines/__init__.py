@@ -99,7 +99,7 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
                     spill_dir: str | None = None, show_progress=None, n_partitions: int | None = None,
                     spend=None, milestone_events=(), period=None, ci=None, by=None, input: str = "events",
                     lookback_days=30.0, conversion_events=("conversion",), columns=None, on_bad_rows: str = "error",
-                    **_ignored):
+                    channel_grouping=None, **_ignored):
     """Run partitioned when the engine or the memory budget asks for it; None means "run in memory".
 
     Returns
@@ -114,7 +114,13 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
         if engine == "dask":
             raise ParameterError("The dask engine reads event logs; a path table is small: run it with --engine local.")
         return None
-    plan = plan_read(sources, columns=columns)
+    if channel_grouping is not None:  # each partition is grouped before its validation (partial.process_partition)
+        from attribution.channel_groups import ChannelGrouping
+
+        channel_grouping = ChannelGrouping.of(channel_grouping)
+        plan = channel_grouping.plan(sources, columns=columns)
+    else:
+        plan = plan_read(sources, columns=columns)
     if engine == "local":
         if limit is None and n_partitions is None and (period is not None or ci is not None or by is not None):
             return None  # automatic mode never refuses an option: these need the journeys in memory, try there
@@ -135,7 +141,7 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
 
     milestone_events = [str(m) for m in (milestone_events or ())]
     spec = RunSpec(list(models), plan.mapping, on_bad_rows, tuple(conversion_events) or ("conversion",),
-                   lookback_days, milestone_events[0] if milestone_events else None)
+                   lookback_days, milestone_events[0] if milestone_events else None, channel_grouping)
     if engine == "dask":
         from .dask_engine import run_dask
 

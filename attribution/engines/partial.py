@@ -29,6 +29,7 @@ class RunSpec:
     conversion_events: tuple = ("conversion",)
     lookback_days: float | None = 30.0
     lead_event: str | None = None
+    grouping: object = None  # a ChannelGrouping applied to every piece before validation (--channel-grouping)
 
     def models(self) -> list:
         from attribution.kpis import fresh_model
@@ -69,6 +70,8 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DroppedRowsWarning)  # reported once, with the totals, by finalise
+            if spec.grouping is not None:
+                pieces = spec.grouping.apply(pieces, spec.mapping)
             events = validate_tables(pieces, mapping=spec.mapping, on_bad_rows=spec.on_bad_rows)
     except InputError as exc:
         result.problems = list(exc.problems)
