@@ -248,3 +248,33 @@ def test_dask_engine_groups_on_the_workers(tmp_path, monkeypatch):
         cluster.close()
     assert dask.summary["engine"] == "dask"
     assert_same_table(local.table, dask.table)
+
+
+@pytest.mark.parametrize("layout", ["plain", "dictionary", "chunked"])
+def test_rules_per_distinct_combination_equal_rules_per_row(layout):
+    """The grouping runs the rules once per distinct (source, medium, campaign); every row must get what
+    ``assign_channels`` gives that row alone (nulls, case, white space, mixed chunk layouts included)."""
+    import pyarrow as pa
+
+    from attribution.channel_groups import assign_channels, group_table
+
+    rng = np.random.default_rng(4)
+    n = 4000
+    src = np.array(["google", "Google ", "(direct)", "m.facebook.com", "newsletter", None, "bing", "x"], dtype=object)
+    med = np.array(["cpc", "(none)", "referral", "EMAIL", None, "organic", "display", "paid_social"], dtype=object)
+    cam = np.array(["spring", "summer shop", None, "q3 cross-network"], dtype=object)
+    event = np.array(["touch", "touch", "conversion", None], dtype=object)[rng.integers(0, 4, n)]
+    cols = {"event": pa.array(event, pa.string()),
+            "source": pa.array(src[rng.integers(0, len(src), n)], pa.string()),
+            "medium": pa.array(med[rng.integers(0, len(med), n)], pa.string()),
+            "campaign": pa.array(cam[rng.integers(0, len(cam), n)], pa.string()),
+            "channel": pa.array(np.where(rng.random(n) < 0.5, "old", None), pa.string())}
+    table = pa.table(cols)
+    if layout == "dictionary":
+        table = pa.table({k: v.dictionary_encode() for k, v in cols.items()})
+    elif layout == "chunked":
+        table = pa.concat_tables([table.slice(0, 7), table.slice(7, 1000), table.slice(1007)])
+    out, _ = group_table(table)
+    per_row = assign_channels(cols["source"], cols["medium"], cols["campaign"]).to_numpy(zero_copy_only=False)
+    expected = np.where(event == "touch", per_row, cols["channel"].to_numpy(zero_copy_only=False))
+    assert out["channel"].to_pylist() == list(expected)
