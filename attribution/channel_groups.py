@@ -319,7 +319,9 @@ class ChannelGrouping:
         """A grouping from ``"ga4"``, the path of a rules CSV, a rules frame or a sequence of :class:`Rule`
         (None: no grouping). Raises :class:`ParameterError` / :class:`InputError` before any log is read."""
         if isinstance(spec, ChannelGrouping):
-            return spec
+            from dataclasses import replace
+
+            return replace(spec, fill_only=True) if fill_only and not spec.fill_only else spec
         if spec is None:
             if fill_only:
                 raise ParameterError("The '--fill-only' option keeps channels that --channel-grouping would "
