@@ -363,17 +363,21 @@ class ChannelGrouping:
         required = tuple(c for c in REQUIRED if c != "channel")
         need = self.key_columns()
         problems: list[Problem] = []
-        planned = []
+        planned, schemas = [], []
         for path in files:
             names = read_schema_names(path)
             planned.append((path, plan_columns(path, names, CANONICAL, required, mapping, problems)))
-            found = ", ".join(map(str, names[:12])) + (", ..." if len(names) > 12 else "")
-            mapped_missing = [c for c in GROUP_COLUMNS if c in mapping and mapping[c] not in names]
-            for c in mapped_missing:
-                problems.append(Problem("column_missing", f"column '{mapping[c]}' (given with --column "
-                                        f"{c}={mapping[c]}) is missing (columns found: {found})",
-                                        "check the --column mapping", file=path, column=mapping[c]))
-            if not mapped_missing and not any(mapping.get(c, c) in names for c in need):
+            schemas.append((path, names, ", ".join(map(str, names[:12])) + (", ..." if len(names) > 12 else "")))
+        # a mapped grouping column in no file is a typo; a file without it (other files have it) reads it as empty
+        mistyped = [c for c in GROUP_COLUMNS if c in mapping and all(mapping[c] not in n for _, n, _ in schemas)]
+        for c in mistyped:
+            path, _, found = schemas[0]
+            problems.append(Problem("column_missing", f"column '{mapping[c]}' (given with --column {c}={mapping[c]}) "
+                                    f"is missing (columns found: {found})", "check the --column mapping",
+                                    file=path if len(files) == 1 else f"{path} (and every other file)",
+                                    column=mapping[c]))
+        for path, names, found in schemas if not mistyped else ():
+            if not any(mapping.get(c, c) in names for c in need):
                 wanted = " or ".join(f"'{mapping.get(c, c)}'" for c in need)
                 problems.append(Problem(
                     "column_missing", f"--channel-grouping {self.label} derives each touch's channel from "

@@ -278,3 +278,21 @@ def test_rules_per_distinct_combination_equal_rules_per_row(layout):
     per_row = assign_channels(cols["source"], cols["medium"], cols["campaign"]).to_numpy(zero_copy_only=False)
     expected = np.where(event == "touch", per_row, cols["channel"].to_numpy(zero_copy_only=False))
     assert out["channel"].to_pylist() == list(expected)
+
+
+def test_files_that_lack_a_grouping_column(tmp_path):
+    """A mapped column some files lack reads as empty there (GA4: foo / cpc with campaign 'summer shop' is Paid
+    Shopping, without a campaign Paid Other); a file with neither source nor medium is named in the one error."""
+    one, two, three = tmp_path / "1.csv", tmp_path / "2.csv", tmp_path / "3.csv"
+    rows = [("a", 0, "touch", "foo", "cpc", None), ("a", 1, "conversion", None, None, 5.0)]
+    frame_of(rows).assign(utm_campaign=["summer shop", None]).to_csv(one, index=False)
+    frame_of([("b", 0, "touch", "foo", "cpc", None), ("b", 1, "conversion", None, None, 0.0)]).to_csv(two, index=False)
+    result = run([str(one), str(two)], models=["last_touch"], channel_grouping="ga4",
+                 columns=["campaign=utm_campaign"])
+    assert credit(result.table, "last_touch") == {"Paid Other": (1.0, 0.0), "Paid Shopping": (1.0, 5.0)}
+    frame_of(rows).drop(columns=["source", "medium"]).to_csv(three, index=False)
+    with pytest.raises(InputError) as info:
+        run([str(one), str(three)], models=["last_touch"], channel_grouping="ga4")
+    assert len(info.value.problems) == 1 and info.value.problems[0].file == str(three)
+    with pytest.raises(InputError, match=r"'utm_campaing' \(given with --column campaign=utm_campaing\) is missing"):
+        run([str(one), str(two)], channel_grouping="ga4", columns=["campaign=utm_campaing"])
