@@ -178,7 +178,7 @@ class Markov(TouchWeightModel):
                                          column=col, count=int(bad.sum()), first_row=i))
             return values
 
-        codes, offsets, names = split_paths(table[path].cast(pa.string()), separator)
+        codes, offsets, names = split_paths(table[path], separator)
         self._fit_encoded(EncodedPaths(names, codes, offsets, numbers(conversions), numbers(nulls), numbers(revenue)))
         return self
 

@@ -126,16 +126,63 @@ class Chain:
         return out
 
 
+#: windows (or touches) handled per block when counting: the temporaries of a block are a few MB and reuse the
+#: same memory block after block (a fresh process pays for every new page it touches)
+BLOCK = 1 << 20
+#: transitions are counted densely on ``source state × (n_channels + 1) + new channel`` up to this many keys
+DENSE_TRANSITION_KEYS = 1 << 24
+
+
+def _blocks(total: int):
+    return [(a, min(a + BLOCK, total)) for a in range(0, total, BLOCK)]
+
+
 def _unique_inverse(key: np.ndarray, upper: int):
-    """``numpy.unique(key, return_inverse=True)`` for non-negative keys; O(n) by counting when keys are small."""
+    """``numpy.unique(key, return_inverse=True)`` for non-negative keys; O(n) by counting when keys are small
+    (then ``key`` is overwritten by the inverse)."""
     if upper <= max(8 * len(key), 1 << 22):
         present = np.zeros(upper, bool)
         present[key] = True
         uniq = np.flatnonzero(present)
-        rank = np.cumsum(present) - 1
-        return uniq.astype(np.int64), rank[key]
+        rank = np.cumsum(present, dtype=key.dtype)
+        rank -= 1
+        for a, b in _blocks(len(key)):
+            key[a:b] = rank[key[a:b]]
+        return uniq.astype(np.int64), key
     uniq, inv = np.unique(key, return_inverse=True)
     return uniq, inv.reshape(-1)
+
+
+def _window_keys(codes: np.ndarray, offsets: np.ndarray, order: int, base: int, dtype) -> np.ndarray:
+    """Mixed-radix keys (digits: channel code + 1, 0 past a short state's end) of the windows of the paths
+    ``codes[offsets[i]:offsets[i + 1]]``, in path order."""
+    total = len(codes)
+    lengths = np.diff(offsets)
+    if total == 0:
+        return np.zeros(0, dtype)
+    ends = offsets[1:]
+    # a full window starts at t unless t is among the last k − 1 touches of its path
+    start = np.ones(total, bool)
+    for m in range(1, order):
+        start[ends[lengths >= m] - m] = False
+    is_short = (lengths > 0) & (lengths < order)
+    short = offsets[:-1][is_short]  # a path shorter than k is one state
+    start[short] = True
+    digit = codes.astype(dtype)
+    digit += 1
+    # key of the window starting at every touch, computed on contiguous slices (windows crossing a path's end
+    # are garbage here and never used): key[t] = Σ_m digit[t + m] · base^(k − 1 − m)
+    key = digit.copy()
+    for m in range(1, min(order, total)):
+        key[:total - m] *= base
+        key[:total - m] += digit[m:]
+    if len(short):  # short states: the digits past the path's end are 0
+        slen = lengths[is_short]
+        sk = np.zeros(len(short), dtype)
+        for m in range(order):
+            sk = sk * base + np.where(m < slen, digit[np.minimum(short + m, total - 1)], 0).astype(dtype)
+        key[short] = sk
+    return key[start]
 
 
 def window_states(p: EncodedPaths, order: int):
@@ -143,84 +190,119 @@ def window_states(p: EncodedPaths, order: int):
 
     A path of L ≤ k channels is one state; a longer one has the L − k + 1 windows of k consecutive channels.
     ``digits`` has one row per distinct state (sorted): channel codes + 1, 0 past the end of a short state.
+    State ids are int32 when they fit (half the memory traffic of int64 over millions of windows).
     """
     lengths = p.lengths
     total = len(p.codes)
     base = p.n_channels + 1
+    n_windows = np.where(lengths > order, lengths - order + 1, (lengths > 0).astype(np.int64))
     if total == 0:
         return np.zeros(0, np.int64), np.zeros((0, order), np.int64), np.zeros(len(lengths), np.int64)
     if order == 1:  # every channel of the vocabulary is a state (one without touches is never reached)
-        return p.codes, np.arange(1, p.n_channels + 1, dtype=np.int64).reshape(-1, 1), lengths.astype(np.int64)
-    ends = p.offsets[1:]
-    # a full window starts at t unless t is among the last k − 1 touches of its path
-    start = np.ones(total, bool)
-    for m in range(1, order):
-        start[ends[lengths >= m] - m] = False
-    short = p.offsets[:-1][(lengths > 0) & (lengths < order)]  # a path shorter than k is one state
-    start[short] = True
-    s_idx = np.flatnonzero(start)
-    digit = p.codes + 1
-    pad = np.concatenate([digit, np.zeros(order, np.int64)])
+        return p.codes, np.arange(1, p.n_channels + 1, dtype=np.int64).reshape(-1, 1), n_windows
     if float(base) ** order < 2.0 ** 62:
-        key = pad[:total].copy()
-        for m in range(1, order):  # windows crossing a path's end are garbage here and never used
-            key *= base
-            key += pad[m:m + total]
-        key = key[s_idx]
-        if len(short):  # short states: the digits past the path's end are 0
-            at = np.searchsorted(s_idx, short)
-            slen = lengths[(lengths > 0) & (lengths < order)]
-            sk = np.zeros(len(short), np.int64)
-            for m in range(order):
-                sk = sk * base + np.where(m < slen, pad[np.minimum(short + m, total)], 0)
-            key[at] = sk
+        dtype = np.int32 if float(base) ** order < 2.0 ** 31 else np.int64
+        key = np.empty(int(n_windows.sum()), dtype)
+        # blocks of whole paths of about BLOCK touches each
+        cuts = np.unique(np.r_[0, np.searchsorted(p.offsets, np.arange(BLOCK, total, BLOCK)), len(lengths)])
+        at = 0
+        for i, j in zip(cuts[:-1], cuts[1:]):
+            t0, t1 = p.offsets[i], p.offsets[j]
+            k = _window_keys(p.codes[t0:t1], p.offsets[i:j + 1] - t0, order, base, dtype)
+            key[at:at + len(k)] = k
+            at += len(k)
         uniq, inv = _unique_inverse(key, int(base ** order))
         digits = np.zeros((len(uniq), order), np.int64)
-        rest = uniq.copy()
+        rest = uniq.astype(np.int64)
         for m in range(order - 1, -1, -1):
             digits[:, m] = rest % base
             rest //= base
     else:  # too many channels for one integer key: unique rows instead
+        start = np.ones(total, bool)
+        ends = p.offsets[1:]
+        for m in range(1, order):
+            start[ends[lengths >= m] - m] = False
+        start[p.offsets[:-1][(lengths > 0) & (lengths < order)]] = True
+        s_idx = np.flatnonzero(start)
+        pad = np.concatenate([p.codes.astype(np.int64) + 1, np.zeros(order, np.int64)])
         rem = np.repeat(ends, lengths)[s_idx] - s_idx  # touches left from each window start
         mat = np.stack([np.where(m < rem, pad[s_idx + m], 0) for m in range(order)], axis=1)
         digits, inv = np.unique(mat, axis=0, return_inverse=True)
         inv = inv.reshape(-1)
-    n_windows = np.where(lengths > order, lengths - order + 1, (lengths > 0).astype(np.int64))
-    return inv.astype(np.int64), digits, n_windows
+    if len(digits) < 2 ** 31 - 1:
+        inv = inv.astype(np.int32, copy=False)
+    return inv, digits, n_windows
 
 
 def build_chain(p: EncodedPaths, order: int) -> Chain:
-    """Transition counts of the order-``order`` chain of the paths (journeys with at least one touch)."""
+    """Transition counts of the order-``order`` chain of the paths (journeys with at least one touch).
+
+    A transition between consecutive windows of a path is fixed by its source state and the channel it adds
+    (the target is the source shifted by one channel), so transitions are counted on the key
+    ``source × (n_channels + 1) + new channel``: densely, block by block of windows, when that range is small
+    (whatever the number of states). Transitions from START are counted by target state.
+    """
     weight = p.conversions + p.nulls
     state, digits, n_windows = window_states(p, order)
-    sid = state + 1  # 0 is START
     n_t = len(digits) + 1
+    base = p.n_channels + 1
+    n_w = len(state)
     # first window of each path: from START; other windows: from the previous window of the same path
     w_end = np.cumsum(n_windows)
+    w_start = w_end - n_windows
     has = n_windows > 0
-    first_idx = (w_end - n_windows)[has]
+    first_idx = w_start[has]
     last_idx = w_end[has] - 1
-    small = n_t * n_t <= (1 << 22)  # a dense count table of at most 32 MB
-    if small:
-        sid = sid.astype(np.int32, copy=False)  # int32 keys: half the memory traffic
-    prev = np.empty(len(sid), np.int64)
-    prev[1:] = sid[:-1]
-    prev[first_idx] = 0
-    w = np.repeat(weight, n_windows)
-    if small:  # few states: a dense count per (from, to) pair
-        prev *= n_t
-        prev += sid
-        dense = np.bincount(prev, w, minlength=n_t * n_t)
-        pair = np.flatnonzero(dense)
-        src, dst, count = pair // n_t, pair % n_t, dense[pair]
-    else:
-        counts = sp.csr_matrix((w, (prev, sid)), shape=(n_t, n_t))  # sums repeated pairs
-        counts.sum_duplicates()
-        counts.eliminate_zeros()
-        coo = counts.tocoo()
-        src, dst, count = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
-    ends = sid[last_idx]
     end_path = np.flatnonzero(has)
+    start_count = np.bincount(state[first_idx], weight[end_path], minlength=n_t - 1)
+    start_count = np.r_[0.0, start_count]
+    # the channel each window adds to its predecessor: the last digit of its state
+    last_digit = np.zeros(n_t, np.int64)
+    last_digit[1:] = digits[:, -1]
+    n_keys = n_t * base
+    if n_keys <= DENSE_TRANSITION_KEYS:
+        dense = np.zeros(n_keys)
+        target = np.zeros(n_keys, np.int64)
+        for a, b in _blocks(n_w):
+            s = state[a:b].astype(np.int64)
+            s += 1  # 0 is START
+            key = np.empty(b - a, np.int64)
+            key[0] = state[a - 1] + 1 if a else 0
+            key[1:] = s[:-1]
+            # the paths of windows a .. b − 1, and their windows inside the block
+            p0, p1 = np.searchsorted(w_end, [a, b - 1], side="right")
+            nw = n_windows[p0:p1 + 1].copy()
+            nw[0] = w_end[p0] - a
+            nw[-1] -= w_end[p1] - b
+            w = np.repeat(weight[p0:p1 + 1], nw)
+            firsts = w_start[p0:p1 + 1] - a
+            firsts = firsts[(firsts >= 0) & has[p0:p1 + 1]]
+            key[firsts] = 0
+            w[firsts] = 0.0  # transitions from START are counted above
+            key *= base
+            key += last_digit[s]
+            dense += np.bincount(key, w, minlength=n_keys)
+            target[key] = s  # every window with a given key has the same state
+        dense[:base] = 0.0
+        pair = np.flatnonzero(dense)
+        src, dst, count = pair // base, target[pair], dense[pair]
+    else:
+        sid = state.astype(np.int64) + 1
+        prev = np.empty(n_w, np.int64)
+        prev[0] = 0
+        prev[1:] = sid[:-1]
+        keep = np.ones(n_w, bool)
+        keep[first_idx] = False
+        w = np.repeat(weight, n_windows)
+        pairs, inv = np.unique(np.stack([prev[keep], sid[keep]], axis=1), axis=0, return_inverse=True)
+        dense = np.bincount(inv.reshape(-1), w[keep], minlength=len(pairs))
+        nz = dense != 0
+        src, dst, count = pairs[nz, 0], pairs[nz, 1], dense[nz]
+    first = np.flatnonzero(start_count)
+    src = np.r_[np.zeros(len(first), np.int64), src]
+    dst = np.r_[first.astype(np.int64), dst]
+    count = np.r_[start_count[first], count]
+    ends = state[last_idx].astype(np.int64) + 1
     to_conv = np.bincount(ends, p.conversions[end_path], minlength=n_t)
     to_null = np.bincount(ends, p.nulls[end_path], minlength=n_t)
     value = np.bincount(ends, p.revenue[end_path], minlength=n_t)
