@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from .encoding import encode_sorted, take_segments
 from .events import check_column_map, parse_column_map
 from .exceptions import InputError, Problem
+from .pathsplit import split_paths
 from .sources import plan_columns, read_columns, read_schema_names, resolve_sources
 
 PATH_COLUMNS = ("path", "conversions", "nulls", "revenue")
@@ -51,14 +52,27 @@ class PathTable:
 
     @classmethod
     def from_journeys(cls, journeys) -> "PathTable":
-        """Group journeys by their channel sequence; sums conversions, nulls and revenue exactly."""
+        """Group journeys by their channel sequence; sums conversions, nulls and revenue exactly.
+
+        Distinct paths come out sorted by path text (channel names joined by ``\x1f``; byte order), whatever
+        the order of the journeys; each keeps the touches of its first journey. The sort runs on the channel
+        codes, not on strings: with names ranked in byte order, comparing code sequences (a path before its
+        extensions) is comparing the joined texts whenever every name is non-empty and has no character below
+        ``\x20``; otherwise the joined texts themselves are sorted.
+        """
         from .journeys import Journeys
 
-        keys = journeys.path_strings("\x1f")
         if journeys.n_journeys == 0:
             return cls(journeys)
-        codes, distinct = encode_sorted(keys)  # sorted by path text
-        n_paths = len(distinct)
+        names = pa.array([str(c) for c in journeys.channel_names], pa.string())
+        if len(names) and pc.any(pc.or_(pc.equal(pc.binary_length(names), 0),
+                                        pc.match_substring_regex(names, "[\\x00-\\x1f]"))).as_py():
+            codes, n_paths = _group_by_text(journeys)
+        else:
+            rank, _ = encode_sorted(names)  # names ranked in byte order (equal names share a rank)
+            touch = np.asarray(journeys.touch_channel, np.int64)
+            codes, n_paths = group_code_sequences(rank[touch] if len(touch) else touch, journeys.offsets,
+                                                  int(rank.max()) + 1 if len(rank) else 1)
         conversions = np.bincount(codes, journeys.conversions, minlength=n_paths)
         nulls = np.bincount(codes, journeys.nulls, minlength=n_paths)
         revenue = np.bincount(codes, journeys.revenue, minlength=n_paths)
@@ -172,26 +186,101 @@ def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathT
     if not (pa.types.is_string(path.type) or pa.types.is_large_string(path.type)):
         raise InputError(Problem("column_type", f"must be a string column, found {path.type}",
                                  "store paths as text such as 'email > search'", file=file, column="path"))
-    path = path.cast(pa.string())
     conversions = _numeric(table, "conversions", file, mapping, problems, True)
     nulls = _numeric(table, "nulls", file, mapping, problems, False)
     revenue = _numeric(table, "revenue", file, mapping, problems, False)
     if problems:
         raise InputError(problems)
-    path = pc.fill_null(path, "")
-    if isinstance(path, pa.ChunkedArray):
-        path = path.combine_chunks()
-    sep = separator.strip() or separator
-    lists = pc.split_pattern(path, sep)
-    flat = pc.utf8_trim_whitespace(lists.flatten())
-    parent = pc.list_parent_indices(lists).to_numpy()
-    nonempty = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
-    flat = flat.filter(pa.array(nonempty))
-    parent = parent[nonempty]
-    codes, names = encode_sorted(flat)
-    counts = np.bincount(parent, minlength=len(path))
-    offsets = np.zeros(len(path) + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    journeys = Journeys(np.array(names.to_pylist(), dtype=object), codes, offsets, conversions, nulls, revenue,
+    codes, offsets, names = split_paths(path, separator)
+    journeys = Journeys(names, codes.astype(np.int64), offsets, conversions, nulls, revenue,
                         lookback_days=None, meta={"source": "path_table", "file": file})
     return PathTable.from_journeys(journeys)
+
+
+def _group_by_text(journeys) -> tuple[np.ndarray, int]:
+    """Path of each journey as a code into its sorted distinct ``\x1f``-joined texts (the general route)."""
+    codes, distinct = encode_sorted(journeys.path_strings("\x1f"))
+    return codes, len(distinct)
+
+
+#: code-sequence words compared per sorting round
+_WORDS_PER_ROUND = 4
+
+
+def group_code_sequences(codes: np.ndarray, offsets: np.ndarray, n_codes: int) -> tuple[np.ndarray, int]:
+    """Group the sequences ``codes[offsets[i]:offsets[i + 1]]`` (values in ``0 .. n_codes − 1``) and number the
+    distinct ones in lexicographic order (a sequence before its extensions; the empty one first).
+
+    Each sequence is packed into 64-bit words of ``64 // bits`` digits (digit = code + 1, so padding 0 sorts
+    first); the sequences are sorted by their first words with a stable ``numpy.lexsort``, then only the groups
+    still tied and longer than that are sorted further by their next words (most-significant-digit first). No
+    loop per sequence.
+
+    Returns
+    -------
+    group : numpy.ndarray of int64
+        The number of each sequence's distinct value (0 = the smallest).
+    n_groups : int
+    """
+    n = len(offsets) - 1
+    lengths = np.diff(offsets).astype(np.int64)
+    if n == 0:
+        return np.zeros(0, np.int64), 0
+    bits = max(int(n_codes).bit_length(), 1)  # digits 1 .. n_codes
+    per_word = 64 // bits
+    n_words = -(-lengths // per_word)
+    word_start = np.zeros(n + 1, np.int64)
+    np.cumsum(n_words, out=word_start[1:])
+    total = int(offsets[-1] - offsets[0])
+    if total:
+        pos = np.arange(total, dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
+        shift = ((per_word - 1) - pos % per_word) * bits
+        digits = (np.asarray(codes, np.int64)[int(offsets[0]):int(offsets[-1])] + 1).astype(np.uint64)
+        digits <<= shift.astype(np.uint64)
+        del shift
+        run_start = np.flatnonzero(pos % per_word == 0)  # touches of one word are contiguous
+        del pos
+        words = np.bitwise_or.reduceat(digits, run_start) if len(run_start) else np.zeros(0, np.uint64)
+        del digits
+    else:
+        words = np.zeros(0, np.uint64)
+    order = np.arange(n, dtype=np.int64)  # position -> sequence
+    gid = np.zeros(n, np.int64)  # position -> start position of its tie group
+    active = np.arange(n, dtype=np.int64) if n > 1 else np.zeros(0, np.int64)
+    w0 = 0
+    while len(active):
+        seqs = order[active]
+        k = max(1, min(_WORDS_PER_ROUND, int(n_words[seqs].max()) - w0))
+        cols = []
+        for m in range(w0, w0 + k):
+            has = n_words[seqs] > m
+            col = np.zeros(len(seqs), np.uint64)
+            col[has] = words[word_start[seqs[has]] + m]
+            cols.append(col)
+        g = gid[active]
+        if w0 == 0 and k == 1:
+            perm = np.argsort(cols[0], kind="stable")
+        else:
+            perm = np.lexsort(cols[::-1] + [g])  # the last key is the primary one: groups stay in place
+        seqs = seqs[perm]
+        order[active] = seqs
+        g = g[perm]
+        new = np.empty(len(active), bool)
+        new[0] = True
+        new[1:] = g[1:] != g[:-1]
+        for col in cols:
+            col = col[perm]
+            new[1:] |= col[1:] != col[:-1]
+        gid[active] = np.maximum.accumulate(np.where(new, active, 0))
+        # groups still tied: more than one member, and some member has words beyond these
+        grp = np.cumsum(new) - 1
+        longer = np.bincount(grp, n_words[seqs] > w0 + k) > 0
+        size = np.bincount(grp)
+        keep = (size[grp] > 1) & longer[grp]
+        active = active[keep]
+        w0 += k
+    is_start = gid == np.arange(n, dtype=np.int64)
+    rank = np.cumsum(is_start) - 1
+    group = np.empty(n, np.int64)
+    group[order] = rank
+    return group, int(rank[-1]) + 1

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from attribution import paths as paths_module
 from attribution.exceptions import InputError
 from attribution.paths import PathTable, read_paths
 
@@ -40,3 +44,102 @@ def test_bad_counts_are_reported(tmp_path):
     assert sorted(info.value.codes) == ["conversions_negative", "conversions_not_numeric", "nulls_negative"]
     with pytest.raises(InputError, match="required column 'conversions'"):
         PathTable.from_frame(pd.DataFrame({"path": ["a"]}))
+
+
+# ------------------------------------------------------------------------------------------ columnar build
+def reference_table(paths, conversions, nulls, revenue, separator=" > "):
+    """A straightforward construction: ``str.split`` and ``str.strip`` per row, a dict keyed by the
+    ``\\x1f``-joined channels (sums in row order), distinct paths sorted by that text, channel codes into the
+    sorted channel names."""
+    sep = separator.strip() or separator
+    sums, first_tokens = {}, {}
+    for p, c, n, r in zip(paths, conversions, nulls, revenue):
+        tokens = [t.strip() for t in (p or "").split(sep)]
+        tokens = [t for t in tokens if t]
+        key = "\x1f".join(tokens)
+        s = sums.setdefault(key, [0.0, 0.0, 0.0])
+        s[0] += c
+        s[1] += n
+        s[2] += r
+        first_tokens.setdefault(key, tokens)
+    names = sorted({t for tokens in first_tokens.values() for t in tokens})
+    code = {c: i for i, c in enumerate(names)}
+    keys = sorted(sums)
+    touch = [code[t] for k in keys for t in first_tokens[k]]
+    offsets = np.cumsum([0] + [len(first_tokens[k]) for k in keys])
+    return names, touch, offsets, [sums[k] for k in keys]
+
+
+def assert_same_journeys(table, want):
+    names, touch, offsets, sums = want
+    j = table.journeys
+    assert list(j.channel_names) == names
+    assert j.touch_channel.dtype == np.int64 and j.touch_channel.tolist() == touch
+    assert j.offsets.tolist() == list(offsets)
+    # the same additions in the same (row) order: equal to the last bit
+    assert j.conversions.tolist() == [s[0] for s in sums]
+    assert j.nulls.tolist() == [s[1] for s in sums]
+    assert j.revenue.tolist() == [s[2] for s in sums]
+
+
+ODD = ["email > search", " email>search ", "email >  > search", "\temail\u00a0>\u3000search\n", "", None, " > ",
+       "search", "search > email > email", "a", "a b", "ab", "a > b", "a b > a", "é > a", "  ", "email > search > "]
+
+
+def test_duplicates_empty_paths_fractional_counts_and_odd_white_space_match_a_reference():
+    rng = np.random.default_rng(7)
+    paths = [ODD[i] for i in rng.integers(0, len(ODD), 400)]
+    conv = rng.choice([0.0, 0.1, 0.2, 1.0, 2.5, 1 / 3], 400)
+    nulls = rng.choice([0.0, 0.3, 1.0, 4.0], 400)
+    rev = conv * rng.choice([1.0, 9.99, 0.01], 400)
+    frame = pd.DataFrame({"path": paths, "conversions": conv, "nulls": nulls, "revenue": rev})
+    table = PathTable.from_frame(frame)
+    assert_same_journeys(table, reference_table(paths, conv, nulls, rev))
+    assert table.journeys.touchless()[0]  # the empty path sorts first
+
+
+def test_distinct_paths_do_not_depend_on_row_order():
+    rng = np.random.default_rng(3)
+    paths = [ODD[i] for i in rng.integers(0, len(ODD), 300)]
+    conv = rng.choice([0.0, 1.0, 2.0], 300)
+    frame = pd.DataFrame({"path": paths, "conversions": conv})
+    a = PathTable.from_frame(frame).to_frame()
+    b = PathTable.from_frame(frame.iloc[rng.permutation(300)]).to_frame()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_channel_names_with_control_characters_sort_as_text():
+    """``"x\\ty"`` contains a character below ``\\x1f``, where the joined text and the code sequence order can
+    differ: the text order is kept (the table falls back to sorting the joined texts)."""
+    paths = ["x > y", "x\ty", "x", "x\ty > a", "x > a", "x"]
+    conv = [1.0, 2.0, 0.5, 1.0, 1.0, 0.25]
+    table = PathTable.from_frame(pd.DataFrame({"path": paths, "conversions": conv}))
+    assert_same_journeys(table, reference_table(paths, conv, [0.0] * 6, [0.0] * 6))
+    assert table.to_frame()["path"].tolist() == ["x", "x\ty", "x\ty > a", "x > a", "x > y"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.lists(st.sampled_from(["a", "b", "ab", " b", "c c", "", "é"]), max_size=6),
+                               st.sampled_from([0.0, 0.5, 1.0, 3.0])), min_size=1, max_size=30),
+       separator=st.sampled_from([" > ", ">", "|", "->"]))
+def test_columnar_build_matches_the_reference(rows, separator):
+    paths = [separator.join(tokens) for tokens, _ in rows]
+    conv = [c for _, c in rows]
+    frame = pd.DataFrame({"path": pd.Series(paths, dtype=object), "conversions": pd.Series(conv, dtype=float)})
+    table = PathTable.from_frame(frame, separator=separator)
+    assert_same_journeys(table, reference_table(paths, conv, [0.0] * len(rows), [0.0] * len(rows), separator))
+
+
+@pytest.mark.parametrize("n_codes", [1, 2, 5, 300, 70_000])
+def test_code_sequences_group_in_lexicographic_order(monkeypatch, n_codes):
+    """Sequences longer than several 64-bit words, ties broken word by word, prefixes first."""
+    monkeypatch.setattr(paths_module, "_WORDS_PER_ROUND", 2)
+    rng = np.random.default_rng(n_codes)
+    base = [tuple(rng.integers(0, n_codes, int(rng.integers(0, 40))).tolist()) for _ in range(30)]
+    seqs = [base[i][:int(rng.integers(0, len(base[i]) + 1))] for i in rng.integers(0, 30, 500)] + [()]
+    offsets = np.cumsum([0] + [len(s) for s in seqs])
+    codes = np.array([c for s in seqs for c in s], np.int64)
+    group, n = paths_module.group_code_sequences(codes, offsets, n_codes)
+    distinct = sorted(set(seqs))
+    assert n == len(distinct)
+    assert group.tolist() == [distinct.index(s) for s in seqs]

@@ -7,7 +7,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from attribution.models import markov_chain, markov_paths
+from attribution import pathsplit as markov_paths
+from attribution.models import markov_chain
 
 
 def reference_split(values, separator, strip=True):

@@ -1,0 +1,162 @@
+"""Fast splitting of path strings (``a > b > c``) into channel codes, without materialising one string per touch.
+
+Used by path tables (:mod:`attribution.paths`) and by ``Markov.fit_paths``, so both read a path the same way:
+split at the separator (matched left to right, without overlaps, as ``str.split`` and Arrow's
+``split_pattern`` do), white space around each channel removed, empty channels dropped.
+
+The separator is searched in the raw UTF-8 bytes with numpy, a piece of a few MB of text at a time. A token starts
+at every path start and right after every separator and runs to the next token's start, so the tokens tile the
+byte buffer contiguously and form a zero-copy Arrow string array (``"a > "``, ``"b > "``, ``"c"``).
+Dictionary-encoding that array hashes every touch once; the few distinct tokens are then cleaned (trailing
+separator and surrounding white space removed; Python's ``str.strip`` and Arrow's ``utf8_trim_whitespace``
+remove the same characters) and ranked in sorted order (code point order, which is UTF-8 byte order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+#: paths are split in pieces of at most this many bytes of text, so the temporaries (a flag per byte, token
+#: offsets) stay small and reuse the same memory: a fresh process pays for every new page it touches
+PIECE_BYTES = 1 << 22
+
+
+def split_paths(text, separator: str, *, strip: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Channel codes, per-path offsets and sorted channel names of a string column of paths.
+
+    Returns int32 codes (``names`` index), int64 offsets, names.
+
+    Parameters
+    ----------
+    text : pyarrow string or large string array, chunked or not (nulls count as empty paths)
+    separator : str
+        What joins the channels; white space around it (and around channels) is ignored when ``strip``.
+    strip : bool
+        False keeps channel names exactly (for the statistics' own ``\x1f``-joined keys).
+    """
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    sep = ((separator.strip() or separator) if strip else separator).encode("utf-8")
+    sep_text = sep.decode("utf-8")
+    lookup: dict[str, int] = {}  # cleaned channel name -> provisional id (order of first sight)
+    pieces, counts = [], []
+    for chunk in chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            chunk = chunk.cast(pa.string())
+        for lo_row, hi_row in _piece_bounds(chunk):
+            codes, per_path = _split_piece(chunk.slice(lo_row, hi_row - lo_row), sep, sep_text, strip, lookup)
+            pieces.append(codes)
+            counts.append(per_path)
+    provisional = list(lookup)
+    names = np.array(sorted(provisional), dtype=object)
+    rank = np.empty(len(provisional), np.int32)
+    rank[sorted(range(len(provisional)), key=provisional.__getitem__)] = np.arange(len(provisional), dtype=np.int32)
+    n_codes = sum(len(c) for c in pieces)
+    codes = np.empty(n_codes, np.int32)  # int32: half the memory traffic downstream
+    at = 0
+    for piece in pieces:
+        np.take(rank, piece, out=codes[at:at + len(piece)])
+        at += len(piece)
+    n = sum(len(c) for c in counts)
+    offsets = np.zeros(n + 1, np.int64)
+    if n:
+        np.cumsum(np.concatenate(counts), out=offsets[1:])
+    return codes, offsets, names
+
+
+def _piece_bounds(chunk: pa.Array) -> list[tuple[int, int]]:
+    """Row ranges of ``chunk`` holding about ``PIECE_BYTES`` of text each."""
+    n = len(chunk)
+    if n == 0:
+        return []
+    offs = _offsets(chunk)
+    size = int(offs[-1] - offs[0])
+    if size <= PIECE_BYTES:
+        return [(0, n)]
+    cuts = np.searchsorted(offs, offs[0] + np.arange(PIECE_BYTES, size, PIECE_BYTES), side="right") - 1
+    bounds = np.unique(np.r_[0, cuts, n])
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+def _offsets(arr: pa.Array) -> np.ndarray:
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    return np.frombuffer(arr.buffers()[1], width, count=arr.offset + len(arr) + 1)[arr.offset:]
+
+
+def _split_piece(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Provisional codes (ids in ``lookup``, extended here) and kept touches per path of one piece."""
+    n = len(piece)
+    if piece.null_count:  # a null path is empty
+        piece = pc.fill_null(piece, "")
+    offs = _offsets(piece).astype(np.int64)
+    starts = offs[:-1]
+    if len(sep) > 1 and any(sep[:i] == sep[-i:] for i in range(1, len(sep))):
+        return _split_piece_arrow(piece, sep, sep_text, strip, lookup)
+    data_buf = piece.buffers()[2]
+    data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    lo, hi = int(offs[0]), int(offs[-1])
+    body = data[lo:hi]
+    L = len(sep)
+    # a token starts at every path start and right after every separator; zero-length tokens (empty paths, a
+    # separator ending a path) vanish here, as they would be dropped anyway
+    boundary = np.zeros(len(body) + 1, bool)
+    if L == 1:
+        np.equal(body, sep[0], out=boundary[1:])
+    elif len(body) >= L:
+        hit = body[: len(body) - L + 1] == sep[0]
+        for i in range(1, L):
+            hit &= body[i: len(body) - L + 1 + i] == sep[i]
+        ends_at = np.flatnonzero(hit) + L
+        if len(ends_at):
+            # no match across two paths, and no overlapping matches of a repetitive separator
+            rel = offs - lo
+            same = (np.searchsorted(rel, ends_at - L, side="right") == np.searchsorted(rel, ends_at - 1, side="right"))
+            ends_at = ends_at[same]
+            if len(ends_at) > 1:
+                keep = np.ones(len(ends_at), bool)
+                keep[1:] = np.diff(ends_at) >= L
+                ends_at = ends_at[keep]
+        boundary[ends_at] = True
+    boundary[starts - lo] = True
+    boundary[-1] = True
+    tok = np.flatnonzero(boundary)
+    del boundary
+    tok += lo
+    n_tok = len(tok) - 1
+    tokens = pa.Array.from_buffers(pa.large_string(), n_tok, [None, pa.py_buffer(tok), data_buf])
+    enc = pc.dictionary_encode(tokens)
+    remap = np.empty(len(enc.dictionary) + 1, np.int32)
+    for i, s in enumerate(enc.dictionary.to_pylist()):  # a loop over distinct tokens (about two per channel)
+        s = s.strip() if strip else s
+        if s.endswith(sep_text):
+            s = s[: -len(sep_text)]
+            s = s.strip() if strip else s
+        remap[i] = lookup.setdefault(s, len(lookup)) if s else -1
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    codes = remap[idx] if n_tok else np.zeros(0, np.int32)
+    first_tok = np.searchsorted(tok[:-1], offs, side="left")  # tokens before each path start
+    per_path = np.diff(first_tok)
+    keep = codes >= 0
+    if not keep.all():  # separators alone and white space: subtract them from their paths' token counts
+        dropped = np.flatnonzero(~keep)
+        per_path -= np.bincount(np.searchsorted(first_tok, dropped, side="right") - 1, minlength=n)
+        codes = codes[keep]
+    return codes, per_path
+
+
+def _split_piece_arrow(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup: dict):
+    """:func:`_split_piece` for a separator that can overlap itself (``||``, ``--``): Arrow's splitting matches it
+    left to right without overlaps, as ``str.split`` does."""
+    lists = pc.split_pattern(piece, sep_text)
+    flat = lists.flatten()
+    parent = pc.list_parent_indices(lists).to_numpy()
+    enc = pc.dictionary_encode(flat)
+    remap = np.empty(len(enc.dictionary) + 1, np.int32)
+    for i, s in enumerate(enc.dictionary.to_pylist()):
+        s = s.strip() if strip else s
+        remap[i] = lookup.setdefault(s, len(lookup)) if s else -1
+    codes = remap[enc.indices.to_numpy(zero_copy_only=False)] if len(flat) else np.zeros(0, np.int32)
+    keep = codes >= 0
+    return codes[keep], np.bincount(parent[keep], minlength=len(piece)).astype(np.int64)
