@@ -70,9 +70,10 @@ class PathTable:
             codes, n_paths = _group_by_text(journeys)
         else:
             rank, _ = encode_sorted(names)  # names ranked in byte order (equal names share a rank)
-            touch = np.asarray(journeys.touch_channel, np.int64)
-            codes, n_paths = group_code_sequences(rank[touch] if len(touch) else touch, journeys.offsets,
-                                                  int(rank.max()) + 1 if len(rank) else 1)
+            touch = journeys.touch_channel
+            if not np.array_equal(rank, np.arange(len(rank))):
+                touch = rank[touch]
+            codes, n_paths = group_code_sequences(touch, journeys.offsets, int(rank.max()) + 1 if len(rank) else 1)
         conversions = np.bincount(codes, journeys.conversions, minlength=n_paths)
         nulls = np.bincount(codes, journeys.nulls, minlength=n_paths)
         revenue = np.bincount(codes, journeys.revenue, minlength=n_paths)
@@ -203,7 +204,7 @@ def _group_by_text(journeys) -> tuple[np.ndarray, int]:
     return codes, len(distinct)
 
 
-#: code-sequence words compared per sorting round
+#: code-sequence words compared per sorting round (after the first, which compares one)
 _WORDS_PER_ROUND = 4
 
 
@@ -211,10 +212,11 @@ def group_code_sequences(codes: np.ndarray, offsets: np.ndarray, n_codes: int) -
     """Group the sequences ``codes[offsets[i]:offsets[i + 1]]`` (values in ``0 .. n_codes − 1``) and number the
     distinct ones in lexicographic order (a sequence before its extensions; the empty one first).
 
-    Each sequence is packed into 64-bit words of ``64 // bits`` digits (digit = code + 1, so padding 0 sorts
-    first); the sequences are sorted by their first words with a stable ``numpy.lexsort``, then only the groups
-    still tied and longer than that are sorted further by their next words (most-significant-digit first). No
-    loop per sequence.
+    Sequences are compared as 64-bit words of ``64 // bits`` digits each (digit = code + 1, so the padding 0
+    after a sequence's end sorts first): all sequences by their first word, then only the groups still tied
+    and longer than that by their next words, and so on (most-significant-digit first). Words are packed one
+    digit position at a time over the sequences that long, so the work is proportional to the touches; there
+    is no loop per sequence.
 
     Returns
     -------
@@ -223,61 +225,66 @@ def group_code_sequences(codes: np.ndarray, offsets: np.ndarray, n_codes: int) -
     n_groups : int
     """
     n = len(offsets) - 1
-    lengths = np.diff(offsets).astype(np.int64)
     if n == 0:
         return np.zeros(0, np.int64), 0
+    lengths = np.diff(offsets).astype(np.int64)
+    starts = np.asarray(offsets[:-1], np.int64)
+    codes = np.asarray(codes)
     bits = max(int(n_codes).bit_length(), 1)  # digits 1 .. n_codes
     per_word = 64 // bits
     n_words = -(-lengths // per_word)
-    word_start = np.zeros(n + 1, np.int64)
-    np.cumsum(n_words, out=word_start[1:])
-    total = int(offsets[-1] - offsets[0])
-    if total:
-        pos = np.arange(total, dtype=np.int64) - np.repeat(offsets[:-1] - offsets[0], lengths)
-        shift = ((per_word - 1) - pos % per_word) * bits
-        digits = (np.asarray(codes, np.int64)[int(offsets[0]):int(offsets[-1])] + 1).astype(np.uint64)
-        digits <<= shift.astype(np.uint64)
-        del shift
-        run_start = np.flatnonzero(pos % per_word == 0)  # touches of one word are contiguous
-        del pos
-        words = np.bitwise_or.reduceat(digits, run_start) if len(run_start) else np.zeros(0, np.uint64)
-        del digits
-    else:
-        words = np.zeros(0, np.uint64)
-    order = np.arange(n, dtype=np.int64)  # position -> sequence
-    gid = np.zeros(n, np.int64)  # position -> start position of its tie group
-    active = np.arange(n, dtype=np.int64) if n > 1 else np.zeros(0, np.int64)
-    w0 = 0
-    while len(active):
+
+    def columns(seqs: np.ndarray, w0: int, k: int) -> list[np.ndarray]:
+        """Words ``w0 .. w0 + k − 1`` of the sequences ``seqs`` (0 past a sequence's end)."""
+        ln = lengths[seqs]
+        short = int(ln.max()) < (1 << 15) if len(ln) else True
+        by = np.argsort((-ln).astype(np.int16) if short else -ln, kind="stable")  # longest first
+        neg = -ln[by]
+        st = starts[seqs][by]
+        cols = np.zeros((k, len(seqs)), np.uint64)
+        for j in range(w0 * per_word, min((w0 + k) * per_word, int(-neg[0]) if len(neg) else 0)):
+            cnt = int(np.searchsorted(neg, -j, side="left"))  # sequences longer than j: a prefix
+            d = codes[st[:cnt] + j].astype(np.uint64)
+            d += np.uint64(1)
+            d <<= np.uint64((per_word - 1 - j % per_word) * bits)
+            cols[j // per_word - w0, :cnt] |= d
+        out = np.empty_like(cols)
+        out[:, by] = cols
+        return list(out)
+
+    # round 1: every sequence by its first word (order within ties does not matter: only groups are kept)
+    col = columns(np.arange(n, dtype=np.int64), 0, 1)[0]
+    order = np.argsort(col)
+    col = col[order]
+    new = np.empty(n, bool)
+    new[0] = True
+    np.not_equal(col[1:], col[:-1], out=new[1:])
+    del col
+    gid = np.maximum.accumulate(np.where(new, np.arange(n, dtype=np.int64), 0))  # start position of its group
+    w0 = 1
+    active = np.arange(n, dtype=np.int64)
+    while True:
+        # groups still tied: more than one member, and some member has words beyond those compared
+        grp = np.cumsum(new) - 1
+        longer = np.bincount(grp, n_words[order[active]] > w0) > 0
+        keep = (np.bincount(grp)[grp] > 1) & longer[grp]
+        active = active[keep]
+        if not len(active):
+            break
         seqs = order[active]
         k = max(1, min(_WORDS_PER_ROUND, int(n_words[seqs].max()) - w0))
-        cols = []
-        for m in range(w0, w0 + k):
-            has = n_words[seqs] > m
-            col = np.zeros(len(seqs), np.uint64)
-            col[has] = words[word_start[seqs[has]] + m]
-            cols.append(col)
+        cols = columns(seqs, w0, k)
         g = gid[active]
-        if w0 == 0 and k == 1:
-            perm = np.argsort(cols[0], kind="stable")
-        else:
-            perm = np.lexsort(cols[::-1] + [g])  # the last key is the primary one: groups stay in place
-        seqs = seqs[perm]
-        order[active] = seqs
+        perm = np.lexsort(cols[::-1] + [g])  # the last key is the primary one: groups stay in place
+        order[active] = seqs[perm]
         g = g[perm]
         new = np.empty(len(active), bool)
         new[0] = True
         new[1:] = g[1:] != g[:-1]
-        for col in cols:
-            col = col[perm]
-            new[1:] |= col[1:] != col[:-1]
+        for c in cols:
+            c = c[perm]
+            new[1:] |= c[1:] != c[:-1]
         gid[active] = np.maximum.accumulate(np.where(new, active, 0))
-        # groups still tied: more than one member, and some member has words beyond these
-        grp = np.cumsum(new) - 1
-        longer = np.bincount(grp, n_words[seqs] > w0 + k) > 0
-        size = np.bincount(grp)
-        keep = (size[grp] > 1) & longer[grp]
-        active = active[keep]
         w0 += k
     is_start = gid == np.arange(n, dtype=np.int64)
     rank = np.cumsum(is_start) - 1
