@@ -37,32 +37,38 @@ def split_paths(text, separator: str, *, strip: bool = True) -> tuple[np.ndarray
     strip : bool
         False keeps channel names exactly (for the statistics' own ``\x1f``-joined keys).
     """
-    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    chunks = [c if pa.types.is_string(c.type) or pa.types.is_large_string(c.type) else c.cast(pa.string())
+              for c in (text.chunks if isinstance(text, pa.ChunkedArray) else [text])]
     sep = ((separator.strip() or separator) if strip else separator).encode("utf-8")
     sep_text = sep.decode("utf-8")
     lookup: dict[str, int] = {}  # cleaned channel name -> provisional id (order of first sight)
-    pieces, counts = [], []
+    n = sum(len(c) for c in chunks)
+    n_bytes = sum(int(_offsets(c)[-1] - _offsets(c)[0]) for c in chunks if len(c))
+    # every kept channel has at least one byte: room for all of them, of which only the pages written to are
+    # ever touched (memory the process never touches costs nothing)
+    codes = np.empty(n_bytes + 1, np.int32)  # int32: half the memory traffic downstream
+    offsets = np.empty(n + 1, np.int64)
+    offsets[0] = 0
+    scratch = np.empty(0, bool)
+    at = row = 0
     for chunk in chunks:
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-            chunk = chunk.cast(pa.string())
         for lo_row, hi_row in _piece_bounds(chunk):
-            codes, per_path = _split_piece(chunk.slice(lo_row, hi_row - lo_row), sep, sep_text, strip, lookup)
-            pieces.append(codes)
-            counts.append(per_path)
+            piece = chunk.slice(lo_row, hi_row - lo_row)
+            need = int(_offsets(piece)[-1] - _offsets(piece)[0]) + 1
+            if len(scratch) < need:
+                scratch = np.empty(max(need, PIECE_BYTES + 1), bool)
+            k = _split_piece(piece, sep, sep_text, strip, lookup, codes[at:], offsets[row + 1:row + 1 + len(piece)],
+                             scratch)
+            at += k
+            row += len(piece)
+    codes = codes[:at]
+    np.cumsum(offsets[1:], out=offsets[1:])
     provisional = list(lookup)
     names = np.array(sorted(provisional), dtype=object)
     rank = np.empty(len(provisional), np.int32)
     rank[sorted(range(len(provisional)), key=provisional.__getitem__)] = np.arange(len(provisional), dtype=np.int32)
-    n_codes = sum(len(c) for c in pieces)
-    codes = np.empty(n_codes, np.int32)  # int32: half the memory traffic downstream
-    at = 0
-    for piece in pieces:
-        np.take(rank, piece, out=codes[at:at + len(piece)])
-        at += len(piece)
-    n = sum(len(c) for c in counts)
-    offsets = np.zeros(n + 1, np.int64)
-    if n:
-        np.cumsum(np.concatenate(counts), out=offsets[1:])
+    for a in range(0, at, PIECE_BYTES):  # provisional ids -> ranks, in place a block at a time
+        codes[a:a + PIECE_BYTES] = rank[codes[a:a + PIECE_BYTES]]
     return codes, offsets, names
 
 
@@ -85,15 +91,20 @@ def _offsets(arr: pa.Array) -> np.ndarray:
     return np.frombuffer(arr.buffers()[1], width, count=arr.offset + len(arr) + 1)[arr.offset:]
 
 
-def _split_piece(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Provisional codes (ids in ``lookup``, extended here) and kept touches per path of one piece."""
+def _split_piece(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup: dict, out: np.ndarray,
+                 per_path_out: np.ndarray, scratch: np.ndarray) -> int:
+    """Split one piece: provisional codes (ids in ``lookup``, extended here) into ``out``, kept touches per path
+    into ``per_path_out``; returns the number of codes written. ``scratch`` holds a flag per byte."""
     n = len(piece)
     if piece.null_count:  # a null path is empty
         piece = pc.fill_null(piece, "")
     offs = _offsets(piece).astype(np.int64)
     starts = offs[:-1]
     if len(sep) > 1 and any(sep[:i] == sep[-i:] for i in range(1, len(sep))):
-        return _split_piece_arrow(piece, sep, sep_text, strip, lookup)
+        codes, per_path = _split_piece_arrow(piece, sep, sep_text, strip, lookup)
+        out[:len(codes)] = codes
+        per_path_out[:] = per_path
+        return len(codes)
     data_buf = piece.buffers()[2]
     data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     lo, hi = int(offs[0]), int(offs[-1])
@@ -101,10 +112,13 @@ def _split_piece(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup
     L = len(sep)
     # a token starts at every path start and right after every separator; zero-length tokens (empty paths, a
     # separator ending a path) vanish here, as they would be dropped anyway
-    boundary = np.zeros(len(body) + 1, bool)
+    boundary = scratch[:len(body) + 1]
+    boundary[0] = False
     if L == 1:
         np.equal(body, sep[0], out=boundary[1:])
-    elif len(body) >= L:
+    else:
+        boundary[1:] = False
+    if L > 1 and len(body) >= L:
         hit = body[: len(body) - L + 1] == sep[0]
         for i in range(1, L):
             hit &= body[i: len(body) - L + 1 + i] == sep[i]
@@ -122,12 +136,11 @@ def _split_piece(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup
     boundary[starts - lo] = True
     boundary[-1] = True
     tok = np.flatnonzero(boundary)
-    del boundary
     tok += lo
     n_tok = len(tok) - 1
     tokens = pa.Array.from_buffers(pa.large_string(), n_tok, [None, pa.py_buffer(tok), data_buf])
     enc = pc.dictionary_encode(tokens)
-    remap = np.empty(len(enc.dictionary) + 1, np.int32)
+    remap = np.empty(len(enc.dictionary), np.int32)
     for i, s in enumerate(enc.dictionary.to_pylist()):  # a loop over distinct tokens (about two per channel)
         s = s.strip() if strip else s
         if s.endswith(sep_text):
@@ -135,15 +148,21 @@ def _split_piece(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup
             s = s.strip() if strip else s
         remap[i] = lookup.setdefault(s, len(lookup)) if s else -1
     idx = enc.indices.to_numpy(zero_copy_only=False)
-    codes = remap[idx] if n_tok else np.zeros(0, np.int32)
     first_tok = np.searchsorted(tok[:-1], offs, side="left")  # tokens before each path start
-    per_path = np.diff(first_tok)
+    np.subtract(first_tok[1:], first_tok[:-1], out=per_path_out)
+    if not n_tok:
+        return 0
+    if (remap >= 0).all():
+        np.take(remap, idx, out=out[:n_tok])
+        return n_tok
+    # separators alone and white space: subtract them from their paths' token counts
+    codes = remap[idx]
     keep = codes >= 0
-    if not keep.all():  # separators alone and white space: subtract them from their paths' token counts
-        dropped = np.flatnonzero(~keep)
-        per_path -= np.bincount(np.searchsorted(first_tok, dropped, side="right") - 1, minlength=n)
-        codes = codes[keep]
-    return codes, per_path
+    dropped = np.flatnonzero(~keep)
+    per_path_out -= np.bincount(np.searchsorted(first_tok, dropped, side="right") - 1, minlength=n)
+    codes = codes[keep]
+    out[:len(codes)] = codes
+    return len(codes)
 
 
 def _split_piece_arrow(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup: dict):
