@@ -260,9 +260,15 @@ def build_chain(p: EncodedPaths, order: int) -> Chain:
     last_digit = np.zeros(n_t, np.int64)
     last_digit[1:] = digits[:, -1]
     n_keys = n_t * base
+    # the mixed-radix key of each state: the target of (source, new channel) is found from it by arithmetic
+    state_key = None
+    if float(base) ** order < 2.0 ** 62:
+        state_key = np.zeros(n_t - 1, np.int64)
+        for m in range(order):
+            state_key = state_key * base + digits[:, m]
     if n_keys <= DENSE_TRANSITION_KEYS:
         dense = np.zeros(n_keys)
-        target = np.zeros(n_keys, np.int64)
+        target = None if state_key is not None else np.zeros(n_keys, np.int64)
         for a, b in _blocks(n_w):
             s = state[a:b].astype(np.int64)
             s += 1  # 0 is START
@@ -280,12 +286,18 @@ def build_chain(p: EncodedPaths, order: int) -> Chain:
             key[firsts] = 0
             w[firsts] = 0.0  # transitions from START are counted above
             key *= base
-            key += last_digit[s]
+            key += s if order == 1 else last_digit[s]  # at order 1 a state is its channel's digit
             dense += np.bincount(key, w, minlength=n_keys)
-            target[key] = s  # every window with a given key has the same state
+            if target is not None:
+                target[key] = s  # every window with a given key has the same state
         dense[:base] = 0.0
         pair = np.flatnonzero(dense)
-        src, dst, count = pair // base, target[pair], dense[pair]
+        src, count = pair // base, dense[pair]
+        if target is not None:
+            dst = target[pair]
+        else:  # drop the source's first channel, append the new one: the key of a full window
+            dst_key = (state_key[src - 1] % base ** (order - 1)) * base + pair % base
+            dst = np.searchsorted(state_key, dst_key) + 1
     else:
         sid = state.astype(np.int64) + 1
         prev = np.empty(n_w, np.int64)
