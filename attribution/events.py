@@ -239,6 +239,8 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
     files = []
     masks = []
     encodings = []
+    tables = list(tables)
+    hashing = _hash_users_in_background(tables, mapping)
     for file_index, (path, table) in enumerate(tables):
         files.append(path)
         table = table.rename_columns([inverse.get(n, n) for n in table.column_names])
@@ -292,6 +294,8 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
             "dropped bad rows: " + ", ".join(f"{k}: {v:,}" for k, v in dropped.items() if v),
             DroppedRowsWarning, stacklevel=2,
         )
+    if hashing is not None and not dropped:  # same rows as hashed: journeys pick the hashes up
+        merged["_user_hash"] = hashing
     # code-held columns stay codes until someone reads ``Events.table`` (see Events)
     pending = {name: i for i, name in enumerate(unified.column_names) if name in merged}  # original positions
     unified = unified.drop_columns(list(pending))
@@ -299,6 +303,29 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
         i = unified.column_names.index(name)
         unified = unified.set_column(i, name, unified[name].cast(pa.string()))
     return Events(unified, files, dropped, merged, pending=pending)
+
+
+def _hash_users_in_background(tables, mapping):
+    """Start hashing a single file's user ids (:class:`attribution.userorder.IdHashes`) on another thread, so
+    that the first step of building journeys overlaps validation; None when it does not apply."""
+    if len(tables) != 1:
+        return None
+    _, table = tables[0]
+    name = mapping.get("user_id", "user_id")
+    if name not in table.column_names:
+        return None
+    col = table[name]
+    typ = col.type
+    if col.null_count or not (pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_integer(typ)):
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .userorder import IdHashes
+
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(IdHashes, col)
+    pool.shutdown(wait=False)
+    return future
 
 
 def _concat_encodings(encodings: list[dict], parts: list[pa.Table], columns) -> dict:

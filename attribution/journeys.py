@@ -279,13 +279,25 @@ def _user_time_order(events: Events, rows: np.ndarray | None, conv: np.ndarray, 
     """
     column = events.column("user_id")
     if "user_id" not in events.encodings and not column.null_count:
-        order, users, user_rows, exact = user_time_order(column, conv, ts, rows)
+        order, users, user_rows, exact = user_time_order(_hashed_ids(events, column), conv, ts, rows)
         if exact:
             return order, users, DeferredIds(column, user_rows)
     codes, vocab = events.codes("user_id")
     users, user_ids = compact_codes(codes if rows is None else codes[rows], vocab)
     order, sorted_users = code_time_order(users + 1, conv, ts)  # a null id (-1) groups apart
     return order, sorted_users - 1, user_ids
+
+
+def _hashed_ids(events: Events, column):
+    """The user ids' hashes started while the log was validated, else the id column (hashed when used)."""
+    pending = events.encodings.pop("_user_hash", None)
+    if pending is None:
+        return column
+    try:
+        hashed = pending.result()
+    except Exception:  # noqa: BLE001 (hashing again on this thread raises it properly, if it is real)
+        return column
+    return hashed if hashed.n == len(column) else column
 
 
 def _int64(col) -> np.ndarray:

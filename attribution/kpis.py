@@ -171,6 +171,31 @@ def period_credit(model, journeys: Journeys, period: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------------- journeys
+def journey_code_pairs(journeys: Journeys, codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (journey, code) pairs of the touches (``codes`` one per touch, in ``[0, n_codes)``).
+
+    Up to 64 codes, each journey's codes are OR-ed into one 64-bit mask (one ``bitwise_or.reduceat``) and read
+    back code by code; beyond that, the pairs are the distinct values of ``journey × n_codes + code``.
+    Returned as (journeys, codes), ordered by code then journey in the first case, by journey then code in the
+    second.
+    """
+    if not journeys.n_touches:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if n_codes > 64:
+        pairs = unique_sorted(journeys.touch_journey * np.int64(n_codes + 1) + codes)
+        return pairs // (n_codes + 1), pairs % (n_codes + 1)
+    nonempty = np.flatnonzero(journeys.lengths > 0)
+    bits = np.left_shift(np.uint64(1), codes.astype(np.uint64))
+    masks = np.bitwise_or.reduceat(bits, journeys.offsets[:-1][nonempty])
+    del bits
+    jj, cc = [], []
+    for c in range(n_codes):
+        with_c = nonempty[(masks & np.uint64(1 << c)) != 0]
+        jj.append(with_c)
+        cc.append(np.full(len(with_c), c, np.int64))
+    return np.concatenate(jj), np.concatenate(cc)
+
+
 def journey_stats(journeys: Journeys, period: str | None = None, by: str | None = None) -> pd.DataFrame:
     """Additive journey statistics per channel (and period): the model-independent KPI inputs.
 
@@ -185,10 +210,7 @@ def journey_stats(journeys: Journeys, period: str | None = None, by: str | None 
     """
     codes, C = touch_groups(journeys, by)
     weight = journeys.conversions + journeys.nulls
-    tj = journeys.touch_journey
-    pairs = unique_sorted(tj * np.int64(C + 1) + codes) if journeys.n_touches else np.zeros(0, np.int64)
-    jj = pairs // (C + 1)
-    cc = pairs % (C + 1)
+    jj, cc = journey_code_pairs(journeys, codes, C)
     empty = np.flatnonzero(journeys.touchless())
     jj = np.r_[jj, empty].astype(np.int64)
     cc = np.r_[cc, np.full(len(empty), -1, np.int64)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,9 +19,23 @@ def model_spec(model) -> str:
     return getattr(model, "spec", None) or model.name
 
 
-def fit_models(journeys: Journeys, models: Sequence) -> list:
-    """Fit every model on the same journeys (built once)."""
-    return [m.fit(journeys) for m in models]
+def fit_models(journeys: Journeys, models: Sequence, threads: int | None = None) -> list:
+    """Fit every model on the same journeys (built once), on up to ``threads`` threads (default: the CPUs, at
+    most 4).
+
+    Models only read the journeys and numpy releases the GIL in its array loops, so models fit side by side;
+    each model's numbers do not depend on the threads. The journeys' shared derived arrays are built first.
+    """
+    models = list(models)
+    if threads is None:
+        threads = min(4, os.cpu_count() or 1)
+    if threads <= 1 or len(models) <= 1 or journeys.n_touches < 100_000:
+        return [m.fit(journeys) for m in models]
+    journeys.lengths, journeys.touch_journey, journeys.touch_position  # noqa: B018 (cached before threads)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(threads, len(models))) as pool:
+        return list(pool.map(lambda m: m.fit(journeys), models))
 
 
 def attribution_frame(models: Sequence) -> pd.DataFrame:

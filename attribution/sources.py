@@ -100,7 +100,7 @@ def read_columns(path: str, columns: list[str], dictionary=()) -> pa.Table:
             schema = pq.read_schema(path)
             as_dict = [c for c in dictionary if c in columns and c in schema.names
                        and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
-            table = pq.read_table(path, columns=columns, read_dictionary=as_dict or None)
+            table = pq.read_table(path, columns=columns, read_dictionary=as_dict or None, pre_buffer=False)
         else:
             table = pacsv.read_csv(
                 path,

@@ -12,7 +12,8 @@ costliest step of a run. This module instead:
    times faster than an argsort or a lexsort); rows whose hashes share the high bits are put in full-hash order
    afterwards;
 4. checks that the grouping is exact: within every group of equal hashes, every id equals its neighbour, byte
-   for byte and in length. Should two distinct ids ever share a 64-bit hash, the rows are grouped again by
+   for byte and in length (unless the hash is a bijection: integer ids, or ids of one length up to 8 bytes,
+   where every step of the hash is invertible). Should two distinct ids ever share a 64-bit hash, the rows are grouped again by
    sorted dictionary codes instead (slower, same journeys).
 
 Users come out in the order of their hash, which depends on the ids alone: the same log in any row order gives
@@ -176,11 +177,11 @@ def _loaded_word(padded: np.ndarray, starts: np.ndarray, lens: np.ndarray, k: in
     return word
 
 
-def _hash(words: _Words, n: int, keep: bool) -> tuple[np.ndarray, list]:
+def _hash(words: _Words, n: int, keep: bool, lengths: np.ndarray | None) -> tuple[np.ndarray, list]:
     """64-bit hash of every id (its words and its length); the words themselves when ``keep``."""
     h = np.full(n, np.uint64(0x243F6A8885A308D3))
-    if words.lengths is not None:  # the length is scrambled before the words come in: 'b' and 'a\0' differ
-        h ^= words.lengths.astype(np.uint64)
+    if lengths is not None:  # the length is scrambled before the words come in: 'b' and 'a\0' differ
+        h ^= lengths.astype(np.uint64)
         h *= _MUL
         h ^= h >> np.uint64(29)
     kept = []
@@ -244,7 +245,7 @@ def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | 
 
     Parameters
     ----------
-    users : pyarrow.Array or ChunkedArray of strings or integers (no nulls)
+    users : pyarrow.Array or ChunkedArray of strings or integers (no nulls), or their :class:`IdHashes`
     conv : numpy.ndarray of bool
         Conversion rows (they follow touches at equal timestamps).
     ts : numpy.ndarray of int64
@@ -267,11 +268,8 @@ def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | 
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), True
     t_order = time_order(ts, conv.astype(np.int64))
-    words = _Words(users)
-    keep = words.n_words <= _KEEP_WORDS
-    h, kept = _hash(words, len(users), keep)
-    if rows is not None:
-        h = h[rows]
+    ids = users if isinstance(users, IdHashes) else IdHashes(users)
+    h = ids.hashes if rows is None else ids.hashes[rows]
     order, hs = _sort_by_key(h, t_order, n)
     del h
     start = np.empty(n, bool)
@@ -279,13 +277,39 @@ def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | 
     np.not_equal(hs[1:], hs[:-1], out=start[1:])
     del hs
     src = order if rows is None else rows[order]
-    exact = words.lengths is None or _equal_within(words.lengths, src, start)
-    for k in range(words.n_words):
-        if not exact:
-            break
-        exact = _equal_within(kept[k] if keep else words.word(k), src, start)
+    exact = ids.exact_within(src, start)
     user = np.cumsum(start) - 1
     return order, user, src[start], exact
+
+
+class IdHashes:
+    """The 64-bit hash of every user id, and what checking a grouping by it needs (see the module docstring).
+
+    Computing it only needs the id column, so it can run on another thread while the rest of the log is
+    validated (numpy releases the GIL in its array loops).
+    """
+
+    def __init__(self, users):
+        self.n = len(users)
+        self.words = _Words(users)
+        lengths = self.words.lengths
+        self.one_length = lengths is None or bool(np.all(lengths == lengths[0]))
+        if self.one_length:
+            self.words.lengths = None  # nothing to check (and the hash no longer needs them)
+        # words of ids of one length are cheap to read again (a strided copy); others are kept, up to a limit
+        self.keep = not self.one_length and self.words.n_words <= _KEEP_WORDS
+        self.hashes, self.kept = _hash(self.words, self.n, self.keep, lengths)
+
+    def exact_within(self, src: np.ndarray, start: np.ndarray) -> bool:
+        """Whether the rows ``src`` (of the hashed column), cut into groups at ``start``, hold one id per group."""
+        if self.one_length and self.words.n_words <= 1:  # one word, one length: the hash is a bijection
+            return True
+        if not self.one_length and not _equal_within(self.words.lengths, src, start):
+            return False
+        for k in range(self.words.n_words):
+            if not _equal_within(self.kept[k] if self.keep else self.words.word(k), src, start):
+                return False
+        return True
 
 
 def code_time_order(codes: np.ndarray, conv: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

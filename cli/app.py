@@ -88,6 +88,9 @@ def _register_commands() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point (``attribution``, ``python -m attribution``)."""
+    from attribution.memory import keep_freed_memory
+
+    keep_freed_memory()  # this process is ours: reuse freed arrays' memory (see attribution.memory)
     args = list(sys.argv[1:] if argv is None else argv)
     if "--debug" in args:
         args.remove("--debug")

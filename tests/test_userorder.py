@@ -120,7 +120,8 @@ def test_a_hash_collision_falls_back_to_exact_codes(monkeypatch):
     frame = log_frame(3)
     normal = Journeys.from_events(Events.from_frame(frame))
     real = userorder._hash
-    monkeypatch.setattr(userorder, "_hash", lambda words, n, keep: (np.zeros(n, np.uint64), real(words, n, keep)[1]))
+    monkeypatch.setattr(userorder, "_hash",
+                        lambda words, n, keep, lengths: (np.zeros(n, np.uint64), real(words, n, keep, lengths)[1]))
     collided = Journeys.from_events(Events.from_frame(frame))
     assert collided.user_ids.to_pylist() == sorted(set(frame["user_id"]))  # the fallback's sorted ids
 

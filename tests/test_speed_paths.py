@@ -1,0 +1,57 @@
+"""The speed paths give the numbers of the plain ones: models fitted on threads, the bitmask (journey, channel)
+pairs, and the process memory setting of the command line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attribution.journeys import Journeys
+from attribution.kpis import journey_code_pairs
+from attribution.memory import keep_freed_memory
+from attribution.models import default_model_specs, parse_model_spec
+from attribution.result import fit_models
+
+
+def random_journeys(n_journeys: int, n_channels: int, seed: int = 0) -> Journeys:
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(0, 6, n_journeys)
+    offsets = np.zeros(n_journeys + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    t = int(offsets[-1])
+    conv = (rng.random(n_journeys) < 0.3).astype(float)
+    end = rng.integers(10**15, 2 * 10**15, n_journeys)
+    touch_time = np.repeat(end, lengths) - rng.integers(0, 20 * 86_400 * 10**9, t)
+    return Journeys(channel_names=np.array([f"c{i:02d}" for i in range(n_channels)], dtype=object),
+                    touch_channel=rng.integers(0, n_channels, t), offsets=offsets, conversions=conv,
+                    nulls=1.0 - conv, revenue=conv * rng.uniform(1, 100, n_journeys), touch_time=touch_time,
+                    end_time=end)
+
+
+def test_models_on_threads_equal_models_one_by_one():
+    j = random_journeys(60_000, 9)
+    assert j.n_touches >= 100_000  # above the threshold where threads are used
+    specs = default_model_specs()
+    serial = fit_models(j, [parse_model_spec(s) for s in specs], threads=1)
+    threaded = fit_models(Journeys(**{k: getattr(j, k) for k in ("channel_names", "touch_channel", "offsets",
+                                                                  "conversions", "nulls", "revenue", "touch_time",
+                                                                  "end_time")}),
+                          [parse_model_spec(s) for s in specs], threads=2)
+    for a, b in zip(serial, threaded):
+        pd.testing.assert_frame_equal(a.attribution_, b.attribution_)
+
+
+@pytest.mark.parametrize("n_channels", [1, 5, 64, 65, 200])
+def test_bitmask_pairs_equal_distinct_pairs(n_channels):
+    """Up to 64 codes the pairs come from per-journey bitmasks; beyond, from sorting. Both are the set of
+    distinct (journey, code) pairs of the touches."""
+    j = random_journeys(3000, n_channels, seed=n_channels)
+    jj, cc = journey_code_pairs(j, j.touch_channel, n_channels)
+    expected = set(zip(j.touch_journey.tolist(), j.touch_channel.tolist()))
+    assert len(jj) == len(expected) and set(zip(jj.tolist(), cc.tolist())) == expected
+
+
+def test_memory_setting_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("ATTRIBUTION_KEEP_MEMORY", "0")
+    assert keep_freed_memory() is False
