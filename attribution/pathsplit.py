@@ -44,9 +44,9 @@ def split_paths(text, separator: str, *, strip: bool = True) -> tuple[np.ndarray
     lookup: dict[str, int] = {}  # cleaned channel name -> provisional id (order of first sight)
     n = sum(len(c) for c in chunks)
     n_bytes = sum(int(_offsets(c)[-1] - _offsets(c)[0]) for c in chunks if len(c))
-    # every kept channel has at least one byte: room for all of them, of which only the pages written to are
-    # ever touched (memory the process never touches costs nothing)
-    codes = np.empty(n_bytes + 1, np.int32)  # int32: half the memory traffic downstream
+    # a kept channel has at least one byte, and all but the last of a path one more for the separator: room for
+    # that many codes, of which only the pages written to are ever touched (untouched memory costs nothing)
+    codes = np.empty(n_bytes // 2 + n + 1, np.int32)  # int32: half the memory traffic downstream
     offsets = np.empty(n + 1, np.int64)
     offsets[0] = 0
     scratch = np.empty(0, bool)

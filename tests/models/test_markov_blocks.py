@@ -116,3 +116,12 @@ def test_window_states_are_the_same_in_blocks(monkeypatch):
         monkeypatch.undo()
         for a, b in zip(whole, parts):
             assert np.array_equal(a, b)
+
+
+def test_split_paths_densest_text_fits_the_code_buffer():
+    """One-byte channels and one-byte separators (the most channels per byte), and one-byte paths."""
+    values = ["a|b|c|d", "a", "b", "a|b", "c|", "|d", "d|c|b|a|a"] * 50
+    codes, offsets, names = markov_paths.split_paths(pa.array(values), "|")
+    want, want_names = reference_split(values, "|")
+    assert list(names) == want_names and len(codes) == sum(len(p) for p in want)
+    assert [[names[c] for c in codes[offsets[i]:offsets[i + 1]]] for i in range(len(values))] == want
