@@ -156,6 +156,7 @@ def read_events(
     *,
     columns=None,
     on_bad_rows: str = "error",
+    skip=(),
 ) -> Events:
     """Read and validate an event log.
 
@@ -167,6 +168,9 @@ def read_events(
         Column name mapping.
     on_bad_rows : {"error", "skip"}
         Raise on any broken rule (default) or drop the offending rows and count them.
+    skip : sequence of str
+        Optional canonical columns not to read even when the files have them (a run that reports no campaigns
+        need not read them).
 
     Returns
     -------
@@ -177,7 +181,7 @@ def read_events(
     InputError
         With every broken rule: missing files or columns, unparsable timestamps, bad revenue, ...
     """
-    plan = plan_read(sources, columns=columns)
+    plan = plan_read(sources, columns=columns, skip=skip)
     tables = [(path, read_columns(path, wanted, dictionary=plan.dictionary)) for path, wanted in plan.files]
     return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows)
 
@@ -202,7 +206,7 @@ class ReadPlan:
         return self.mapping.get(canon, canon)
 
 
-def plan_read(sources, *, columns=None) -> ReadPlan:
+def plan_read(sources, *, columns=None, skip=()) -> ReadPlan:
     """Resolve the sources and check every file's required columns, reading schemas only.
 
     Raises
@@ -216,7 +220,8 @@ def plan_read(sources, *, columns=None) -> ReadPlan:
     problems: list[Problem] = []
     planned = []
     for path in files:
-        wanted = plan_columns(path, read_schema_names(path), CANONICAL, REQUIRED, mapping, problems)
+        wanted = plan_columns(path, read_schema_names(path), tuple(c for c in CANONICAL if c not in skip or c in REQUIRED),
+                              REQUIRED, mapping, problems)
         planned.append((path, wanted))
     if problems:
         raise InputError(problems)

@@ -153,14 +153,13 @@ class Journeys:
         touch_code = ev_names == TOUCH_EVENT
         is_conv_all = np.append(conv_code, False)[ev_codes]  # code -1 (null) → last entry, False
         keep = is_conv_all | np.append(touch_code, False)[ev_codes]
-        rows = np.flatnonzero(keep).astype(np.int64)
-        all_rows = len(rows) == events.num_rows
-        kept_rows = rows
+        all_rows = bool(keep.all())
+        kept_rows = None if all_rows else np.flatnonzero(keep).astype(np.int64)
         pick = (lambda a: a) if all_rows else (lambda a: a[kept_rows])  # noqa: E731
         conv = pick(is_conv_all)
         ts = pick(_int64(events.column("timestamp")))
         # stable sort by (user, time, conversion flag): ties keep input order, touches before conversions
-        order, u, user_ids = _user_time_order(events, None if all_rows else kept_rows, conv, ts)
+        order, first_of_user, user_ids = _user_time_order(events, kept_rows, conv, ts)
         n = len(order)
         # vocabularies from every touch (and campaign) row, whatever the journeys keep: order-independent
         ch_codes, ch_vocab = events.codes("channel")
@@ -179,9 +178,6 @@ class Journeys:
                        _names(campaign_names) if campaign_names is not None else None, empty_i, empty_i,
                        lookback_days, {"conversion_events": conversion_events})
 
-        first_of_user = np.empty(n, bool)
-        first_of_user[0] = True
-        np.not_equal(u[1:], u[:-1], out=first_of_user[1:])
         seg_start = first_of_user.copy()
         seg_start[1:] |= conv[:-1]
         seg = np.cumsum(seg_start) - 1
@@ -216,7 +212,7 @@ class Journeys:
             revenue=np.where(converted, revenue, 0.0),
             touch_time=ts[kept],
             end_time=ref,
-            user=u[end_idx],
+            user=np.searchsorted(np.flatnonzero(first_of_user), end_idx, side="right") - 1,
             user_ids=user_ids,
             touch_campaign=campaign_codes[touch_src] if campaign_codes is not None else None,
             campaign_names=_names(campaign_names) if campaign_names is not None else None,
@@ -270,8 +266,8 @@ class Journeys:
 
 
 def _user_time_order(events: Events, rows: np.ndarray | None, conv: np.ndarray, ts: np.ndarray):
-    """The order of the kept rows by (user, timestamp, conversion flag, input position), the user code of every
-    row in that order, and the distinct user ids (indexed by those codes).
+    """The order of the kept rows by (user, timestamp, conversion flag, input position), a flag per row in that
+    order marking each user's first row, and the distinct user ids (in the order the users come).
 
     Users are grouped by an exact 64-bit hash of their ids (:mod:`attribution.userorder`); should two distinct
     ids share a hash, by their sorted dictionary codes instead. Either way each user's rows are in the SPEC 2
@@ -279,13 +275,15 @@ def _user_time_order(events: Events, rows: np.ndarray | None, conv: np.ndarray, 
     """
     column = events.column("user_id")
     if "user_id" not in events.encodings and not column.null_count:
-        order, users, user_rows, exact = user_time_order(_hashed_ids(events, column), conv, ts, rows)
+        order, first, user_rows, exact = user_time_order(_hashed_ids(events, column), conv, ts, rows)
         if exact:
-            return order, users, DeferredIds(column, user_rows)
+            return order, first, DeferredIds(column, user_rows)
     codes, vocab = events.codes("user_id")
     users, user_ids = compact_codes(codes if rows is None else codes[rows], vocab)
     order, sorted_users = code_time_order(users + 1, conv, ts)  # a null id (-1) groups apart
-    return order, sorted_users - 1, user_ids
+    first = np.ones(len(order), bool)
+    np.not_equal(sorted_users[1:], sorted_users[:-1], out=first[1:])
+    return order, first, user_ids
 
 
 def _hashed_ids(events: Events, column):

@@ -74,11 +74,13 @@ def load_journeys(
     on_bad_rows: str = "error",
     separator: str = DEFAULT_SEPARATOR,
     channel_grouping=None,
+    campaigns: bool = True,
 ) -> tuple[Journeys, Events | None, dict]:
     """Read the input and build the journeys once.
 
     ``channel_grouping`` (a :class:`~attribution.channel_groups.ChannelGrouping`, ``"ga4"`` or a rules CSV)
-    derives touch channels from source / medium / campaign while reading, before validation.
+    derives touch channels from source / medium / campaign while reading, before validation. With
+    ``campaigns=False`` the log's campaign column is not read (nothing of the run reports campaigns).
     """
     grouping = _grouping(channel_grouping, input)
     if input == "paths":
@@ -91,7 +93,7 @@ def load_journeys(
     if grouping is not None:
         events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows)
     else:
-        events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows)
+        events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",))
     conversion_events = tuple(conversion_events) or ("conversion",)
     counts = events.event_counts()
     missing = [e for e in conversion_events if e not in counts]
@@ -139,7 +141,7 @@ def run_counts(events: Events, journeys: Journeys, event_counts: dict | None = N
 
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
         ci=None, n_boot=200, seed=0, engine="local", scheduler=None, memory_limit=None, spill_dir=None,
-        progress=None, by=None, channel_grouping=None, fill_only=False, **options) -> RunResult:
+        progress=None, by=None, channel_grouping=None, fill_only=False, campaigns=True, **options) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table.
 
     Parameters
@@ -176,6 +178,9 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         ``Unassigned``. The log then needs no ``channel`` column. Every engine applies it.
     fill_only : bool
         With ``channel_grouping``: keep a touch's non-empty channel, derive only the missing ones.
+    campaigns : bool
+        Keep the touches' campaigns in ``journeys`` (default). The command line turns it off when nothing it
+        writes reports campaigns (no ``--by``, ``--detail`` or milestones), and then does not read the column.
     **options
         Passed to :func:`load_journeys`.
     """
@@ -206,7 +211,8 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     if parted is not None:  # out of core or on Dask: same models, merged partition statistics
         table, fitted, lead_models, summary = parted
         return RunResult(table, None, fitted, None, summary, lead_models, None, spend_table, period)
-    journeys, events, summary = load_journeys(sources, **options)
+    journeys, events, summary = load_journeys(sources, campaigns=campaigns or by is not None or bool(milestone_events),
+                                              **options)
     fitted = fit_models(journeys, instances)
     table, lead_models, lead_journeys = kpi_table(fitted, journeys, events, spend=spend_table, period=period,
                                                   milestone_events=milestone_events, by=by)

@@ -257,8 +257,8 @@ def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | 
     order : numpy.ndarray of int64
         Order of the ``len(ts)`` rows: each user's rows together, users in the order of their id's hash, rows
         in time order.
-    user : numpy.ndarray of int64
-        The user code of every row in that order (0, 0, 1, ...).
+    first : numpy.ndarray of bool
+        True on each user's first row in that order (``np.cumsum(first) - 1`` is the user code of every row).
     user_rows : numpy.ndarray of int64
         For every user code, a row of ``users`` holding that user's id.
     exact : bool
@@ -266,7 +266,7 @@ def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | 
     """
     n = len(ts)
     if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), True
+        return np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64), True
     t_order = time_order(ts, conv.astype(np.int64))
     ids = users if isinstance(users, IdHashes) else IdHashes(users)
     h = ids.hashes if rows is None else ids.hashes[rows]
@@ -278,8 +278,7 @@ def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | 
     del hs
     src = order if rows is None else rows[order]
     exact = ids.exact_within(src, start)
-    user = np.cumsum(start) - 1
-    return order, user, src[start], exact
+    return order, start, src[start], exact
 
 
 class IdHashes:

@@ -120,6 +120,7 @@ def run_command(
         progress=False if quiet else None,
         channel_grouping=channel_grouping,
         fill_only=fill_only,
+        campaigns=detail is not None,  # --by and milestones keep them too; otherwise the column is not read
     )
     echo_summary(result.summary, quiet)
     if detail is not None:
