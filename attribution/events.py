@@ -69,7 +69,7 @@ class Events:
     dropped : dict
         Rows dropped per reason code (``on_bad_rows='skip'``).
     encodings : dict
-        Cache of :meth:`codes`: column name → (int64 codes, sorted vocabulary), filled while reading.
+        Cache of :meth:`codes`: column name → (integer codes, sorted vocabulary), filled while reading.
 
     Notes
     -----
@@ -113,7 +113,7 @@ class Events:
         return self._table[name]
 
     def codes(self, name: str) -> tuple[np.ndarray, pa.Array]:
-        """Column ``name`` as int64 codes into its sorted distinct values (-1 = null), computed once.
+        """Column ``name`` as integer codes into its sorted distinct values (-1 = null), computed once.
 
         Same as :func:`attribution.encoding.encode_sorted` of ``table[name]``; the low-cardinality columns
         read from Parquet come already encoded, so this costs nothing for them.

@@ -205,7 +205,7 @@ class Journeys:
         revenue = _float64(events.column("revenue"))[end_rows]
         return cls(
             channel_names=_names(channel_names),
-            touch_channel=channel_codes[touch_src],
+            touch_channel=channel_codes[touch_src].astype(np.int64, copy=False),
             offsets=offsets,
             conversions=conversions,
             nulls=1.0 - conversions,
@@ -214,7 +214,7 @@ class Journeys:
             end_time=ref,
             user=np.searchsorted(np.flatnonzero(first_of_user), end_idx, side="right") - 1,
             user_ids=user_ids,
-            touch_campaign=campaign_codes[touch_src] if campaign_codes is not None else None,
+            touch_campaign=campaign_codes[touch_src].astype(np.int64, copy=False) if campaign_codes is not None else None,
             campaign_names=_names(campaign_names) if campaign_names is not None else None,
             touch_row=row_of(touch_src),
             conversion_row=np.where(converted, end_rows, -1),
