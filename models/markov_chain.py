@@ -269,12 +269,13 @@ def build_chain(p: EncodedPaths, order: int) -> Chain:
     if n_keys <= DENSE_TRANSITION_KEYS:
         dense = np.zeros(n_keys)
         target = None if state_key is not None else np.zeros(n_keys, np.int64)
+        added = last_digit[1:]  # the channel a window adds, by state (at order 1: the state's own digit)
         for a, b in _blocks(n_w):
-            s = state[a:b].astype(np.int64)
-            s += 1  # 0 is START
+            cur = state[a:b]
+            # key = source state id (state + 1, START = 0) × base + added channel: built in place
             key = np.empty(b - a, np.int64)
-            key[0] = state[a - 1] + 1 if a else 0
-            key[1:] = s[:-1]
+            key[0] = state[a - 1] if a else -1
+            key[1:] = cur[:-1]
             # the paths of windows a .. b − 1, and their windows inside the block
             p0, p1 = np.searchsorted(w_end, [a, b - 1], side="right")
             nw = n_windows[p0:p1 + 1].copy()
@@ -283,13 +284,18 @@ def build_chain(p: EncodedPaths, order: int) -> Chain:
             w = np.repeat(weight[p0:p1 + 1], nw)
             firsts = w_start[p0:p1 + 1] - a
             firsts = firsts[(firsts >= 0) & has[p0:p1 + 1]]
-            key[firsts] = 0
+            key[firsts] = -1
             w[firsts] = 0.0  # transitions from START are counted above
             key *= base
-            key += s if order == 1 else last_digit[s]  # at order 1 a state is its channel's digit
+            if order == 1:
+                key += cur
+                key += base + 1
+            else:
+                key += base
+                key += added[cur]
             dense += np.bincount(key, w, minlength=n_keys)
             if target is not None:
-                target[key] = s  # every window with a given key has the same state
+                target[key] = cur + 1  # every window with a given key has the same state
         dense[:base] = 0.0
         pair = np.flatnonzero(dense)
         src, count = pair // base, dense[pair]
