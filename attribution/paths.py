@@ -80,9 +80,9 @@ class PathTable:
         # representative journey of each path: its first occurrence
         first = np.full(n_paths, len(codes), np.int64)
         np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
-        flat, offsets = take_segments(journeys.offsets, first)
+        touch_channel, offsets = _take_segments(journeys.touch_channel, journeys.offsets, first)
         return cls(Journeys(
-            channel_names=journeys.channel_names, touch_channel=journeys.touch_channel[flat], offsets=offsets,
+            channel_names=journeys.channel_names, touch_channel=touch_channel, offsets=offsets,
             conversions=conversions, nulls=nulls, revenue=revenue, lookback_days=journeys.lookback_days,
             meta={**journeys.meta, "source": "path_table"},
         ))
@@ -196,6 +196,20 @@ def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathT
     journeys = Journeys(names, codes.astype(np.int64), offsets, conversions, nulls, revenue,
                         lookback_days=None, meta={"source": "path_table", "file": file})
     return PathTable.from_journeys(journeys)
+
+
+def _take_segments(values: np.ndarray, offsets: np.ndarray, rows: np.ndarray, block: int = 1 << 18):
+    """``values`` of the segments ``rows`` (in that order) and their offsets; like
+    :func:`~attribution.encoding.take_segments` followed by a gather, a block of rows at a time so that the
+    index temporaries stay small."""
+    lengths = np.diff(offsets)[rows]
+    new_offsets = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    out = np.empty(int(new_offsets[-1]), values.dtype)
+    for a in range(0, len(rows), block):
+        flat, sub = take_segments(offsets, rows[a:a + block])
+        out[new_offsets[a]:new_offsets[a] + len(flat)] = values[flat]
+    return out, new_offsets
 
 
 def _group_by_text(journeys) -> tuple[np.ndarray, int]:
