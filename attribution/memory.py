@@ -7,7 +7,10 @@ ballooning, DAMON reclaim: Firecracker, most cloud VMs) each of those faults is 
 10M-event run measured on such a machine spent more time in the kernel (5–7 s) than in its own code (6 s).
 
 :func:`keep_freed_memory` makes the command line's process keep freed memory for its next arrays instead: glibc
-serves large blocks from the heap (``M_MMAP_MAX = 0``) and does not trim it (``M_TRIM_THRESHOLD``). The peak
+serves large blocks from the heap (``M_MMAP_MAX = 0``) and does not trim it (``M_TRIM_THRESHOLD``), and Arrow
+allocates from that same heap (its system memory pool) rather than from its own mimalloc pool, so that numpy reuses
+what the Parquet reader freed and the other way round. Measured on such a VM, the kernel time of the 10M-event run
+fell from 4–7 s to about 3 s. The peak
 resident size stays that of the largest live set plus some fragmentation; freed memory is returned when the process
 ends. Only the ``attribution`` command does this, never ``import attribution`` (a notebook's process is its
 owner's), and only on glibc; ``ATTRIBUTION_KEEP_MEMORY=0`` turns it off.
@@ -42,4 +45,9 @@ def keep_freed_memory() -> bool:
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
-    return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
+    if not (mallopt(_M_MMAP_MAX, 0) and mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)):
+        return False
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())  # Arrow's buffers from the same kept heap (not mimalloc's own)
+    return True
