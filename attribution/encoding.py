@@ -41,23 +41,29 @@ def encode_sorted(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Ar
 
 
 def _encode_dictionary(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """:func:`encode_sorted` of dictionary-typed values without decoding them: encode the (small) dictionary,
-    then map the indices (int32 codes). Duplicate or null dictionary entries are handled like plain values."""
+    """:func:`encode_sorted` of dictionary-typed values without decoding them: the chunks' (small) dictionaries
+    are encoded together, then each chunk's indices are mapped through its part of that encoding, written in
+    place (int32 codes). Duplicate or null dictionary entries are handled like plain values."""
     if values.num_chunks == 0:
-        return np.zeros(0, np.int64), pa.array([], values.type.value_type)
-    values = values.unify_dictionaries() if values.num_chunks > 1 else values
-    dictionary = values.chunk(0).dictionary
-    index_chunks = [c.indices for c in values.chunks]
-    indices = pa.chunked_array(index_chunks).combine_chunks() if len(index_chunks) > 1 else index_chunks[0]
-    sub_codes, vocabulary = encode_sorted(dictionary)
-    # codes of a dictionary column are small: int32 halves the memory of the per-row codes
-    code_type = np.int32 if len(sub_codes) < 2**31 - 1 else np.int64
-    lookup = np.append(sub_codes, -1).astype(code_type) if len(sub_codes) else np.array([-1], code_type)
-    if indices.null_count == 0:
-        return lookup[indices.to_numpy(zero_copy_only=False)], vocabulary
-    nulls = indices.is_null().to_numpy(zero_copy_only=False)
-    raw = indices.fill_null(0).to_numpy(zero_copy_only=False)
-    return lookup[np.where(nulls, len(sub_codes), raw)], vocabulary
+        return np.zeros(0, np.int32), pa.array([], values.type.value_type)
+    chunks = values.chunks
+    dictionaries = [c.dictionary for c in chunks]
+    starts = np.cumsum([0] + [len(d) for d in dictionaries])
+    sub_codes, vocabulary = encode_sorted(pa.concat_arrays(dictionaries) if len(chunks) > 1 else dictionaries[0])
+    code_type = np.int32 if len(vocabulary) < 2**31 - 1 else np.int64  # half the memory of int64 per row
+    sub_codes = sub_codes.astype(code_type)
+    out = np.empty(len(values), code_type)
+    at = 0
+    for i, chunk in enumerate(chunks):
+        lookup = np.append(sub_codes[starts[i]:starts[i + 1]], code_type(-1))
+        indices = chunk.indices
+        if indices.null_count:
+            raw = indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False)
+        else:
+            raw = indices.to_numpy(zero_copy_only=False)
+        np.take(lookup, raw, out=out[at:at + len(chunk)])
+        at += len(chunk)
+    return out, vocabulary
 
 
 def compact_codes(codes: np.ndarray, vocabulary: pa.Array, mask: np.ndarray | None = None

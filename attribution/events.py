@@ -264,6 +264,10 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
         encodings.append(enc)
     if problems:
         raise InputError(problems)
+    held = {c for c in ENCODED if encodings and all(c in e for e in encodings)}
+    if "channel" not in held:  # some file's channels are plain strings: the coded ones become trimmed columns too
+        parts = [p.set_column(p.column_names.index("channel"), "channel", _as_dictionary(*e["channel"]))
+                 if "channel" in e else p for p, e in zip(parts, encodings)]
     # bad-row masks per reason, concatenated over files
     reasons = sorted({r for m in masks for r in m})
     rows = sum(p.num_rows for p in parts)
@@ -484,11 +488,9 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
 
     # channel
     if _is_string_dictionary(table["channel"].type):
-        codes, vocab = encode_sorted(table["channel"])
-        remap, vocab = encode_sorted(pc.utf8_trim_whitespace(vocab.cast(pa.string())))
-        codes = np.append(remap, -1)[codes]
+        codes, vocab = encode_sorted(_trimmed_dictionaries(table["channel"]))
         enc["channel"] = (codes, vocab)
-        channel = _as_dictionary(codes, vocab)
+        channel = table["channel"]  # a placeholder for examples (as read); see _validate for mixed inputs
         no_channel = (codes < 0) | (codes == _code_of(vocab, ""))
     else:
         channel = _string_column(table["channel"])
@@ -508,8 +510,8 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
         if pa.types.is_dictionary(raw.type):
             raw = raw.cast(raw.type.value_type)
         if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_decimal(raw.type) or pa.types.is_null(raw.type):
-            values = raw.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(float)
-            non_numeric = np.zeros(n, bool)
+            values = raw.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            non_numeric = None
         elif pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
             text = raw.to_numpy(zero_copy_only=False)
             values = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(float)
@@ -518,12 +520,14 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
         else:
             values = np.full(n, np.nan)
             non_numeric = ~raw.is_null().to_numpy(zero_copy_only=False)
-        values = np.where(np.isnan(values), 0.0, values)
+        if not values.flags.writeable:
+            values = values.copy()
+        infinite = np.isinf(values)
         flag("revenue_not_numeric", "revenue", "must be a number", "store revenue as numbers (null means 0)",
-             non_numeric | np.isinf(values))
+             infinite if non_numeric is None else non_numeric | infinite)
         flag("revenue_negative", "revenue", "must be >= 0", "refunds are not conversions: remove them or net them "
              "into the conversion's revenue", values < 0)
-        values = np.where(np.isfinite(values) & (values >= 0), values, 0.0)
+        np.copyto(values, 0.0, where=~(values >= 0) | infinite)  # null (NaN), negative, infinite: 0 (in place)
         cols["revenue"] = pa.chunked_array([pa.array(values, pa.float64())])
         cols["revenue_raw"] = raw  # for error examples only (dropped after validation)
     else:
@@ -542,6 +546,13 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
             cols[opt] = col.cast(pa.string())
     cols["_row"] = table["_row"]
     return pa.table(cols), bad, enc
+
+
+def _trimmed_dictionaries(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A dictionary column with every chunk's (small) dictionary whitespace-trimmed; indices untouched."""
+    return pa.chunked_array(
+        [pa.DictionaryArray.from_arrays(c.indices, pc.utf8_trim_whitespace(c.dictionary.cast(pa.string())))
+         for c in col.chunks], pa.dictionary(col.type.index_type, pa.string()))
 
 
 def _is_string_dictionary(typ) -> bool:

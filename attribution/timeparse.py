@@ -22,6 +22,19 @@ NS_PER_DAY = 86_400 * NS_PER_SECOND
 _NUMERIC = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
+def _timestamp_chunks_to_ns(array: pa.ChunkedArray) -> np.ndarray:
+    """Null-free timestamp chunks scaled to epoch nanoseconds, written chunk by chunk into one array."""
+    factor = np.int64({"s": NS_PER_SECOND, "ms": 1_000_000, "us": 1_000, "ns": 1}[array.type.unit])
+    out = np.empty(len(array), np.int64)
+    at = 0
+    with np.errstate(over="ignore"):
+        for chunk in array.chunks:
+            values = chunk.view(pa.int64()).to_numpy()  # zero-copy: the epoch counts in the type's unit
+            np.multiply(values, factor, out=out[at:at + len(values)])
+            at += len(values)
+    return out
+
+
 def to_epoch_ns(array: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Convert a timestamp column to UTC epoch nanoseconds.
 
@@ -37,6 +50,8 @@ def to_epoch_ns(array: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
     bad : numpy.ndarray of bool
         True where a value is null or cannot be parsed.
     """
+    if isinstance(array, pa.ChunkedArray) and pa.types.is_timestamp(array.type) and array.null_count == 0:
+        return _timestamp_chunks_to_ns(array), np.zeros(len(array), bool)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
     typ = array.type
