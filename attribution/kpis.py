@@ -206,14 +206,11 @@ def journey_stats(journeys: Journeys, period: str | None = None, by: str | None 
 
     Every non-key column is a sum over journeys, so the frames of user-disjoint partitions merge by
     concatenating and summing per key (:func:`merge_journey_stats`); :func:`finalise_journey_stats` turns the
-    sums into the report's columns. Vectorised: one ``np.unique`` over distinct (journey, channel) pairs.
+    sums into the report's columns. Vectorised: per-journey channel bitmasks (up to 64 channels, no period), else
+    the distinct (journey, channel) pairs.
     """
     codes, C = touch_groups(journeys, by)
     weight = journeys.conversions + journeys.nulls
-    jj, cc = journey_code_pairs(journeys, codes, C)
-    empty = np.flatnonzero(journeys.touchless())
-    jj = np.r_[jj, empty].astype(np.int64)
-    cc = np.r_[cc, np.full(len(empty), -1, np.int64)]
     days = np.zeros(journeys.n_journeys)
     known = np.zeros(journeys.n_journeys, bool)
     if journeys.has_times and journeys.n_journeys:
@@ -222,6 +219,15 @@ def journey_stats(journeys: Journeys, period: str | None = None, by: str | None 
         first[nonempty] = journeys.touch_time[journeys.offsets[:-1][nonempty]]
         days[nonempty] = (journeys.end_time[nonempty] - first[nonempty]) / NS_PER_DAY
         known = nonempty & (journeys.conversions > 0)
+    if period is None and C <= 64:
+        out = _channel_sums_by_bitmask(journeys, codes, C, np.column_stack([
+            weight, journeys.conversions, np.where(known, journeys.conversions * days, 0.0),
+            np.where(known, journeys.conversions, 0.0)]))
+        return _with_labels(out, journeys, by)
+    jj, cc = journey_code_pairs(journeys, codes, C)
+    empty = np.flatnonzero(journeys.touchless())
+    jj = np.r_[jj, empty].astype(np.int64)
+    cc = np.r_[cc, np.full(len(empty), -1, np.int64)]
     conv = journeys.conversions[jj]
     cols = {
         "code": cc,
@@ -241,11 +247,38 @@ def journey_stats(journeys: Journeys, period: str | None = None, by: str | None 
         out = pd.DataFrame({"code": present - 1, **sums})
     else:
         out = pd.DataFrame(cols).groupby(keys, sort=True, as_index=False)[JOURNEY_STAT_COLUMNS].sum()
+    return _with_labels(out, journeys, by)
+
+
+def _with_labels(out: pd.DataFrame, journeys: Journeys, by: str | None) -> pd.DataFrame:
     labels = group_labels(journeys, out.pop("code").to_numpy(), by)
     for i, (name, values) in enumerate(labels.items()):
         out.insert(i, name, values.to_numpy())
         out[name] = out[name].astype(object)
     return out
+
+
+def _channel_sums_by_bitmask(journeys: Journeys, codes: np.ndarray, n_codes: int, values: np.ndarray) -> pd.DataFrame:
+    """Σ ``values`` (one row of :data:`JOURNEY_STAT_COLUMNS` per journey) over the journeys holding each code
+    (up to 64), and over the touchless ones (code -1): each journey's codes OR-ed into one 64-bit mask, then one
+    dot product per code. Codes no journey holds are left out (as the pairs' sums leave them out)."""
+    sums = np.zeros((n_codes + 1, values.shape[1]))
+    count = np.zeros(n_codes + 1, np.int64)
+    touchless = journeys.touchless()
+    count[0] = int(touchless.sum())
+    sums[0] = values[touchless].sum(axis=0)
+    if journeys.n_touches:
+        nonempty = np.flatnonzero(~touchless)
+        bits = np.left_shift(np.uint64(1), codes.astype(np.uint64))
+        masks = np.bitwise_or.reduceat(bits, journeys.offsets[:-1][nonempty])
+        del bits
+        held = values[nonempty]
+        for c in range(n_codes):
+            has = ((masks >> np.uint64(c)) & np.uint64(1)).astype(np.float64)
+            count[c + 1] = int(has.sum())
+            sums[c + 1] = has @ held
+    present = np.flatnonzero(count)
+    return pd.DataFrame({"code": present - 1, **{c: sums[present, i] for i, c in enumerate(JOURNEY_STAT_COLUMNS)}})
 
 
 def merge_journey_stats(frames) -> pd.DataFrame:

@@ -55,3 +55,28 @@ def test_bitmask_pairs_equal_distinct_pairs(n_channels):
 def test_memory_setting_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("ATTRIBUTION_KEEP_MEMORY", "0")
     assert keep_freed_memory() is False
+
+
+@pytest.mark.parametrize("n_channels", [3, 64])
+def test_journey_stats_by_bitmask_equal_a_plain_loop(n_channels):
+    """Per channel: journeys holding it (conversions + nulls), their conversions, and conversion-weighted days
+    from first touch to conversion; touchless journeys under (none). Reference: a loop over journeys."""
+    from attribution.kpis import journey_stats
+    from attribution.timeparse import NS_PER_DAY
+
+    j = random_journeys(400, n_channels, seed=7)
+    got = journey_stats(j).set_index("channel")
+    ref: dict = {}
+    for k in range(j.n_journeys):
+        touches = j.touch_channel[j.offsets[k]:j.offsets[k + 1]]
+        names = {str(j.channel_names[c]) for c in touches} or {"(none)"}
+        known = len(touches) > 0 and j.conversions[k] > 0
+        days = (j.end_time[k] - j.touch_time[j.offsets[k]]) / NS_PER_DAY if len(touches) else 0.0
+        for name in names:
+            row = ref.setdefault(name, np.zeros(4))
+            row += [j.conversions[k] + j.nulls[k], j.conversions[k], j.conversions[k] * days if known else 0.0,
+                    j.conversions[k] if known else 0.0]
+    assert sorted(got.index) == sorted(ref)
+    for name, row in ref.items():
+        np.testing.assert_allclose(got.loc[name, ["journeys", "converting_journeys", "days_sum", "days_weight"]]
+                                   .to_numpy(float), row, rtol=1e-12)
