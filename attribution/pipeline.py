@@ -205,9 +205,6 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
                              milestone_events=milestone_events, period=period, ci=ci, by=by,
                              lookback_days=parse_lookback(options.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
                              **{k: v for k, v in options.items() if k != "lookback_days"})
-    if parted is not None and by is not None:
-        raise ParameterError("--by campaign is not available with a partitioned run (out of core or dask) yet; "
-                             "run in memory or without --by.")
     if parted is not None:  # out of core or on Dask: same models, merged partition statistics
         table, fitted, lead_models, summary = parted
         return RunResult(table, None, fitted, None, summary, lead_models, None, spend_table, period)

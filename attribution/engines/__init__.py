@@ -11,6 +11,14 @@ Every partitioned engine validates and builds journeys per user partition with t
 each model's ``partial_stats`` with ``merge_stats`` before ``fit_stats`` (:mod:`~attribution.engines.partial`).
 Journeys never cross users, so the numbers equal the in-memory run's up to floating-point summation order
 (tests hold them to 1e-9).
+
+``--period`` and ``--by campaign`` run partitioned too: each partition returns every model's credit per
+(channel[, campaign][, period]) from its per-touch weights, and the journey statistics with the same keys; both
+are sums over journeys and add up over user partitions. That holds for the models whose touch weights depend on
+each journey alone (the rule-based models, ``shapley`` with ``game=journey``). Markov (weights raked to the merged
+chain's credit), ``shapley:game=rate`` and ``logistic`` need the whole log for their weights: partitioned, they
+are refused with those options (by name, before any bucket is written). Without ``--memory-limit`` or
+``--engine dask`` a run with ``--period``, ``--by`` or ``--ci`` stays in memory, as before.
 """
 
 from __future__ import annotations
@@ -95,6 +103,30 @@ def plan_buckets(rows: int, memory_limit: int | None) -> int:
     return max(2, math.ceil(need / (memory_limit * 0.5)))
 
 
+def journey_local(model) -> bool:
+    """Whether a model's per-touch weights in a journey depend on that journey alone (then its credit per period
+    or campaign adds up over user partitions)."""
+    return bool(getattr(model, "journey_local", False)) and hasattr(model, "touch_weights")
+
+
+def check_keyed_models(models, where: str, period=None, by=None) -> None:
+    """Refuse ``--period`` / ``--by`` partitioned for models whose per-touch weights need the whole log.
+
+    Markov (touch weights raked to the merged chain's credit), ``shapley:game=rate`` and ``logistic`` (weights
+    from every journey's channel set) cannot date or split their credit one partition at a time.
+    """
+    from attribution.result import model_spec
+
+    global_ = [model_spec(m) for m in models if not journey_local(m)]
+    if global_:
+        option = " and ".join(o for o, v in (("--period", period), ("--by", by)) if v is not None)
+        raise ParameterError(
+            f"{option} with the {', '.join(map(repr, global_))} model{'s' if len(global_) > 1 else ''} is not "
+            f"available with {where} yet: {'their' if len(global_) > 1 else 'its'} per-touch weights depend on the "
+            "whole log, not on each journey alone. Run those models without that option (or in memory: "
+            "--engine local with a larger --memory-limit); the rule-based models and shapley (game=journey) work.")
+
+
 def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | None = None, memory_limit=None,
                     spill_dir: str | None = None, show_progress=None, n_partitions: int | None = None,
                     spend=None, milestone_events=(), period=None, ci=None, by=None, input: str = "events",
@@ -130,18 +162,16 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     else:
         buckets = n_partitions or max(4, plan_buckets(estimate_rows(plan), limit))
     where = "the dask engine" if engine == "dask" else f"an out-of-core run ({buckets} user buckets)"
-    if period is not None:
-        raise ParameterError(f"--period is not available with {where} yet; run in memory (--engine local, a larger "
-                             "--memory-limit) or without --period.")
+    if period is not None or by is not None:
+        check_keyed_models(models, where, period, by)
     if ci is not None:
         raise ParameterError(f"--ci is not available with {where} yet; run in memory or without --ci.")
-    if by is not None:
-        raise ParameterError(f"--by {by} is not available with {where} yet; run in memory or without --by.")
     from .partial import RunSpec, finalise
 
     milestone_events = [str(m) for m in (milestone_events or ())]
     spec = RunSpec(list(models), plan.mapping, on_bad_rows, tuple(conversion_events) or ("conversion",),
-                   lookback_days, milestone_events[0] if milestone_events else None, channel_grouping)
+                   lookback_days, milestone_events[0] if milestone_events else None, channel_grouping,
+                   period=period, by=by)
     if engine == "dask":
         from .dask_engine import run_dask
 

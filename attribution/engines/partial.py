@@ -6,7 +6,9 @@ validation names the original file and row. :func:`process_partition` validates 
 code, and returns each model's additive ``partial_stats`` (plus the lead models' and the journey KPI
 statistics). :func:`finalise` merges them with :func:`attribution.models.base.merge_stats`, calls
 ``fit_stats`` and assembles the KPI table with :func:`attribution.kpis.report_frame`, exactly as a run in
-memory does, so the engines agree with it up to floating-point summation order.
+memory does, so the engines agree with it up to floating-point summation order. With ``--period`` / ``--by``
+each partition also returns every (journey-local) model's credit per channel [, campaign] [, period]
+(:func:`keyed_credit`), merged by summing (:func:`merge_credits`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class RunSpec:
     lookback_days: float | None = 30.0
     lead_event: str | None = None
     grouping: object = None  # a ChannelGrouping applied to every piece before validation (--channel-grouping)
+    period: str | None = None  # --period: credit and journey statistics per period (journey-local models only)
+    by: str | None = None  # --by campaign
 
     def models(self) -> list:
         from attribution.kpis import fresh_model
@@ -45,6 +49,8 @@ class PartitionResult:
     stats: list = field(default_factory=list)  # per model: partial_stats frame
     lead_stats: list | None = None  # per model, when a lead milestone is configured
     journey_stats: pd.DataFrame | None = None
+    credits: list | None = None  # per model with --period / --by: additive credit per channel[, campaign][, period]
+    lead_credits: list | None = None
     counts: dict = field(default_factory=dict)  # rows, events per name, dropped per reason, journeys, ...
     problems: list = field(default_factory=list)  # InputError problems (validation failed)
 
@@ -85,12 +91,55 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
         if spec.lead_event is not None:
             lead = Journeys.from_events(events, conversion_events=(spec.lead_event,), lookback_days=spec.lookback_days)
             result.lead_stats = [m.partial_stats(lead) for m in spec.models()]
-    result.journey_stats = journey_stats(journeys)
+    result.journey_stats = journey_stats(journeys, spec.period, spec.by)
+    if spec.period is not None or spec.by is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result.credits = [keyed_credit(m, s, journeys, spec) for m, s in zip(models, result.stats)]
+            if spec.lead_event is not None:
+                result.lead_credits = [keyed_credit(m, s, lead, spec)
+                                       for m, s in zip(spec.models(), result.lead_stats)]
     channels = set(map(str, journeys.channel_names))
     if spec.lead_event is not None:
         channels |= set(map(str, lead.channel_names))
     result.counts = {"channels": sorted(channels), **run_counts(events, journeys)}
     return result
+
+
+def keyed_credit(model, stats, journeys, spec: RunSpec) -> pd.DataFrame:
+    """A journey-local model's credit per channel [, campaign] [, period] on one partition (additive).
+
+    The model's per-touch weights depend on each journey alone, so the partition's credit rows are exactly the
+    in-memory rows restricted to the partition's users; the model-level extra columns (none for journey-local
+    models today) are dropped here and joined back from the merged fit by :func:`finalise`.
+    """
+    from attribution.kpis import touch_credit
+
+    model.fit_stats(stats)  # touch_credit reads attribution_ (for the extra columns)
+    frame = touch_credit(model, journeys, spec.period, spec.by)
+    return frame[credit_keys(spec) + ["conversions", "revenue"]]
+
+
+def credit_keys(spec: RunSpec) -> list[str]:
+    return ["channel"] + (["campaign"] if spec.by is not None else []) + (["period"] if spec.period is not None else [])
+
+
+def merge_credits(frames, spec: RunSpec, model=None) -> pd.DataFrame:
+    """Sum :func:`keyed_credit` frames of user-disjoint partitions per key; ``model``'s extras joined back."""
+    from attribution.kpis import _extras
+
+    keys = credit_keys(spec)
+    frames = [f for f in frames if f is not None]
+    both = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=keys + ["conversions", "revenue"])
+    out = both.groupby(keys, sort=True, as_index=False)[["conversions", "revenue"]].sum()
+    for k in keys:
+        if k != "period":
+            out[k] = out[k].astype(object)
+    if model is not None:
+        extras = _extras(model.attribution_)
+        if extras:
+            out = out.merge(model.attribution_[["channel"] + extras], on="channel", how="left")
+    return out
 
 
 def merge_problems(problem_lists, files=()) -> list[Problem]:
@@ -168,6 +217,7 @@ def finalise(results, spec: RunSpec, *, files, spend=None):
     if not live:
         raise InputError(Problem("no_rows", "the event log has no rows", "check the input files",
                                  file=files[0] if files else None))
+    keyed = spec.period is not None or spec.by is not None
     fitted = []
     for i, m in enumerate(models):
         m.fit_stats(merge_stats(m, [r.stats[i] for r in live]))
@@ -180,6 +230,8 @@ def finalise(results, spec: RunSpec, *, files, spend=None):
             m.fit_stats(merge_stats(m, [r.lead_stats[i] for r in live]))
             lead_models.append(m)
         leads = [m.attribution_.copy() for m in lead_models]
+        if keyed:
+            leads = [merge_credits([r.lead_credits[i] for r in live], spec, m) for i, m in enumerate(lead_models)]
     if spend is not None:  # as in memory: spend channels never touched are kept, but usually a typo
         known = {c for r in live for c in r.counts.get("channels", ())}
         unseen = sorted(set(spend.frame["channel"].astype(str)) - known)
@@ -189,9 +241,13 @@ def finalise(results, spec: RunSpec, *, files, spend=None):
                 f"appear on a touch of the event log: they get rows with spend and no credit. Check the spelling "
                 f"(log channels: {', '.join(sorted(known)[:12])}).", UserWarning, stacklevel=2)
     jstats = merge_journey_stats([r.journey_stats for r in live])
-    spend_frame = spend.by_channel(None) if spend is not None else None
-    credits = [(model_spec(m), m.attribution_.copy()) for m in fitted]
-    table = report_frame(credits, journey_stats=jstats, spend=spend_frame, leads=leads, period=None)
+    spend_frame = spend.by_channel(spec.period, by=spec.by) if spend is not None else None
+    if keyed:
+        credits = [(model_spec(m), merge_credits([r.credits[i] for r in live], spec, m)) for i, m in enumerate(fitted)]
+    else:
+        credits = [(model_spec(m), m.attribution_.copy()) for m in fitted]
+    table = report_frame(credits, journey_stats=jstats, spend=spend_frame, leads=leads, period=spec.period,
+                         by=spec.by)
     known = {"touch", *spec.conversion_events}
     summary = {
         "files": len(files),

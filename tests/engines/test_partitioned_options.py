@@ -1,0 +1,126 @@
+"""``--period`` and ``--by campaign`` on the partitioned engines (out of core and Dask) give the in-memory table.
+
+The reference is always the in-memory run of the same log in the same test (no typed-in numbers); the logs come
+from the seeded generator of ``enginekit`` (several files, string and integer users, hourly timestamp ties, a
+lead milestone, touches with and without campaigns) and the spend table below (dated, with campaigns).
+Why it can hold to 1e-9: a journey-local model's per-touch weights depend on each journey alone, and journeys
+never cross users, so every (channel, campaign, period) credit is a sum over user-disjoint partitions, as are the
+journey statistics (``kpis.journey_stats``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from enginekit import CHANNELS, make_log  # noqa: E402
+
+from attribution.exceptions import ParameterError  # noqa: E402
+from attribution.pipeline import run  # noqa: E402
+
+#: every registered model whose per-touch weights are journey-local, plus parameterised ones
+LOCAL_MODELS = ["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based", "shapley",
+                "time_decay:half_life=2d", "position_based:first=0.2,middle=0.2,last=0.6"]
+KEYS = ("model", "channel", "campaign", "period")
+
+
+def assert_same_keyed_table(a: pd.DataFrame, b: pd.DataFrame, tol=1e-9):
+    """Same columns, same key rows in the same order, every value column equal to ``tol``."""
+    assert list(a.columns) == list(b.columns)
+    keys = [k for k in KEYS if k in a.columns]
+    assert len(a) == len(b)
+    for k in keys:
+        assert a[k].astype(str).tolist() == b[k].astype(str).tolist(), k
+    for col in [c for c in a.columns if c not in keys]:
+        x, y = a[col].to_numpy(float), b[col].to_numpy(float)
+        assert np.array_equal(np.isnan(x), np.isnan(y)), col
+        ok = ~np.isnan(x)
+        np.testing.assert_allclose(y[ok], x[ok], rtol=tol, atol=tol, err_msg=col)
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory):
+    return make_log(tmp_path_factory.mktemp("log-keyed"), seed=21)
+
+
+@pytest.fixture(scope="module")
+def spend_file(tmp_path_factory):
+    """Dated spend with campaigns (one channel never touched, one row without a campaign)."""
+    rng = np.random.default_rng(4)
+    days = pd.date_range("1970-01-01", periods=120, freq="7D")[:18]
+    rows = [(c, d.date().isoformat(), camp, float(rng.integers(10, 200)))
+            for c in CHANNELS for d in days for camp in ("spring", "summer")]
+    rows.append(("email", "1970-02-03", None, 55.0))
+    frame = pd.DataFrame(rows, columns=["channel", "date", "campaign", "spend"])
+    path = tmp_path_factory.mktemp("spend-keyed") / "spend.csv"
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def out_of_core(log, buckets, monkeypatch, **options):
+    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: buckets)
+    result = run(log, memory_limit="1MB", **options)
+    assert result.journeys is None and result.summary["partitions"] == buckets
+    return result
+
+
+@pytest.mark.parametrize("buckets", [2, 7])
+@pytest.mark.parametrize("period,by", [("day", None), ("week", None), ("month", None), (None, "campaign"),
+                                       ("month", "campaign")])
+def test_out_of_core_period_and_campaign_equal_in_memory(log, buckets, period, by, monkeypatch):
+    memory = run(log, models=LOCAL_MODELS, period=period, by=by)
+    ooc = out_of_core(log, buckets, monkeypatch, models=LOCAL_MODELS, period=period, by=by)
+    assert ("period" in memory.table.columns) == (period is not None)
+    assert ("campaign" in memory.table.columns) == (by is not None)
+    assert_same_keyed_table(memory.table, ooc.table)
+
+
+@pytest.mark.parametrize("buckets", [2, 7])
+def test_out_of_core_keyed_with_spend_leads_and_integer_users(tmp_path, spend_file, buckets, monkeypatch):
+    log = make_log(tmp_path, int_users=True, seed=8, files=2)
+    options = dict(models=["linear", "last_touch", "shapley"], spend=spend_file, milestone_events=("lead",),
+                   lookback_days=7, period="week", by="campaign")
+    memory = run(log, **options)
+    ooc = out_of_core(log, buckets, monkeypatch, **options)
+    assert {"spend", "roas", "leads", "cpl", "journeys", "win_rate", "campaign", "period"} <= set(memory.table.columns)
+    assert memory.table["leads"].sum() > 0 and memory.table["spend"].sum() > 0
+    assert_same_keyed_table(memory.table, ooc.table)
+
+
+@pytest.mark.parametrize("model", ["markov", "logistic", "shapley:game=rate"])
+@pytest.mark.parametrize("option", [{"period": "month"}, {"by": "campaign"}])
+def test_global_weight_models_are_refused_with_a_clear_message(log, model, option, monkeypatch):
+    """Their per-touch weights need the whole log: refused by name, before any bucket is written."""
+    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 3)
+    with pytest.raises(ParameterError) as err:
+        run(log, models=["linear", model], memory_limit="1MB", **option)
+    message = str(err.value)
+    assert repr(model) in message and next(iter(option)).join(["--", ""]) in message
+    assert "'linear'" not in message and "whole log" in message
+
+
+def test_automatic_mode_still_runs_keyed_options_in_memory(log, monkeypatch):
+    """Without --memory-limit nothing changes: --period runs in memory whatever the models."""
+    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 3)
+    assert run(log, models=["markov"], period="month").journeys is not None
+
+
+def test_cli_out_of_core_period_by_campaign(log, tmp_path):
+    from attribution.cli.app import main
+
+    def cli(*args):
+        with pytest.raises(SystemExit) as exit_:
+            main(list(args))
+        return exit_.value.code
+
+    a, b = tmp_path / "mem.csv", tmp_path / "ooc.csv"
+    common = ("-m", "linear", "-m", "first_touch", "--period", "month", "--by", "campaign", "--quiet")
+    assert cli("run", *log, *common, "-o", str(a)) in (0, None)
+    assert cli("run", *log, *common, "-o", str(b), "--memory-limit", "10KB", "--spill-dir", str(tmp_path)) in (0, None)
+    assert_same_keyed_table(pd.read_csv(a), pd.read_csv(b))
+    assert cli("run", *log, "-m", "markov", "--period", "month", "--memory-limit", "10KB") == 2
