@@ -35,6 +35,8 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 #: keep the 8-byte words of ids up to this many words for the exactness check instead of recomputing them
 _KEEP_WORDS = 4
+#: longer ids (over 64 bytes) are grouped by sorted dictionary codes instead (see IdHashes.usable)
+_MAX_WORDS = 8
 
 
 class DeferredIds:
@@ -262,13 +264,16 @@ def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | 
     user_rows : numpy.ndarray of int64
         For every user code, a row of ``users`` holding that user's id.
     exact : bool
-        False when two distinct ids share a hash; the caller must then group by sorted codes.
+        False when two distinct ids share a hash, or the ids are too long to hash (over 64 bytes; the other
+        results are then None); the caller must then group by sorted codes.
     """
     n = len(ts)
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64), True
-    t_order = time_order(ts, conv.astype(np.int64))
     ids = users if isinstance(users, IdHashes) else IdHashes(users)
+    if not ids.usable:
+        return None, None, None, False
+    t_order = time_order(ts, conv.astype(np.int64))
     h = ids.hashes if rows is None else ids.hashes[rows]
     order, hs = _sort_by_key(h, t_order, n)
     del h
@@ -297,7 +302,9 @@ class IdHashes:
             self.words.lengths = None  # nothing to check (and the hash no longer needs them)
         # words of ids of one length are cheap to read again (a strided copy); others are kept, up to a limit
         self.keep = not self.one_length and self.words.n_words <= _KEEP_WORDS
-        self.hashes, self.kept = _hash(self.words, self.n, self.keep, lengths)
+        #: ids longer than _MAX_WORDS words cost more to hash word by word than Arrow's hash table: not hashed
+        self.usable = self.words.n_words <= _MAX_WORDS
+        self.hashes, self.kept = _hash(self.words, self.n, self.keep, lengths) if self.usable else (None, [])
 
     def exact_within(self, src: np.ndarray, start: np.ndarray) -> bool:
         """Whether the rows ``src`` (of the hashed column), cut into groups at ``start``, hold one id per group."""

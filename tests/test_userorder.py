@@ -142,3 +142,18 @@ def test_row_order_does_not_change_journeys(seed):
     assert a.user_ids.to_pylist() == b.user_ids.to_pylist()
     for name in ("touch_channel", "offsets", "conversions", "revenue", "touch_time", "end_time", "user"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_long_ids_are_grouped_by_codes_instead():
+    """Ids over 64 bytes are not hashed (Arrow's hash table is cheaper for them): journeys come from the
+    sorted-code path, with the same content as for short ids."""
+    frame = log_frame(5)
+    short = Journeys.from_events(Events.from_frame(frame))
+    long = frame.assign(user_id="x" * 70 + frame["user_id"])
+    assert user_time_order(pa.array(long["user_id"]), np.zeros(len(long), bool), np.zeros(len(long), np.int64))[3] is False
+    j = Journeys.from_events(Events.from_frame(long))
+    assert j.user_ids.to_pylist() == sorted(set(long["user_id"]))
+    content = lambda jj, strip: sorted(  # noqa: E731
+        (jj.user_ids[jj.user[k]].as_py()[strip:], tuple(jj.touch_channel[jj.offsets[k]:jj.offsets[k + 1]]),
+         jj.conversions[k]) for k in range(jj.n_journeys))
+    assert content(j, 70) == content(short, 0)
