@@ -212,7 +212,7 @@ class Journeys:
             revenue=np.where(converted, revenue, 0.0),
             touch_time=ts[kept],
             end_time=ref,
-            user=np.searchsorted(np.flatnonzero(first_of_user), end_idx, side="right") - 1,
+            user=np.cumsum(first_of_user[np.flatnonzero(seg_start)]) - 1,  # journeys starting a user step it
             user_ids=user_ids,
             touch_campaign=campaign_codes[touch_src].astype(np.int64, copy=False) if campaign_codes is not None else None,
             campaign_names=_names(campaign_names) if campaign_names is not None else None,
