@@ -14,11 +14,12 @@ Journeys never cross users, so the numbers equal the in-memory run's up to float
 
 ``--period`` and ``--by campaign`` run partitioned too: each partition returns every model's credit per
 (channel[, campaign][, period]) from its per-touch weights, and the journey statistics with the same keys; both
-are sums over journeys and add up over user partitions. That holds for the models whose touch weights depend on
-each journey alone (the rule-based models, ``shapley`` with ``game=journey``). Markov (weights raked to the merged
-chain's credit), ``shapley:game=rate`` and ``logistic`` need the whole log for their weights: partitioned, they
-are refused with those options (by name, before any bucket is written). Without ``--memory-limit`` or
-``--engine dask`` a run with ``--period``, ``--by`` or ``--ci`` stays in memory, as before.
+are sums over journeys and add up over user partitions. The rule-based models and ``shapley`` (game=journey)
+weigh a touch from its journey alone, in the first pass. Markov, ``logistic`` and ``shapley:game=rate`` weigh
+it from the whole log: their weights are solved once on the merged per-(channel set, conversion, revenue) counts
+and applied in a second pass over the partitions (:mod:`~attribution.engines.second_pass`; the out-of-core
+buckets stay on disk until then, Dask re-reads the files). Without ``--memory-limit`` or ``--engine dask`` a run
+with ``--period``, ``--by`` or ``--ci`` stays in memory, as before.
 """
 
 from __future__ import annotations
@@ -109,24 +110,6 @@ def journey_local(model) -> bool:
     return bool(getattr(model, "journey_local", False)) and hasattr(model, "touch_weights")
 
 
-def check_keyed_models(models, where: str, period=None, by=None) -> None:
-    """Refuse ``--period`` / ``--by`` partitioned for models whose per-touch weights need the whole log.
-
-    Markov (touch weights raked to the merged chain's credit), ``shapley:game=rate`` and ``logistic`` (weights
-    from every journey's channel set) cannot date or split their credit one partition at a time.
-    """
-    from attribution.result import model_spec
-
-    global_ = [model_spec(m) for m in models if not journey_local(m)]
-    if global_:
-        option = " and ".join(o for o, v in (("--period", period), ("--by", by)) if v is not None)
-        raise ParameterError(
-            f"{option} with the {', '.join(map(repr, global_))} model{'s' if len(global_) > 1 else ''} is not "
-            f"available with {where} yet: {'their' if len(global_) > 1 else 'its'} per-touch weights depend on the "
-            "whole log, not on each journey alone. Run those models without that option (or in memory: "
-            "--engine local with a larger --memory-limit); the rule-based models and shapley (game=journey) work.")
-
-
 def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | None = None, memory_limit=None,
                     spill_dir: str | None = None, show_progress=None, n_partitions: int | None = None,
                     spend=None, milestone_events=(), period=None, ci=None, by=None, input: str = "events",
@@ -162,8 +145,6 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     else:
         buckets = n_partitions or max(4, plan_buckets(estimate_rows(plan), limit))
     where = "the dask engine" if engine == "dask" else f"an out-of-core run ({buckets} user buckets)"
-    if period is not None or by is not None:
-        check_keyed_models(models, where, period, by)
     if ci is not None:
         raise ParameterError(f"--ci is not available with {where} yet; run in memory or without --ci.")
     from .partial import RunSpec, finalise
@@ -172,16 +153,24 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     spec = RunSpec(list(models), plan.mapping, on_bad_rows, tuple(conversion_events) or ("conversion",),
                    lookback_days, milestone_events[0] if milestone_events else None, channel_grouping,
                    period=period, by=by)
+    files = [p for p, _ in plan.files]
+    second = None
+    if (period is not None or by is not None) and not all(map(journey_local, models)):
+        from .second_pass import SecondPass
+
+        second = SecondPass(spec, files)
     if engine == "dask":
         from .dask_engine import run_dask
 
-        results = run_dask(plan, spec, n_partitions=buckets, scheduler=scheduler, show_progress=show_progress)
+        results = run_dask(plan, spec, n_partitions=buckets, scheduler=scheduler, show_progress=show_progress,
+                           second=second)
     else:
         from .outofcore import run_out_of_core
 
-        results = run_out_of_core(plan, spec, n_buckets=buckets, spill_dir=spill_dir, show_progress=show_progress)
-    files = [p for p, _ in plan.files]
-    table, fitted, lead_models, summary = finalise(results, spec, files=files, spend=spend)
+        results = run_out_of_core(plan, spec, n_buckets=buckets, spill_dir=spill_dir, show_progress=show_progress,
+                                  second=second)
+    state = second.state if second is not None else None
+    table, fitted, lead_models, summary = finalise(results, spec, files=files, spend=spend, state=state)
     summary["engine"] = engine if engine == "dask" else f"local, out of core ({buckets} buckets)"
     summary["partitions"] = buckets
     return table, fitted, lead_models, summary

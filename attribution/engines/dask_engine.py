@@ -85,8 +85,12 @@ def connect(scheduler: str | None = None, n_workers: int | None = None):
 
 
 def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = None, client=None,
-             batch_rows: int = 2_000_000, show_progress=None) -> list[PartitionResult]:
-    """Run every user partition on Dask; returns one :class:`PartitionResult` per partition."""
+             batch_rows: int = 2_000_000, show_progress=None, second=None) -> list[PartitionResult]:
+    """Run every user partition on Dask; returns one :class:`PartitionResult` per partition.
+
+    ``second``: as for :func:`~attribution.engines.outofcore.run_out_of_core`; the second pass re-reads the
+    files (the same read-and-split tasks) and runs ``second(results)`` on every partition.
+    """
     import dask
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -118,6 +122,18 @@ def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = 
             for _ in as_completed(futures):
                 bar.update(1)
         results = client.gather(futures)
+        if second is not None and any(r.stats for r in results):
+            fn = second(results)
+            tasks = []
+            for b in range(n_partitions):
+                pieces = [(path, dask.delayed(_pick, pure=True)(split, b)) for path, split in reads]
+                tasks.append(dask.delayed(fn, pure=True)(pieces))
+            futures = client.compute(tasks)
+            with progress(total=len(futures), desc="dask credit touches", unit="part", enabled=show_progress) as bar:
+                for _ in as_completed(futures):
+                    bar.update(1)
+            for r, out in zip(results, client.gather(futures)):
+                second.attach(r, out)
         if not any(r.stats or r.problems for r in results):  # an empty log: one empty partition
             path, wanted = plan.files[0]
             first = next(iter_pieces(path, wanted, plan.dictionary))

@@ -67,8 +67,14 @@ def _total_rows(plan) -> int | None:
 
 
 def run_out_of_core(plan, spec: RunSpec, *, n_buckets: int, spill_dir: str | None = None,
-                    show_progress=None) -> list[PartitionResult]:
-    """Both passes; returns one :class:`PartitionResult` per bucket (temporary files removed in any case)."""
+                    show_progress=None, second=None) -> list[PartitionResult]:
+    """Both passes; returns one :class:`PartitionResult` per bucket (temporary files removed in any case).
+
+    ``second`` (``--period`` / ``--by`` with a model whose touch weights need the whole log): called with the
+    first results, it returns a function of one bucket's tables; the buckets stay on disk until it has been run
+    on each of them, in bucket order (:mod:`~attribution.engines.second_pass`), and its outputs are attached to
+    the results with ``second.attach``.
+    """
     kind = user_kind(pq.read_schema(p).field(plan.actual("user_id")).type if p.lower().endswith((".parquet", ".pq", ".parq"))
                      else pa.string() for p, _ in plan.files)
     if spill_dir is not None and not os.path.isdir(spill_dir):
@@ -86,9 +92,20 @@ def run_out_of_core(plan, spec: RunSpec, *, n_buckets: int, spill_dir: str | Non
                 tables = [(orig, pq.read_table(piece_file, read_dictionary=_dict_columns(piece_file, plan)))
                           for orig, piece_file in pieces]
                 results.append(process_partition(tables, spec))
-                for _, piece_file in pieces:  # free the disk as we go
-                    os.unlink(piece_file)
+                if second is None:
+                    for _, piece_file in pieces:  # free the disk as we go
+                        os.unlink(piece_file)
                 bar.update(1)
+        if second is not None:
+            fn = second(results)
+            with progress(total=n_buckets, desc="credit touches", unit="bucket", enabled=show_progress) as bar:
+                for b, pieces in enumerate(buckets):
+                    tables = [(orig, pq.read_table(piece_file, read_dictionary=_dict_columns(piece_file, plan)))
+                              for orig, piece_file in pieces]
+                    second.attach(results[b], fn(tables))
+                    for _, piece_file in pieces:
+                        os.unlink(piece_file)
+                    bar.update(1)
         return results
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -51,6 +51,8 @@ class PartitionResult:
     journey_stats: pd.DataFrame | None = None
     credits: list | None = None  # per model with --period / --by: additive credit per channel[, campaign][, period]
     lead_credits: list | None = None
+    weight_rows: pd.DataFrame | None = None  # counts per (channel set, p, v) for the second pass (second_pass.py)
+    lead_weight_rows: pd.DataFrame | None = None
     counts: dict = field(default_factory=dict)  # rows, events per name, dropped per reason, journeys, ...
     problems: list = field(default_factory=list)  # InputError problems (validation failed)
 
@@ -93,12 +95,20 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
             result.lead_stats = [m.partial_stats(lead) for m in spec.models()]
     result.journey_stats = journey_stats(journeys, spec.period, spec.by)
     if spec.period is not None or spec.by is not None:
+        from . import journey_local
+        from .second_pass import weight_rows
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result.credits = [keyed_credit(m, s, journeys, spec) for m, s in zip(models, result.stats)]
+            result.credits = [keyed_credit(m, s, journeys, spec) if journey_local(m) else None
+                              for m, s in zip(models, result.stats)]
             if spec.lead_event is not None:
-                result.lead_credits = [keyed_credit(m, s, lead, spec)
+                result.lead_credits = [keyed_credit(m, s, lead, spec) if journey_local(m) else None
                                        for m, s in zip(spec.models(), result.lead_stats)]
+        if not all(map(journey_local, models)):  # their touch weights need a second pass over the partitions
+            result.weight_rows = weight_rows(journeys)
+            if spec.lead_event is not None:
+                result.lead_weight_rows = weight_rows(lead)
     channels = set(map(str, journeys.channel_names))
     if spec.lead_event is not None:
         channels |= set(map(str, lead.channel_names))
@@ -179,18 +189,12 @@ def merge_counts(results) -> dict:
     return total
 
 
-def finalise(results, spec: RunSpec, *, files, spend=None):
-    """Merge partition results into fitted models, the KPI table and the run summary.
+def fit_merged(results, spec: RunSpec, *, files) -> dict:
+    """Report the partitions' problems and warnings, then fit every model on the merged statistics.
 
-    Returns
-    -------
-    table : pandas.DataFrame
-    fitted : list of models (``attribution_`` set from the merged statistics)
-    lead_models : list or None
-    summary : dict
+    Returns a dict (``live`` results, merged ``counts``, ``fitted`` and ``lead_models``) for :func:`finalise`;
+    the partitioned runs that need a second pass (:mod:`~attribution.engines.second_pass`) call it first.
     """
-    from attribution.kpis import merge_journey_stats, report_frame
-    from attribution.result import model_spec
     from attribution.models.base import merge_stats
 
     results = list(results)
@@ -217,18 +221,40 @@ def finalise(results, spec: RunSpec, *, files, spend=None):
     if not live:
         raise InputError(Problem("no_rows", "the event log has no rows", "check the input files",
                                  file=files[0] if files else None))
-    keyed = spec.period is not None or spec.by is not None
     fitted = []
     for i, m in enumerate(models):
         m.fit_stats(merge_stats(m, [r.stats[i] for r in live]))
         fitted.append(m)
     lead_models = None
-    leads = None
     if spec.lead_event is not None:
         lead_models = []
         for i, m in enumerate(spec.models()):
             m.fit_stats(merge_stats(m, [r.lead_stats[i] for r in live]))
             lead_models.append(m)
+    return {"live": live, "counts": counts, "fitted": fitted, "lead_models": lead_models}
+
+
+def finalise(results, spec: RunSpec, *, files, spend=None, state: dict | None = None):
+    """Merge partition results into fitted models, the KPI table and the run summary.
+
+    ``state`` is :func:`fit_merged`'s result when the caller fitted already (before a second pass).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    fitted : list of models (``attribution_`` set from the merged statistics)
+    lead_models : list or None
+    summary : dict
+    """
+    from attribution.kpis import merge_journey_stats, report_frame
+    from attribution.result import model_spec
+
+    if state is None:
+        state = fit_merged(results, spec, files=files)
+    live, counts, fitted, lead_models = state["live"], state["counts"], state["fitted"], state["lead_models"]
+    keyed = spec.period is not None or spec.by is not None
+    leads = None
+    if lead_models is not None:
         leads = [m.attribution_.copy() for m in lead_models]
         if keyed:
             leads = [merge_credits([r.lead_credits[i] for r in live], spec, m) for i, m in enumerate(lead_models)]

@@ -115,14 +115,11 @@ def test_bad_rows_reported_like_in_memory(tmp_path, monkeypatch):
     assert_same_table(skipped_mem.table, skipped_ooc.table)
 
 
-def test_partitioned_runs_refuse_period_and_by_for_markov(log, monkeypatch):
-    """--period / --by run partitioned for journey-local models (tests/engines/test_partitioned_options.py);
-    Markov's touch weights need the whole log, so that combination is refused."""
+def test_partitioned_runs_refuse_ci(log, monkeypatch):
+    """--period and --by run partitioned now (tests/engines/test_partitioned_options.py); --ci does not yet."""
     monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 3)
-    with pytest.raises(ParameterError, match="--period"):
-        run(log, models=["markov"], memory_limit="1MB", period="month")
-    with pytest.raises(ParameterError, match="--by"):
-        run(log, models=["markov"], memory_limit="1MB", by="campaign")
+    with pytest.raises(ParameterError, match="--ci"):
+        run(log, models=["linear"], memory_limit="1MB", ci=0.9)
 
 
 def test_bucket_hash_is_a_function_of_the_value_only():

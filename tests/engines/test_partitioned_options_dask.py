@@ -15,7 +15,6 @@ from enginekit import make_log  # noqa: E402
 from test_partitioned_options import LOCAL_MODELS, assert_same_keyed_table  # noqa: E402
 
 from attribution.engines.dask_engine import connect  # noqa: E402
-from attribution.exceptions import ParameterError  # noqa: E402
 from attribution.pipeline import run  # noqa: E402
 
 
@@ -50,6 +49,12 @@ def test_dask_period_and_campaign_equal_in_memory(client, log, period, by, monke
     assert_same_keyed_table(local.table, dask.table)
 
 
-def test_dask_refuses_markov_by_period(client, log, monkeypatch):
-    with pytest.raises(ParameterError, match="'markov'.*dask engine"):
-        run_on(client, log, monkeypatch, models=["markov"], period="month")
+def test_dask_second_pass_models_equal_in_memory(client, log, monkeypatch):
+    """Markov, logistic and shapley's rate game: weights from the merged counts, a second pass of Dask tasks."""
+    options = dict(models=["markov", "logistic", "shapley:game=rate", "first_touch"], period="month", by="campaign",
+                   milestone_events=("lead",))
+    local = run(log, **options)
+    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 5)
+    dask = run_on(client, log, monkeypatch, **options)
+    assert dask.summary["partitions"] == 5
+    assert_same_keyed_table(local.table, dask.table)

@@ -1,0 +1,230 @@
+"""Second pass of a partitioned run: per-touch weights of the models whose weights need the whole log.
+
+``--period`` and ``--by campaign`` date or split a model's credit through its per-touch weights. For the
+journey-local models (the rule-based ones, ``shapley:game=journey``) those weights come from each journey alone,
+so every partition credits its own touches in the first pass. Markov, ``logistic`` and ``shapley:game=rate`` are
+different, but their weight of a touch still depends on its journey only through a few numbers:
+
+- Markov rakes weights w_jc ∝ RE(c) · exp(β_c p_j + γ_c v_j) to the channel credit of the whole log
+  (:mod:`attribution.models.markov_weights`): a journey's weights are a function of its set of distinct channels, p_j
+  (converts or not) and v_j (revenue per conversion), and the multipliers (β, γ) solve one convex problem over
+  every journey, in which journeys with the same (set, p, v) only add up their multiplicities;
+- ``logistic`` and ``shapley:game=rate`` give every channel set one weight vector, from the conversions,
+  non-conversions and revenue per set of the whole log.
+
+So the first pass also returns, per partition, the journeys' additive counts per (channel set, p, v)
+(:func:`weight_rows`). The client merges them and builds one small synthetic :class:`~attribution.journeys.Journeys`
+with one journey per distinct (set, p, v) and one touch per channel of the set, carrying the merged counts: the
+fitted model's own ``touch_weights`` on it solves the same problem as in memory (:func:`weight_table`). The second
+pass re-reads every partition, rebuilds its journeys with the same code, looks up each journey's weights by its
+(set, p, v) and splits a channel's weight equally over its touches in the journey, as the models do
+(:func:`second_pass`). Crediting those weights by channel [, campaign] [, period] gives additive frames, merged by
+summing. The numbers equal the in-memory run's up to floating-point summation order (and Newton's convergence
+tolerance of the raking, 1e-10 of the totals).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+ROW_KEYS = ["channels", "p", "v"]
+ROW_SUMS = ["n", "conversions", "nulls", "revenue"]
+
+
+def journey_keys(journeys) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """Per journey: ``channels`` (set key), ``p``, ``v`` as a frame; plus each touch's pair index and each pair's
+    journey and channel code (:func:`attribution.models.channel_sets.distinct_channel_pairs`)."""
+    from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs
+
+    pair_of_touch, pair_journey, pair_channel = distinct_channel_pairs(journeys)
+    keys = channel_set_keys(journeys, pair_journey, pair_channel)
+    conv, rev = journeys.conversions, journeys.revenue
+    mult = np.where(conv > 0, conv, 1.0)
+    frame = pd.DataFrame({"channels": keys, "p": conv / mult, "v": rev / mult})
+    return frame, pair_of_touch, pair_journey, pair_channel
+
+
+def weight_rows(journeys) -> pd.DataFrame:
+    """Additive counts per (channel set, p, v): journeys ``n``, ``conversions``, ``nulls``, ``revenue``."""
+    frame, *_ = journey_keys(journeys)
+    frame = frame.assign(n=1.0, conversions=journeys.conversions, nulls=journeys.nulls, revenue=journeys.revenue)
+    return frame.groupby(ROW_KEYS, sort=True, as_index=False)[ROW_SUMS].sum()
+
+
+def merge_weight_rows(frames) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None]
+    both = pd.concat(frames, ignore_index=True)
+    return both.groupby(ROW_KEYS, sort=True, as_index=False)[ROW_SUMS].sum()
+
+
+@dataclass
+class WeightTable:
+    """A fitted model's weight of every channel in every (set, p, v) row of the whole log (small, picklable)."""
+
+    rows: pd.MultiIndex  # (channels, p, v) of each row
+    channel_names: np.ndarray  # global vocabulary the pair keys use
+    pair_keys: np.ndarray  # sorted row × n_channels + channel
+    pair_weights: np.ndarray
+    attribution: pd.DataFrame  # the fitted model's attribution_ (extras joined back by finalise)
+
+    def touch_weights(self, journeys) -> np.ndarray:
+        """Per-touch weights of ``journeys`` (a partition): its (set, p, v) row's weight of the touch's channel,
+        split equally over the channel's touches in the journey."""
+        frame, pair_of_touch, pair_journey, pair_channel = journey_keys(journeys)
+        row = self.rows.get_indexer(pd.MultiIndex.from_frame(frame[ROW_KEYS]))
+        if (row[pair_journey] < 0).any():  # cannot happen when the table was merged from the same partitions
+            raise RuntimeError("a journey's channel set is missing from the merged weight rows")
+        code = pd.Index(self.channel_names).get_indexer(np.asarray(journeys.channel_names, dtype=object))
+        n = np.int64(max(len(self.channel_names), 1))
+        keys = row[pair_journey].astype(np.int64) * n + code[pair_channel]
+        at = np.searchsorted(self.pair_keys, keys)
+        at = np.minimum(at, max(len(self.pair_keys) - 1, 0))
+        found = len(self.pair_keys) > 0
+        pair_w = np.where(found & (self.pair_keys[at] == keys), self.pair_weights[at] if found else 0.0, 0.0)
+        touches_in_pair = np.bincount(pair_of_touch, minlength=len(pair_journey))
+        return (pair_w / np.maximum(touches_in_pair, 1))[pair_of_touch]
+
+
+def synthetic_journeys(rows: pd.DataFrame):
+    """One journey per (set, p, v) row, one touch per channel of its set, carrying the row's merged counts.
+
+    A row of journeys without conversions but with revenue (p = 0, v > 0: revenue outside a conversion) stands for
+    ``n`` journeys of revenue v each; it is repeated ``n`` times so that the raking sees the same multiplicities.
+    """
+    from attribution.journeys import Journeys
+    from attribution.models.channel_sets import set_members
+
+    rows = rows.reset_index(drop=True)
+    repeat = np.where((rows["conversions"].to_numpy() == 0) & (rows["revenue"].to_numpy() != 0),
+                      rows["n"].to_numpy().round().astype(np.int64), 1)
+    conv = rows["conversions"].to_numpy(float)
+    nulls = rows["nulls"].to_numpy(float)
+    rev = np.where(repeat > 1, rows["v"].to_numpy(float), rows["revenue"].to_numpy(float))
+    nulls = np.where(repeat > 1, nulls / np.maximum(repeat, 1), nulls)
+    sets = pd.Index(rows["channels"].astype(str))
+    distinct, set_of_row = np.unique(sets.to_numpy(dtype=object), return_inverse=True)
+    members, names, code = set_members(pd.DataFrame({"channels": distinct}))
+    sizes = np.array([len(m) for m in members], np.int64)
+    set_codes = [np.array([code[c] for c in m], np.int64) for m in members]  # a loop per distinct set
+    row_of = np.repeat(np.arange(len(rows)), repeat)
+    lengths = sizes[set_of_row][row_of]
+    offsets = np.zeros(len(row_of) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = np.concatenate(set_codes) if set_codes else np.zeros(0, np.int64)
+    set_start = np.zeros(len(sizes) + 1, np.int64)
+    np.cumsum(sizes, out=set_start[1:])
+    within = np.arange(int(offsets[-1])) - np.repeat(offsets[:-1], lengths)
+    touch_channel = flat[np.repeat(set_start[:-1][set_of_row][row_of], lengths) + within]
+    journeys = Journeys(channel_names=np.asarray(names, dtype=object), touch_channel=touch_channel,
+                        offsets=offsets, conversions=conv[row_of], nulls=nulls[row_of], revenue=rev[row_of])
+    return journeys, row_of
+
+
+def weight_table(model, rows: pd.DataFrame) -> WeightTable:
+    """The fitted ``model``'s weights per (set, p, v) row of the merged ``rows`` (warnings of the model's
+    ``touch_weights`` pass through, once)."""
+    from attribution.kpis import touch_weights_of
+
+    journeys, row_of = synthetic_journeys(rows)
+    weights = touch_weights_of(model, journeys)  # a model without touch weights: the in-memory message
+    n = np.int64(max(journeys.n_channels, 1))
+    keys = row_of[journeys.touch_journey].astype(np.int64) * n + journeys.touch_channel
+    keys, first = np.unique(keys, return_index=True)  # repeated rows have the same weights
+    index = pd.MultiIndex.from_frame(rows[ROW_KEYS].reset_index(drop=True))
+    return WeightTable(index, np.asarray(journeys.channel_names, dtype=object), keys, weights[first],
+                       model.attribution_.copy())
+
+
+class _Weighted:
+    """A stand-in model for :func:`attribution.kpis.touch_credit`: fixed per-touch weights, the fitted credit."""
+
+    def __init__(self, weights, attribution):
+        self._weights = weights
+        self.attribution_ = attribution
+
+    def touch_weights(self, journeys):
+        return self._weights
+
+
+def second_pass(pieces, spec, tables: dict, lead_tables: dict):
+    """Re-validate one partition, rebuild its journeys and credit the global-weight models' touches.
+
+    Returns (credits, lead_credits): dicts model index → additive frame ``channel[, campaign][, period],
+    conversions, revenue`` (empty dicts for an empty or invalid partition; the first pass reported its problems).
+    """
+    from attribution.events import validate_tables
+    from attribution.exceptions import DroppedRowsWarning, InputError
+    from attribution.journeys import Journeys
+    from attribution.kpis import touch_credit
+
+    from .partial import credit_keys
+
+    pieces = [(p, t) for p, t in pieces if t is not None]
+    if not pieces:
+        return {}, {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DroppedRowsWarning)
+            if spec.grouping is not None:
+                pieces = spec.grouping.apply(pieces, spec.mapping)
+            events = validate_tables(pieces, mapping=spec.mapping, on_bad_rows=spec.on_bad_rows)
+    except InputError:
+        return {}, {}
+    cols = credit_keys(spec) + ["conversions", "revenue"]
+
+    def credit(tabs, conversion_events):
+        if not tabs:
+            return {}
+        journeys = Journeys.from_events(events, conversion_events=conversion_events, lookback_days=spec.lookback_days)
+        out = {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i, table in tabs.items():
+                model = _Weighted(table.touch_weights(journeys), table.attribution)
+                out[i] = touch_credit(model, journeys, spec.period, spec.by)[cols]
+        return out
+
+    lead = credit(lead_tables, (spec.lead_event,)) if spec.lead_event is not None else {}
+    return credit(tables, spec.conversion_events), lead
+
+
+class SecondPass:
+    """The engines' hook: ``second(results)`` fits the models on the merged first-pass statistics (kept in
+    ``state`` for :func:`~attribution.engines.partial.finalise`), builds the weight tables of the models that need
+    them and returns the per-partition function; ``second.attach(result, output)`` puts a partition's second-pass
+    credit into its first-pass result."""
+
+    def __init__(self, spec, files):
+        self.spec = spec
+        self.files = files
+        self.state = None
+
+    def __call__(self, results):
+        from functools import partial
+
+        from . import journey_local
+        from .partial import fit_merged
+
+        self.state = fit_merged(results, self.spec, files=self.files)
+        live = self.state["live"]
+        tables, lead_tables = {}, {}
+        global_ = [i for i, m in enumerate(self.state["fitted"]) if not journey_local(m)]
+        if global_:
+            rows = merge_weight_rows([r.weight_rows for r in live])
+            tables = {i: weight_table(self.state["fitted"][i], rows) for i in global_}
+            if self.state["lead_models"] is not None:
+                lead_rows = merge_weight_rows([r.lead_weight_rows for r in live])
+                lead_tables = {i: weight_table(self.state["lead_models"][i], lead_rows) for i in global_}
+        return partial(second_pass, spec=self.spec, tables=tables, lead_tables=lead_tables)
+
+    @staticmethod
+    def attach(result, output) -> None:
+        credits, lead_credits = output
+        for i, frame in credits.items():
+            result.credits[i] = frame
+        for i, frame in lead_credits.items():
+            result.lead_credits[i] = frame
