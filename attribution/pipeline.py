@@ -202,7 +202,7 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
 
     parted = partitioned_run(sources, instances, engine=engine, scheduler=scheduler, memory_limit=memory_limit,
                              spill_dir=spill_dir, show_progress=progress, spend=spend_table,
-                             milestone_events=milestone_events, period=period, ci=ci, by=by,
+                             milestone_events=milestone_events, period=period, ci=ci, n_boot=n_boot, seed=seed, by=by,
                              lookback_days=parse_lookback(options.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
                              **{k: v for k, v in options.items() if k != "lookback_days"})
     if parted is not None:  # out of core or on Dask: same models, merged partition statistics

@@ -10,9 +10,22 @@ Two paths, same numbers: a model whose weights within a journey depend on that j
 models, ``shapley``'s journey game: ``journey_local = True``) is weighted once and each replicate is one weighted
 ``bincount``; any other model is refitted on every replicate.
 
+Partitioned runs (out of core, Dask) cannot draw one multinomial over all journeys: no partition sees them all.
+They use the Poisson bootstrap instead [2]_: in replicate b journey j is weighted by k_jb ~ Poisson(1), drawn
+from a counter-based hash of (the journey's user id, its rank among the user's journeys, seed, b)
+(:func:`poisson_draws`), so a journey gets the same weight whatever partition processes it, and the replicates'
+credit adds up over partitions (:func:`partition_replicates`, :func:`merge_replicates`; models that are not
+journey-local merge each replicate's ``partial_stats`` and refit). The same seed gives the same intervals for any
+number of partitions and either engine (to floating-point summation order); they are statistically equivalent to
+the in-memory ones (same percentile method, resampling weights with mean 1 and variance 1; the multinomial's
+weights have variance 1 - 1/J) but not equal to them: the draws differ.
+
 References
 ----------
 .. [1] Efron & Tibshirani, *An Introduction to the Bootstrap*, Chapman & Hall, 1993 (percentile intervals, ch. 13).
+.. [2] Hanley & MacGibbon, "Creating non-parametric bootstrap samples using Poisson frequencies", Computer Methods
+   and Programs in Biomedicine 83(1), 2006; Chamandy, Muralidharan, Najmi & Naidu, "Estimating uncertainty for
+   massive data streams", Google technical report, 2012.
 """
 
 from __future__ import annotations
@@ -178,3 +191,141 @@ def add_intervals(table: pd.DataFrame, intervals: pd.DataFrame, period: str | No
     cols = list(table.columns)
     at = cols.index("share") + 1 if "share" in cols else len(cols)
     return merged[cols[:at] + CI_COLUMNS + cols[at:]]
+
+
+# ------------------------------------------------------------------------------------------- partitioned runs
+#: Poisson(1) cumulative probabilities P(K <= k), k = 0..24 (beyond: probability below 1e-25)
+_POISSON_CDF = np.cumsum([np.exp(-1.0) / np.prod(np.arange(1, k + 1, dtype=float)) for k in range(25)])
+
+
+def journey_hashes(journeys: Journeys) -> np.ndarray:
+    """A 64-bit key of every journey that does not depend on how the log was partitioned: the hash of its user id
+    (as text) mixed with the journey's rank among the user's journeys (in time order)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .engines.partition import _mix64, hash_strings
+
+    if journeys.user is None or journeys.user_ids is None:
+        raise ParameterError("--ci on a partitioned run needs user ids (an event log).")
+    ids = journeys.user_ids
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    if pa.types.is_dictionary(ids.type):
+        ids = ids.cast(ids.type.value_type)
+    if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+        ids = pc.cast(ids, pa.string())
+    user = np.asarray(journeys.user, np.int64)
+    order = np.argsort(user, kind="stable")  # a user's journeys keep their (time) order
+    su = user[order]
+    run_start = np.flatnonzero(np.r_[True, su[1:] != su[:-1]]) if len(su) else np.zeros(0, np.int64)
+    rank = np.empty(len(user), np.int64)
+    rank[order] = np.arange(len(su)) - np.repeat(run_start, np.diff(np.r_[run_start, len(su)]))
+    with np.errstate(over="ignore"):
+        return _mix64(hash_strings(ids)[user] ^ _mix64(rank.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)))
+
+
+def poisson_draws(hashes: np.ndarray, seed: int, replicate: int) -> np.ndarray:
+    """Poisson(1) resampling weight of every journey in one replicate: a counter-based draw from
+    (journey key, seed, replicate), so a journey gets the same weight whatever partition it is processed in.
+
+    The top 53 bits of a splitmix64 hash give a uniform u in [0, 1); the weight is the Poisson(1) quantile of u.
+    """
+    from .engines.partition import _mix64
+
+    with np.errstate(over="ignore"):
+        salt = _mix64(np.array([np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(replicate)]))[0]
+        u = (_mix64(hashes ^ salt) >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    return np.searchsorted(_POISSON_CDF, u, side="right").astype(np.float64)
+
+
+def partition_replicates(models, journeys: Journeys, *, n_boot: int, seed: int, period: str | None = None) -> list:
+    """Additive bootstrap replicates of one user partition, one entry per model.
+
+    A journey-local model gives ``("sums", labels, conv, rev)``: its credit per channel (× period) in every
+    replicate (shape ``(n_boot, len(labels))``), which sums over partitions. Any other model gives
+    ``("stats", [partial_stats of every replicate])``, merged and refitted per replicate by :func:`merge_replicates`.
+    Replicate b weighs journey j by :func:`poisson_draws` (journey key, seed, b).
+    """
+    hashes = journey_hashes(journeys)
+    draws = [poisson_draws(hashes, seed, b) for b in range(n_boot)] if journeys.n_journeys else \
+        [np.zeros(0)] * n_boot
+    out = []
+    for model in models:
+        local = getattr(model, "journey_local", False) and hasattr(model, "touch_weights")
+        if not local:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out.append(("stats", [model.partial_stats(reweighted(journeys, k)) for k in draws]))
+            continue
+        weights = model.touch_weights(journeys)
+        touch_key, none_key, names, uniq_p, n_ch = _group_keys(journeys, period)
+        tj = journeys.touch_journey
+        empty = journeys.touchless()
+        size = len(uniq_p) * n_ch
+        conv_t, rev_t = weights * journeys.conversions[tj], weights * journeys.revenue[tj]
+        conv_n, rev_n = journeys.conversions[empty], journeys.revenue[empty]
+        keys = np.r_[touch_key, none_key[empty]]
+        present = np.zeros(size, bool)
+        present[keys] = True
+        cols = np.flatnonzero(present)
+        conv = np.empty((n_boot, len(cols)))
+        rev = np.empty((n_boot, len(cols)))
+        for b, k in enumerate(draws):  # one vectorised pass per replicate
+            kt = k[tj]
+            conv[b] = np.bincount(keys, np.r_[conv_t * kt, conv_n * k[empty]], minlength=size)[cols]
+            rev[b] = np.bincount(keys, np.r_[rev_t * kt, rev_n * k[empty]], minlength=size)[cols]
+        labels = pd.DataFrame({"channel": names[cols % n_ch], "period": uniq_p[cols // n_ch]})
+        out.append(("sums", labels, conv, rev))
+    return out
+
+
+def merge_replicates(models, parts, *, level: float, n_boot: int, period: str | None = None,
+                     specs=None) -> pd.DataFrame:
+    """Percentile intervals from the :func:`partition_replicates` of user-disjoint partitions (same frame as
+    :func:`bootstrap_intervals`). ``models`` are fresh or fitted models (refitted here per replicate)."""
+    from .kpis import fresh_model
+    from .models.base import merge_stats
+
+    alpha = (1.0 - level) / 2.0
+    frames = []
+    for i, model in enumerate(models):
+        mine = [p[i] for p in parts if p]
+        if mine and mine[0][0] == "sums":
+            labels = pd.concat([m[1] for m in mine], ignore_index=True)
+            conv = np.concatenate([m[2] for m in mine], axis=1)
+            rev = np.concatenate([m[3] for m in mine], axis=1)
+            key = pd.MultiIndex.from_frame(labels)
+            uniq, code = np.unique(key.to_flat_index().to_numpy(dtype=object), return_inverse=True) \
+                if len(labels) else (np.zeros(0, object), np.zeros(0, np.int64))
+            code = np.asarray(code).reshape(-1)
+            m_conv = np.zeros((n_boot, len(uniq)))
+            m_rev = np.zeros((n_boot, len(uniq)))
+            np.add.at(m_conv.T, code, conv.T)  # sum the partitions' columns of each label (a loop-free scatter)
+            np.add.at(m_rev.T, code, rev.T)
+            labels = pd.DataFrame(list(uniq), columns=["channel", "period"])
+            order = np.lexsort((labels["period"].to_numpy(), labels["channel"].astype(str).to_numpy()))
+            labels, m_conv, m_rev = labels.iloc[order].reset_index(drop=True), m_conv[:, order], m_rev[:, order]
+        else:
+            rows = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the replicate's warnings repeat the real fit's
+                for b in range(n_boot):
+                    fit = fresh_model(model).fit_stats(merge_stats(model, [m[1][b] for m in mine]))
+                    rows.append(fit.attribution_[["channel", "conversions", "revenue"]].assign(period=0, _b=b))
+            both = pd.concat(rows, ignore_index=True)
+            conv_p = both.pivot_table(index="_b", columns=["channel", "period"], values="conversions",
+                                      aggfunc="sum", fill_value=0.0, sort=True)
+            rev_p = both.pivot_table(index="_b", columns=["channel", "period"], values="revenue", aggfunc="sum",
+                                     fill_value=0.0, sort=True).reindex(columns=conv_p.columns, fill_value=0.0)
+            labels = pd.DataFrame(list(conv_p.columns), columns=["channel", "period"])
+            m_conv, m_rev = conv_p.to_numpy(), rev_p.to_numpy()
+        lo_c, hi_c = np.quantile(m_conv, [alpha, 1 - alpha], axis=0)
+        lo_r, hi_r = np.quantile(m_rev, [alpha, 1 - alpha], axis=0)
+        frame = labels.assign(conversions_lo=lo_c, conversions_hi=hi_c, revenue_lo=lo_r, revenue_hi=hi_r)
+        frame.insert(0, "model", specs[i] if specs is not None else model_spec(model))
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)
+    if period is None:
+        out = out.drop(columns="period")
+    return out

@@ -112,7 +112,8 @@ def journey_local(model) -> bool:
 
 def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | None = None, memory_limit=None,
                     spill_dir: str | None = None, show_progress=None, n_partitions: int | None = None,
-                    spend=None, milestone_events=(), period=None, ci=None, by=None, input: str = "events",
+                    spend=None, milestone_events=(), period=None, ci=None, n_boot=200, seed=0, by=None,
+                    input: str = "events",
                     lookback_days=30.0, conversion_events=("conversion",), columns=None, on_bad_rows: str = "error",
                     channel_grouping=None, **_ignored):
     """Run partitioned when the engine or the memory budget asks for it; None means "run in memory".
@@ -145,14 +146,20 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     else:
         buckets = n_partitions or max(4, plan_buckets(estimate_rows(plan), limit))
     where = "the dask engine" if engine == "dask" else f"an out-of-core run ({buckets} user buckets)"
-    if ci is not None:
-        raise ParameterError(f"--ci is not available with {where} yet; run in memory or without --ci.")
+    if ci is not None and period is not None and not all(map(journey_local, models)):
+        from attribution.result import model_spec
+
+        names = ", ".join(repr(model_spec(m)) for m in models if not journey_local(m))
+        raise ParameterError(
+            f"--ci with --period is not available with {where} for {names} yet: each bootstrap replicate would need "
+            "its own touch weights from the whole log. Run those models with --ci or --period (not both), or in "
+            "memory (--engine local with a larger --memory-limit).")
     from .partial import RunSpec, finalise
 
     milestone_events = [str(m) for m in (milestone_events or ())]
     spec = RunSpec(list(models), plan.mapping, on_bad_rows, tuple(conversion_events) or ("conversion",),
                    lookback_days, milestone_events[0] if milestone_events else None, channel_grouping,
-                   period=period, by=by)
+                   period=period, by=by, ci=ci, n_boot=n_boot, seed=seed)
     files = [p for p, _ in plan.files]
     second = None
     if (period is not None or by is not None) and not all(map(journey_local, models)):

@@ -34,6 +34,9 @@ class RunSpec:
     grouping: object = None  # a ChannelGrouping applied to every piece before validation (--channel-grouping)
     period: str | None = None  # --period: credit and journey statistics per period (journey-local models only)
     by: str | None = None  # --by campaign
+    ci: float | None = None  # --ci: bootstrap replicates per partition (uncertainty.partition_replicates)
+    n_boot: int = 200
+    seed: int = 0
 
     def models(self) -> list:
         from attribution.kpis import fresh_model
@@ -53,6 +56,7 @@ class PartitionResult:
     lead_credits: list | None = None
     weight_rows: pd.DataFrame | None = None  # counts per (channel set, p, v) for the second pass (second_pass.py)
     lead_weight_rows: pd.DataFrame | None = None
+    replicates: list | None = None  # --ci: per model, additive bootstrap replicates
     counts: dict = field(default_factory=dict)  # rows, events per name, dropped per reason, journeys, ...
     problems: list = field(default_factory=list)  # InputError problems (validation failed)
 
@@ -94,6 +98,11 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
             lead = Journeys.from_events(events, conversion_events=(spec.lead_event,), lookback_days=spec.lookback_days)
             result.lead_stats = [m.partial_stats(lead) for m in spec.models()]
     result.journey_stats = journey_stats(journeys, spec.period, spec.by)
+    if spec.ci is not None:
+        from attribution.uncertainty import partition_replicates
+
+        result.replicates = partition_replicates(spec.models(), journeys, n_boot=spec.n_boot, seed=spec.seed,
+                                                 period=spec.period)
     if spec.period is not None or spec.by is not None:
         from . import journey_local
         from .second_pass import weight_rows
@@ -274,6 +283,12 @@ def finalise(results, spec: RunSpec, *, files, spend=None, state: dict | None = 
         credits = [(model_spec(m), m.attribution_.copy()) for m in fitted]
     table = report_frame(credits, journey_stats=jstats, spend=spend_frame, leads=leads, period=spec.period,
                          by=spec.by)
+    if spec.ci is not None:
+        from attribution.uncertainty import add_intervals, merge_replicates
+
+        intervals = merge_replicates(spec.models(), [r.replicates for r in live], level=spec.ci, n_boot=spec.n_boot,
+                                     period=spec.period, specs=[model_spec(m) for m in fitted])
+        table = add_intervals(table, intervals, spec.period)
     known = {"touch", *spec.conversion_events}
     summary = {
         "files": len(files),

@@ -115,11 +115,12 @@ def test_bad_rows_reported_like_in_memory(tmp_path, monkeypatch):
     assert_same_table(skipped_mem.table, skipped_ooc.table)
 
 
-def test_partitioned_runs_refuse_ci(log, monkeypatch):
-    """--period and --by run partitioned now (tests/engines/test_partitioned_options.py); --ci does not yet."""
+def test_partitioned_runs_refuse_ci_with_period_for_markov(log, monkeypatch):
+    """--period, --by and --ci run partitioned now (tests/engines/test_partitioned_options.py,
+    test_partitioned_ci.py); --ci together with --period for Markov does not yet."""
     monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 3)
     with pytest.raises(ParameterError, match="--ci"):
-        run(log, models=["linear"], memory_limit="1MB", ci=0.9)
+        run(log, models=["markov"], memory_limit="1MB", ci=0.9, period="month")
 
 
 def test_bucket_hash_is_a_function_of_the_value_only():

@@ -58,3 +58,21 @@ def test_dask_second_pass_models_equal_in_memory(client, log, monkeypatch):
     dask = run_on(client, log, monkeypatch, **options)
     assert dask.summary["partitions"] == 5
     assert_same_keyed_table(local.table, dask.table)
+
+
+def test_dask_ci_equals_out_of_core(client, log, monkeypatch):
+    """Poisson-bootstrap intervals are a function of (journey, seed, replicate): Dask's equal the out-of-core
+    run's to 1e-9 (they are not the in-memory multinomial ones; see tests/engines/test_partitioned_ci.py)."""
+    import numpy as np
+
+    from attribution.uncertainty import CI_COLUMNS
+
+    options = dict(models=["linear", "markov", "shapley"], ci=0.9, n_boot=30, seed=4)
+    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 3)
+    ooc = run(log, memory_limit="1MB", **options)
+    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 5)
+    dask = run_on(client, log, monkeypatch, **options)
+    assert ooc.summary["partitions"] == 3 and dask.summary["partitions"] == 5
+    assert ooc.table[["model", "channel"]].equals(dask.table[["model", "channel"]])
+    for col in CI_COLUMNS + ["conversions", "revenue"]:
+        np.testing.assert_allclose(dask.table[col].to_numpy(), ooc.table[col].to_numpy(), rtol=1e-9, atol=1e-9)
