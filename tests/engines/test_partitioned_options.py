@@ -142,10 +142,10 @@ def test_cli_out_of_core_period_by_campaign(log, tmp_path):
     a, b = tmp_path / "mem.csv", tmp_path / "ooc.csv"
     common = ("-m", "linear", "-m", "first_touch", "--period", "month", "--by", "campaign", "--quiet")
     assert cli("run", *log, *common, "-o", str(a)) in (0, None)
-    assert cli("run", *log, *common, "-o", str(b), "--memory-limit", "10KB", "--spill-dir", str(tmp_path)) in (0, None)
+    assert cli("run", *log, *common, "-o", str(b), "--memory-limit", "1MB", "--spill-dir", str(tmp_path)) in (0, None)
     assert_same_keyed_table(pd.read_csv(a), pd.read_csv(b))
     c, d = tmp_path / "mem-markov.csv", tmp_path / "ooc-markov.csv"
     common = ("-m", "markov", "--period", "week", "--quiet")
     assert cli("run", *log, *common, "-o", str(c)) in (0, None)
-    assert cli("run", *log, *common, "-o", str(d), "--memory-limit", "10KB") in (0, None)
+    assert cli("run", *log, *common, "-o", str(d), "--memory-limit", "1MB") in (0, None)
     assert_same_keyed_table(pd.read_csv(c), pd.read_csv(d))
