@@ -74,8 +74,8 @@ def compact_codes(codes: np.ndarray, vocabulary: pa.Array, mask: np.ndarray | No
     used = counts > 0
     if used.all():
         return codes, vocabulary
-    remap = np.full(len(vocabulary) + 1, -1, np.int64)
-    remap[:-1][used] = np.arange(int(used.sum()), dtype=np.int64)
+    remap = np.full(len(vocabulary) + 1, -1, codes.dtype if codes.dtype.kind == "i" else np.int64)
+    remap[:-1][used] = np.arange(int(used.sum()))
     return remap[codes], vocabulary.filter(pa.array(used))
 
 

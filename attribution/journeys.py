@@ -180,7 +180,8 @@ class Journeys:
 
         seg_start = first_of_user.copy()
         seg_start[1:] |= conv[:-1]
-        seg = np.cumsum(seg_start) - 1
+        seg = np.cumsum(seg_start)
+        seg -= 1
         n_seg = int(seg[-1]) + 1
         seg_end = np.empty(n, bool)
         seg_end[:-1] = seg_start[1:]
@@ -191,30 +192,48 @@ class Journeys:
         touch = ~conv
         if lookback_days is not None:
             limit = np.int64(round(float(lookback_days) * NS_PER_DAY))
-            touch &= (ref[seg] - ts) <= limit
+            age = ref[seg]
+            age -= ts
+            touch &= age <= limit
+            del age
         kept = np.flatnonzero(touch)
+        del touch
         counts = np.bincount(seg[kept], minlength=n_seg)
+        del seg
         offsets = np.zeros(n_seg + 1, np.int64)
         np.cumsum(counts, out=offsets[1:])
         conversions = converted.astype(np.float64)
-        # gather per-row columns only where they are needed: kept touches and journey ends
+        user = np.cumsum(first_of_user[np.flatnonzero(seg_start)]) - 1  # journeys starting a user step it
+        del first_of_user, seg_start
+        # gather per-row columns only where they are needed: kept touches and journey ends (temporaries are
+        # dropped as soon as they are used: this is the peak of a run's memory)
+        touch_time = ts[kept]
+        del ts
         touch_src = order[kept]
+        del kept
         end_src = order[end_idx]
+        del order
         row_of = (lambda i: i) if all_rows else (lambda i: kept_rows[i])  # noqa: E731
         end_rows = row_of(end_src)
         revenue = _float64(events.column("revenue"))[end_rows]
+        touch_channel = channel_codes[touch_src].astype(np.int64, copy=False)
+        del channel_codes
+        touch_campaign = None
+        if campaign_codes is not None:
+            touch_campaign = campaign_codes[touch_src].astype(np.int64, copy=False)
+            del campaign_codes
         return cls(
             channel_names=_names(channel_names),
-            touch_channel=channel_codes[touch_src].astype(np.int64, copy=False),
+            touch_channel=touch_channel,
             offsets=offsets,
             conversions=conversions,
             nulls=1.0 - conversions,
             revenue=np.where(converted, revenue, 0.0),
-            touch_time=ts[kept],
+            touch_time=touch_time,
             end_time=ref,
-            user=np.cumsum(first_of_user[np.flatnonzero(seg_start)]) - 1,  # journeys starting a user step it
+            user=user,
             user_ids=user_ids,
-            touch_campaign=campaign_codes[touch_src].astype(np.int64, copy=False) if campaign_codes is not None else None,
+            touch_campaign=touch_campaign,
             campaign_names=_names(campaign_names) if campaign_names is not None else None,
             touch_row=row_of(touch_src),
             conversion_row=np.where(converted, end_rows, -1),

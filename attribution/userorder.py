@@ -216,14 +216,17 @@ def _sort_by_key(key: np.ndarray, t_order: np.ndarray | None, n: int) -> tuple[n
     packed |= rank
     del rank
     packed.sort()
-    pos = (packed & low).astype(np.int64)
+    new_high = None
+    if n > 1:  # neighbours differ in the high bits when their XOR reaches them
+        diff = np.bitwise_xor(packed[1:], packed[:-1])
+        new_high = diff > low
+        del diff
+    packed &= low  # now the time rank of every sorted row, in place
+    pos = packed.view(np.int64)
     order = pos if t_order is None else t_order[pos]
-    del pos
+    del pos, packed
     sorted_key = key[order]
     if n > 1:
-        high = packed >> np.uint64(bits)
-        new_high = high[1:] != high[:-1]
-        del high
         mixed = (sorted_key[1:] != sorted_key[:-1]) & ~new_high
         if mixed.any():  # distinct keys sharing their high bits: re-sort those groups by the whole key
             group = np.cumsum(np.r_[True, new_high])
