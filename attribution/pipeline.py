@@ -141,7 +141,8 @@ def run_counts(events: Events, journeys: Journeys, event_counts: dict | None = N
 
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
         ci=None, n_boot=200, seed=0, engine="local", scheduler=None, memory_limit=None, spill_dir=None,
-        progress=None, by=None, channel_grouping=None, fill_only=False, campaigns=True, **options) -> RunResult:
+        progress=None, by=None, channel_grouping=None, fill_only=False, campaigns=True, detail_sink=None,
+        **options) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table.
 
     Parameters
@@ -181,6 +182,9 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     campaigns : bool
         Keep the touches' campaigns in ``journeys`` (default). The command line turns it off when nothing it
         writes reports campaigns (no ``--by``, ``--detail`` or milestones), and then does not read the column.
+    detail_sink : attribution.engines.detail_out.DetailSink, optional
+        Where a partitioned run writes the ``--detail`` fact table, partition by partition (the caller commits
+        it when the result has no ``journeys``; an in-memory run leaves it untouched).
     **options
         Passed to :func:`load_journeys`.
     """
@@ -203,6 +207,7 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     parted = partitioned_run(sources, instances, engine=engine, scheduler=scheduler, memory_limit=memory_limit,
                              spill_dir=spill_dir, show_progress=progress, spend=spend_table,
                              milestone_events=milestone_events, period=period, ci=ci, n_boot=n_boot, seed=seed, by=by,
+                             detail_sink=detail_sink,
                              lookback_days=parse_lookback(options.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
                              **{k: v for k, v in options.items() if k != "lookback_days"})
     if parted is not None:  # out of core or on Dask: same models, merged partition statistics

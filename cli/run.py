@@ -92,10 +92,11 @@ def run_command(
 
             raise ParameterError(f"--table and --detail-table are both {table!r}; give them different names."
                                  if detail_fmt == "sql" else "--output and --detail name the same file.")
-        if engine.strip().lower() == "dask":
-            from attribution.exceptions import ParameterError
+    sink = None
+    if detail is not None:  # a partitioned run writes the fact table partition by partition, committed below
+        from attribution.engines.detail_out import DetailSink
 
-            raise ParameterError("--detail needs the journeys in memory; run it with --engine local.")
+        sink = DetailSink(detail, detail_fmt)
     result = run_pipeline(
         [str(e) for e in events],
         models=model or None,
@@ -121,24 +122,26 @@ def run_command(
         channel_grouping=channel_grouping,
         fill_only=fill_only,
         campaigns=detail is not None,  # --by and milestones keep them too; otherwise the column is not read
+        detail_sink=sink,
     )
     echo_summary(result.summary, quiet)
     if detail is not None:
         from attribution.detail import detail_frame
 
-        if result.journeys is None:
-            from attribution.exceptions import ParameterError
+        if result.journeys is None:  # partitioned: written during the run, moved into place now
+            import pandas as pd
 
-            raise ParameterError("--detail needs the journeys in memory, and this log was processed out of core; "
-                                 "raise --memory-limit or leave out --detail.")
+            from attribution.detail import DETAIL_COLUMNS
 
-        facts = detail_frame(result.models, result.journeys, result.events)
-        if output is not None and fmt == "sql" and detail_fmt == "sql" and output == detail:
-            from attribution.sql import write_sql_tables
+            sink.commit(empty=pd.DataFrame({c: pd.Series(dtype=object) for c in DETAIL_COLUMNS}))
+        else:
+            facts = detail_frame(result.models, result.journeys, result.events)
+            if output is not None and fmt == "sql" and detail_fmt == "sql" and output == detail:
+                from attribution.sql import write_sql_tables
 
-            write_sql_tables([(facts, detail_table), (result.table, table)], output)  # one transaction: consistent
-            return
-        write_output(facts, detail, detail_fmt, detail_table)
+                write_sql_tables([(facts, detail_table), (result.table, table)], output)  # one transaction
+                return
+            write_output(facts, detail, detail_fmt, detail_table)
     if output is None:
         echo_table(result.table)
     else:

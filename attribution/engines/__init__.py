@@ -113,7 +113,7 @@ def journey_local(model) -> bool:
 def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | None = None, memory_limit=None,
                     spill_dir: str | None = None, show_progress=None, n_partitions: int | None = None,
                     spend=None, milestone_events=(), period=None, ci=None, n_boot=200, seed=0, by=None,
-                    input: str = "events",
+                    detail_sink=None, input: str = "events",
                     lookback_days=30.0, conversion_events=("conversion",), columns=None, on_bad_rows: str = "error",
                     channel_grouping=None, **_ignored):
     """Run partitioned when the engine or the memory budget asks for it; None means "run in memory".
@@ -138,7 +138,8 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     else:
         plan = plan_read(sources, columns=columns)
     if engine == "local":
-        if limit is None and n_partitions is None and (period is not None or ci is not None or by is not None):
+        if limit is None and n_partitions is None and (period is not None or ci is not None or by is not None
+                                                        or (detail_sink is not None and not detail_sink.streamable)):
             return None  # automatic mode never refuses an option: these need the journeys in memory, try there
         buckets = n_partitions or plan_buckets(estimate_rows(plan), limit)
         if buckets <= 1:
@@ -146,6 +147,8 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     else:
         buckets = n_partitions or max(4, plan_buckets(estimate_rows(plan), limit))
     where = "the dask engine" if engine == "dask" else f"an out-of-core run ({buckets} user buckets)"
+    if detail_sink is not None:
+        detail_sink.check(where)
     if ci is not None and period is not None and not all(map(journey_local, models)):
         from attribution.result import model_spec
 
@@ -159,25 +162,30 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     milestone_events = [str(m) for m in (milestone_events or ())]
     spec = RunSpec(list(models), plan.mapping, on_bad_rows, tuple(conversion_events) or ("conversion",),
                    lookback_days, milestone_events[0] if milestone_events else None, channel_grouping,
-                   period=period, by=by, ci=ci, n_boot=n_boot, seed=seed)
+                   period=period, by=by, ci=ci, n_boot=n_boot, seed=seed, detail=detail_sink is not None)
     files = [p for p, _ in plan.files]
     second = None
-    if (period is not None or by is not None) and not all(map(journey_local, models)):
+    if ((period is not None or by is not None) and not all(map(journey_local, models))) or detail_sink is not None:
         from .second_pass import SecondPass
 
-        second = SecondPass(spec, files)
-    if engine == "dask":
-        from .dask_engine import run_dask
+        second = SecondPass(spec, files, detail_sink)
+    try:
+        if engine == "dask":
+            from .dask_engine import run_dask
 
-        results = run_dask(plan, spec, n_partitions=buckets, scheduler=scheduler, show_progress=show_progress,
-                           second=second)
-    else:
-        from .outofcore import run_out_of_core
+            results = run_dask(plan, spec, n_partitions=buckets, scheduler=scheduler, show_progress=show_progress,
+                               second=second)
+        else:
+            from .outofcore import run_out_of_core
 
-        results = run_out_of_core(plan, spec, n_buckets=buckets, spill_dir=spill_dir, show_progress=show_progress,
-                                  second=second)
-    state = second.state if second is not None else None
-    table, fitted, lead_models, summary = finalise(results, spec, files=files, spend=spend, state=state)
+            results = run_out_of_core(plan, spec, n_buckets=buckets, spill_dir=spill_dir,
+                                      show_progress=show_progress, second=second)
+        state = second.state if second is not None else None
+        table, fitted, lead_models, summary = finalise(results, spec, files=files, spend=spend, state=state)
+    except BaseException:
+        if detail_sink is not None:
+            detail_sink.discard()  # a failed run leaves no half-written fact table (nor a previous one touched)
+        raise
     summary["engine"] = engine if engine == "dask" else f"local, out of core ({buckets} buckets)"
     summary["partitions"] = buckets
     return table, fitted, lead_models, summary

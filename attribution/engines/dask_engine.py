@@ -132,8 +132,9 @@ def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = 
             with progress(total=len(futures), desc="dask credit touches", unit="part", enabled=show_progress) as bar:
                 for _ in as_completed(futures):
                     bar.update(1)
-            for r, out in zip(results, client.gather(futures)):
-                second.attach(r, out)
+            for r, future in zip(results, futures):  # in partition order, one partition's output at a time
+                second.attach(r, future.result())
+                future.release()
         if not any(r.stats or r.problems for r in results):  # an empty log: one empty partition
             path, wanted = plan.files[0]
             first = next(iter_pieces(path, wanted, plan.dictionary))

@@ -37,6 +37,7 @@ class RunSpec:
     ci: float | None = None  # --ci: bootstrap replicates per partition (uncertainty.partition_replicates)
     n_boot: int = 200
     seed: int = 0
+    detail: bool = False  # --detail: the fact table is built in a second pass (engines/detail_out.py)
 
     def models(self) -> list:
         from attribution.kpis import fresh_model
@@ -57,6 +58,7 @@ class PartitionResult:
     weight_rows: pd.DataFrame | None = None  # counts per (channel set, p, v) for the second pass (second_pass.py)
     lead_weight_rows: pd.DataFrame | None = None
     replicates: list | None = None  # --ci: per model, additive bootstrap replicates
+    conversion_users: pd.DataFrame | None = None  # --detail: converting journeys per user id (user_id, n)
     counts: dict = field(default_factory=dict)  # rows, events per name, dropped per reason, journeys, ...
     problems: list = field(default_factory=list)  # InputError problems (validation failed)
 
@@ -98,6 +100,18 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
             lead = Journeys.from_events(events, conversion_events=(spec.lead_event,), lookback_days=spec.lookback_days)
             result.lead_stats = [m.partial_stats(lead) for m in spec.models()]
     result.journey_stats = journey_stats(journeys, spec.period, spec.by)
+    if spec.period is not None or spec.by is not None or spec.detail:
+        from . import journey_local
+        from .second_pass import weight_rows
+
+        if not all(map(journey_local, models)):  # their touch weights need a second pass over the partitions
+            result.weight_rows = weight_rows(journeys)
+            if spec.lead_event is not None and (spec.period is not None or spec.by is not None):
+                result.lead_weight_rows = weight_rows(lead)
+    if spec.detail:
+        from .second_pass import conversion_users
+
+        result.conversion_users = conversion_users(journeys)
     if spec.ci is not None:
         from attribution.uncertainty import partition_replicates
 
@@ -105,7 +119,6 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
                                                  period=spec.period)
     if spec.period is not None or spec.by is not None:
         from . import journey_local
-        from .second_pass import weight_rows
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -114,10 +127,6 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
             if spec.lead_event is not None:
                 result.lead_credits = [keyed_credit(m, s, lead, spec) if journey_local(m) else None
                                        for m, s in zip(spec.models(), result.lead_stats)]
-        if not all(map(journey_local, models)):  # their touch weights need a second pass over the partitions
-            result.weight_rows = weight_rows(journeys)
-            if spec.lead_event is not None:
-                result.lead_weight_rows = weight_rows(lead)
     channels = set(map(str, journeys.channel_names))
     if spec.lead_event is not None:
         channels |= set(map(str, lead.channel_names))

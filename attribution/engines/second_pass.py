@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 ROW_KEYS = ["channels", "p", "v"]
 ROW_SUMS = ["n", "conversions", "nulls", "revenue"]
@@ -142,19 +143,58 @@ def weight_table(model, rows: pd.DataFrame) -> WeightTable:
 class _Weighted:
     """A stand-in model for :func:`attribution.kpis.touch_credit`: fixed per-touch weights, the fitted credit."""
 
-    def __init__(self, weights, attribution):
+    def __init__(self, weights, attribution, spec=None):
         self._weights = weights
         self.attribution_ = attribution
+        self.spec = spec
 
     def touch_weights(self, journeys):
         return self._weights
 
 
-def second_pass(pieces, spec, tables: dict, lead_tables: dict):
+def conversion_users(journeys) -> pd.DataFrame:
+    """Converting journeys per user id (``user_id``, ``n``): additive, for the global ``conversion_id`` numbering
+    of a partitioned ``--detail``."""
+    conv = np.flatnonzero(journeys.conversions > 0)
+    counts = np.bincount(journeys.user[conv], minlength=len(journeys.user_ids)) if len(conv) else \
+        np.zeros(len(journeys.user_ids), np.int64)
+    have = np.flatnonzero(counts)
+    return pd.DataFrame({"user_id": journeys.user_ids.take(pa.array(have)).to_pandas(), "n": counts[have]})
+
+
+def first_conversion_ids(frames) -> pd.Series:
+    """Per user id with conversions, the ``conversion_id`` of its first conversion in the whole log: 1 + the
+    conversions of every smaller user id (user ids ordered as :func:`attribution.detail.detail_frame` orders them)."""
+    import pyarrow.compute as pc
+
+    both = pd.concat([f for f in frames if f is not None], ignore_index=True)
+    both = both.groupby("user_id", sort=False, as_index=False)["n"].sum()
+    order = pc.sort_indices(pa.table({"user": pa.array(both["user_id"])}), sort_keys=[("user", "ascending")])
+    both = both.take(order.to_numpy())
+    first = 1 + np.cumsum(both["n"].to_numpy()) - both["n"].to_numpy()
+    return pd.Series(first, index=pd.Index(both["user_id"]))
+
+
+def detail_part(models, journeys, events, first_ids) -> pd.DataFrame:
+    """One partition's fact table; without a ``conversion_id`` column in the log, the in-memory numbering (1, 2,
+    ... over the whole log in (user, time) order) from ``first_ids``."""
+    from attribution.detail import detail_frame
+
+    frame = detail_frame(models, journeys, events)
+    if not (events is not None and events.has_column("conversion_id")) and len(frame):
+        local = frame["conversion_id"].to_numpy(np.int64)
+        local_first = frame.groupby("user_id", sort=False)["conversion_id"].transform("min").to_numpy(np.int64)
+        at = first_ids.index.get_indexer(frame["user_id"])
+        frame["conversion_id"] = first_ids.to_numpy()[at].astype(np.int64) + local - local_first
+    return frame
+
+
+def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=None, first_ids=None):
     """Re-validate one partition, rebuild its journeys and credit the global-weight models' touches.
 
-    Returns (credits, lead_credits): dicts model index → additive frame ``channel[, campaign][, period],
-    conversions, revenue`` (empty dicts for an empty or invalid partition; the first pass reported its problems).
+    Returns (credits, lead_credits, detail): dicts model index → additive frame ``channel[, campaign][, period],
+    conversions, revenue`` (empty dicts for an empty or invalid partition; the first pass reported its problems),
+    and with ``detail_models`` the partition's fact table (None otherwise).
     """
     from attribution.events import validate_tables
     from attribution.exceptions import DroppedRowsWarning, InputError
@@ -165,7 +205,7 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict):
 
     pieces = [(p, t) for p, t in pieces if t is not None]
     if not pieces:
-        return {}, {}
+        return {}, {}, None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DroppedRowsWarning)
@@ -173,11 +213,22 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict):
                 pieces = spec.grouping.apply(pieces, spec.mapping)
             events = validate_tables(pieces, mapping=spec.mapping, on_bad_rows=spec.on_bad_rows)
     except InputError:
-        return {}, {}
+        return {}, {}, None
     cols = credit_keys(spec) + ["conversions", "revenue"]
 
+    keyed = spec.period is not None or spec.by is not None
+    detail = None
+    if detail_models is not None:
+        journeys = Journeys.from_events(events, conversion_events=spec.conversion_events,
+                                        lookback_days=spec.lookback_days)
+        models = [_Weighted(tables[i].touch_weights(journeys), tables[i].attribution, spec=s) if i in tables else m
+                  for i, (m, s) in enumerate(detail_models)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            detail = detail_part(models, journeys, events, first_ids)
+
     def credit(tabs, conversion_events):
-        if not tabs:
+        if not tabs or not keyed:
             return {}
         journeys = Journeys.from_events(events, conversion_events=conversion_events, lookback_days=spec.lookback_days)
         out = {}
@@ -189,7 +240,7 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict):
         return out
 
     lead = credit(lead_tables, (spec.lead_event,)) if spec.lead_event is not None else {}
-    return credit(tables, spec.conversion_events), lead
+    return credit(tables, spec.conversion_events), lead, detail
 
 
 class SecondPass:
@@ -198,9 +249,10 @@ class SecondPass:
     them and returns the per-partition function; ``second.attach(result, output)`` puts a partition's second-pass
     credit into its first-pass result."""
 
-    def __init__(self, spec, files):
+    def __init__(self, spec, files, sink=None):
         self.spec = spec
         self.files = files
+        self.sink = sink  # --detail: a DetailSink (engines/detail_out.py) the partitions' fact tables go to
         self.state = None
 
     def __call__(self, results):
@@ -216,14 +268,24 @@ class SecondPass:
         if global_:
             rows = merge_weight_rows([r.weight_rows for r in live])
             tables = {i: weight_table(self.state["fitted"][i], rows) for i in global_}
-            if self.state["lead_models"] is not None:
+            if self.state["lead_models"] is not None and (self.spec.period is not None or self.spec.by is not None):
                 lead_rows = merge_weight_rows([r.lead_weight_rows for r in live])
                 lead_tables = {i: weight_table(self.state["lead_models"][i], lead_rows) for i in global_}
-        return partial(second_pass, spec=self.spec, tables=tables, lead_tables=lead_tables)
+        detail_models = first_ids = None
+        if self.sink is not None:
+            from attribution.result import model_spec
 
-    @staticmethod
-    def attach(result, output) -> None:
-        credits, lead_credits = output
+            # journey-local models weigh touches without their fit: unfitted copies travel to the workers
+            detail_models = [(None if i in tables else m, model_spec(f))
+                             for i, (m, f) in enumerate(zip(self.spec.models(), self.state["fitted"]))]
+            first_ids = first_conversion_ids([r.conversion_users for r in live])
+        return partial(second_pass, spec=self.spec, tables=tables, lead_tables=lead_tables,
+                       detail_models=detail_models, first_ids=first_ids)
+
+    def attach(self, result, output) -> None:
+        credits, lead_credits, detail = output
+        if detail is not None and self.sink is not None and len(detail):
+            self.sink.write(detail)
         for i, frame in credits.items():
             result.credits[i] = frame
         for i, frame in lead_credits.items():
