@@ -18,8 +18,13 @@ are sums over journeys and add up over user partitions. The rule-based models an
 weigh a touch from its journey alone, in the first pass. Markov, ``logistic`` and ``shapley:game=rate`` weigh
 it from the whole log: their weights are solved once on the merged per-(channel set, conversion, revenue) counts
 and applied in a second pass over the partitions (:mod:`~attribution.engines.second_pass`; the out-of-core
-buckets stay on disk until then, Dask re-reads the files). Without ``--memory-limit`` or ``--engine dask`` a run
-with ``--period``, ``--by`` or ``--ci`` stays in memory, as before.
+buckets stay on disk until then, Dask re-reads the files). ``--ci`` draws Poisson-bootstrap weights per journey
+from a hash of (user id, journey rank, seed, replicate), so the replicates add up over partitions
+(:mod:`attribution.uncertainty`: same intervals for any partitioning, statistically equivalent to, not equal to,
+the in-memory multinomial ones); ``--ci`` together with ``--period`` is refused for the three whole-log models.
+``--detail`` (CSV or Parquet) is written in the second pass, partition by partition
+(:mod:`~attribution.engines.detail_out`). Without ``--memory-limit`` or ``--engine dask`` a run with
+``--period``, ``--by`` or ``--ci`` stays in memory, as before.
 """
 
 from __future__ import annotations
