@@ -110,6 +110,16 @@ class Journeys:
         """0-based position of every touch within its journey."""
         return positions(self.offsets, self.touch_journey)
 
+    @cached_property
+    def touch_conversions(self) -> np.ndarray:
+        """The conversions of every touch's journey (what a touch weight multiplies), shared by the models."""
+        return self.conversions[self.touch_journey]
+
+    @cached_property
+    def touch_revenue(self) -> np.ndarray:
+        """The revenue of every touch's journey."""
+        return self.revenue[self.touch_journey]
+
     @property
     def total_conversions(self) -> float:
         return float(self.conversions.sum())

@@ -32,6 +32,7 @@ def fit_models(journeys: Journeys, models: Sequence, threads: int | None = None)
     if threads <= 1 or len(models) <= 1 or journeys.n_touches < 100_000:
         return [m.fit(journeys) for m in models]
     journeys.lengths, journeys.touch_journey, journeys.touch_position  # noqa: B018 (cached before threads)
+    journeys.touch_conversions, journeys.touch_revenue  # noqa: B018
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(min(threads, len(models))) as pool:

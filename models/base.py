@@ -144,11 +144,12 @@ def credit_table(journeys: Journeys, weights: np.ndarray) -> pd.DataFrame:
     Touchless conversions (journeys with no touch) are credited to ``(none)`` so that totals always equal the
     input's conversions and revenue. Every channel of the vocabulary gets a row, with 0 where it earned nothing.
     """
-    jid = journeys.touch_journey
     ch = journeys.touch_channel
     n = journeys.n_channels
-    conv = np.bincount(ch, weights * journeys.conversions[jid], minlength=n)
-    rev = np.bincount(ch, weights * journeys.revenue[jid], minlength=n)
+    product = np.multiply(weights, journeys.touch_conversions)
+    conv = np.bincount(ch, product, minlength=n)
+    np.multiply(weights, journeys.touch_revenue, out=product)
+    rev = np.bincount(ch, product, minlength=n)
     return channel_frame(journeys, conv, rev)
 
 
