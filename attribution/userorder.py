@@ -289,6 +289,13 @@ def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | 
     return order, start, src[start], exact
 
 
+def hash_ids(users) -> np.ndarray:
+    """The 64-bit hash of every id (strings or integers; a null hashes as an empty string): the same function
+    of the value whatever the chunking, slicing or string type. Used to spread users over buckets."""
+    words = _Words(users)
+    return _hash(words, len(users), False, words.lengths)[0]
+
+
 class IdHashes:
     """The 64-bit hash of every user id, and what checking a grouping by it needs (see the module docstring).
 

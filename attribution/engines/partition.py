@@ -17,10 +17,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from attribution.sources import file_kind, _csv_parse_options
-
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
-
+from attribution.userorder import hash_ids
 
 def _mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: a well-spread 64-bit hash of 64-bit words (vectorised)."""
@@ -35,30 +32,11 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 
 
 def hash_strings(values: pa.Array) -> np.ndarray:
-    """FNV-1a 64-bit hash of every string (bytes as UTF-8), vectorised over strings with one numpy step per
-    byte position (a loop over the longest id's length, not over rows). Nulls hash to 0."""
-    values = values.cast(pa.large_string()) if not pa.types.is_large_string(values.type) else values
-    n = len(values)
-    if n == 0:
+    """A 64-bit hash of every string's UTF-8 bytes, 8 bytes at a time (:func:`attribution.userorder.hash_ids`,
+    the hash that groups users in memory). Nulls hash to 0."""
+    if len(values) == 0:
         return np.zeros(0, np.uint64)
-    bufs = values.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int64, count=n + 1, offset=values.offset * 8)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
-    starts = offsets[:-1]
-    lengths = offsets[1:] - starts
-    h = np.full(n, _FNV_OFFSET, dtype=np.uint64)
-    longest = int(lengths.max()) if n else 0
-    with np.errstate(over="ignore"):
-        for j in range(longest):
-            live = lengths > j
-            if live.all():
-                h ^= data[starts + j].astype(np.uint64)
-                h *= _FNV_PRIME
-            else:
-                idx = np.flatnonzero(live)
-                hj = h[idx] ^ data[starts[idx] + j].astype(np.uint64)
-                h[idx] = hj * _FNV_PRIME
-    h = _mix64(h ^ lengths.astype(np.uint64))
+    h = hash_ids(values)
     if values.null_count:
         h[values.is_null().to_numpy(zero_copy_only=False)] = 0
     return h

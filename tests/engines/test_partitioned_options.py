@@ -148,4 +148,7 @@ def test_cli_out_of_core_period_by_campaign(log, tmp_path):
     common = ("-m", "markov", "--period", "week", "--quiet")
     assert cli("run", *log, *common, "-o", str(c)) in (0, None)
     assert cli("run", *log, *common, "-o", str(d), "--memory-limit", "1MB") in (0, None)
-    assert_same_keyed_table(pd.read_csv(c), pd.read_csv(d))
+    # Markov's per-touch weights come from an iterative solve (models/markov_weights.py, Newton steps to a 1e-10
+    # relative margin error, or to the closest point when the margins cannot all be met): summed in another order
+    # (other buckets) the weekly revenue agrees to about 1e-9 relative, not to the last bits
+    assert_same_keyed_table(pd.read_csv(c), pd.read_csv(d), tol=1e-7)
