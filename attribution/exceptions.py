@@ -117,3 +117,7 @@ class NoNullJourneysWarning(AttributionWarning):
 
 class DroppedRowsWarning(AttributionWarning):
     """Rows were dropped (``on_bad_rows='skip'``) or ignored."""
+
+
+class TouchWeightsWarning(AttributionWarning):
+    """Markov touch weights could not reproduce the channel credit exactly (the margins are infeasible)."""

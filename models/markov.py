@@ -274,7 +274,7 @@ class Markov(TouchWeightModel):
         Weights over the distinct channels of each journey are raked to the channel credit starting from the
         removal effects (see :mod:`attribution.models.markov_weights`); a channel's weight is split equally over
         its touches in the journey. For other journeys (a subset, a period), the targets are the fitted credit
-        scaled to their totals. Warns (:class:`~attribution.models.markov_weights.TouchWeightsWarning`) when no
+        scaled to their totals. Warns (:class:`~attribution.exceptions.TouchWeightsWarning`) when no
         weights reproduce the credit exactly.
         """
         self.attribution_

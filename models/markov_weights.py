@@ -32,14 +32,10 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from attribution.exceptions import AttributionWarning
+from attribution.exceptions import TouchWeightsWarning  # noqa: F401 (defined with the other warnings; importable here too)
 
 MAX_ITER = 100
 TOL = 1e-10
-
-
-class TouchWeightsWarning(AttributionWarning):
-    """Markov touch weights could not reproduce the channel credit exactly (the margins are infeasible)."""
 
 
 def _segment_logsumexp(logits, starts, pair_j, n_j):

@@ -110,7 +110,7 @@ def test_second_pass_models_equal_in_memory(log, buckets, period, by, monkeypatc
     assert "removal_effect" in memory.table.columns and memory.table["leads"].sum() > 0
     assert_same_keyed_table(memory.table, ooc.table)
     # the raking's warning (margins not met exactly) is raised when, and only when, the in-memory run raises it
-    from attribution.models.markov_weights import TouchWeightsWarning
+    from attribution.exceptions import TouchWeightsWarning
 
     def raked(caught):
         return any(issubclass(w.category, TouchWeightsWarning) for w in caught)
