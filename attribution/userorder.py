@@ -13,8 +13,9 @@ costliest step of a run. This module instead:
    afterwards;
 4. checks that the grouping is exact: within every group of equal hashes, every id equals its neighbour, byte
    for byte and in length (unless the hash is a bijection: integer ids, or ids of one length up to 8 bytes,
-   where every step of the hash is invertible). Should two distinct ids ever share a 64-bit hash, the rows are grouped again by
-   sorted dictionary codes instead (slower, same journeys).
+   where every step of the hash is invertible). Should two distinct ids ever share a 64-bit hash, the rows are
+   grouped again by sorted dictionary codes instead (slower, same journeys); so are ids over 64 bytes, for which
+   Arrow's hash table is cheaper than hashing word by word.
 
 Users come out in the order of their hash, which depends on the ids alone: the same log in any row order gives
 the same journeys in the same order.
