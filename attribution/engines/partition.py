@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from attribution.exceptions import InputError, Problem
 from attribution.sources import file_kind, _csv_parse_options
 from attribution.userorder import hash_ids
 
@@ -111,7 +112,18 @@ def iter_pieces(path: str, columns: list[str], dictionary=(), batch_rows: int = 
         return
     reader = pacsv.open_csv(path, parse_options=_csv_parse_options(path),
                             convert_options=pacsv.ConvertOptions(include_columns=columns, strings_can_be_null=True))
-    for batch in reader:
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as exc:  # a column's type, inferred from the first block, does not fit a later one
+            raise InputError(Problem(
+                "csv_type_changes",
+                "must keep the type its first rows have when read piece by piece (out of core / Dask); in the "
+                f"piece from row {offset:,} on: " + str(exc).strip().splitlines()[0],
+                "convert the log to Parquet (typed columns), or give the run enough memory to read the file whole "
+                "(a larger --memory-limit, --engine local)", file=path, first_row=offset)) from None
         table = pa.Table.from_batches([batch])
         yield table.append_column("_row", pa.array(np.arange(offset, offset + table.num_rows, dtype=np.int64)))
         offset += table.num_rows

@@ -163,3 +163,26 @@ def test_automatic_mode_keeps_options_that_need_journeys_in_memory(log, monkeypa
     result = run(log, models=["linear"], period="month")
     assert result.journeys is not None and "period" in result.table.columns
     assert run(log, models=["linear"]).journeys is None  # the same log without them goes out of core
+
+
+def test_csv_whose_types_change_after_the_first_block_is_a_clear_input_error(tmp_path, capsys):
+    """Read piece by piece, a CSV column's type is inferred from the first block; a later value that does not fit
+    it (an id 'abc' after numeric ids) stops the run with one clear message and exit 2, not an internal error.
+    In memory, the whole-file read infers a type that fits every row, and the run works."""
+    from attribution.cli.app import main
+
+    lines = ["user_id,timestamp,event,channel,revenue"]
+    n = 200_000  # several CSV blocks
+    lines += [f"{i % 997},2026-01-{1 + i % 28:02d}T00:00:00Z,touch,email," for i in range(n)]
+    lines += ["abc,2026-02-01T00:00:00Z,conversion,,10"]
+    path = tmp_path / "typed_later.csv"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.csv"
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(path), "-m", "linear", "--quiet", "--memory-limit", "1MB", "-o", str(out)])
+    assert exit_.value.code == 2 and not out.exists()
+    err = capsys.readouterr().err
+    assert "csv_type_changes" in err and "typed_later.csv" in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(path), "-m", "linear", "--quiet", "-o", str(out)])
+    assert exit_.value.code in (0, None) and out.exists()
