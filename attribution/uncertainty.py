@@ -85,27 +85,31 @@ def _group_keys(journeys: Journeys, period: str | None):
     return touch_key, none_key, names, uniq_p, n_ch
 
 
-def _fast_replicates(model, journeys: Journeys, counts: np.ndarray, period: str | None) -> pd.DataFrame:
-    """Credit of every replicate for a journey-local model: one weighting, one bincount per replicate."""
+def _fast_replicates(model, journeys: Journeys, counts, period: str | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Credit of every replicate for a journey-local model: one weighting, one bincount per replicate.
+
+    ``counts`` holds one weight per journey for every replicate (rows of an array, or a list of arrays).
+    Returns the labels of the channel (× period) groups that occur and the (replicates × groups) credit.
+    """
     weights = model.touch_weights(journeys)
     touch_key, none_key, names, uniq_p, n_ch = _group_keys(journeys, period)
     tj = journeys.touch_journey
     empty = journeys.touchless()
     size = len(uniq_p) * n_ch
-    conv_t, rev_t = weights * journeys.conversions[tj], weights * journeys.revenue[tj]
+    conv_t, rev_t = weights * journeys.touch_conversions, weights * journeys.touch_revenue
     conv_n, rev_n = journeys.conversions[empty], journeys.revenue[empty]
     keys = np.r_[touch_key, none_key[empty]]
-    out_c = np.empty((len(counts), size))
-    out_r = np.empty((len(counts), size))
-    for b, k in enumerate(counts):  # one vectorised pass per replicate
-        kt = k[tj]
-        out_c[b] = np.bincount(keys, np.r_[conv_t * kt, conv_n * k[empty]], minlength=size)
-        out_r[b] = np.bincount(keys, np.r_[rev_t * kt, rev_n * k[empty]], minlength=size)
     present = np.zeros(size, bool)
     present[keys] = True
     cols = np.flatnonzero(present)
+    out_c = np.empty((len(counts), len(cols)))
+    out_r = np.empty((len(counts), len(cols)))
+    for b, k in enumerate(counts):  # one vectorised pass per replicate
+        kt = k[tj]
+        out_c[b] = np.bincount(keys, np.r_[conv_t * kt, conv_n * k[empty]], minlength=size)[cols]
+        out_r[b] = np.bincount(keys, np.r_[rev_t * kt, rev_n * k[empty]], minlength=size)[cols]
     labels = pd.DataFrame({"channel": names[cols % n_ch], "period": uniq_p[cols // n_ch]})
-    return labels, out_c[:, cols], out_r[:, cols]
+    return labels, out_c, out_r
 
 
 def _refit_replicates(model, journeys: Journeys, counts: np.ndarray, period: str | None):
@@ -258,24 +262,7 @@ def partition_replicates(models, journeys: Journeys, *, n_boot: int, seed: int, 
                 warnings.simplefilter("ignore")
                 out.append(("stats", [model.partial_stats(reweighted(journeys, k)) for k in draws]))
             continue
-        weights = model.touch_weights(journeys)
-        touch_key, none_key, names, uniq_p, n_ch = _group_keys(journeys, period)
-        tj = journeys.touch_journey
-        empty = journeys.touchless()
-        size = len(uniq_p) * n_ch
-        conv_t, rev_t = weights * journeys.conversions[tj], weights * journeys.revenue[tj]
-        conv_n, rev_n = journeys.conversions[empty], journeys.revenue[empty]
-        keys = np.r_[touch_key, none_key[empty]]
-        present = np.zeros(size, bool)
-        present[keys] = True
-        cols = np.flatnonzero(present)
-        conv = np.empty((n_boot, len(cols)))
-        rev = np.empty((n_boot, len(cols)))
-        for b, k in enumerate(draws):  # one vectorised pass per replicate
-            kt = k[tj]
-            conv[b] = np.bincount(keys, np.r_[conv_t * kt, conv_n * k[empty]], minlength=size)[cols]
-            rev[b] = np.bincount(keys, np.r_[rev_t * kt, rev_n * k[empty]], minlength=size)[cols]
-        labels = pd.DataFrame({"channel": names[cols % n_ch], "period": uniq_p[cols // n_ch]})
+        labels, conv, rev = _fast_replicates(model, journeys, draws, period)
         out.append(("sums", labels, conv, rev))
     return out
 
