@@ -85,7 +85,8 @@ def _group_keys(journeys: Journeys, period: str | None):
     return touch_key, none_key, names, uniq_p, n_ch
 
 
-def _fast_replicates(model, journeys: Journeys, counts, period: str | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def _fast_replicates(model, journeys: Journeys, counts,
+                     period: str | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Credit of every replicate for a journey-local model: one weighting, one bincount per replicate.
 
     ``counts`` holds one weight per journey for every replicate (rows of an array, or a list of arrays).
