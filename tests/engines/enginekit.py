@@ -51,3 +51,13 @@ def assert_same_table(a: pd.DataFrame, b: pd.DataFrame, tol=1e-9):
         assert np.array_equal(np.isnan(x), np.isnan(y)), col
         ok = ~np.isnan(x)
         np.testing.assert_allclose(y[ok], x[ok], rtol=tol, atol=tol, err_msg=col)
+
+
+def run_on_dask(client, log, monkeypatch, **options):
+    """``run(engine="dask")`` on the tests' shared cluster (the engine would otherwise start its own)."""
+    import attribution.engines.dask_engine as de
+    from attribution.pipeline import run
+
+    real = de.run_dask
+    monkeypatch.setattr(de, "run_dask", lambda plan, spec, **kw: real(plan, spec, client=client, **kw))
+    return run(log, engine="dask", **options)

@@ -14,19 +14,10 @@ import pytest
 pytest.importorskip("distributed", reason="the dask extra is not installed")
 
 sys.path.insert(0, os.path.dirname(__file__))
-from enginekit import all_models, assert_same_table, make_log  # noqa: E402
+from enginekit import all_models, assert_same_table, make_log, run_on_dask  # noqa: E402
 
 from attribution.engines import partitioned_run  # noqa: E402
-from attribution.engines.dask_engine import connect  # noqa: E402
 from attribution.pipeline import run  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def client():
-    client, cluster = connect(None, n_workers=2)
-    yield client
-    client.close()
-    cluster.close()
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +26,7 @@ def log(tmp_path_factory):
 
 
 def run_on(client, log, models, monkeypatch, **options):
-    """``run(engine="dask")`` on the shared cluster (the engine would otherwise start its own)."""
-    import attribution.engines.dask_engine as de
-
-    real = de.run_dask
-    monkeypatch.setattr(de, "run_dask", lambda plan, spec, **kw: real(plan, spec, client=client, **kw))
-    return run(log, models=models, engine="dask", **options)
+    return run_on_dask(client, log, monkeypatch, models=models, **options)
 
 
 def test_dask_equals_local_for_every_model(client, log, monkeypatch):

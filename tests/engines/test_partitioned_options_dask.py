@@ -11,19 +11,10 @@ import pytest
 pytest.importorskip("distributed", reason="the dask extra is not installed")
 
 sys.path.insert(0, os.path.dirname(__file__))
-from enginekit import make_log  # noqa: E402
+from enginekit import make_log, run_on_dask  # noqa: E402
 from test_partitioned_options import LOCAL_MODELS, assert_same_keyed_table  # noqa: E402
 
-from attribution.engines.dask_engine import connect  # noqa: E402
 from attribution.pipeline import run  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def client():
-    client, cluster = connect(None, n_workers=2)
-    yield client
-    client.close()
-    cluster.close()
 
 
 @pytest.fixture(scope="module")
@@ -31,20 +22,13 @@ def log(tmp_path_factory):
     return make_log(tmp_path_factory.mktemp("dask-keyed"), files=3, seed=31)
 
 
-def run_on(client, log, monkeypatch, **options):
-    """``run(engine="dask")`` on the shared cluster (the engine would otherwise start its own)."""
-    import attribution.engines.dask_engine as de
-
-    real = de.run_dask
-    monkeypatch.setattr(de, "run_dask", lambda plan, spec, **kw: real(plan, spec, client=client, **kw))
-    return run(log, engine="dask", **options)
 
 
 @pytest.mark.parametrize("period,by", [("week", None), (None, "campaign"), ("day", "campaign")])
 def test_dask_period_and_campaign_equal_in_memory(client, log, period, by, monkeypatch):
     options = dict(models=LOCAL_MODELS, period=period, by=by, milestone_events=("lead",))
     local = run(log, **options)
-    dask = run_on(client, log, monkeypatch, **options)
+    dask = run_on_dask(client, log, monkeypatch, **options)
     assert dask.summary["engine"] == "dask" and dask.summary["partitions"] >= 4
     assert_same_keyed_table(local.table, dask.table)
 
@@ -55,7 +39,7 @@ def test_dask_second_pass_models_equal_in_memory(client, log, monkeypatch):
                    milestone_events=("lead",))
     local = run(log, **options)
     monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 5)
-    dask = run_on(client, log, monkeypatch, **options)
+    dask = run_on_dask(client, log, monkeypatch, **options)
     assert dask.summary["partitions"] == 5
     assert_same_keyed_table(local.table, dask.table)
 
@@ -71,7 +55,7 @@ def test_dask_ci_equals_out_of_core(client, log, monkeypatch):
     monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 3)
     ooc = run(log, memory_limit="1MB", **options)
     monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 5)
-    dask = run_on(client, log, monkeypatch, **options)
+    dask = run_on_dask(client, log, monkeypatch, **options)
     assert ooc.summary["partitions"] == 3 and dask.summary["partitions"] == 5
     assert ooc.table[["model", "channel"]].equals(dask.table[["model", "channel"]])
     for col in CI_COLUMNS + ["conversions", "revenue"]:
@@ -91,7 +75,7 @@ def test_dask_detail_equals_in_memory(client, log, tmp_path, monkeypatch):
     local = run(log, models=models)
     expected = detail_frame(local.models, local.journeys, local.events)
     sink = DetailSink(str(tmp_path / "facts.parquet"), "parquet")
-    dask = run_on(client, log, monkeypatch, models=models, detail_sink=sink)
+    dask = run_on_dask(client, log, monkeypatch, models=models, detail_sink=sink)
     assert dask.journeys is None and sink.rows == len(expected) > 0
     sink.commit()
     got = pd.read_parquet(tmp_path / "facts.parquet")
