@@ -171,6 +171,14 @@ def period_credit(model, journeys: Journeys, period: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------------- journeys
+def journey_code_masks(journeys: Journeys, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The journeys with touches, and for each a 64-bit mask of the codes (< 64, one per touch) its touches hold:
+    one ``bitwise_or.reduceat`` over the touches."""
+    nonempty = np.flatnonzero(journeys.lengths > 0)
+    bits = np.left_shift(np.uint64(1), codes.astype(np.uint64))
+    return nonempty, np.bitwise_or.reduceat(bits, journeys.offsets[:-1][nonempty])
+
+
 def journey_code_pairs(journeys: Journeys, codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (journey, code) pairs of the touches (``codes`` one per touch, in ``[0, n_codes)``).
 
@@ -184,10 +192,7 @@ def journey_code_pairs(journeys: Journeys, codes: np.ndarray, n_codes: int) -> t
     if n_codes > 64:
         pairs = unique_sorted(journeys.touch_journey * np.int64(n_codes + 1) + codes)
         return pairs // (n_codes + 1), pairs % (n_codes + 1)
-    nonempty = np.flatnonzero(journeys.lengths > 0)
-    bits = np.left_shift(np.uint64(1), codes.astype(np.uint64))
-    masks = np.bitwise_or.reduceat(bits, journeys.offsets[:-1][nonempty])
-    del bits
+    nonempty, masks = journey_code_masks(journeys, codes)
     jj, cc = [], []
     for c in range(n_codes):
         with_c = nonempty[(masks & np.uint64(1 << c)) != 0]
@@ -268,10 +273,7 @@ def _channel_sums_by_bitmask(journeys: Journeys, codes: np.ndarray, n_codes: int
     count[0] = int(touchless.sum())
     sums[0] = values[touchless].sum(axis=0)
     if journeys.n_touches:
-        nonempty = np.flatnonzero(~touchless)
-        bits = np.left_shift(np.uint64(1), codes.astype(np.uint64))
-        masks = np.bitwise_or.reduceat(bits, journeys.offsets[:-1][nonempty])
-        del bits
+        nonempty, masks = journey_code_masks(journeys, codes)
         held = values[nonempty]
         for c in range(n_codes):
             has = ((masks >> np.uint64(c)) & np.uint64(1)).astype(np.float64)
