@@ -4,15 +4,14 @@ A run allocates and frees arrays of tens to hundreds of megabytes, one after ano
 above 32 MB with its own ``mmap`` and gives it back to the kernel on ``free``; the next array then faults in
 fresh, zeroed pages. On virtual machines that hand freed guest memory back to the host (free page reporting,
 ballooning, DAMON reclaim: Firecracker, most cloud VMs) each of those faults is a round trip to the host, and a
-10M-event run measured on such a machine spent more time in the kernel (5–7 s) than in its own code (6 s).
+10M-event run measured on such a machine spent more time in the kernel (4–7 s) than in its own code (6 s).
 
 :func:`keep_freed_memory` makes the command line's process keep freed memory for its next arrays instead: glibc
 serves large blocks from the heap (``M_MMAP_MAX = 0``) and does not trim it (``M_TRIM_THRESHOLD``), and Arrow
 allocates from that same heap (its system memory pool) rather than from its own mimalloc pool, so that numpy reuses
 what the Parquet reader freed and the other way round. Measured on such a VM, the kernel time of the 10M-event run
-fell from 4–7 s to about 3 s. The peak
-resident size stays that of the largest live set plus some fragmentation; freed memory is returned when the process
-ends. Only the ``attribution`` command does this, never ``import attribution`` (a notebook's process is its
+fell from 4–7 s to about 1.5–3 s. The peak resident size stays that of the largest live set plus some
+fragmentation; freed memory is returned when the process ends. Only the ``attribution`` command does this, never ``import attribution`` (a notebook's process is its
 owner's), and only on glibc; ``ATTRIBUTION_KEEP_MEMORY=0`` turns it off.
 
 References

@@ -3,7 +3,8 @@
 Pass 1 reads every input file piece by piece (only the needed columns), hashes each row's user id into one of
 ``n_buckets`` buckets (:mod:`attribution.engines.partition`) and appends the rows to one Arrow IPC stream per
 (bucket, input file) in a temporary folder on local disk (zstd-compressed record batches: writing and reading them
-back costs a fifth of what Parquet files did, and dictionary columns come back as they went in). Pass 2 loads one bucket at a time, validates it and
+back costs a fifth of what Parquet files did, and dictionary columns come back as they went in). Pass 2 loads one
+bucket at a time, validates it and
 builds its journeys with the in-memory code, keeps only each model's additive partition statistics, and
 frees the bucket. :func:`attribution.engines.partial.finalise` then merges and finalises. Peak memory is about
 one bucket's in-memory run plus the small statistics, whatever the size of the log.
