@@ -195,12 +195,18 @@ def _hash(words: _Words, n: int, keep: bool, lengths: np.ndarray | None) -> tupl
         h ^= w
         h *= _MUL
         h ^= h >> np.uint64(29)
-    h ^= h >> np.uint64(30)  # splitmix64 finaliser [1]: every input bit reaches the high bits sorted on
-    h *= _M1
-    h ^= h >> np.uint64(27)
-    h *= _M2
-    h ^= h >> np.uint64(31)
-    return h, kept
+    return splitmix64(h), kept  # every input bit reaches the high bits sorted on
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser [1] of 64-bit words, in place (a bijection that spreads every input bit);
+    returns ``x``."""
+    x ^= x >> np.uint64(30)
+    x *= _M1
+    x ^= x >> np.uint64(27)
+    x *= _M2
+    x ^= x >> np.uint64(31)
+    return x
 
 
 def _sort_by_key(key: np.ndarray, t_order: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:

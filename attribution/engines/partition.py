@@ -18,18 +18,12 @@ import pyarrow.parquet as pq
 
 from attribution.exceptions import InputError, Problem
 from attribution.sources import file_kind, _csv_parse_options
-from attribution.userorder import hash_ids
+from attribution.userorder import hash_ids, splitmix64
+
 
 def _mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: a well-spread 64-bit hash of 64-bit words (vectorised)."""
-    x = x.astype(np.uint64, copy=True)
-    with np.errstate(over="ignore"):
-        x ^= x >> np.uint64(30)
-        x *= np.uint64(0xBF58476D1CE4E5B9)
-        x ^= x >> np.uint64(27)
-        x *= np.uint64(0x94D049BB133111EB)
-        x ^= x >> np.uint64(31)
-    return x
+    """splitmix64 finaliser of a copy of ``x``: a well-spread 64-bit hash of 64-bit words (vectorised)."""
+    return splitmix64(x.astype(np.uint64, copy=True))
 
 
 def hash_strings(values: pa.Array) -> np.ndarray:
