@@ -14,12 +14,12 @@ if _os.path.isfile(_os.path.join(_root, "pyproject.toml")) and all(
         _os.path.isfile(_os.path.join(_root, sub, "__init__.py")) for sub in ("models", "cli")):
     __path__.append(_root)  # noqa: F821 - the package's own search path
 
-from .events import Events, read_events  # noqa: E402
-from .exceptions import AttributionError, InputError, NotFittedError, OutputError, ParameterError  # noqa: E402
-from .journeys import Journeys  # noqa: E402
-from .paths import PathTable, read_paths  # noqa: E402
-from .pipeline import RunResult, load_journeys, run  # noqa: E402
-from .result import attribute, attribution_frame  # noqa: E402
+from attribution.io.events import Events, read_events  # noqa: E402
+from attribution.exceptions import AttributionError, InputError, NotFittedError, OutputError, ParameterError  # noqa: E402
+from attribution.journeys.journeys import Journeys  # noqa: E402
+from attribution.journeys.paths import PathTable, read_paths  # noqa: E402
+from attribution.runner import RunResult, load_journeys, run  # noqa: E402
+from attribution.kpis.result import attribute, attribution_frame  # noqa: E402
 
 __version__ = "0.1.0"
 

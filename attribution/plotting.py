@@ -28,7 +28,7 @@ def plot_model_comparison(table: pd.DataFrame, value: str = "share", truth: pd.D
         The column to show (``share``, ``conversions``, ``revenue``, ...). ``share`` is recomputed from summed
         conversions when periods are present.
     truth : pandas.DataFrame, optional
-        ``channel, share`` of a ground truth (e.g. :func:`attribution.datasets.sample_ground_truth`).
+        ``channel, share`` of a ground truth (e.g. :func:`attribution.sim.datasets.sample_ground_truth`).
     ax : matplotlib Axes, optional
 
     Returns

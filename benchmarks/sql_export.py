@@ -3,7 +3,7 @@
 Builds the conversion × touch × model fact table of the bundled sample (linear and time decay), repeated ``--copies``
 times with disjoint users, then replaces a table with it through
 
-- ours: :func:`attribution.sql.write_sql` (PostgreSQL: one ``COPY`` fed by Arrow's CSV writer; SQLite: one
+- ours: :func:`attribution.io.sql.write_sql` (PostgreSQL: one ``COPY`` fed by Arrow's CSV writer; SQLite: one
   ``executemany`` of values converted column by column), in one transaction;
 - baseline: ``DataFrame.to_sql(if_exists="replace", chunksize=50_000)`` inside ``engine.begin()``, the usual
   pandas route, with its default executemany (on PostgreSQL with psycopg 3 that is about 12 times faster than
@@ -30,10 +30,10 @@ import pyarrow as pa
 
 
 def fact_table(copies: int) -> pd.DataFrame:
-    from attribution.datasets import sample_events_path
-    from attribution.detail import detail_frame
-    from attribution.events import read_events
-    from attribution.journeys import Journeys
+    from attribution.sim.datasets import sample_events_path
+    from attribution.kpis.detail import detail_frame
+    from attribution.io.events import read_events
+    from attribution.journeys.journeys import Journeys
     from attribution.models import parse_model_spec
 
     j1 = Journeys.from_events(read_events(sample_events_path()))
@@ -49,7 +49,7 @@ def fact_table(copies: int) -> pd.DataFrame:
 def baseline(frame: pd.DataFrame, url: str, table: str) -> None:
     from sqlalchemy import create_engine
 
-    from attribution.sql import _normalise_url
+    from attribution.io.sql import _normalise_url
 
     engine = create_engine(_normalise_url(url))
     with engine.begin() as conn:
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     parser.add_argument("--postgres", default=os.environ.get("ATTRIBUTION_TEST_POSTGRES_URL"))
     args = parser.parse_args(argv)
 
-    from attribution.sql import read_sql, write_sql
+    from attribution.io.sql import read_sql, write_sql
 
     frame = fact_table(args.copies)
     print(f"fact table: {len(frame):,} rows x {frame.shape[1]} columns", file=sys.stderr)
@@ -89,7 +89,7 @@ def main(argv=None) -> int:
         if name == "postgresql":
             from sqlalchemy import create_engine, text
 
-            from attribution.sql import _normalise_url
+            from attribution.io.sql import _normalise_url
 
             engine = create_engine(_normalise_url(url))
             with engine.begin() as conn:

@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from .app import app
-from .render import format_frame
+from attribution.cli.app import app
+from attribution.cli.render import format_frame
 
 
 @app.command("channels")
@@ -26,10 +26,10 @@ def channels_command(
     """Derive the channel of every touch from its source / medium / campaign, as GA4's channel groups do."""
     import pyarrow as pa
 
-    from attribution.channel_groups import group_table, load_rules
-    from attribution.events import check_column_map, parse_column_map, CANONICAL
-    from attribution.export import check_output, encode, write_atomic
-    from attribution.sources import read_columns, read_schema_names, resolve_sources
+    from attribution.io.channel_groups import group_table, load_rules
+    from attribution.io.events import check_column_map, parse_column_map, CANONICAL
+    from attribution.io.export import check_output, encode, write_atomic
+    from attribution.io.sources import read_columns, read_schema_names, resolve_sources
 
     fmt = check_output(output, None, None)
     if fmt not in ("parquet", "csv"):

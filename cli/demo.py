@@ -7,13 +7,13 @@ from typing import Optional
 import pandas as pd
 import typer
 
-from .app import app
-from .render import echo_summary, format_frame
+from attribution.cli.app import app
+from attribution.cli.render import echo_summary, format_frame
 
 
 def comparison(table: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """Channel × model shares of credited conversions (real channels only), with the true incremental share."""
-    from attribution.evaluate import channel_errors
+    from attribution.sim.evaluate import channel_errors
 
     errors = channel_errors(table, truth)
     wide = errors.pivot(index="channel", columns="model", values="share")[list(dict.fromkeys(table["model"]))]
@@ -27,11 +27,11 @@ def demo_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
 ) -> None:
     """Attribute the bundled sample with every model and compare each with the simulated ground truth."""
-    from attribution.datasets import sample_events_path, sample_ground_truth, sample_spend_path
-    from attribution.evaluate import compare_to_truth
-    from attribution.export import check_output, write_output
+    from attribution.sim.datasets import sample_events_path, sample_ground_truth, sample_spend_path
+    from attribution.sim.evaluate import compare_to_truth
+    from attribution.io.export import check_output, write_output
     from attribution.models import available_models
-    from attribution.pipeline import run as run_pipeline
+    from attribution.runner import run as run_pipeline
 
     fmt = check_output(output, None, None) if output is not None else None
     result = run_pipeline([sample_events_path()], models=available_models(), spend=sample_spend_path(),

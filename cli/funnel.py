@@ -6,9 +6,9 @@ from typing import Optional
 
 import typer
 
-from .app import app
-from .options import Column, ConversionEvent, Events, Format, MilestoneEvent, OnBadRows, Quiet, Table
-from .render import echo_table
+from attribution.cli.app import app
+from attribution.cli.options import Column, ConversionEvent, Events, Format, MilestoneEvent, OnBadRows, Quiet, Table
+from attribution.cli.render import echo_table
 
 
 @app.command("funnel")
@@ -30,8 +30,8 @@ def funnel_command(
 ) -> None:
     """Funnel summary: users, each milestone's count and rate, customers, repeat customers, days to convert,
     revenue per customer and win rate, overall, per lead source (first-touch channel) and per campaign."""
-    from attribution.export import check_output, write_output
-    from attribution.funnel import funnel
+    from attribution.io.export import check_output, write_output
+    from attribution.kpis.funnel import funnel
 
     fmt = check_output(output, format, table) if output is not None else None
     frame = funnel([str(e) for e in events], milestone_events=tuple(milestone_event or ()),

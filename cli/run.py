@@ -6,13 +6,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from attribution.export import check_output, write_output
-from attribution.pipeline import run as run_pipeline
+from attribution.io.export import check_output, write_output
+from attribution.runner import run as run_pipeline
 
-from .app import app
-from .options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, MilestoneEvent, OnBadRows, \
+from attribution.cli.app import app
+from attribution.cli.options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, MilestoneEvent, OnBadRows, \
     Quiet, Separator, Table
-from .render import echo_summary, echo_table
+from attribution.cli.render import echo_summary, echo_table
 
 
 @app.command("run")
@@ -126,18 +126,18 @@ def run_command(
     )
     echo_summary(result.summary, quiet)
     if detail is not None:
-        from attribution.detail import detail_frame
+        from attribution.kpis.detail import detail_frame
 
         if result.journeys is None:  # partitioned: written during the run, moved into place now
             import pandas as pd
 
-            from attribution.detail import DETAIL_COLUMNS
+            from attribution.kpis.detail import DETAIL_COLUMNS
 
             sink.commit(empty=pd.DataFrame({c: pd.Series(dtype=object) for c in DETAIL_COLUMNS}))
         else:
             facts = detail_frame(result.models, result.journeys, result.events)
             if output is not None and fmt == "sql" and detail_fmt == "sql" and output == detail:
-                from attribution.sql import write_sql_tables
+                from attribution.io.sql import write_sql_tables
 
                 write_sql_tables([(facts, detail_table), (result.table, table)], output)  # one transaction
                 return

@@ -8,12 +8,12 @@ import pandas as pd
 import typer
 
 from attribution.exceptions import ParameterError
-from attribution.export import check_writable, output_format, write_table
-from attribution.pipeline import load_journeys
+from attribution.io.export import check_writable, output_format, write_table
+from attribution.runner import load_journeys
 
-from .app import app
-from .options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, Separator
-from .render import echo_summary, echo_table
+from attribution.cli.app import app
+from attribution.cli.options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, Separator
+from attribution.cli.render import echo_summary, echo_table
 
 
 def _shown(frame: pd.DataFrame, columns=("probability", "revenue_removal_effect", "log_likelihood")) -> pd.DataFrame:

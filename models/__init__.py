@@ -5,12 +5,12 @@ in the constructor, ``fit(journeys)`` returns the model, and the fitted ``attrib
 ``channel, conversions, revenue`` (plus model-specific columns).
 """
 
-from .base import AttributionModel, TouchWeightModel, credit_table, merge_stats
-from .heuristic import FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay
-from .logistic import Logistic
-from .markov import Markov
-from .shapley import Shapley
-from .registry import MODELS, available_models, default_model_specs, parse_model_spec
+from attribution.models.base import AttributionModel, TouchWeightModel, credit_table, merge_stats
+from attribution.models.heuristic import FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay
+from attribution.models.logistic import Logistic
+from attribution.models.markov.model import Markov
+from attribution.models.shapley import Shapley
+from attribution.models.registry import MODELS, available_models, default_model_specs, parse_model_spec
 
 __all__ = [
     "AttributionModel", "TouchWeightModel", "credit_table", "merge_stats",

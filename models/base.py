@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from attribution.exceptions import NotFittedError, ParameterError
-from attribution.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 
 
 class AttributionModel:

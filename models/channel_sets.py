@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.journeys import Journeys
+from attribution.journeys.journeys import Journeys
 
 SET_SEPARATOR = "\x1f"
 

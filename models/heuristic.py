@@ -1,6 +1,6 @@
 """Rule-based models: first/last touch, last non-direct, linear, time decay, position based (SPEC 3).
 
-All are vectorised over the flat touch arrays of :class:`~attribution.journeys.Journeys`: weights are computed
+All are vectorised over the flat touch arrays of :class:`~attribution.journeys.journeys.Journeys`: weights are computed
 for every touch at once from its position, its journey's length and (time decay) its age at conversion.
 
 References
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from attribution.journeys import Journeys
-from attribution.timeparse import NS_PER_SECOND, parse_duration_seconds
+from attribution.journeys.journeys import Journeys
+from attribution.io.timeparse import NS_PER_SECOND, parse_duration_seconds
 from attribution.exceptions import ParameterError
 
-from .base import TouchWeightModel
+from attribution.models.base import TouchWeightModel
 
 
 class FirstTouch(TouchWeightModel):

@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from attribution.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 
-from .base import AttributionModel
-from .channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
+from attribution.models.base import AttributionModel
+from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
 
 
 class Logistic(AttributionModel):

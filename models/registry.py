@@ -6,11 +6,11 @@ import inspect
 
 from attribution.exceptions import ParameterError
 
-from .base import AttributionModel
-from .heuristic import FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay
-from .logistic import Logistic
-from .markov import Markov
-from .shapley import Shapley
+from attribution.models.base import AttributionModel
+from attribution.models.heuristic import FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay
+from attribution.models.logistic import Logistic
+from attribution.models.markov.model import Markov
+from attribution.models.shapley import Shapley
 
 MODELS: dict[str, type[AttributionModel]] = {
     cls.name: cls for cls in (FirstTouch, LastTouch, LastNonDirect, Linear, TimeDecay, PositionBased, Markov,

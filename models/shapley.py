@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 
 from attribution.exceptions import AttributionWarning
-from attribution.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 
-from .base import AttributionModel, credit_table
-from .channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
+from attribution.models.base import AttributionModel, credit_table
+from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
 
 
 

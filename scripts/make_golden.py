@@ -4,7 +4,7 @@
     python scripts/make_golden.py              # writes tests/golden/
     python scripts/make_golden.py --out DIR    # writes DIR/ (tests/test_golden.py regenerates and compares)
 
-Each file is what ``attribution run`` writes for the bundled sample (``attribution.datasets``) with every model
+Each file is what ``attribution run`` writes for the bundled sample (``attribution.sim.datasets``) with every model
 (``MODELS``) and one of the variants below, run in memory (``mem``) and out of core (``ooc``: a memory budget
 small enough to force user buckets). The ``--detail`` fact table is kept as Parquet (a tenth of the CSV's size,
 the same values). These files pin the numbers: any change to code that moves a number shows
@@ -22,7 +22,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from attribution.cli.app import app
-from attribution.datasets import sample_events_path, sample_spend_path
+from attribution.sim.datasets import sample_events_path, sample_spend_path
 
 MODELS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "time_decay:half_life=3d",
           "position_based", "markov", "markov:order=2", "shapley", "shapley:game=rate", "logistic")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Write the bundled sample data of ``attribution.datasets`` (our own simulated data, Apache-2.0).
+"""Write the bundled sample data of ``attribution.sim.datasets`` (our own simulated data, Apache-2.0).
 
     python scripts/make_sample_data.py            # writes attribution/data/
     python scripts/make_sample_data.py --out DIR  # writes DIR/ (tests regenerate and compare bytes)
@@ -23,7 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from attribution.simulate import Simulation, make_spend
+from attribution.sim.simulate import Simulation, make_spend
 
 SEED = 20260101
 EVENTS = "sample_events.parquet"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from attribution.channel_groups import assign_channels, load_rules, rules_from_frame
+from attribution.io.channel_groups import assign_channels, load_rules, rules_from_frame
 from attribution.exceptions import InputError, ParameterError
 
 # (source, medium, campaign) → GA4 default channel group, following the order and definitions of the GA4 help page
@@ -72,7 +72,7 @@ def test_bad_rules():
 def test_group_table_sets_touch_channels_only_and_fill_only():
     import pyarrow as pa
 
-    from attribution.channel_groups import group_table
+    from attribution.io.channel_groups import group_table
 
     table = pa.table({"user": ["a", "a", "b"], "event": ["touch", "conversion", "touch"],
                       "utm_source": ["google", None, "newsletter"], "utm_medium": ["cpc", None, "email"],

@@ -1,4 +1,4 @@
-"""The bundled sample data (attribution.datasets): provenance, schema, consistency with its truth and spend."""
+"""The bundled sample data (attribution.sim.datasets): provenance, schema, consistency with its truth and spend."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from attribution import datasets
-from attribution.events import Events, read_events
-from attribution.simulate import CHANNELS, DEFAULT_COSTS
+from attribution.sim import datasets
+from attribution.io.events import Events, read_events
+from attribution.sim.simulate import CHANNELS, DEFAULT_COSTS
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "make_sample_data.py"
@@ -111,7 +111,7 @@ def test_spend_matches_the_sample(events):
 def test_models_disagree_on_the_sample():
     """The sample is built to separate the models: first touch favours awareness channels, last touch the
     channels close to the purchase (search, direct, email)."""
-    from attribution.pipeline import run
+    from attribution.runner import run
 
     table = run([datasets.sample_events_path()], models=["first_touch", "last_touch", "linear"]).table
     table = table[table["channel"] != "(none)"]

@@ -1,4 +1,4 @@
-"""Scoring attribution tables against a ground truth (attribution.evaluate)."""
+"""Scoring attribution tables against a ground truth (attribution.sim.evaluate)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attribution.evaluate import channel_errors, compare_to_truth
+from attribution.sim.evaluate import channel_errors, compare_to_truth
 from attribution.exceptions import ParameterError
-from attribution.simulate import Simulation
+from attribution.sim.simulate import Simulation
 
 
 def _table(model, credits, revenue=None):
@@ -68,8 +68,8 @@ def test_simulated_truth_scores_zero_against_itself():
 def test_first_touch_is_fooled_on_the_sample():
     """On the bundled sample (both traps on) first touch over-credits the awareness channel display most, and
     last touch the navigational direct channel (true effect 0)."""
-    from attribution.datasets import sample_events_path, sample_ground_truth
-    from attribution.pipeline import run
+    from attribution.sim.datasets import sample_events_path, sample_ground_truth
+    from attribution.runner import run
 
     table = run([sample_events_path()], models=["first_touch", "last_touch"]).table
     scores = compare_to_truth(table, sample_ground_truth()).set_index("model")

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from attribution.events import Events, read_events
+from attribution.io.events import Events, read_events
 from attribution.exceptions import InputError, ParameterError
 from testkit import events_frame
 

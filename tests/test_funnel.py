@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attribution.events import Events
+from attribution.io.events import Events
 from attribution.exceptions import ParameterError
-from attribution.funnel import funnel_frame
+from attribution.kpis.funnel import funnel_frame
 
 # u1: email 01-01, lead 01-02, qualified 01-03, won 01-04, conversion 01-05 (100), conversion 01-20 (50)
 # u2: search 01-01, lead 01-02, lost 01-03

@@ -71,7 +71,7 @@ def test_golden_run_is_byte_identical_when_repeated(fresh, tmp_path):
     from typer.testing import CliRunner
 
     from attribution.cli.app import app
-    from attribution.datasets import sample_events_path
+    from attribution.sim.datasets import sample_events_path
 
     argv = [a.format(events=sample_events_path(), out=again / "t.csv") for a in args]
     res = CliRunner().invoke(app, argv)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attribution.events import Events
-from attribution.journeys import Journeys
+from attribution.io.events import Events
+from attribution.journeys.journeys import Journeys
 from testkit import T0, events_frame, journeys_of, paths_of
 
 

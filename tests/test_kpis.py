@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attribution.events import Events
+from attribution.io.events import Events
 from attribution.exceptions import ParameterError
-from attribution.journeys import Journeys
-from attribution.kpis import (
+from attribution.journeys.journeys import Journeys
+from attribution.kpis.report import (
     channel_report,
     finalise_journey_stats,
     journey_stats,
@@ -17,9 +17,9 @@ from attribution.kpis import (
     period_credit,
 )
 from attribution.models import parse_model_spec
-from attribution.periods import period_of_ns
-from attribution.pipeline import run
-from attribution.spend import read_spend
+from attribution.io.periods import period_of_ns
+from attribution.runner import run
+from attribution.io.spend import read_spend
 from kpikit import EVENTS, SPEND, row, write_inputs
 
 # kpikit's spend has a channel (tv) absent from the log on purpose; its warning is tested once
@@ -313,7 +313,7 @@ def test_property_periods_add_up_to_the_totals(rows, spend_rows, period):
 def test_report_frame_mixes_models_with_and_without_extras():
     """A model with removal_effect next to one without: the column is there, null for the other; spend-only and
     removal effects stay on their channel's rows."""
-    from attribution.kpis import report_frame
+    from attribution.kpis.report import report_frame
 
     markov_like = pd.DataFrame({"channel": ["a", "b"], "conversions": [1.0, 2.0], "revenue": [10.0, 0.0],
                                 "removal_effect": [0.4, 0.6]})

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attribution import paths as paths_module
+from attribution.journeys import paths as paths_module
 from attribution.exceptions import InputError
-from attribution.paths import PathTable, read_paths
+from attribution.journeys.paths import PathTable, read_paths
 
 
 def test_fractional_counts_are_kept_exactly_and_duplicate_paths_merge(tmp_path):

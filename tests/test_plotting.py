@@ -47,7 +47,7 @@ def test_creates_its_own_figure_without_ax():
 
 def test_transition_graph_draws_the_fitted_chain():
     from attribution.models import parse_model_spec
-    from attribution.paths import PathTable
+    from attribution.journeys.paths import PathTable
     from attribution.plotting import plot_transition_graph
 
     paths = pd.DataFrame({"path": ["a > b", "b"], "conversions": [3, 1], "nulls": [1, 5]})

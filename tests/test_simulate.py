@@ -1,4 +1,4 @@
-"""The ground-truth simulator (attribution.simulate): determinism, schema, and the truth's exactness."""
+"""The ground-truth simulator (attribution.sim.simulate): determinism, schema, and the truth's exactness."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attribution.events import Events
+from attribution.io.events import Events
 from attribution.exceptions import ParameterError
-from attribution.simulate import BASELINE, CHANNELS, DEFAULT_COSTS, Simulation, make_spend, simulate
+from attribution.sim.simulate import BASELINE, CHANNELS, DEFAULT_COSTS, Simulation, make_spend, simulate
 
 SMALL = dict(n_users=1500)
 
@@ -288,7 +288,7 @@ def test_poisson_inverse_cdf_matches_scipy():
     """The round-by-round inverse CDF equals scipy's Poisson ppf (the reference), edge values included."""
     from scipy import stats
 
-    from attribution.simulate import _poisson_inverse_cdf
+    from attribution.sim.simulate import _poisson_inverse_cdf
 
     rng = np.random.default_rng(0)
     u = np.concatenate([rng.random(50_000), [1e-300, np.nextafter(1.0, 0.0)]])
@@ -297,7 +297,7 @@ def test_poisson_inverse_cdf_matches_scipy():
 
 
 def test_hash_uniforms_are_uniform_and_keyed():
-    from attribution.simulate import _hash_uniform
+    from attribution.sim.simulate import _hash_uniform
 
     idx = np.arange(200_000, dtype=np.uint64)
     u = _hash_uniform(np.uint64(12345), idx)

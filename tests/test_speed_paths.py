@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attribution.journeys import Journeys
-from attribution.kpis import journey_code_pairs
+from attribution.journeys.journeys import Journeys
+from attribution.kpis.report import journey_code_pairs
 from attribution.memory import keep_freed_memory
 from attribution.models import default_model_specs, parse_model_spec
-from attribution.result import fit_models
+from attribution.kpis.result import fit_models
 
 
 def random_journeys(n_journeys: int, n_channels: int, seed: int = 0) -> Journeys:
@@ -61,8 +61,8 @@ def test_memory_setting_can_be_turned_off(monkeypatch):
 def test_journey_stats_by_bitmask_equal_a_plain_loop(n_channels):
     """Per channel: journeys holding it (conversions + nulls), their conversions, and conversion-weighted days
     from first touch to conversion; touchless journeys under (none). Reference: a loop over journeys."""
-    from attribution.kpis import journey_stats
-    from attribution.timeparse import NS_PER_DAY
+    from attribution.kpis.report import journey_stats
+    from attribution.io.timeparse import NS_PER_DAY
 
     j = random_journeys(400, n_channels, seed=7)
     got = journey_stats(j).set_index("channel")

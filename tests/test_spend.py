@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from attribution.exceptions import InputError, ParameterError
-from attribution.spend import read_spend
+from attribution.io.spend import read_spend
 from kpikit import SPEND
 
 

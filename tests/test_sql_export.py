@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attribution.detail import detail_frame
+from attribution.kpis.detail import detail_frame
 from attribution.exceptions import OutputError, ParameterError
-from attribution.export import check_output, write_output
-from attribution.pipeline import run
-from attribution.sql import read_sql, safe_url, write_sql
+from attribution.io.export import check_output, write_output
+from attribution.runner import run
+from attribution.io.sql import read_sql, safe_url, write_sql
 from kpikit import write_inputs
 
 # kpikit's spend has a channel (tv) absent from the log on purpose; its warning is tested once
@@ -185,7 +185,7 @@ def test_postgres_cli_done_when(tmp_path, pg_url, pg_table):
 def test_two_tables_change_together_or_not_at_all(result, tmp_path):
     """The ROI table and its fact table in one database are replaced in one transaction: if the second fails, the
     first keeps its previous content too."""
-    from attribution.sql import write_sql_tables
+    from attribution.io.sql import write_sql_tables
 
     url = f"sqlite:///{tmp_path / 'bi.db'}"
     detail = detail_frame(result.models, result.journeys, result.events)

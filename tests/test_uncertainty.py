@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from attribution.cli.app import app
 from attribution.exceptions import ParameterError
 from attribution.models import parse_model_spec
-from attribution.uncertainty import bootstrap_intervals, check_ci, resample_counts
+from attribution.kpis.uncertainty import bootstrap_intervals, check_ci, resample_counts
 from testkit import journeys_of
 
 ROWS = [

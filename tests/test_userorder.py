@@ -1,4 +1,4 @@
-"""The user/time sort (attribution.userorder): exact grouping by user, SPEC 2 order within a user.
+"""The user/time sort (attribution.kernels.userorder): exact grouping by user, SPEC 2 order within a user.
 
 The reference is plain Python: sort the rows by (user id, timestamp, conversion flag, position) and compare
 group by group. Users may come out in any order (it is the order of their hash), so the checks are: each user's
@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attribution import userorder
-from attribution.events import Events
-from attribution.journeys import Journeys
-from attribution.userorder import _sort_by_key, code_time_order, time_order, user_time_order
+from attribution.kernels import userorder
+from attribution.io.events import Events
+from attribution.journeys.journeys import Journeys
+from attribution.kernels.userorder import _sort_by_key, code_time_order, time_order, user_time_order
 
 
 def check_order(ids: list, conv: np.ndarray, ts: np.ndarray, rows, result):

@@ -5,8 +5,8 @@ Tiny event logs written as rows, journeys built the way the engine builds them."
 from __future__ import annotations
 
 import pandas as pd
-from attribution.events import Events
-from attribution.journeys import Journeys
+from attribution.io.events import Events
+from attribution.journeys.journeys import Journeys
 
 DAY = pd.Timedelta(days=1)
 T0 = pd.Timestamp("2024-03-01 12:00:00")

@@ -20,7 +20,7 @@ it from the whole log: their weights are solved once on the merged per-(channel 
 and applied in a second pass over the partitions (:mod:`~attribution.engines.second_pass`; the out-of-core
 buckets stay on disk until then, Dask re-reads the files). ``--ci`` draws Poisson-bootstrap weights per journey
 from a hash of (user id, journey rank, seed, replicate), so the replicates add up over partitions
-(:mod:`attribution.uncertainty`: same intervals for any partitioning, statistically equivalent to, not equal to,
+(:mod:`attribution.kpis.uncertainty`: same intervals for any partitioning, statistically equivalent to, not equal to,
 the in-memory multinomial ones); ``--ci`` together with ``--period`` is refused for the three whole-log models.
 ``--detail`` (CSV or Parquet) is written in the second pass, partition by partition
 (:mod:`~attribution.engines.detail_out`). Without ``--memory-limit`` or ``--engine dask`` a run with
@@ -83,7 +83,7 @@ def available_memory() -> int:
 
 def estimate_rows(plan) -> int:
     """Rows of the log: exact for Parquet (footers); CSV estimated from its size (about 60 bytes a row)."""
-    from .partition import file_rows
+    from attribution.engines.partition import file_rows
 
     total = 0
     for path, _ in plan.files:
@@ -127,7 +127,7 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     -------
     (table, fitted models, lead models, summary) or None
     """
-    from attribution.events import plan_read
+    from attribution.io.events import plan_read
 
     engine = check_engine(engine, scheduler)
     limit = parse_memory_limit(memory_limit)
@@ -136,7 +136,7 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
             raise ParameterError("The dask engine reads event logs; a path table is small: run it with --engine local.")
         return None
     if channel_grouping is not None:  # each partition is grouped before its validation (partial.process_partition)
-        from attribution.channel_groups import ChannelGrouping
+        from attribution.io.channel_groups import ChannelGrouping
 
         channel_grouping = ChannelGrouping.of(channel_grouping)
         plan = channel_grouping.plan(sources, columns=columns)
@@ -155,14 +155,14 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     if detail_sink is not None:
         detail_sink.check(where)
     if ci is not None and period is not None and not all(map(journey_local, models)):
-        from attribution.result import model_spec
+        from attribution.kpis.result import model_spec
 
         names = ", ".join(repr(model_spec(m)) for m in models if not journey_local(m))
         raise ParameterError(
             f"--ci with --period is not available with {where} for {names} yet: each bootstrap replicate would need "
             "its own touch weights from the whole log. Run those models with --ci or --period (not both), or in "
             "memory (--engine local with a larger --memory-limit).")
-    from .partial import RunSpec, finalise
+    from attribution.engines.partial import RunSpec, finalise
 
     milestone_events = [str(m) for m in (milestone_events or ())]
     spec = RunSpec(list(models), plan.mapping, on_bad_rows, tuple(conversion_events) or ("conversion",),
@@ -171,17 +171,17 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     files = [p for p, _ in plan.files]
     second = None
     if ((period is not None or by is not None) and not all(map(journey_local, models))) or detail_sink is not None:
-        from .second_pass import SecondPass
+        from attribution.engines.second_pass import SecondPass
 
         second = SecondPass(spec, files, detail_sink)
     try:
         if engine == "dask":
-            from .dask_engine import run_dask
+            from attribution.engines.dask_engine import run_dask
 
             results = run_dask(plan, spec, n_partitions=buckets, scheduler=scheduler, show_progress=show_progress,
                                second=second)
         else:
-            from .outofcore import run_out_of_core
+            from attribution.engines.outofcore import run_out_of_core
 
             results = run_out_of_core(plan, spec, n_buckets=buckets, spill_dir=spill_dir,
                                       show_progress=show_progress, second=second)

@@ -17,9 +17,9 @@ import os
 
 from attribution.exceptions import AttributionError, ParameterError
 
-from .partial import PartitionResult, RunSpec, process_partition
-from .partition import bucket_of, iter_pieces, split_by_bucket
-from ..progress import progress
+from attribution.engines.partial import PartitionResult, RunSpec, process_partition
+from attribution.engines.partition import bucket_of, iter_pieces, split_by_bucket
+from attribution.progress import progress
 
 
 def _read_split(path, columns, dictionary, groups, offset, n_buckets, user_col, kind):
@@ -28,7 +28,7 @@ def _read_split(path, columns, dictionary, groups, offset, n_buckets, user_col, 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from attribution.sources import file_kind
+    from attribution.io.sources import file_kind
 
     if file_kind(path) == "parquet":
         schema = pq.read_schema(path)
@@ -51,7 +51,7 @@ def _pieces_of(path: str, batch_rows: int):
     """(row groups, first row) of each read task of a file; one task for a CSV file."""
     import pyarrow.parquet as pq
 
-    from attribution.sources import file_kind
+    from attribution.io.sources import file_kind
 
     if file_kind(path) != "parquet":
         return [(None, 0)]
@@ -95,7 +95,7 @@ def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .partition import user_kind
+    from attribution.engines.partition import user_kind
 
     own = client is None
     cluster = None

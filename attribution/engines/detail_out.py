@@ -1,9 +1,9 @@
 """``--detail`` on a partitioned run: the fact table written partition by partition (CSV or Parquet).
 
-The fact table (:mod:`attribution.detail`) has one row per conversion × touch × model: for a log larger than
+The fact table (:mod:`attribution.kpis.detail`) has one row per conversion × touch × model: for a log larger than
 memory it is larger than memory too. A partitioned run builds it in its second pass over the partitions
 (:mod:`~attribution.engines.second_pass`), one partition at a time, with the same code as in memory
-(:func:`attribution.detail.detail_frame`) and the models' weights from the whole log, and appends it to a
+(:func:`attribution.kpis.detail.detail_frame`) and the models' weights from the whole log, and appends it to a
 temporary file next to the output; :meth:`DetailSink.commit` renames it into place at the end (all or nothing).
 
 What differs from the in-memory file: the row order. In memory, rows are ordered by model, then conversion (user,
@@ -56,7 +56,7 @@ class DetailSink:
         self._fh = os.fdopen(fd, "wb")
 
     def write(self, frame) -> None:
-        """Append one partition's rows (pandas frame with the :data:`attribution.detail.DETAIL_COLUMNS`)."""
+        """Append one partition's rows (pandas frame with the :data:`attribution.kpis.detail.DETAIL_COLUMNS`)."""
         try:
             if self._fh is None:
                 self._open()

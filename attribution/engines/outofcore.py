@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 
 from attribution.exceptions import OutputError
 
-from .partial import PartitionResult, RunSpec, process_partition
-from .partition import bucket_of, iter_pieces, split_by_bucket, user_kind
-from ..progress import progress
+from attribution.engines.partial import PartitionResult, RunSpec, process_partition
+from attribution.engines.partition import bucket_of, iter_pieces, split_by_bucket, user_kind
+from attribution.progress import progress
 
 
 def write_buckets(plan, n_buckets: int, folder: str, *, kind: str, batch_rows: int = 2_000_000,
@@ -62,7 +62,7 @@ def write_buckets(plan, n_buckets: int, folder: str, *, kind: str, batch_rows: i
 
 
 def _total_rows(plan) -> int | None:
-    from .partition import file_rows
+    from attribution.engines.partition import file_rows
 
     counts = [file_rows(p) for p, _ in plan.files]
     return None if any(c is None for c in counts) else int(sum(counts))

@@ -2,10 +2,10 @@
 
 A partition is the rows of a set of users (a user bucket), given as one table per input file so that
 validation names the original file and row. :func:`process_partition` validates it with the in-memory code
-(:func:`attribution.events.validate_tables`), builds :class:`~attribution.journeys.Journeys` with the same
+(:func:`attribution.io.events.validate_tables`), builds :class:`~attribution.journeys.journeys.Journeys` with the same
 code, and returns each model's additive ``partial_stats`` (plus the lead models' and the journey KPI
 statistics). :func:`finalise` merges them with :func:`attribution.models.base.merge_stats`, calls
-``fit_stats`` and assembles the KPI table with :func:`attribution.kpis.report_frame`, exactly as a run in
+``fit_stats`` and assembles the KPI table with :func:`attribution.kpis.report.report_frame`, exactly as a run in
 memory does, so the engines agree with it up to floating-point summation order. With ``--period`` / ``--by``
 each partition also returns every (journey-local) model's credit per channel [, campaign] [, period]
 (:func:`keyed_credit`), merged by summing (:func:`merge_credits`).
@@ -40,7 +40,7 @@ class RunSpec:
     detail: bool = False  # --detail: the fact table is built in a second pass (engines/detail_out.py)
 
     def models(self) -> list:
-        from attribution.kpis import fresh_model
+        from attribution.kpis.report import fresh_model
         from attribution.models import parse_model_spec
 
         return [parse_model_spec(m) if isinstance(m, str) else fresh_model(m) for m in self.model_specs]
@@ -72,10 +72,10 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
         The partition's rows from each input file, with their ``_row`` column (row number within the file).
     spec : RunSpec
     """
-    from attribution.events import validate_tables
-    from attribution.journeys import Journeys
-    from attribution.kpis import journey_stats
-    from attribution.pipeline import run_counts
+    from attribution.io.events import validate_tables
+    from attribution.journeys.journeys import Journeys
+    from attribution.kpis.report import journey_stats
+    from attribution.runner import run_counts
 
     pieces = [(p, t) for p, t in pieces if t is not None]
     result = PartitionResult()
@@ -101,24 +101,24 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
             result.lead_stats = [m.partial_stats(lead) for m in spec.models()]
     result.journey_stats = journey_stats(journeys, spec.period, spec.by)
     if spec.period is not None or spec.by is not None or spec.detail:
-        from . import journey_local
-        from .second_pass import weight_rows
+        from attribution.engines import journey_local
+        from attribution.engines.second_pass import weight_rows
 
         if not all(map(journey_local, models)):  # their touch weights need a second pass over the partitions
             result.weight_rows = weight_rows(journeys)
             if spec.lead_event is not None and (spec.period is not None or spec.by is not None):
                 result.lead_weight_rows = weight_rows(lead)
     if spec.detail:
-        from .second_pass import conversion_users
+        from attribution.engines.second_pass import conversion_users
 
         result.conversion_users = conversion_users(journeys)
     if spec.ci is not None:
-        from attribution.uncertainty import partition_replicates
+        from attribution.kpis.uncertainty import partition_replicates
 
         result.replicates = partition_replicates(spec.models(), journeys, n_boot=spec.n_boot, seed=spec.seed,
                                                  period=spec.period)
     if spec.period is not None or spec.by is not None:
-        from . import journey_local
+        from attribution.engines import journey_local
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -141,7 +141,7 @@ def keyed_credit(model, stats, journeys, spec: RunSpec) -> pd.DataFrame:
     in-memory rows restricted to the partition's users; the model-level extra columns (none for journey-local
     models today) are dropped here and joined back from the merged fit by :func:`finalise`.
     """
-    from attribution.kpis import touch_credit
+    from attribution.kpis.report import touch_credit
 
     model.fit_stats(stats)  # touch_credit reads attribution_ (for the extra columns)
     frame = touch_credit(model, journeys, spec.period, spec.by)
@@ -154,7 +154,7 @@ def credit_keys(spec: RunSpec) -> list[str]:
 
 def merge_credits(frames, spec: RunSpec, model=None) -> pd.DataFrame:
     """Sum :func:`keyed_credit` frames of user-disjoint partitions per key; ``model``'s extras joined back."""
-    from attribution.kpis import _extras
+    from attribution.kpis.report import _extras
 
     keys = credit_keys(spec)
     frames = [f for f in frames if f is not None]
@@ -264,8 +264,8 @@ def finalise(results, spec: RunSpec, *, files, spend=None, state: dict | None = 
     lead_models : list or None
     summary : dict
     """
-    from attribution.kpis import merge_journey_stats, report_frame
-    from attribution.result import model_spec
+    from attribution.kpis.report import merge_journey_stats, report_frame
+    from attribution.kpis.result import model_spec
 
     if state is None:
         state = fit_merged(results, spec, files=files)
@@ -293,7 +293,7 @@ def finalise(results, spec: RunSpec, *, files, spend=None, state: dict | None = 
     table = report_frame(credits, journey_stats=jstats, spend=spend_frame, leads=leads, period=spec.period,
                          by=spec.by)
     if spec.ci is not None:
-        from attribution.uncertainty import add_intervals, merge_replicates
+        from attribution.kpis.uncertainty import add_intervals, merge_replicates
 
         intervals = merge_replicates(spec.models(), [r.replicates for r in live], level=spec.ci, n_boot=spec.n_boot,
                                      period=spec.period, specs=[model_spec(m) for m in fitted])

@@ -17,8 +17,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from attribution.exceptions import InputError, Problem
-from attribution.sources import file_kind, _csv_parse_options
-from attribution.userorder import hash_ids, splitmix64
+from attribution.io.sources import file_kind, _csv_parse_options
+from attribution.kernels.userorder import hash_ids, splitmix64
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -27,7 +27,7 @@ def _mix64(x: np.ndarray) -> np.ndarray:
 
 
 def hash_strings(values: pa.Array) -> np.ndarray:
-    """A 64-bit hash of every string's UTF-8 bytes, 8 bytes at a time (:func:`attribution.userorder.hash_ids`,
+    """A 64-bit hash of every string's UTF-8 bytes, 8 bytes at a time (:func:`attribution.kernels.userorder.hash_ids`,
     the hash that groups users in memory). Nulls hash to 0."""
     if len(values) == 0:
         return np.zeros(0, np.uint64)

@@ -6,14 +6,14 @@ so every partition credits its own touches in the first pass. Markov, ``logistic
 different, but their weight of a touch still depends on its journey only through a few numbers:
 
 - Markov rakes weights w_jc ∝ RE(c) · exp(β_c p_j + γ_c v_j) to the channel credit of the whole log
-  (:mod:`attribution.models.markov_weights`): a journey's weights are a function of its set of distinct channels, p_j
+  (:mod:`attribution.models.markov.weights`): a journey's weights are a function of its set of distinct channels, p_j
   (converts or not) and v_j (revenue per conversion), and the multipliers (β, γ) solve one convex problem over
   every journey, in which journeys with the same (set, p, v) only add up their multiplicities;
 - ``logistic`` and ``shapley:game=rate`` give every channel set one weight vector, from the conversions,
   non-conversions and revenue per set of the whole log.
 
 So the first pass also returns, per partition, the journeys' additive counts per (channel set, p, v)
-(:func:`weight_rows`). The client merges them and builds one small synthetic :class:`~attribution.journeys.Journeys`
+(:func:`weight_rows`). The client merges them and builds one small synthetic :class:`~attribution.journeys.journeys.Journeys`
 with one journey per distinct (set, p, v) and one touch per channel of the set, carrying the merged counts: the
 fitted model's own ``touch_weights`` on it solves the same problem as in memory (:func:`weight_table`). The second
 pass re-reads every partition, rebuilds its journeys with the same code, looks up each journey's weights by its
@@ -96,7 +96,7 @@ def synthetic_journeys(rows: pd.DataFrame):
     A row of journeys without conversions but with revenue (p = 0, v > 0: revenue outside a conversion) stands for
     ``n`` journeys of revenue v each; it is repeated ``n`` times so that the raking sees the same multiplicities.
     """
-    from attribution.journeys import Journeys
+    from attribution.journeys.journeys import Journeys
     from attribution.models.channel_sets import set_members
 
     rows = rows.reset_index(drop=True)
@@ -128,7 +128,7 @@ def synthetic_journeys(rows: pd.DataFrame):
 def weight_table(model, rows: pd.DataFrame) -> WeightTable:
     """The fitted ``model``'s weights per (set, p, v) row of the merged ``rows`` (warnings of the model's
     ``touch_weights`` pass through, once)."""
-    from attribution.kpis import touch_weights_of
+    from attribution.kpis.report import touch_weights_of
 
     journeys, row_of = synthetic_journeys(rows)
     weights = touch_weights_of(model, journeys)  # a model without touch weights: the in-memory message
@@ -141,7 +141,7 @@ def weight_table(model, rows: pd.DataFrame) -> WeightTable:
 
 
 class _Weighted:
-    """A stand-in model for :func:`attribution.kpis.touch_credit`: fixed per-touch weights, the fitted credit."""
+    """A stand-in model for :func:`attribution.kpis.report.touch_credit`: fixed per-touch weights, the fitted credit."""
 
     def __init__(self, weights, attribution, spec=None):
         self._weights = weights
@@ -164,7 +164,7 @@ def conversion_users(journeys) -> pd.DataFrame:
 
 def first_conversion_ids(frames) -> pd.Series:
     """Per user id with conversions, the ``conversion_id`` of its first conversion in the whole log: 1 + the
-    conversions of every smaller user id (user ids ordered as :func:`attribution.detail.detail_frame` orders them)."""
+    conversions of every smaller user id (user ids ordered as :func:`attribution.kpis.detail.detail_frame` orders them)."""
     import pyarrow.compute as pc
 
     both = pd.concat([f for f in frames if f is not None], ignore_index=True)
@@ -178,7 +178,7 @@ def first_conversion_ids(frames) -> pd.Series:
 def detail_part(models, journeys, events, first_ids) -> pd.DataFrame:
     """One partition's fact table; without a ``conversion_id`` column in the log, the in-memory numbering (1, 2,
     ... over the whole log in (user, time) order) from ``first_ids``."""
-    from attribution.detail import detail_frame
+    from attribution.kpis.detail import detail_frame
 
     frame = detail_frame(models, journeys, events)
     if not (events is not None and events.has_column("conversion_id")) and len(frame):
@@ -196,12 +196,12 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
     conversions, revenue`` (empty dicts for an empty or invalid partition; the first pass reported its problems),
     and with ``detail_models`` the partition's fact table (None otherwise).
     """
-    from attribution.events import validate_tables
+    from attribution.io.events import validate_tables
     from attribution.exceptions import DroppedRowsWarning, InputError
-    from attribution.journeys import Journeys
-    from attribution.kpis import touch_credit
+    from attribution.journeys.journeys import Journeys
+    from attribution.kpis.report import touch_credit
 
-    from .partial import credit_keys
+    from attribution.engines.partial import credit_keys
 
     pieces = [(p, t) for p, t in pieces if t is not None]
     if not pieces:
@@ -258,8 +258,8 @@ class SecondPass:
     def __call__(self, results):
         from functools import partial
 
-        from . import journey_local
-        from .partial import fit_merged
+        from attribution.engines import journey_local
+        from attribution.engines.partial import fit_merged
 
         self.state = fit_merged(results, self.spec, files=self.files)
         live = self.state["live"]
@@ -273,7 +273,7 @@ class SecondPass:
                 lead_tables = {i: weight_table(self.state["lead_models"][i], lead_rows) for i in global_}
         detail_models = first_ids = None
         if self.sink is not None:
-            from attribution.result import model_spec
+            from attribution.kpis.result import model_spec
 
             # journey-local models weigh touches without their fit: unfitted copies travel to the workers
             detail_models = [(None if i in tables else m, model_spec(f))

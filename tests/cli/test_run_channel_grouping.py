@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from attribution.cli.app import app
 from attribution.exceptions import InputError, ParameterError
-from attribution.pipeline import run
+from attribution.runner import run
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "engines"))
 from enginekit import assert_same_table  # noqa: E402
@@ -256,7 +256,7 @@ def test_rules_per_distinct_combination_equal_rules_per_row(layout):
     ``assign_channels`` gives that row alone (nulls, case, white space, mixed chunk layouts included)."""
     import pyarrow as pa
 
-    from attribution.channel_groups import assign_channels, group_table
+    from attribution.io.channel_groups import assign_channels, group_table
 
     rng = np.random.default_rng(4)
     n = 4000

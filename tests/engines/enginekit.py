@@ -56,7 +56,7 @@ def assert_same_table(a: pd.DataFrame, b: pd.DataFrame, tol=1e-9):
 def run_on_dask(client, log, monkeypatch, **options):
     """``run(engine="dask")`` on the tests' shared cluster (the engine would otherwise start its own)."""
     import attribution.engines.dask_engine as de
-    from attribution.pipeline import run
+    from attribution.runner import run
 
     real = de.run_dask
     monkeypatch.setattr(de, "run_dask", lambda plan, spec, **kw: real(plan, spec, client=client, **kw))

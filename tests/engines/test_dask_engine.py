@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from enginekit import all_models, assert_same_table, make_log, run_on_dask  # noqa: E402
 
 from attribution.engines import partitioned_run  # noqa: E402
-from attribution.pipeline import run  # noqa: E402
+from attribution.runner import run  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ duckdb = pytest.importorskip("duckdb", reason="duckdb is not installed (extra 't
 sys.path.insert(0, os.path.dirname(__file__))
 from enginekit import make_log  # noqa: E402
 
-from attribution.pipeline import run  # noqa: E402
+from attribution.runner import run  # noqa: E402
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "pipeline_vs_duckdb.py"
 

@@ -18,8 +18,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 from enginekit import make_log  # noqa: E402
 
-from attribution.events import Events, read_events  # noqa: E402
-from attribution.journeys import Journeys  # noqa: E402
+from attribution.io.events import Events, read_events  # noqa: E402
+from attribution.journeys.journeys import Journeys  # noqa: E402
 
 ARRAYS = ("touch_channel", "offsets", "conversions", "nulls", "revenue", "touch_time", "end_time", "user",
           "touch_campaign")
@@ -63,7 +63,7 @@ def test_other_event_rows_change_nothing(tmp_path):
 def test_user_order_is_the_spec_order(tmp_path, int_users):
     """Rows come out grouped by user, each user's rows by (timestamp, touch before conversion, input position),
     and ``user_ids[user]`` is every row's own id; also when other event rows are left out."""
-    from attribution.journeys import _user_time_order
+    from attribution.journeys.journeys import _user_time_order
 
     paths = make_log(tmp_path, n=5000, users=400, files=1, seed=4, int_users=int_users)
     ev = read_events(paths)

@@ -27,9 +27,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from enginekit import make_log  # noqa: E402
 
 from attribution.exceptions import ParameterError  # noqa: E402
-from attribution.journeys import Journeys  # noqa: E402
-from attribution.pipeline import run  # noqa: E402
-from attribution.uncertainty import (CI_COLUMNS, journey_hashes, merge_replicates, partition_replicates,  # noqa: E402
+from attribution.journeys.journeys import Journeys  # noqa: E402
+from attribution.runner import run  # noqa: E402
+from attribution.kpis.uncertainty import (CI_COLUMNS, journey_hashes, merge_replicates, partition_replicates,  # noqa: E402
                                      poisson_draws)
 
 MODELS = ["first_touch", "linear", "time_decay", "shapley", "markov", "logistic"]
@@ -75,7 +75,7 @@ def test_first_touch_replicates_are_poisson_weighted_sums(log, period, monkeypat
     """First touch credits a converting journey's conversions to its first channel, so replicate b's email credit
     is Σ_j k_jb · conversions_j · [j starts with email] (× [j converts in the period]): computed here from the
     in-memory journeys of the whole log and the public draw function."""
-    from attribution.kpis import journey_periods
+    from attribution.kpis.report import journey_periods
 
     memory = run(log, models=["first_touch"])
     j = memory.journeys

@@ -1,6 +1,6 @@
 """``--detail`` on a partitioned run: the fact table built in the second pass, partition by partition.
 
-Reference: the in-memory fact table of the same log in the same test (attribution.detail.detail_frame through
+Reference: the in-memory fact table of the same log in the same test (attribution.kpis.detail.detail_frame through
 the command line). Partitioned rows come in partition order (engines/detail_out.py), so the tables are compared
 after sorting by (model, conversion_id, position); every column, conversion_id included, must then be equal (floats
 to 1e-9).

@@ -21,7 +21,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 from enginekit import CHANNELS, make_log  # noqa: E402
 
-from attribution.pipeline import run  # noqa: E402
+from attribution.runner import run  # noqa: E402
 
 #: every registered model whose per-touch weights are journey-local, plus parameterised ones
 LOCAL_MODELS = ["first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based", "shapley",

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from enginekit import make_log, run_on_dask  # noqa: E402
 from test_partitioned_options import LOCAL_MODELS, assert_same_keyed_table  # noqa: E402
 
-from attribution.pipeline import run  # noqa: E402
+from attribution.runner import run  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_dask_ci_equals_out_of_core(client, log, monkeypatch):
     run's to 1e-9 (they are not the in-memory multinomial ones; see tests/engines/test_partitioned_ci.py)."""
     import numpy as np
 
-    from attribution.uncertainty import CI_COLUMNS
+    from attribution.kpis.uncertainty import CI_COLUMNS
 
     options = dict(models=["linear", "markov", "shapley"], ci=0.9, n_boot=30, seed=4)
     monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 3)
@@ -68,7 +68,7 @@ def test_dask_detail_equals_in_memory(client, log, tmp_path, monkeypatch):
     import numpy as np
     import pandas as pd
 
-    from attribution.detail import detail_frame
+    from attribution.kpis.detail import detail_frame
     from attribution.engines.detail_out import DetailSink
 
     models = ["markov", "linear", "shapley:game=rate"]

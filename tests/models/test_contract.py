@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attribution.events import Events
+from attribution.io.events import Events
 from attribution.exceptions import NotFittedError, ParameterError
-from attribution.journeys import Journeys
+from attribution.journeys.journeys import Journeys
 from attribution.models import available_models, merge_stats, parse_model_spec
 from testkit import events_frame
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from attribution.exceptions import ParameterError
-from attribution.result import attribute
+from attribution.kpis.result import attribute
 from attribution.models import LastNonDirect, PositionBased, TimeDecay, parse_model_spec
 from testkit import credit, journeys_of
 

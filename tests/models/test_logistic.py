@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from attribution.models import Logistic
-from attribution.paths import PathTable
+from attribution.journeys.paths import PathTable
 
 
 def test_saturated_two_channel_case():

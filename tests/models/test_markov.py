@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attribution.exceptions import NoNullJourneysWarning, ParameterError
-from attribution.paths import PathTable
+from attribution.journeys.paths import PathTable
 from attribution.models import Markov, merge_stats, parse_model_spec
-from attribution.models import markov_chain
+from attribution.models.markov import chain as markov_chain
 from testkit import journeys_of
 
 

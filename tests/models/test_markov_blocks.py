@@ -7,8 +7,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from attribution import pathsplit as markov_paths
-from attribution.models import markov_chain
+from attribution.journeys import pathsplit as markov_paths
+from attribution.models.markov import chain as markov_chain
 
 
 def reference_split(values, separator, strip=True):

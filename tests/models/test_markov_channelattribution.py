@@ -57,8 +57,8 @@ def ca_sample() -> pd.DataFrame:
 def our_sample() -> pd.DataFrame:
     """Our bundled sample event log as a path table; the committed path generator when it is absent."""
     try:
-        from attribution.datasets import sample_events_path
-        from attribution.pipeline import load_journeys
+        from attribution.sim.datasets import sample_events_path
+        from attribution.runner import load_journeys
 
         journeys, _, _ = load_journeys([str(sample_events_path())])
         frame = journeys.to_path_table().to_frame()

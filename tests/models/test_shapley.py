@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attribution.paths import PathTable
+from attribution.journeys.paths import PathTable
 from attribution.models import Shapley, parse_model_spec
 from attribution.models.shapley import NegativeCreditWarning, moebius, zeta
 from testkit import journeys_of

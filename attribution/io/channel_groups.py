@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .encoding import encode_sorted
-from .exceptions import InputError, ParameterError, Problem
+from attribution.kernels.encoding import encode_sorted
+from attribution.exceptions import InputError, ParameterError, Problem
 
 UNASSIGNED = "Unassigned"
 
@@ -204,8 +204,8 @@ def _combinations(columns: list, n: int) -> tuple[np.ndarray, list[pa.Array]]:
 
 def _group(table: pa.Table, rules, *, columns, fill_only: bool, default: str, file: str):
     """:func:`group_table` without the summary: (table with a dictionary ``channel``, touch mask, name map)."""
-    from .encoding import compact_codes
-    from .events import TOUCH_EVENT
+    from attribution.kernels.encoding import compact_codes
+    from attribution.io.events import TOUCH_EVENT
 
     columns = columns or {}
     name = lambda c: columns.get(c, c)  # noqa: E731
@@ -352,10 +352,10 @@ class ChannelGrouping:
         return tuple(c for c in used if c != "campaign") or tuple(used) or GROUP_COLUMNS
 
     def plan(self, sources, *, columns=None):
-        """:func:`attribution.events.plan_read` for a grouped log: ``channel`` is optional, the grouping's
+        """:func:`attribution.io.events.plan_read` for a grouped log: ``channel`` is optional, the grouping's
         columns are checked instead (schemas only, every file, every problem at once)."""
-        from .events import CANONICAL, REQUIRED, ReadPlan, check_column_map, parse_column_map
-        from .sources import plan_columns, read_schema_names, resolve_sources
+        from attribution.io.events import CANONICAL, REQUIRED, ReadPlan, check_column_map, parse_column_map
+        from attribution.io.sources import plan_columns, read_schema_names, resolve_sources
 
         mapping = parse_column_map(columns)
         check_column_map(mapping, CANONICAL)
@@ -395,9 +395,9 @@ class ChannelGrouping:
                               default=self.default, file=path)[0]) for path, table in pieces]
 
     def read(self, sources, *, columns=None, on_bad_rows: str = "error"):
-        """:func:`attribution.events.read_events` of a grouped log: plan, read, group, validate."""
-        from .events import validate_tables
-        from .sources import read_columns
+        """:func:`attribution.io.events.read_events` of a grouped log: plan, read, group, validate."""
+        from attribution.io.events import validate_tables
+        from attribution.io.sources import read_columns
 
         plan = self.plan(sources, columns=columns)
         tables = self.apply([(path, read_columns(path, wanted, dictionary=plan.dictionary))

@@ -1,6 +1,6 @@
 """Markov removal-effect attribution, solved exactly, any order (SPEC 3.1).
 
-See :mod:`attribution.models.markov_chain` for the chain and the linear algebra, :mod:`.markov_order` for
+See :mod:`attribution.models.markov.chain` for the chain and the linear algebra, :mod:`.markov_order` for
 ``order=auto`` and :mod:`.markov_weights` for per-touch weights.
 """
 
@@ -13,16 +13,16 @@ import pandas as pd
 import pyarrow as pa
 
 from attribution.exceptions import InputError, NoNullJourneysWarning, ParameterError, Problem
-from attribution.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 
-from .base import TouchWeightModel
-from .markov_chain import (
+from attribution.models.base import TouchWeightModel
+from attribution.models.markov.chain import (
     CONVERSION, KEY_SEPARATOR, NULL, EncodedPaths, build_chain, collapse_repeats, encode_strings, parse_paths,
     removal_effects,
 )
-from .markov_order import CANDIDATE_ORDERS, select_order
-from .markov_paths import split_paths
-from .markov_weights import markov_touch_weights
+from attribution.models.markov.order import CANDIDATE_ORDERS, select_order
+from attribution.models.markov.paths import split_paths
+from attribution.models.markov.weights import markov_touch_weights
 
 STATS_COLUMNS = ("path", "conversions", "nulls", "revenue")
 
@@ -42,7 +42,7 @@ class Markov(TouchWeightModel):
     ----------
     order : int >= 1 or "auto", default 1
         Markov order k. ``"auto"`` picks k in 1..4 by out-of-sample log-likelihood of journey outcomes on a
-        seeded split (see :mod:`attribution.models.markov_order`).
+        seeded split (see :mod:`attribution.models.markov.order`).
     collapse : bool, default False
         Merge consecutive repeats of a channel first (``a > a > b`` → ``a > b``); changes nothing at order 1.
     seed : int, default 0
@@ -272,7 +272,7 @@ class Markov(TouchWeightModel):
         reproduces ``attribution_`` when ``journeys`` are the ones the model was fitted on.
 
         Weights over the distinct channels of each journey are raked to the channel credit starting from the
-        removal effects (see :mod:`attribution.models.markov_weights`); a channel's weight is split equally over
+        removal effects (see :mod:`attribution.models.markov.weights`); a channel's weight is split equally over
         its touches in the journey. For other journeys (a subset, a period), the targets are the fitted credit
         scaled to their totals. Warns (:class:`~attribution.exceptions.TouchWeightsWarning`) when no
         weights reproduce the credit exactly.

@@ -20,9 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.encoding import take_segments
+from attribution.kernels.encoding import take_segments
 
-from .markov_chain import EncodedPaths, window_states
+from attribution.models.markov.chain import EncodedPaths, window_states
 
 CANDIDATE_ORDERS = (1, 2, 3, 4)
 TEST_SHARE = 0.3

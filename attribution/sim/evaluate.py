@@ -1,4 +1,4 @@
-"""Measure attribution results against a simulated ground truth (:mod:`attribution.simulate`).
+"""Measure attribution results against a simulated ground truth (:mod:`attribution.sim.simulate`).
 
 Models credit every conversion, including those no channel caused (the simulator's ``(baseline)``); the truth
 credits each channel with the conversions it caused (its removal effect). The two are compared as **shares**:
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .exceptions import ParameterError
+from attribution.exceptions import ParameterError
 
 __all__ = ["compare_to_truth", "channel_errors"]
 
@@ -26,7 +26,7 @@ def _truth_frame(truth) -> pd.DataFrame:
     table = getattr(truth, "table", truth)  # a GroundTruth or its (possibly loaded) frame
     if not isinstance(table, pd.DataFrame) or "channel" not in table.columns:
         raise ParameterError("The 'truth' argument must be a GroundTruth or a frame with a 'channel' column "
-                             f"(such as attribution.datasets.sample_ground_truth()). Got {type(truth).__name__} instead.")
+                             f"(such as attribution.sim.datasets.sample_ground_truth()). Got {type(truth).__name__} instead.")
     return table[~table["channel"].isin(EXCLUDED)]
 
 

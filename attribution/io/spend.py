@@ -30,12 +30,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .events import parse_column_map
-from .exceptions import InputError, ParameterError, Problem
-from .journeys import NONE_CHANNEL
-from .periods import check_period, epoch_days, period_start_days
-from .sources import file_kind, plan_columns, read_columns, read_schema_names
-from .timeparse import to_epoch_ns
+from attribution.io.events import parse_column_map
+from attribution.exceptions import InputError, ParameterError, Problem
+from attribution.journeys.journeys import NONE_CHANNEL
+from attribution.io.periods import check_period, epoch_days, period_start_days
+from attribution.io.sources import file_kind, plan_columns, read_columns, read_schema_names
+from attribution.io.timeparse import to_epoch_ns
 
 SPEND_REQUIRED = ("channel", "spend")
 SPEND_OPTIONAL = ("date", "campaign", "cost_type")

@@ -61,7 +61,7 @@ class EncodedPaths:
 
 def parse_paths(paths, conversions, nulls, revenue) -> EncodedPaths:
     """Split ``KEY_SEPARATOR``-joined path keys into sorted channel codes (an empty key = touchless)."""
-    from .markov_paths import split_paths
+    from attribution.models.markov.paths import split_paths
 
     arr = pa.array(paths, pa.string()) if not isinstance(paths, (pa.Array, pa.ChunkedArray)) else paths
     codes, offsets, names = split_paths(arr, KEY_SEPARATOR, strip=False)

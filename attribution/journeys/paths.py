@@ -13,11 +13,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .encoding import encode_sorted, take_segments
-from .events import check_column_map, parse_column_map
-from .exceptions import InputError, Problem
-from .pathsplit import split_paths
-from .sources import plan_columns, read_columns, read_schema_names, resolve_sources
+from attribution.kernels.encoding import encode_sorted, take_segments
+from attribution.io.events import check_column_map, parse_column_map
+from attribution.exceptions import InputError, Problem
+from attribution.journeys.pathsplit import split_paths
+from attribution.io.sources import plan_columns, read_columns, read_schema_names, resolve_sources
 
 PATH_COLUMNS = ("path", "conversions", "nulls", "revenue")
 DEFAULT_SEPARATOR = " > "
@@ -25,7 +25,7 @@ DEFAULT_SEPARATOR = " > "
 
 @dataclass(eq=False)
 class PathTable:
-    """Distinct paths with their counts, stored as distinct-path :class:`~attribution.journeys.Journeys`.
+    """Distinct paths with their counts, stored as distinct-path :class:`~attribution.journeys.journeys.Journeys`.
 
     Attributes
     ----------
@@ -60,7 +60,7 @@ class PathTable:
         extensions) is comparing the joined texts whenever every name is non-empty and has no character below
         ``\x20``; otherwise the joined texts themselves are sorted.
         """
-        from .journeys import Journeys
+        from attribution.journeys.journeys import Journeys
 
         if journeys.n_journeys == 0:
             return cls(journeys)
@@ -127,7 +127,7 @@ def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR) -> 
 
 
 def _concat_journeys(parts):
-    from .journeys import Journeys
+    from attribution.journeys.journeys import Journeys
 
     names = np.array(sorted({str(c) for p in parts for c in p.channel_names}), dtype=object)
     lookup = {c: i for i, c in enumerate(names)}
@@ -172,7 +172,7 @@ def _numeric(table: pa.Table, name: str, file: str, mapping, problems: list[Prob
 
 
 def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathTable:
-    from .journeys import Journeys
+    from attribution.journeys.journeys import Journeys
 
     problems: list[Problem] = []
     for req in ("path", "conversions"):
@@ -200,7 +200,7 @@ def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathT
 
 def _take_segments(values: np.ndarray, offsets: np.ndarray, rows: np.ndarray, block: int = 1 << 18):
     """``values`` of the segments ``rows`` (in that order) and their offsets; like
-    :func:`~attribution.encoding.take_segments` followed by a gather, a block of rows at a time so that the
+    :func:`~attribution.kernels.encoding.take_segments` followed by a gather, a block of rows at a time so that the
     index temporaries stay small."""
     lengths = np.diff(offsets)[rows]
     new_offsets = np.zeros(len(rows) + 1, np.int64)

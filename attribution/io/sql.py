@@ -25,7 +25,7 @@ import re
 
 import pandas as pd
 
-from .exceptions import OutputError, ParameterError
+from attribution.exceptions import OutputError, ParameterError
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _TABLE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$")

@@ -42,12 +42,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .encoding import encode_sorted
-from .events import TOUCH_EVENT, Events
-from .exceptions import ParameterError
-from .journeys import NONE_CHANNEL
-from .kpis import _ratio
-from .timeparse import NS_PER_DAY
+from attribution.kernels.encoding import encode_sorted
+from attribution.io.events import TOUCH_EVENT, Events
+from attribution.exceptions import ParameterError
+from attribution.journeys.journeys import NONE_CHANNEL
+from attribution.kpis.report import _ratio
+from attribution.io.timeparse import NS_PER_DAY
 
 _RESERVED = {"by", "segment", "users", "customers", "customer_rate", "repeat_customers", "repeat_rate", "revenue",
              "won", "lost", "win_rate", "touch", "conversion"}
@@ -86,7 +86,7 @@ def funnel_frame(
     ----------
     .. [1] SPEC 4 (funnel summary); win rate = won / (won + lost) by lead source and campaign as CRM reports do.
     """
-    from .periods import check_period, period_of_ns
+    from attribution.io.periods import check_period, period_of_ns
 
     period = check_period(period)
     stages = [str(s) for s in milestone_events]
@@ -207,7 +207,7 @@ def funnel_frame(
 def funnel(sources, *, milestone_events=(), conversion_events=("conversion",), won_event=None, lost_event=None,
            columns=None, on_bad_rows="error", period=None) -> pd.DataFrame:
     """Read an event log and return its funnel summary (:func:`funnel_frame`)."""
-    from .events import read_events
+    from attribution.io.events import read_events
 
     events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows)
     return funnel_frame(events, milestone_events=milestone_events, conversion_events=conversion_events,

@@ -1,12 +1,12 @@
 """Bundled sample data (DESIGN convention 10): a simulated event log, its spend table and its ground truth.
 
 The files live in ``attribution/data`` and are written by ``scripts/make_sample_data.py`` from
-:meth:`attribution.simulate.Simulation.sample` (4,000 users, eight channels, revenue, ``lead`` and
+:meth:`attribution.sim.simulate.Simulation.sample` (4,000 users, eight channels, revenue, ``lead`` and
 ``qualified`` milestones, targeting and navigational traps on). They are our own data (Apache-2.0).
 
 Examples
 --------
->>> from attribution.datasets import load_sample_events, sample_ground_truth
+>>> from attribution.sim.datasets import load_sample_events, sample_ground_truth
 >>> events = load_sample_events()
 >>> sorted(events["event"].unique())
 ['conversion', 'lead', 'qualified', 'touch']
@@ -29,11 +29,11 @@ SPEND = "sample_spend.csv"
 TRUTH = "sample_truth.csv"
 
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 def _path(name: str) -> str:
-    # The package-data folder next to this module. (``importlib.resources.files("attribution")`` would fail under
+    # The package-data folder of the package (attribution/data). (``importlib.resources.files("attribution")`` would fail under
     # setuptools' editable install, which imports ``attribution`` as a namespace package outside the repository.)
     return str(DATA_DIR / name)
 
@@ -50,7 +50,7 @@ def sample_spend_path() -> str:
 
 
 def sample_truth_path() -> str:
-    """Path of the sample's ground truth per channel (CSV; see :class:`attribution.simulate.GroundTruth`)."""
+    """Path of the sample's ground truth per channel (CSV; see :class:`attribution.sim.simulate.GroundTruth`)."""
     return _path(TRUTH)
 
 
@@ -70,7 +70,7 @@ def sample_ground_truth(include_baseline: bool = True) -> pd.DataFrame:
 
     Columns ``channel, touches, effect_per_touch, expected_conversions, conversions, revenue, expected_revenue,
     share, revenue_share``; ``conversions``/``revenue`` are the true removal effects (see
-    :mod:`attribution.simulate`), ``share`` the incremental share. The last row, ``(baseline)``, holds the
+    :mod:`attribution.sim.simulate`), ``share`` the incremental share. The last row, ``(baseline)``, holds the
     conversions no channel caused; ``include_baseline=False`` drops it.
     """
     truth = pd.read_csv(sample_truth_path())

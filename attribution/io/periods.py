@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .exceptions import ParameterError
-from .timeparse import NS_PER_DAY
+from attribution.exceptions import ParameterError
+from attribution.io.timeparse import NS_PER_DAY
 
 PERIODS = ("day", "week", "month")
 

@@ -30,10 +30,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .exceptions import ParameterError
-from .journeys import NONE_CHANNEL, Journeys
-from .kpis import model_spec, touch_weights_of
-from .periods import days_to_dates, epoch_days
+from attribution.exceptions import ParameterError
+from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.kpis.report import model_spec, touch_weights_of
+from attribution.io.periods import days_to_dates, epoch_days
 
 DETAIL_COLUMNS = [
     "conversion_id", "user_id", "conversion_ts", "conversion_date", "touch_ts", "touch_date", "position",

@@ -27,10 +27,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .encoding import compact_codes, positions, segment_ids, take_segments
-from .events import TOUCH_EVENT, Events
-from .timeparse import NS_PER_DAY
-from .userorder import DeferredIds, code_time_order, user_time_order
+from attribution.kernels.encoding import compact_codes, positions, segment_ids, take_segments
+from attribution.io.events import TOUCH_EVENT, Events
+from attribution.io.timeparse import NS_PER_DAY
+from attribution.kernels.userorder import DeferredIds, code_time_order, user_time_order
 
 NONE_CHANNEL = "(none)"
 DEFAULT_LOOKBACK_DAYS = 30.0
@@ -56,7 +56,7 @@ class Journeys:
     user : numpy.ndarray of int64, shape (J,), or None
         Index into ``user_ids``.
     user_ids : pyarrow.Array or None
-        Distinct user ids (in the order of their hash from an event log; see :mod:`attribution.userorder`).
+        Distinct user ids (in the order of their hash from an event log; see :mod:`attribution.kernels.userorder`).
     touch_campaign : numpy.ndarray of int64 (-1 = none), or None; ``campaign_names`` is its vocabulary.
     touch_row : numpy.ndarray of int64, or None
         Position of each touch in the validated event table (for detail exports).
@@ -254,7 +254,7 @@ class Journeys:
     @classmethod
     def from_paths(cls, paths) -> "Journeys":
         """Journeys from a path table (one journey entry per distinct path, counts possibly fractional)."""
-        from .paths import PathTable
+        from attribution.journeys.paths import PathTable
 
         if not isinstance(paths, PathTable):
             paths = PathTable.from_frame(paths)
@@ -285,7 +285,7 @@ class Journeys:
 
     def to_path_table(self):
         """Aggregate into the distinct-path table (SPEC 1.2)."""
-        from .paths import PathTable
+        from attribution.journeys.paths import PathTable
 
         return PathTable.from_journeys(self)
 
@@ -298,7 +298,7 @@ def _user_time_order(events: Events, rows: np.ndarray | None, conv: np.ndarray, 
     """The order of the kept rows by (user, timestamp, conversion flag, input position), a flag per row in that
     order marking each user's first row, and the distinct user ids (in the order the users come).
 
-    Users are grouped by an exact 64-bit hash of their ids (:mod:`attribution.userorder`); should two distinct
+    Users are grouped by an exact 64-bit hash of their ids (:mod:`attribution.kernels.userorder`); should two distinct
     ids share a hash, by their sorted dictionary codes instead. Either way each user's rows are in the SPEC 2
     order and the result does not depend on the input's row order.
     """

@@ -1,6 +1,6 @@
 """Fast splitting of path strings (``a > b > c``) into channel codes, without materialising one string per touch.
 
-Used by path tables (:mod:`attribution.paths`) and by ``Markov.fit_paths``, so both read a path the same way:
+Used by path tables (:mod:`attribution.journeys.paths`) and by ``Markov.fit_paths``, so both read a path the same way:
 split at the separator (matched left to right, without overlaps, as ``str.split`` and Arrow's
 ``split_pattern`` do), white space around each channel removed, empty channels dropped.
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .exceptions import OutputError, ParameterError
+from attribution.exceptions import OutputError, ParameterError
 
 FORMATS = ("csv", "parquet", "json")
 _EXT = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
@@ -107,7 +107,7 @@ def check_output(output: str, fmt: str | None = None, table: str | None = None, 
 
     Returns the file format, or ``"sql"`` for a database URL (``sqlite:///...``, ``postgresql://...``).
     """
-    from .sql import check_sql_target, is_sql_target, probe_sql_target
+    from attribution.io.sql import check_sql_target, is_sql_target, probe_sql_target
 
     if is_sql_target(output):
         check_sql_target(output, table, table_option)
@@ -120,7 +120,7 @@ def check_output(output: str, fmt: str | None = None, table: str | None = None, 
 
 def write_output(frame: pd.DataFrame, output: str, fmt: str | None = None, table: str | None = None) -> str:
     """Write ``frame`` to a file atomically, or replace ``table`` in a database in one transaction."""
-    from .sql import is_sql_target, write_sql
+    from attribution.io.sql import is_sql_target, write_sql
 
     if is_sql_target(output):
         write_sql(frame, output, table)

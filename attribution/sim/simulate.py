@@ -78,7 +78,7 @@ import pandas as pd
 import pyarrow as pa
 from scipy import special
 
-from .exceptions import ParameterError
+from attribution.exceptions import ParameterError
 
 __all__ = [
     "CHANNELS", "Simulation", "SimulationResult", "GroundTruth", "simulate", "make_spend", "DEFAULT_COSTS",
@@ -261,7 +261,7 @@ class Simulation:
 
     Examples
     --------
-    >>> from attribution.simulate import Simulation
+    >>> from attribution.sim.simulate import Simulation
     >>> events, truth = Simulation(n_users=500).run(seed=1)
     >>> set(events["event"]) <= {"touch", "lead", "qualified", "conversion"}
     True
@@ -365,7 +365,7 @@ class Simulation:
     # ------------------------------------------------------------------ presets
     @classmethod
     def sample(cls, **overrides) -> "Simulation":
-        """The parameters of the bundled sample log (:mod:`attribution.datasets`, written with seed 20260101 by
+        """The parameters of the bundled sample log (:mod:`attribution.sim.datasets`, written with seed 20260101 by
         ``scripts/make_sample_data.py``): 4,000 users, both traps on, ``source``/``medium`` columns."""
         params = dict(n_users=4000, targeting=1.0, navigational=0.35, source_medium=True)
         params.update(overrides)

@@ -35,12 +35,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .encoding import unique_sorted
-from .exceptions import ParameterError
-from .journeys import NONE_CHANNEL, Journeys
-from .periods import check_choice, check_period, days_to_dates, period_of_ns
-from .result import model_spec
-from .timeparse import NS_PER_DAY
+from attribution.kernels.encoding import unique_sorted
+from attribution.exceptions import ParameterError
+from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.io.periods import check_choice, check_period, days_to_dates, period_of_ns
+from attribution.kpis.result import model_spec
+from attribution.io.timeparse import NS_PER_DAY
 
 JOURNEY_STAT_COLUMNS = ["journeys", "converting_journeys", "days_sum", "days_weight"]
 JOURNEY_COLUMNS = ["journeys", "converting_journeys", "win_rate", "avg_days_to_convert"]
@@ -306,7 +306,7 @@ def finalise_journey_stats(stats: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------------- report
 def _extras(frame: pd.DataFrame) -> list[str]:
-    from .result import EXTRA_COLUMNS
+    from attribution.kpis.result import EXTRA_COLUMNS
 
     return [c for c in EXTRA_COLUMNS if c in frame.columns]
 
@@ -426,7 +426,7 @@ def report_frame(
 
 
 def _all_extras(credits) -> list[str]:
-    from .result import EXTRA_COLUMNS
+    from attribution.kpis.result import EXTRA_COLUMNS
 
     return [c for c in EXTRA_COLUMNS if any(c in frame.columns for _, frame in credits)]
 
@@ -464,7 +464,7 @@ def channel_report(
     models : sequence of fitted models
     journeys : Journeys
     spend : Spend, optional
-        A validated spend table (:func:`attribution.spend.read_spend`), summed once per channel (and period).
+        A validated spend table (:func:`attribution.io.spend.read_spend`), summed once per channel (and period).
     period : {"day", "week", "month"}, optional
     lead_models : sequence of models fitted on ``lead_journeys``, aligned with ``models``, optional
     lead_journeys : Journeys, optional
@@ -495,7 +495,7 @@ def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(),
     spend : Spend or None
     period : str or None
     """
-    from .spend import Spend, read_spend
+    from attribution.io.spend import Spend, read_spend
 
     period = check_period(period)
     by = check_by(by)

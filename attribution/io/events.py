@@ -17,10 +17,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .exceptions import DroppedRowsWarning, InputError, ParameterError, Problem
-from .sources import plan_columns, read_columns, read_schema_names, resolve_sources
-from .encoding import encode_sorted
-from .timeparse import to_epoch_ns
+from attribution.exceptions import DroppedRowsWarning, InputError, ParameterError, Problem
+from attribution.io.sources import plan_columns, read_columns, read_schema_names, resolve_sources
+from attribution.kernels.encoding import encode_sorted
+from attribution.io.timeparse import to_epoch_ns
 
 REQUIRED = ("user_id", "timestamp", "event", "channel")
 OPTIONAL = ("revenue", "campaign", "source", "medium", "conversion_id")
@@ -115,7 +115,7 @@ class Events:
     def codes(self, name: str) -> tuple[np.ndarray, pa.Array]:
         """Column ``name`` as integer codes into its sorted distinct values (-1 = null), computed once.
 
-        Same as :func:`attribution.encoding.encode_sorted` of ``table[name]``; the low-cardinality columns
+        Same as :func:`attribution.kernels.encoding.encode_sorted` of ``table[name]``; the low-cardinality columns
         read from Parquet come already encoded, so this costs nothing for them.
         """
         if name not in self.encodings:
@@ -315,7 +315,7 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
 
 
 def _hash_users_in_background(tables, mapping):
-    """Start hashing a single file's user ids (:class:`attribution.userorder.IdHashes`) on another thread, so
+    """Start hashing a single file's user ids (:class:`attribution.kernels.userorder.IdHashes`) on another thread, so
     that the first step of building journeys overlaps validation; None when it does not apply."""
     if len(tables) != 1:
         return None
@@ -329,7 +329,7 @@ def _hash_users_in_background(tables, mapping):
         return None
     from concurrent.futures import ThreadPoolExecutor
 
-    from .userorder import IdHashes
+    from attribution.kernels.userorder import IdHashes
 
     pool = ThreadPoolExecutor(1)
     future = pool.submit(IdHashes, col)

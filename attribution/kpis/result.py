@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .journeys import Journeys
+from attribution.journeys.journeys import Journeys
 
 BASE_COLUMNS = ["model", "channel", "conversions", "revenue", "share"]
 # model-specific columns, in the order they appear when any model of the run provides them

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .events import Events, read_events
-from .exceptions import ParameterError
-from .journeys import DEFAULT_LOOKBACK_DAYS, Journeys
-from .paths import DEFAULT_SEPARATOR, read_paths
-from .result import fit_models
+from attribution.io.events import Events, read_events
+from attribution.exceptions import ParameterError
+from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
+from attribution.journeys.paths import DEFAULT_SEPARATOR, read_paths
+from attribution.kpis.result import fit_models
 
 
 def parse_lookback(value) -> float | None:
@@ -78,7 +78,7 @@ def load_journeys(
 ) -> tuple[Journeys, Events | None, dict]:
     """Read the input and build the journeys once.
 
-    ``channel_grouping`` (a :class:`~attribution.channel_groups.ChannelGrouping`, ``"ga4"`` or a rules CSV)
+    ``channel_grouping`` (a :class:`~attribution.io.channel_groups.ChannelGrouping`, ``"ga4"`` or a rules CSV)
     derives touch channels from source / medium / campaign while reading, before validation. With
     ``campaigns=False`` the log's campaign column is not read (nothing of the run reports campaigns).
     """
@@ -112,10 +112,10 @@ def load_journeys(
 
 
 def _grouping(channel_grouping, input: str = "events", fill_only: bool = False):
-    """The run's :class:`~attribution.channel_groups.ChannelGrouping` (None without one), checked before reading."""
+    """The run's :class:`~attribution.io.channel_groups.ChannelGrouping` (None without one), checked before reading."""
     if channel_grouping is None and not fill_only:
         return None
-    from .channel_groups import ChannelGrouping
+    from attribution.io.channel_groups import ChannelGrouping
 
     grouping = ChannelGrouping.of(channel_grouping, fill_only=fill_only)
     if input == "paths":
@@ -175,7 +175,7 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         Progress bars on stderr (default: when stderr is a terminal).
     channel_grouping : str, path, pandas.DataFrame or ChannelGrouping, optional
         Derive every touch's channel from its source / medium / campaign while reading: ``"ga4"`` (GA4's default
-        channel group) or a rules CSV / frame (:mod:`attribution.channel_groups`); touches no rule matches get
+        channel group) or a rules CSV / frame (:mod:`attribution.io.channel_groups`); touches no rule matches get
         ``Unassigned``. The log then needs no ``channel`` column. Every engine applies it.
     fill_only : bool
         With ``channel_grouping``: keep a touch's non-empty channel, derive only the missing ones.
@@ -192,17 +192,17 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
 
     specs = list(models) if models else default_model_specs()
     instances = [parse_model_spec(m) if isinstance(m, str) else m for m in specs]  # validate before reading
-    from .kpis import kpi_inputs, kpi_table
+    from attribution.kpis.report import kpi_inputs, kpi_table
 
     spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options, by)  # fail before reading
     grouping = _grouping(channel_grouping, options.get("input", "events"), fill_only)
     if grouping is not None:
         options["channel_grouping"] = grouping
     if ci is not None:
-        from .uncertainty import check_ci
+        from attribution.kpis.uncertainty import check_ci
 
         ci, n_boot, seed = check_ci(ci, n_boot, seed)
-    from .engines import partitioned_run
+    from attribution.engines import partitioned_run
 
     parted = partitioned_run(sources, instances, engine=engine, scheduler=scheduler, memory_limit=memory_limit,
                              spill_dir=spill_dir, show_progress=progress, spend=spend_table,
@@ -219,7 +219,7 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     table, lead_models, lead_journeys = kpi_table(fitted, journeys, events, spend=spend_table, period=period,
                                                   milestone_events=milestone_events, by=by)
     if ci is not None:
-        from .uncertainty import add_intervals, bootstrap_intervals
+        from attribution.kpis.uncertainty import add_intervals, bootstrap_intervals
 
         intervals = bootstrap_intervals(fitted, journeys, level=ci, n_boot=n_boot, seed=seed, period=period)
         table = add_intervals(table, intervals, period)

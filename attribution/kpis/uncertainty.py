@@ -36,9 +36,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .exceptions import ParameterError
-from .journeys import NONE_CHANNEL, Journeys
-from .result import model_spec
+from attribution.exceptions import ParameterError
+from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.kpis.result import model_spec
 
 CI_COLUMNS = ["conversions_lo", "conversions_hi", "revenue_lo", "revenue_hi"]
 
@@ -74,7 +74,7 @@ def reweighted(journeys: Journeys, counts: np.ndarray) -> Journeys:
 
 def _group_keys(journeys: Journeys, period: str | None):
     """Per touch and per journey a group code (channel [× period]) and the group labels."""
-    from .kpis import journey_periods
+    from attribution.kpis.report import journey_periods
 
     jp = journey_periods(journeys, period) if period else np.zeros(journeys.n_journeys, np.int64)
     uniq_p, p_code = np.unique(jp, return_inverse=True)
@@ -115,7 +115,7 @@ def _fast_replicates(model, journeys: Journeys, counts,
 
 def _refit_replicates(model, journeys: Journeys, counts: np.ndarray, period: str | None):
     """Credit of every replicate by refitting a fresh copy of the model (any model)."""
-    from .kpis import fresh_model, model_credit
+    from attribution.kpis.report import fresh_model, model_credit
 
     frames = []
     with warnings.catch_warnings():
@@ -181,7 +181,7 @@ def bootstrap_intervals(models, journeys: Journeys, *, level: float = 0.95, n_bo
 
 def add_intervals(table: pd.DataFrame, intervals: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
     """Join interval columns onto the report table (after ``share``), keeping its rows and order."""
-    from .periods import days_to_dates  # period labels in the report are dates
+    from attribution.io.periods import days_to_dates  # period labels in the report are dates
 
     keys = ["model", "channel"]
     iv = intervals.copy()
@@ -209,7 +209,7 @@ def journey_hashes(journeys: Journeys) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from .engines.partition import _mix64, hash_strings
+    from attribution.engines.partition import _mix64, hash_strings
 
     if journeys.user is None or journeys.user_ids is None:
         raise ParameterError("--ci on a partitioned run needs user ids (an event log).")
@@ -236,7 +236,7 @@ def poisson_draws(hashes: np.ndarray, seed: int, replicate: int) -> np.ndarray:
 
     The top 53 bits of a splitmix64 hash give a uniform u in [0, 1); the weight is the Poisson(1) quantile of u.
     """
-    from .engines.partition import _mix64
+    from attribution.engines.partition import _mix64
 
     with np.errstate(over="ignore"):
         salt = _mix64(np.array([np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(replicate)]))[0]
@@ -272,8 +272,8 @@ def merge_replicates(models, parts, *, level: float, n_boot: int, period: str | 
                      specs=None) -> pd.DataFrame:
     """Percentile intervals from the :func:`partition_replicates` of user-disjoint partitions (same frame as
     :func:`bootstrap_intervals`). ``models`` are fresh or fitted models (refitted here per replicate)."""
-    from .kpis import fresh_model
-    from .models.base import merge_stats
+    from attribution.kpis.report import fresh_model
+    from attribution.models.base import merge_stats
 
     alpha = (1.0 - level) / 2.0
     frames = []

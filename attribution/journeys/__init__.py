@@ -1,0 +1,1 @@
+"""Journeys (flat touch arrays + offsets) and path tables, built once from validated events."""

@@ -1,0 +1,1 @@
+"""Array kernels and shared constants: the ground floor every layer may use."""

@@ -1,0 +1,1 @@
+"""The KPI layer: credit by key, journey statistics, the ROI report, funnel, detail, intervals."""

@@ -1,0 +1,1 @@
+"""The ground-truth simulator, evaluation against truth, and the bundled datasets."""

@@ -1,0 +1,1 @@
+"""The Markov removal-effect model: model, chain, order selection, path splitting, touch weights."""
