@@ -39,17 +39,27 @@ def parse_lookback(value) -> float | None:
 
 @dataclass
 class RunResult:
-    """What a run produced.
+    """What a run produced: the tidy table, the fitted models and, in memory, the journeys.
 
     Attributes
     ----------
     table : pandas.DataFrame
-        The tidy result (SPEC 5).
-    journeys : Journeys
+        The tidy result (SPEC 5): one row per model × channel (× campaign, × period) with the KPI columns.
+    journeys : Journeys or None
+        The journeys every model saw (None after an out-of-core or Dask run).
     models : list of fitted models
-    events : Events or None (path-table input)
+        In the order given; ``result["markov:order=2"]`` picks one by its label.
+    events : Events or None
+        The validated event log (None for a path-table input or a partitioned run).
     summary : dict
         Counts for the run summary (rows read, events per name, journeys, conversions, ...).
+
+    Examples
+    --------
+    >>> result = attribution.run(load_sample_events(), model=["linear", "markov:order=2"])  # doctest: +SKIP
+    >>> result.compare()            # channels × models, shares of credit to real channels
+    >>> result["markov:order=2"].removal_effects_
+    >>> result.to_csv("roi.csv"); result.detail().head()
     """
 
     table: pd.DataFrame
@@ -62,6 +72,80 @@ class RunResult:
     lead_journeys: Journeys | None = None
     spend: object = None
     period: str | None = None
+
+    # ------------------------------------------------------------------ access
+    @property
+    def labels(self) -> list[str]:
+        """The ``model`` labels of the run, in order."""
+        return [m.label for m in self.models]
+
+    def __getitem__(self, label: str):
+        """The fitted model whose label (the ``model`` column) is ``label``."""
+        for m in self.models:
+            if m.label == label:
+                return m
+        raise KeyError(f"no model {label!r} in this run; models: {', '.join(self.labels)}")
+
+    def compare(self, touchless: bool = False) -> pd.DataFrame:
+        """Shares of credited conversions per channel (rows) and model (columns).
+
+        A share is a channel's conversions over the model's conversions; with ``touchless=False`` (the default)
+        the touchless ``(none)`` row is left out of both, so shares are of the credit given to real channels and
+        sum to 1 per model (the same "share" as the plots, the demo and the scorecard).
+        """
+        from attribution.compare import share_table
+
+        return share_table(self.table, touchless=touchless)
+
+    def path_table(self) -> pd.DataFrame:
+        """The distinct paths of the run's journeys (SPEC 1.2): ``path, conversions, nulls, revenue``."""
+        if self.journeys is None:
+            raise ValueError("path_table() needs the journeys, which a partitioned run does not keep; "
+                             "run in memory (memory_limit=None on a machine where the log fits).")
+        return self.journeys.to_path_table().to_frame()
+
+    def detail(self) -> pd.DataFrame:
+        """The conversion × touch × model fact table (the command line's ``--detail``)."""
+        from attribution.kpis.detail import detail_frame
+
+        if self.journeys is None:
+            raise ValueError("detail() needs the journeys, which a partitioned run does not keep; pass "
+                             "detail=PATH to run() to write the fact table partition by partition.")
+        return detail_frame(self.models, self.journeys, self.events)
+
+    # ------------------------------------------------------------------ writing
+    def to_csv(self, path, *, detail: bool = False) -> None:
+        """Write the table (or, with ``detail=True``, the fact table) to a CSV file, atomically."""
+        self._write(path, "csv", None, detail)
+
+    def to_parquet(self, path, *, detail: bool = False) -> None:
+        """Write the table (or the fact table) to a Parquet file, atomically."""
+        self._write(path, "parquet", None, detail)
+
+    def to_sql(self, url: str, table: str = "attribution", *, detail: bool = False) -> None:
+        """Replace ``table`` in the database at ``url`` (``sqlite:///x.db``, ``postgresql://...``) in one
+        transaction."""
+        self._write(url, None, table, detail)
+
+    def _write(self, target, fmt, table, detail) -> None:
+        from attribution.io.export import check_output, write_output
+
+        fmt = check_output(str(target), fmt, table)
+        write_output(self.detail() if detail else self.table, str(target), fmt, table)
+
+    def __repr__(self) -> str:
+        s = self.summary or {}
+        where = "in memory" if self.journeys is not None else s.get("engine", "partitioned")
+        counts = ", ".join(f"{k}={s[k]:,.0f}" for k in ("journeys", "conversions") if isinstance(s.get(k), (int, float)))
+        return (f"RunResult({len(self.models)} models: {', '.join(self.labels)}; {counts}; {where}; "
+                f"table {self.table.shape[0]} rows × {self.table.shape[1]} columns)")
+
+    def _repr_html_(self) -> str:
+        return f"<p><code>{_html_escape(repr(self))}</code></p>" + self.table.head(20).to_html(index=False)
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def load_journeys(

@@ -5,7 +5,7 @@ in the constructor, ``fit(journeys)`` returns the model, and the fitted ``attrib
 ``channel, conversions, revenue`` (plus model-specific columns).
 """
 
-from attribution.models.base import AttributionModel, TouchWeightModel, credit_table, merge_stats
+from attribution.models.base import AttributionModel, TouchWeightModel, credit_table, local_weights, merge_stats
 from attribution.models.heuristic import FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay
 from attribution.models.logistic import Logistic
 from attribution.models.markov.model import Markov
@@ -13,7 +13,7 @@ from attribution.models.shapley import Shapley
 from attribution.models.registry import MODELS, available_models, default_model_specs, parse_model_spec
 
 __all__ = [
-    "AttributionModel", "TouchWeightModel", "credit_table", "merge_stats",
+    "AttributionModel", "TouchWeightModel", "credit_table", "local_weights", "merge_stats",
     "FirstTouch", "LastTouch", "LastNonDirect", "Linear", "TimeDecay", "PositionBased",
     "Markov", "Shapley", "Logistic", "MODELS", "available_models", "default_model_specs", "parse_model_spec",
 ]

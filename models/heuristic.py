@@ -20,12 +20,14 @@ from attribution.io.timeparse import NS_PER_SECOND, parse_duration_seconds
 from attribution.exceptions import ParameterError
 
 from attribution.models.base import TouchWeightModel
+from attribution.models.params import Duration, Names, Number, split_names
 
 
 class FirstTouch(TouchWeightModel):
     """All credit to the first touch of each converting journey."""
 
     name = "first_touch"
+    journey_local = True
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
         return (journeys.touch_position == 0).astype(float)
@@ -35,6 +37,7 @@ class LastTouch(TouchWeightModel):
     """All credit to the last touch of each converting journey."""
 
     name = "last_touch"
+    journey_local = True
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
         last = journeys.offsets[1:][journeys.lengths > 0] - 1
@@ -58,18 +61,14 @@ class LastNonDirect(TouchWeightModel):
     """
 
     name = "last_non_direct"
+    journey_local = True
+    parameter_constraints = {"direct": Names()}
 
     def __init__(self, direct="direct"):
-        if isinstance(direct, str):
-            values = tuple(d.strip() for d in direct.split("|"))
-        else:
-            values = tuple(str(d).strip() for d in direct) if direct is not None else ()
-        self._check("direct", direct, len(values) > 0 and all(values), "one or more non-empty channel names")
-        self.direct = direct
-        self.direct_channels_ = values
+        self._set_params(direct=direct)
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
-        is_direct_channel = np.isin(journeys.channel_names.astype(str), list(self.direct_channels_))
+        is_direct_channel = np.isin(journeys.channel_names.astype(str), list(split_names(self.direct)))
         non_direct = ~is_direct_channel[journeys.touch_channel]
         idx = np.arange(journeys.n_touches, dtype=np.int64)
         nonempty = journeys.lengths > 0
@@ -87,6 +86,7 @@ class Linear(TouchWeightModel):
     """Equal credit 1/n to each of a journey's n touches (a channel touched twice gets 2/n)."""
 
     name = "linear"
+    journey_local = True
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
         return 1.0 / journeys.lengths[journeys.touch_journey]
@@ -112,10 +112,15 @@ class TimeDecay(TouchWeightModel):
 
     name = "time_decay"
     needs_times = True
+    journey_local = True
+    parameter_constraints = {"half_life": Duration()}
 
     def __init__(self, half_life="7d"):
-        self.half_life = half_life
-        self.half_life_seconds_ = parse_duration_seconds(half_life, owner="TimeDecay", name="half_life")
+        self._set_params(half_life=half_life)
+
+    @property
+    def _half_life_seconds(self) -> float:
+        return parse_duration_seconds(self.half_life, owner="TimeDecay", name="half_life")
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
         jid = journeys.touch_journey
@@ -126,7 +131,7 @@ class TimeDecay(TouchWeightModel):
         youngest = np.minimum.reduceat(age, journeys.offsets[:-1][nonempty])
         full = np.zeros(journeys.n_journeys)
         full[nonempty] = youngest
-        w = np.exp2(-(age - full[jid]) / self.half_life_seconds_)
+        w = np.exp2(-(age - full[jid]) / self._half_life_seconds)
         total = np.bincount(jid, w, minlength=journeys.n_journeys)
         return w / total[jid]
 
@@ -147,27 +152,24 @@ class PositionBased(TouchWeightModel):
     """
 
     name = "position_based"
+    journey_local = True
+    parameter_constraints = {"first": Number(0), "middle": Number(0), "last": Number(0)}
 
     def __init__(self, first=0.4, middle=0.2, last=0.4):
-        values = {}
-        for key, value in (("first", first), ("middle", middle), ("last", last)):
-            try:
-                v = float(value)
-            except (TypeError, ValueError):
-                v = float("nan")
-            self._check(key, value, np.isfinite(v) and v >= 0, "a number >= 0")
-            values[key] = v
-        total = sum(values.values())
-        if total <= 0:
+        self._set_params(first=first, middle=middle, last=last)
+        if float(first) + float(middle) + float(last) <= 0:
             raise ParameterError(
                 f"The 'first', 'middle' and 'last' parameters of PositionBased must not all be 0. "
                 f"Got first={first!r}, middle={middle!r}, last={last!r} instead."
             )
-        self.first, self.middle, self.last = first, middle, last
-        self.shares_ = tuple(values[k] / total for k in ("first", "middle", "last"))
+
+    @property
+    def _shares(self) -> tuple[float, float, float]:
+        values = [float(self.first), float(self.middle), float(self.last)]
+        return tuple(v / sum(values) for v in values)
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
-        f, m, l = self.shares_
+        f, m, l = self._shares
         n = journeys.lengths[journeys.touch_journey]
         pos = journeys.touch_position
         ends = f + l

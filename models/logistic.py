@@ -23,6 +23,7 @@ import pandas as pd
 from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 
 from attribution.models.base import AttributionModel
+from attribution.models.params import Number
 from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
 
 
@@ -45,13 +46,10 @@ class Logistic(AttributionModel):
     name = "logistic"
     stats_keys = ("channels",)
 
+    parameter_constraints = {"C": Number(0, strict=True)}
+
     def __init__(self, C=1.0):
-        try:
-            value = float(C)
-        except (TypeError, ValueError):
-            value = float("nan")
-        self._check("C", C, np.isfinite(value) and value > 0, "a number > 0")
-        self.C = C
+        self._set_params(C=C)
 
     def _partial_stats(self, journeys: Journeys) -> pd.DataFrame:
         return set_stats(journeys)

@@ -1,26 +1,21 @@
-"""Model spec strings (``name`` or ``name:key=value,key=value``) and the registry of models."""
+"""Model spec strings (``name`` or ``name:key=value,key=value``) and the registry of models.
+
+Models register themselves when their class is defined (:class:`~attribution.models.base.AttributionModel`
+``__init_subclass__``); this module imports the built-in ones so that they are all known, and parses specs.
+"""
 
 from __future__ import annotations
 
-import inspect
-
 from attribution.exceptions import ParameterError
 
-from attribution.models.base import AttributionModel
-from attribution.models.heuristic import FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay
-from attribution.models.logistic import Logistic
-from attribution.models.markov.model import Markov
-from attribution.models.shapley import Shapley
-
-MODELS: dict[str, type[AttributionModel]] = {
-    cls.name: cls for cls in (FirstTouch, LastTouch, LastNonDirect, Linear, TimeDecay, PositionBased, Markov,
-                                 Shapley, Logistic)
-}
+from attribution.models import heuristic, logistic, shapley  # noqa: F401 - the built-in models register on import
+from attribution.models.base import MODELS, AttributionModel
+from attribution.models.markov import model as _markov  # noqa: F401
 HEURISTICS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based")
 
 
 def register(cls: type[AttributionModel]) -> type[AttributionModel]:
-    """Add a model class to the registry under ``cls.name``."""
+    """Add a model class to the registry under ``cls.name`` (subclasses with a ``name`` are added already)."""
     MODELS[cls.name] = cls
     return cls
 
@@ -67,7 +62,7 @@ def parse_model_spec(spec: str) -> AttributionModel:
             f"Unknown model {name!r} in --model {spec!r}. Available models: {', '.join(available_models())}."
         )
     cls = MODELS[name]
-    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    accepted = cls._param_names()
     params = {}
     if rest.strip():
         for item in rest.split(","):
@@ -83,7 +78,8 @@ def parse_model_spec(spec: str) -> AttributionModel:
                 raise ParameterError(f"Unknown parameter {key!r} of model {name!r} in --model {spec!r}; {hint}.")
             if key in params:
                 raise ParameterError(f"Parameter {key!r} is given twice in --model {spec!r}.")
-            params[key] = _coerce(value.strip())
+            constraint = cls.parameter_constraints.get(key)
+            params[key] = constraint.parse(value.strip()) if constraint is not None else _coerce(value.strip())
     model = cls(**params)
     model.spec = spec  # the model column holds the spec exactly as written
     return model

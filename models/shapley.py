@@ -38,6 +38,7 @@ from attribution.exceptions import AttributionWarning
 from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 
 from attribution.models.base import AttributionModel, credit_table
+from attribution.models.params import Choice, Integer
 from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
 
 
@@ -119,12 +120,10 @@ class Shapley(AttributionModel):
         """The journey game's weights depend on each journey alone; the rate game's on all of them."""
         return self.game == "journey"
 
+    parameter_constraints = {"game": Choice(("journey", "rate")), "max_exact": Integer(1, 24)}
+
     def __init__(self, game="journey", max_exact=20):
-        self._check("game", game, game in ("journey", "rate"), "'journey' or 'rate'")
-        self._check("max_exact", max_exact, isinstance(max_exact, (int, np.integer)) and not isinstance(max_exact, bool)
-                    and 1 <= max_exact <= 24, "an integer from 1 to 24")
-        self.game = game
-        self.max_exact = max_exact
+        self._set_params(game=game, max_exact=max_exact)
 
     # -------------------------------------------------------------------------------------- statistics
     def _partial_stats(self, journeys: Journeys) -> pd.DataFrame:

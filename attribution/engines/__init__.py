@@ -112,7 +112,9 @@ def plan_buckets(rows: int, memory_limit: int | None) -> int:
 def journey_local(model) -> bool:
     """Whether a model's per-touch weights in a journey depend on that journey alone (then its credit per period
     or campaign adds up over user partitions)."""
-    return bool(getattr(model, "journey_local", False)) and hasattr(model, "touch_weights")
+    from attribution.models.base import local_weights
+
+    return local_weights(model)
 
 
 def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | None = None, memory_limit=None,

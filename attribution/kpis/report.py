@@ -35,12 +35,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from attribution.kernels.encoding import unique_sorted
-from attribution.exceptions import ParameterError
-from attribution.journeys.journeys import NONE_CHANNEL, Journeys
-from attribution.io.periods import check_choice, check_period, days_to_dates, period_of_ns
+from attribution.kpis.report.encoding import unique_sorted
+from attribution.kpis.report.exceptions import ParameterError
+from attribution.kpis.report.journeys import NONE_CHANNEL, Journeys
+from attribution.kpis.report.periods import check_choice, check_period, days_to_dates, period_of_ns
 from attribution.kpis.result import model_spec
-from attribution.io.timeparse import NS_PER_DAY
+from attribution.models.base import declared_extra_columns
+from attribution.kpis.report.timeparse import NS_PER_DAY
 
 JOURNEY_STAT_COLUMNS = ["journeys", "converting_journeys", "days_sum", "days_weight"]
 JOURNEY_COLUMNS = ["journeys", "converting_journeys", "win_rate", "avg_days_to_convert"]
@@ -74,13 +75,7 @@ def touch_weights_of(model, journeys: Journeys) -> np.ndarray:
     ParameterError
         When the model has no per-touch weights (its credit cannot be dated or broken down by touch).
     """
-    fn = getattr(model, "touch_weights", None)
-    weights = None
-    if fn is not None:
-        try:
-            weights = fn(journeys)
-        except NotImplementedError:
-            weights = None
+    weights = model.touch_weights(journeys) if model.has_touch_weights() else None
     if weights is None:
         raise ParameterError(
             f"The {model_spec(model)!r} model gives no per-touch weights, so its credit cannot be dated "
@@ -306,9 +301,7 @@ def finalise_journey_stats(stats: pd.DataFrame) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------------------------------------- report
 def _extras(frame: pd.DataFrame) -> list[str]:
-    from attribution.kpis.result import EXTRA_COLUMNS
-
-    return [c for c in EXTRA_COLUMNS if c in frame.columns]
+    return [c for c in declared_extra_columns() if c in frame.columns]
 
 
 def model_credit(model, journeys: Journeys, period: str | None = None, by: str | None = None) -> pd.DataFrame:
@@ -426,9 +419,7 @@ def report_frame(
 
 
 def _all_extras(credits) -> list[str]:
-    from attribution.kpis.result import EXTRA_COLUMNS
-
-    return [c for c in EXTRA_COLUMNS if any(c in frame.columns for _, frame in credits)]
+    return [c for c in declared_extra_columns() if any(c in frame.columns for _, frame in credits)]
 
 
 def lead_journeys_from(events, journeys: Journeys, lead_event: str) -> Journeys:
@@ -438,13 +429,7 @@ def lead_journeys_from(events, journeys: Journeys, lead_event: str) -> Journeys:
 
 def fresh_model(model):
     """An unfitted copy of ``model`` (same parameters, same spec) to attribute leads with."""
-    from attribution.models import parse_model_spec
-
-    spec = getattr(model, "spec", None)
-    if spec:
-        return parse_model_spec(spec)
-    clone = type(model)(**model.get_params())
-    return clone
+    return model.clone()
 
 
 def channel_report(

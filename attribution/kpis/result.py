@@ -8,15 +8,16 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from attribution.journeys.journeys import Journeys
+from attribution.kpis.report.journeys import Journeys
+from attribution.models.base import declared_extra_columns
 
 BASE_COLUMNS = ["model", "channel", "conversions", "revenue", "share"]
-# model-specific columns, in the order they appear when any model of the run provides them
-EXTRA_COLUMNS = ["removal_effect"]
 
 
 def model_spec(model) -> str:
-    return getattr(model, "spec", None) or model.name
+    """The ``model`` column of a fitted model's rows: its spec as written, else its name and non-default
+    parameters (:attr:`~attribution.models.base.AttributionModel.label`)."""
+    return model.label
 
 
 def fit_models(journeys: Journeys, models: Sequence, threads: int | None = None) -> list:
@@ -46,7 +47,7 @@ def attribution_frame(models: Sequence) -> pd.DataFrame:
     that a model of the run provides (null for the others). Rows: models in the order given, channels sorted.
     """
     frames = []
-    extras = [c for c in EXTRA_COLUMNS if any(c in m.attribution_.columns for m in models)]
+    extras = [c for c in declared_extra_columns() if any(c in m.attribution_.columns for m in models)]
     for m in models:
         f = m.attribution_.copy()
         total = float(f["conversions"].sum())

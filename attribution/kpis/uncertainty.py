@@ -36,9 +36,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from attribution.exceptions import ParameterError
-from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.kpis.report.exceptions import ParameterError
+from attribution.kpis.report.journeys import NONE_CHANNEL, Journeys
 from attribution.kpis.result import model_spec
+from attribution.models.base import local_weights
 
 CI_COLUMNS = ["conversions_lo", "conversions_hi", "revenue_lo", "revenue_hi"]
 
@@ -165,7 +166,7 @@ def bootstrap_intervals(models, journeys: Journeys, *, level: float = 0.95, n_bo
     alpha = (1.0 - level) / 2.0
     frames = []
     for i, model in enumerate(models):
-        local = getattr(model, "journey_local", False) and hasattr(model, "touch_weights")
+        local = local_weights(model)
         labels, conv, rev = (_fast_replicates if local else _refit_replicates)(model, journeys, counts, period)
         lo_c, hi_c = np.quantile(conv, [alpha, 1 - alpha], axis=0)
         lo_r, hi_r = np.quantile(rev, [alpha, 1 - alpha], axis=0)
@@ -257,7 +258,7 @@ def partition_replicates(models, journeys: Journeys, *, n_boot: int, seed: int, 
         [np.zeros(0)] * n_boot
     out = []
     for model in models:
-        local = getattr(model, "journey_local", False) and hasattr(model, "touch_weights")
+        local = local_weights(model)
         if not local:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -15,8 +15,9 @@ import pyarrow as pa
 from attribution.exceptions import InputError, NoNullJourneysWarning, ParameterError, Problem
 from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 
-from attribution.models.base import TouchWeightModel
-from attribution.models.markov.chain import (
+from attribution.models.markov.model.base import TouchWeightModel
+from attribution.models.markov.model.params import AnyOf, Boolean, Choice, Integer
+from attribution.models.markov.model.markov_chain import (
     CONVERSION, KEY_SEPARATOR, NULL, EncodedPaths, build_chain, collapse_repeats, encode_strings, parse_paths,
     removal_effects,
 )
@@ -90,16 +91,11 @@ class Markov(TouchWeightModel):
     #: a journey's weights depend on every other journey (through the chain): bootstraps must refit
     journey_local = False
 
+    parameter_constraints = {"order": AnyOf((Integer(1), Choice(("auto",)))), "collapse": Boolean(),
+                             "seed": Integer(0)}
+
     def __init__(self, order=1, collapse=False, seed=0):
-        ok_order = (isinstance(order, str) and order == "auto") or (
-            isinstance(order, (int, np.integer)) and not isinstance(order, bool) and order >= 1)
-        self._check("order", order, ok_order, "an integer >= 1 or 'auto'")
-        self._check("collapse", collapse, isinstance(collapse, (bool, np.bool_)), "true or false")
-        self._check("seed", seed, isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0,
-                    "an integer >= 0")
-        self.order = order
-        self.collapse = bool(collapse)
-        self.seed = int(seed)
+        self._set_params(order=order, collapse=collapse, seed=seed)
 
     # ------------------------------------------------------------------ sufficient statistics
     def _partial_stats(self, journeys: Journeys) -> pd.DataFrame:
@@ -133,17 +129,15 @@ class Markov(TouchWeightModel):
                                       stats["revenue"].to_numpy(float)))
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, journeys: Journeys) -> "Markov":
+    def _fit(self, journeys: Journeys) -> None:
         """Fit on journeys (an event log's or a path table's); same result as ``fit_stats(partial_stats(j))``.
 
         The chain's counts add up over journeys, so this skips the string keys of the statistics.
         """
-        self._check_journeys(journeys)
         self._fit_encoded(EncodedPaths(np.asarray(journeys.channel_names, dtype=object),
                                        np.asarray(journeys.touch_channel, np.int64),
                                        np.asarray(journeys.offsets, np.int64), journeys.conversions,
                                        journeys.nulls, journeys.revenue))
-        return self
 
     def fit_paths(self, frame, *, separator: str = " > ", path="path", conversions="conversions", nulls="nulls",
                   revenue="revenue") -> "Markov":
