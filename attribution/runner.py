@@ -93,7 +93,7 @@ class RunResult:
         the touchless ``(none)`` row is left out of both, so shares are of the credit given to real channels and
         sum to 1 per model (the same "share" as the plots, the demo and the scorecard).
         """
-        from attribution.compare import share_table
+        from attribution.kpis.compare import share_table
 
         return share_table(self.table, touchless=touchless)
 

@@ -35,13 +35,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from attribution.kpis.report.encoding import unique_sorted
-from attribution.kpis.report.exceptions import ParameterError
-from attribution.kpis.report.journeys import NONE_CHANNEL, Journeys
-from attribution.kpis.report.periods import check_choice, check_period, days_to_dates, period_of_ns
+from attribution.kernels.encoding import unique_sorted
+from attribution.exceptions import ParameterError
+from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.io.periods import check_choice, check_period, days_to_dates, period_of_ns
 from attribution.kpis.result import model_spec
 from attribution.models.base import declared_extra_columns
-from attribution.kpis.report.timeparse import NS_PER_DAY
+from attribution.io.timeparse import NS_PER_DAY
 
 JOURNEY_STAT_COLUMNS = ["journeys", "converting_journeys", "days_sum", "days_weight"]
 JOURNEY_COLUMNS = ["journeys", "converting_journeys", "win_rate", "avg_days_to_convert"]

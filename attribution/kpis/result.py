@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from attribution.kpis.report.journeys import Journeys
+from attribution.journeys.journeys import Journeys
 from attribution.models.base import declared_extra_columns
 
 BASE_COLUMNS = ["model", "channel", "conversions", "revenue", "share"]

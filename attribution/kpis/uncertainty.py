@@ -36,8 +36,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from attribution.kpis.report.exceptions import ParameterError
-from attribution.kpis.report.journeys import NONE_CHANNEL, Journeys
+from attribution.exceptions import ParameterError
+from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 from attribution.kpis.result import model_spec
 from attribution.models.base import local_weights
 

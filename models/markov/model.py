@@ -15,9 +15,9 @@ import pyarrow as pa
 from attribution.exceptions import InputError, NoNullJourneysWarning, ParameterError, Problem
 from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 
-from attribution.models.markov.model.base import TouchWeightModel
-from attribution.models.markov.model.params import AnyOf, Boolean, Choice, Integer
-from attribution.models.markov.model.markov_chain import (
+from attribution.models.base import TouchWeightModel
+from attribution.models.params import AnyOf, Boolean, Choice, Integer
+from attribution.models.markov.chain import (
     CONVERSION, KEY_SEPARATOR, NULL, EncodedPaths, build_chain, collapse_repeats, encode_strings, parse_paths,
     removal_effects,
 )
