@@ -15,6 +15,7 @@ from attribution.exceptions import ParameterError
 from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
 from attribution.journeys.paths import DEFAULT_SEPARATOR, read_paths
 from attribution.kpis.result import fit_models
+from attribution.kpis.summary import run_counts
 
 
 def parse_lookback(value) -> float | None:
@@ -122,21 +123,6 @@ def _grouping(channel_grouping, input: str = "events", fill_only: bool = False):
         raise ParameterError("--channel-grouping derives touch channels from the source / medium columns of an "
                              "event log; a path table has channels already (leave out --channel-grouping).")
     return grouping
-
-
-def run_counts(events: Events, journeys: Journeys, event_counts: dict | None = None) -> dict:
-    """The additive counts of a run summary: rows and events read, rows dropped, journeys, touches, conversions
-    (touchless ones apart) and revenue. Partitioned engines add them up over partitions."""
-    return {
-        "rows": events.num_rows,
-        "events": event_counts if event_counts is not None else events.event_counts(),
-        "dropped": dict(events.dropped),
-        "journeys": journeys.n_journeys,
-        "touches": journeys.n_touches,
-        "conversions": journeys.total_conversions,
-        "touchless_conversions": float(journeys.conversions[journeys.touchless()].sum()),
-        "revenue": journeys.total_revenue,
-    }
 
 
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,

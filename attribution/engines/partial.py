@@ -75,7 +75,7 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
     from attribution.io.events import validate_tables
     from attribution.journeys.journeys import Journeys
     from attribution.kpis.report import journey_stats
-    from attribution.runner import run_counts
+    from attribution.kpis.summary import run_counts
 
     pieces = [(p, t) for p, t in pieces if t is not None]
     result = PartitionResult()

@@ -18,23 +18,7 @@ import pyarrow.parquet as pq
 
 from attribution.exceptions import InputError, Problem
 from attribution.io.sources import file_kind, _csv_parse_options
-from attribution.kernels.userorder import hash_ids, splitmix64
-
-
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser of a copy of ``x``: a well-spread 64-bit hash of 64-bit words (vectorised)."""
-    return splitmix64(x.astype(np.uint64, copy=True))
-
-
-def hash_strings(values: pa.Array) -> np.ndarray:
-    """A 64-bit hash of every string's UTF-8 bytes, 8 bytes at a time (:func:`attribution.kernels.userorder.hash_ids`,
-    the hash that groups users in memory). Nulls hash to 0."""
-    if len(values) == 0:
-        return np.zeros(0, np.uint64)
-    h = hash_ids(values)
-    if values.null_count:
-        h[values.is_null().to_numpy(zero_copy_only=False)] = 0
-    return h
+from attribution.kernels.userorder import hash_strings, mix64 as _mix64
 
 
 def user_kind(types) -> str:

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from attribution.io.events import parse_column_map
 from attribution.exceptions import InputError, ParameterError, Problem
-from attribution.journeys.journeys import NONE_CHANNEL
+from attribution.kernels.constants import NONE_CHANNEL
 from attribution.io.periods import check_period, epoch_days, period_start_days
 from attribution.io.sources import file_kind, plan_columns, read_columns, read_schema_names
 from attribution.io.timeparse import to_epoch_ns

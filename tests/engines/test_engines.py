@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from enginekit import CHANNELS, all_models, assert_same_table, make_log  # noqa: E402
 
 from attribution.engines import check_engine, parse_memory_limit, plan_buckets  # noqa: E402
-from attribution.engines.partition import bucket_of, hash_strings  # noqa: E402
+from attribution.engines.partition import bucket_of  # noqa: E402
+from attribution.kernels.userorder import hash_strings  # noqa: E402
 from attribution.exceptions import InputError, ParameterError  # noqa: E402
 from attribution.runner import run  # noqa: E402
 
