@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from attribution.io.csvread import CsvOptions
 from attribution.io.events import Events, read_events
 from attribution.exceptions import ParameterError
 from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
@@ -76,25 +77,29 @@ def load_journeys(
     separator: str = DEFAULT_SEPARATOR,
     channel_grouping=None,
     campaigns: bool = True,
+    csv=None,
 ) -> tuple[Journeys, Events | None, dict]:
     """Read the input and build the journeys once.
 
     ``channel_grouping`` (a :class:`~attribution.io.channel_groups.ChannelGrouping`, ``"ga4"`` or a rules CSV)
     derives touch channels from source / medium / campaign while reading, before validation. With
-    ``campaigns=False`` the log's campaign column is not read (nothing of the run reports campaigns).
+    ``campaigns=False`` the log's campaign column is not read (nothing of the run reports campaigns). ``csv``
+    (:class:`~attribution.io.csvread.CsvOptions`) says how CSV files are read.
     """
+    csv = CsvOptions.of(csv)
     grouping = _grouping(channel_grouping, input)
     if input == "paths":
-        table = read_paths(sources, columns=columns, separator=separator)
+        table = read_paths(sources, columns=columns, separator=separator, csv=csv)
         j = table.journeys
         return j, None, {"paths": j.n_journeys, "conversions": j.total_conversions, "revenue": j.total_revenue}
     if input != "events":
         raise ParameterError(f"The '--input' option must be 'events' or 'paths'. Got {input!r} instead.")
     lookback = parse_lookback(lookback_days)  # option errors before any reading
     if grouping is not None:
-        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows)
+        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, csv=csv)
     else:
-        events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",))
+        events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",),
+                             delimiter=csv.delimiter, decimal=csv.decimal, encoding=csv.encoding)
     conversion_events = tuple(conversion_events) or ("conversion",)
     counts = events.event_counts()
     missing = [e for e in conversion_events if e not in counts]
@@ -128,7 +133,7 @@ def _grouping(channel_grouping, input: str = "events", fill_only: bool = False):
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
         ci=None, n_boot=200, seed=0, engine="local", scheduler=None, memory_limit=None, spill_dir=None,
         progress=None, by=None, channel_grouping=None, fill_only=False, campaigns=True, detail_sink=None,
-        **options) -> RunResult:
+        delimiter=None, decimal=".", encoding=None, **options) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table.
 
     Parameters
@@ -168,6 +173,10 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     campaigns : bool
         Keep the touches' campaigns in ``journeys`` (default). The command line turns it off when nothing it
         writes reports campaigns (no ``--by``, ``--detail`` or milestones), and then does not read the column.
+    delimiter, decimal, encoding : str, optional
+        How every CSV file of the run (event log, path table, spend table) is read (:mod:`attribution.io.csvread`):
+        the delimiter (default: detected among ``,`` ``;`` and tab), the decimal mark of the numeric columns
+        (``.`` or ``,``) and the encoding of files without a byte-order mark (default UTF-8).
     detail_sink : attribution.engines.detail_out.DetailSink, optional
         Where a partitioned run writes the ``--detail`` fact table, partition by partition (the caller commits
         it when the result has no ``journeys``; an in-memory run leaves it untouched).
@@ -180,7 +189,8 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     instances = [parse_model_spec(m) if isinstance(m, str) else m for m in specs]  # validate before reading
     from attribution.kpis.report import kpi_inputs, kpi_table
 
-    spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options, by)  # fail before reading
+    csv = options["csv"] = CsvOptions.of(delimiter, decimal, encoding)
+    spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options, by, csv)  # fail early
     grouping = _grouping(channel_grouping, options.get("input", "events"), fill_only)
     if grouping is not None:
         options["channel_grouping"] = grouping

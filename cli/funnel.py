@@ -7,7 +7,8 @@ from typing import Optional
 import typer
 
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Events, Format, MilestoneEvent, OnBadRows, Quiet, Table
+from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, Events, Format, MilestoneEvent, \
+    OnBadRows, Quiet, Table
 from attribution.cli.render import echo_table
 
 
@@ -22,6 +23,9 @@ def funnel_command(
         None, "--period", help="Add cohort rows: users by the day, week or month of their first row in the log."),
     column: Column = None,
     on_bad_rows: OnBadRows = "error",
+    delimiter: Delimiter = None,
+    decimal: Decimal = ".",
+    encoding: Encoding = None,
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the summary here (.csv, .parquet, .json, or a SQL URL with --table)."),
     format: Format = None,
@@ -36,7 +40,8 @@ def funnel_command(
     fmt = check_output(output, format, table) if output is not None else None
     frame = funnel([str(e) for e in events], milestone_events=tuple(milestone_event or ()),
                    conversion_events=tuple(conversion_event or ("conversion",)), won_event=won_event,
-                   lost_event=lost_event, columns=column, on_bad_rows=on_bad_rows, period=period)
+                   lost_event=lost_event, columns=column, on_bad_rows=on_bad_rows, period=period,
+                   delimiter=delimiter, decimal=decimal, encoding=encoding)
     if output is None:
         echo_table(frame)
     else:

@@ -28,3 +28,11 @@ Table = Annotated[Optional[str], typer.Option(
     "--table", help="Table name for a SQL --output (sqlite:///FILE.db, postgresql://...), replaced in one "
     "transaction.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+Delimiter = Annotated[Optional[str], typer.Option(
+    "--delimiter", help="Delimiter of CSV inputs: ',', ';', 'tab', '|' (default: detected among ',', ';' and tab "
+    "from the header and the first lines).")]
+Decimal = Annotated[str, typer.Option(
+    "--decimal", help="Decimal mark of numbers in CSV inputs (revenue, spend, conversions): '.' or ','.")]
+Encoding = Annotated[Optional[str], typer.Option(
+    "--encoding", help="Text encoding of CSV inputs without a byte-order mark: utf-8 (default), latin-1, cp1252, "
+    "... (UTF-16 and UTF-8 with a byte-order mark are detected).")]

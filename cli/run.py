@@ -10,8 +10,8 @@ from attribution.io.export import check_output, write_output
 from attribution.runner import run as run_pipeline
 
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, MilestoneEvent, OnBadRows, \
-    Quiet, Separator, Table
+from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, Events, Format, InputKind, \
+    LookbackDays, MilestoneEvent, OnBadRows, Quiet, Separator, Table
 from attribution.cli.render import echo_summary, echo_table
 
 
@@ -29,6 +29,9 @@ def run_command(
     input: InputKind = "events",
     separator: Separator = " > ",
     on_bad_rows: OnBadRows = "error",
+    delimiter: Delimiter = None,
+    decimal: Decimal = ".",
+    encoding: Encoding = None,
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the table here: .csv, .parquet, .json, or a SQL URL "
         "(sqlite:///FILE.db, postgresql://USER@HOST/DB) with --table."),
@@ -123,6 +126,9 @@ def run_command(
         fill_only=fill_only,
         campaigns=detail is not None,  # --by and milestones keep them too; otherwise the column is not read
         detail_sink=sink,
+        delimiter=delimiter,
+        decimal=decimal,
+        encoding=encoding,
     )
     echo_summary(result.summary, quiet)
     if detail is not None:

@@ -120,12 +120,17 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
                     spend=None, milestone_events=(), period=None, ci=None, n_boot=200, seed=0, by=None,
                     detail_sink=None, input: str = "events",
                     lookback_days=30.0, conversion_events=("conversion",), columns=None, on_bad_rows: str = "error",
-                    channel_grouping=None, **_ignored):
+                    channel_grouping=None, csv=None, **_ignored):
     """Run partitioned when the engine or the memory budget asks for it; None means "run in memory".
 
     Returns
     -------
     (table, fitted models, lead models, summary) or None
+
+    Notes
+    -----
+    ``csv`` (:class:`~attribution.io.csvread.CsvOptions`) travels with the read plan: every piece of a CSV file is
+    read with the same delimiter, decimal mark, encoding and null tokens as the in-memory read.
     """
     from attribution.io.events import plan_read
 
@@ -139,9 +144,9 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
         from attribution.io.channel_groups import ChannelGrouping
 
         channel_grouping = ChannelGrouping.of(channel_grouping)
-        plan = channel_grouping.plan(sources, columns=columns)
+        plan = channel_grouping.plan(sources, columns=columns, csv=csv)
     else:
-        plan = plan_read(sources, columns=columns)
+        plan = plan_read(sources, columns=columns, csv=csv)
     if engine == "local":
         if limit is None and n_partitions is None and (period is not None or ci is not None or by is not None
                                                         or (detail_sink is not None and not detail_sink.streamable)):

@@ -40,7 +40,8 @@ def write_buckets(plan, n_buckets: int, folder: str, *, kind: str, batch_rows: i
             writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
             names: dict[int, str] = {}
             try:
-                for piece in iter_pieces(path, wanted, plan.dictionary, batch_rows=batch_rows):
+                for piece in iter_pieces(path, wanted, plan.dictionary, batch_rows=batch_rows, csv=plan.csv,
+                                         numeric=plan.numeric):
                     ids = bucket_of(piece[user_col], n_buckets, kind)
                     for b, part in enumerate(split_by_bucket(piece, ids, n_buckets)):
                         if part is None:
@@ -86,7 +87,7 @@ def run_out_of_core(plan, spec: RunSpec, *, n_buckets: int, spill_dir: str | Non
         buckets = write_buckets(plan, n_buckets, folder, kind=kind, show_progress=show_progress)
         if not any(buckets):  # an empty log: one empty partition, so the models still run
             path, wanted = plan.files[0]
-            first = next(iter_pieces(path, wanted, plan.dictionary))
+            first = next(iter_pieces(path, wanted, plan.dictionary, csv=plan.csv, numeric=plan.numeric))
             return [process_partition([(path, first.slice(0, 0))], spec)]
         results = []
         with progress(total=n_buckets, desc="attribute buckets", unit="bucket", enabled=show_progress) as bar:

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from attribution.exceptions import InputError, Problem
-from attribution.io.sources import file_kind, _csv_parse_options
+from attribution.io.csvread import checked, open_csv, raise_undecodable
+from attribution.io.sources import file_kind
 from attribution.kernels.userorder import hash_strings, mix64 as _mix64
 
 
@@ -60,11 +60,13 @@ def split_by_bucket(table: pa.Table, buckets: np.ndarray, n_buckets: int) -> lis
     return out
 
 
-def iter_pieces(path: str, columns: list[str], dictionary=(), batch_rows: int = 2_000_000) -> Iterator[pa.Table]:
+def iter_pieces(path: str, columns: list[str], dictionary=(), batch_rows: int = 2_000_000, csv=None,
+                numeric=()) -> Iterator[pa.Table]:
     """Read one file in pieces of about ``batch_rows`` rows, each with ``_row`` (row number within the file).
 
     Parquet is read row group by row group (only ``columns``; low-cardinality strings as dictionaries), CSV with
-    the streaming reader.
+    the streaming reader, as ``csv`` (:class:`~attribution.io.csvread.CsvOptions`) says (``numeric``: the numeric
+    columns, whose decimal mark it sets), each piece checked as a whole-file read is.
     """
     offset = 0
     if file_kind(path) == "parquet":
@@ -88,21 +90,21 @@ def iter_pieces(path: str, columns: list[str], dictionary=(), batch_rows: int = 
             table = pf.schema_arrow.empty_table().select(columns)
             yield table.append_column("_row", pa.array(np.zeros(0, np.int64)))
         return
-    reader = pacsv.open_csv(path, parse_options=_csv_parse_options(path),
-                            convert_options=pacsv.ConvertOptions(include_columns=columns, strings_can_be_null=True))
+    reader, encoding = open_csv(path, columns, csv, numeric)
     while True:
         try:
             batch = reader.read_next_batch()
         except StopIteration:
             return
         except pa.ArrowInvalid as exc:  # a column's type, inferred from the first block, does not fit a later one
+            raise_undecodable(path, exc, encoding, offset)
             raise InputError(Problem(
                 "csv_type_changes",
                 "must keep the type its first rows have when read piece by piece (out of core / Dask); in the "
                 f"piece from row {offset:,} on: " + str(exc).strip().splitlines()[0],
                 "convert the log to Parquet (typed columns), or give the run enough memory to read the file whole "
                 "(a larger --memory-limit, --engine local)", file=path, first_row=offset)) from None
-        table = pa.Table.from_batches([batch])
+        table = checked(pa.Table.from_batches([batch]), path, csv, numeric, encoding, offset)
         yield table.append_column("_row", pa.array(np.arange(offset, offset + table.num_rows, dtype=np.int64)))
         offset += table.num_rows
 

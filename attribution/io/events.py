@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.exceptions import DroppedRowsWarning, InputError, ParameterError, Problem
+from attribution.io.csvread import CsvOptions
 from attribution.io.sources import plan_columns, read_columns, read_schema_names, resolve_sources
 from attribution.kernels.encoding import encode_sorted
 from attribution.io.timeparse import to_epoch_ns
@@ -157,6 +158,9 @@ def read_events(
     columns=None,
     on_bad_rows: str = "error",
     skip=(),
+    delimiter: str | None = None,
+    decimal: str = ".",
+    encoding: str | None = None,
 ) -> Events:
     """Read and validate an event log.
 
@@ -171,6 +175,10 @@ def read_events(
     skip : sequence of str
         Optional canonical columns not to read even when the files have them (a run that reports no campaigns
         need not read them).
+    delimiter, decimal, encoding : str, optional
+        How CSV files are read (:mod:`attribution.io.csvread`): the delimiter (default: detected among ``,``
+        ``;`` and tab), the decimal mark of revenue (``.`` or ``,``) and the encoding of files without a
+        byte-order mark (default UTF-8).
 
     Returns
     -------
@@ -181,8 +189,8 @@ def read_events(
     InputError
         With every broken rule: missing files or columns, unparsable timestamps, bad revenue, ...
     """
-    plan = plan_read(sources, columns=columns, skip=skip)
-    tables = [(path, read_columns(path, wanted, dictionary=plan.dictionary)) for path, wanted in plan.files]
+    plan = plan_read(sources, columns=columns, skip=skip, csv=CsvOptions.of(delimiter, decimal, encoding))
+    tables = [(path, plan.read(path, wanted)) for path, wanted in plan.files]
     return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows)
 
 
@@ -196,17 +204,27 @@ class ReadPlan:
 
     files: list[tuple[str, list[str]]]
     mapping: dict[str, str]
+    csv: CsvOptions = CsvOptions()
 
     @property
     def dictionary(self) -> list[str]:
         """Actual names of the low-cardinality columns read as dictionaries."""
         return [self.mapping.get(c, c) for c in ENCODED]
 
+    @property
+    def numeric(self) -> list[str]:
+        """Actual names of the numeric columns (their CSV decimal mark is ``csv.decimal``)."""
+        return [self.actual("revenue")]
+
     def actual(self, canon: str) -> str:
         return self.mapping.get(canon, canon)
 
+    def read(self, path: str, wanted: list[str]) -> pa.Table:
+        """One planned file's columns (:func:`attribution.sources.read_columns`)."""
+        return read_columns(path, wanted, dictionary=self.dictionary, csv=self.csv, numeric=self.numeric)
 
-def plan_read(sources, *, columns=None, skip=()) -> ReadPlan:
+
+def plan_read(sources, *, columns=None, skip=(), csv: CsvOptions | None = None) -> ReadPlan:
     """Resolve the sources and check every file's required columns, reading schemas only.
 
     Raises
@@ -219,13 +237,15 @@ def plan_read(sources, *, columns=None, skip=()) -> ReadPlan:
     files = resolve_sources(sources)
     problems: list[Problem] = []
     planned = []
+    csv = csv or CsvOptions()
     for path in files:
-        wanted = plan_columns(path, read_schema_names(path), tuple(c for c in CANONICAL if c not in skip or c in REQUIRED),
-                              REQUIRED, mapping, problems)
+        wanted = plan_columns(path, read_schema_names(path, csv),
+                              tuple(c for c in CANONICAL if c not in skip or c in REQUIRED), REQUIRED, mapping,
+                              problems, csv=csv)
         planned.append((path, wanted))
     if problems:
         raise InputError(problems)
-    return ReadPlan(planned, mapping)
+    return ReadPlan(planned, mapping, csv)
 
 
 def validate_tables(tables, *, mapping=None, on_bad_rows: str = "error") -> Events:

@@ -119,7 +119,7 @@ class Spend:
         return out.reset_index(drop=True)
 
 
-def read_spend(source, *, columns=None) -> Spend:
+def read_spend(source, *, columns=None, csv=None) -> Spend:
     """Read and validate a spend table (CSV or Parquet file, or a pandas frame).
 
     Parameters
@@ -127,6 +127,8 @@ def read_spend(source, *, columns=None) -> Spend:
     source : str, path or pandas.DataFrame
     columns : dict or list of "canonical=actual", optional
         Column name mapping for the spend table's canonical columns.
+    csv : attribution.io.csvread.CsvOptions, optional
+        How a CSV file is read (delimiter, decimal mark of spend, encoding): the event log's options.
 
     Raises
     ------
@@ -155,16 +157,16 @@ def read_spend(source, *, columns=None) -> Spend:
         if file_kind(path) is None:
             raise InputError(Problem("unknown_format", "the spend file is neither Parquet (.parquet) nor CSV (.csv)",
                                      "rename the file with its format's extension", file=path))
-        names = read_schema_names(path)
+        names = read_schema_names(path, csv)
         table = None
     problems = []
     plan_columns(path, names, SPEND_REQUIRED, SPEND_REQUIRED, mapping, problems, option="--spend-column",
-                 what="spend column")
+                 what="spend column", csv=csv)
     if problems:
         raise InputError(problems)
     wanted = [name(c) for c in SPEND_CANONICAL if name(c) in names]
     if table is None:
-        table = read_columns(path, wanted)
+        table = read_columns(path, wanted, csv=csv, numeric=[name("spend")])
     rows = table["_row"].to_numpy()
     n = table.num_rows
 

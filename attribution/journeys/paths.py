@@ -96,7 +96,7 @@ class PathTable:
         return _build(table, separator=separator, file=file)
 
 
-def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR) -> PathTable:
+def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR, csv=None) -> PathTable:
     """Read and validate path-table files (``--input paths``).
 
     Parameters
@@ -105,15 +105,19 @@ def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR) -> 
     columns : dict or list of "canonical=actual"
     separator : str
         What joins the channels of a path (default ``" > "``; surrounding white space is ignored).
+    csv : attribution.io.csvread.CsvOptions, optional
+        How CSV files are read (delimiter, decimal mark of conversions and revenue, encoding).
     """
     mapping = parse_column_map(columns)
     check_column_map(mapping, PATH_COLUMNS)
     files = resolve_sources(sources)
     problems, parts = [], []
     for path in files:
-        wanted = plan_columns(path, read_schema_names(path), PATH_COLUMNS, ("path", "conversions"), mapping, problems)
+        wanted = plan_columns(path, read_schema_names(path, csv), PATH_COLUMNS, ("path", "conversions"), mapping,
+                              problems, csv=csv)
         if not problems:
-            t = read_columns(path, wanted)
+            t = read_columns(path, wanted, csv=csv,
+                             numeric=[mapping.get(c, c) for c in ("conversions", "nulls", "revenue")])
             inverse = {v: k for k, v in mapping.items()}
             parts.append((path, t.rename_columns([inverse.get(n, n) for n in t.column_names])))
     if problems:

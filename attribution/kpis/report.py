@@ -487,7 +487,7 @@ def channel_report(
                         period=period, by=by)
 
 
-def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(), options=None, by=None):
+def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(), options=None, by=None, csv=None):
     """Check the KPI options and read the spend table before the (long) event read: fail fast.
 
     Returns
@@ -510,7 +510,7 @@ def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(),
             raise ParameterError("--milestone-event needs an event log (a path table has no milestones).")
     table = None
     if spend is not None:
-        table = spend if isinstance(spend, Spend) else read_spend(spend, columns=spend_columns)
+        table = spend if isinstance(spend, Spend) else read_spend(spend, columns=spend_columns, csv=csv)
         if period is not None or by is not None:
             table.by_channel(period, by=by)  # raises when the spend has no dates (or no campaigns)
     return table, period
