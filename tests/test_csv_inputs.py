@@ -189,3 +189,17 @@ def test_csv_null_tokens_are_parquet_nulls(tmp_path):
         rb = run(pq_path, models=["linear", "markov"], on_bad_rows="skip").table
     pd.testing.assert_frame_equal(ra, rb)
     assert np.isclose(ra[ra["model"] == "linear"]["conversions"].sum(), ra["conversions"].sum() / 2)
+
+
+def test_path_table_and_compressed_csv_read_with_the_options(tmp_path):
+    import gzip
+
+    from attribution.paths import read_paths
+
+    text = "path;conversions;nulls;revenue\nemail > search;1,5;2;10,25\nsocial;1;0;3\n"
+    with gzip.open(tmp_path / "paths.csv.gz", "wt", encoding="cp1252") as fh:
+        fh.write(text)
+    j = read_paths(str(tmp_path / "paths.csv.gz"), csv=CsvOptions.of(decimal=",", encoding="cp1252")).journeys
+    assert sorted(j.conversions.tolist()) == [1.0, 1.5] and sorted(j.revenue.tolist()) == [3.0, 10.25]
+    (tmp_path / "log.tsv").write_text("user_id\ttimestamp\tevent\tchannel\nu1\t2026-01-01\ttouch\ta,b\n")
+    assert read_events(str(tmp_path / "log.tsv")).table["channel"].to_pylist() == ["a,b"]

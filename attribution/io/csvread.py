@@ -9,11 +9,11 @@ Rules
 - **Encoding.** A byte-order mark decides: UTF-8 (the mark is skipped), UTF-16 LE/BE, UTF-32. Without one the
   file is read as ``encoding`` (default UTF-8; ``latin-1``, ``cp1252`` or any Python codec name). A byte that is
   not valid text in that encoding is an error naming the file, the column, the first row and ``--encoding``.
-- **Delimiter.** Given, or detected among tab, ``;`` and ``,`` from the header and the next 20 records (read
-  from the first 64 KiB): a candidate fits when it splits the header into at least two fields and every complete
-  record into as many (quoted fields respected). Of the fitting candidates the one giving the most fields wins
-  (ties: tab, then ``;``, then ``,``); when none fits, the one splitting the header into the most fields; a
-  header no candidate splits is one ``,``-separated column.
+- **Delimiter.** Given, tab for a ``.tsv`` file, or else detected among tab, ``;`` and ``,`` from the header and
+  the next 20 records (read from the first 64 KiB): a candidate fits when it splits the header into at least two
+  fields and every complete record into as many (quoted fields respected). Of the fitting candidates the one
+  giving the most fields wins (ties: tab, then ``;``, then ``,``); when none fits, the one splitting the header
+  into the most fields; a header no candidate splits is one ``,``-separated column.
 - **Decimal mark.** ``.`` (default) or ``,``. With ``,`` the numeric columns (revenue, spend, conversions) are
   read as text and a value written with a decimal comma (``12,50``, ``-3``, ``1,5e3``) becomes a number; a value
   holding a ``.`` there (``12.50``, ``1.234,50``) is refused rather than guessed. With ``.``, a numeric column
@@ -140,6 +140,8 @@ def dialect(path: str, options: CsvOptions | None) -> tuple[str, str]:
     encoding = file_encoding(head, options)
     if options.delimiter is not None:
         return options.delimiter, encoding
+    if path.lower().endswith((".tsv", ".tsv.gz", ".tsv.bz2")):
+        return "\t", encoding
     text = head.decode(encoding, errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]

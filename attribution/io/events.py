@@ -225,7 +225,8 @@ class ReadPlan:
 
 
 def plan_read(sources, *, columns=None, skip=(), csv: CsvOptions | None = None) -> ReadPlan:
-    """Resolve the sources and check every file's required columns, reading schemas only.
+    """Resolve the sources and check every file's required columns, reading schemas only (CSV files as ``csv``
+    says: :class:`~attribution.csvread.CsvOptions`).
 
     Raises
     ------

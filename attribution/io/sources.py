@@ -19,7 +19,7 @@ from attribution.exceptions import InputError, Problem
 from attribution.io.csvread import CsvOptions, delimiter_hint, header_names, read_csv
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".tsv")
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".tsv", ".tsv.gz", ".tsv.bz2", ".txt")  # .txt: Excel's "Unicode text"
 
 
 def file_kind(path: str) -> str | None:
@@ -55,7 +55,8 @@ def resolve_sources(sources) -> list[str]:
             files += found
         elif os.path.isfile(src):
             if file_kind(src) is None:
-                problems.append(Problem("unknown_format", "the file is neither Parquet (.parquet) nor CSV (.csv)",
+                problems.append(Problem("unknown_format",
+                                        "the file is neither Parquet (.parquet) nor CSV (.csv, .tsv, .txt)",
                                         "rename the file with its format's extension", file=src))
             files.append(src)
         elif any(ch in src for ch in "*?["):

@@ -155,7 +155,8 @@ def read_spend(source, *, columns=None, csv=None) -> Spend:
             raise InputError(Problem("file_missing", "the spend file does not exist",
                                      "check the --spend path (it is read relative to the working directory)", file=path))
         if file_kind(path) is None:
-            raise InputError(Problem("unknown_format", "the spend file is neither Parquet (.parquet) nor CSV (.csv)",
+            raise InputError(Problem("unknown_format",
+                                     "the spend file is neither Parquet (.parquet) nor CSV (.csv, .tsv, .txt)",
                                      "rename the file with its format's extension", file=path))
         names = read_schema_names(path, csv)
         table = None

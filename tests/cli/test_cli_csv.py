@@ -98,7 +98,8 @@ def test_large_utf16_export_in_memory_and_out_of_core(tmp_path):
         "timestamp": pd.Timestamp("2026-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 90 * 86400, n)), "s"),
         "event": rng.choice(["touch", "conversion"], n, p=[0.9, 0.1]),
     })
-    frame["channel"] = np.where(frame["event"] == "touch", rng.choice(["Référencement", "email", "Réseaux"], n), None)
+    names = rng.choice(["Référencement", "email", "Réseaux"], n)
+    frame["channel"] = np.where(frame["event"] == "touch", names, None)
     frame["revenue"] = np.where(frame["event"] == "conversion", np.round(rng.gamma(2.0, 30.0, n), 2), np.nan)
     frame.to_parquet(tmp_path / "log.parquet", index=False)
     frame.to_csv(tmp_path / "unicode.csv", index=False, sep="\t", decimal=",", encoding="utf-16")
@@ -132,8 +133,8 @@ def test_wrong_delimiter_says_so(tmp_path):
 
 def test_latin1_without_encoding_names_column_row_and_option(tmp_path):
     path = tmp_path / "latin.csv"
-    path.write_bytes("user_id,timestamp,event,channel\nu1,2026-01-01,touch,email\nu1,2026-01-02,touch,Référencement\n"
-                     "u1,2026-01-03,conversion,\n".encode("latin-1"))
+    path.write_bytes("user_id,timestamp,event,channel\nu1,2026-01-01,touch,email\n"
+                     "u1,2026-01-02,touch,Référencement\nu1,2026-01-03,conversion,\n".encode("latin-1"))
     res = invoke("run", path)
     assert res.exit_code == 2
     assert f"file {path}" in res.output and "column 'channel'" in res.output and "first at row 1" in res.output
