@@ -76,7 +76,16 @@ class CsvOptions:
 
     @classmethod
     def of(cls, delimiter=None, decimal=".", encoding=None) -> "CsvOptions":
-        """Checked options from the command line's or the API's values (``tab`` and ``\\t`` name the tab)."""
+        """Checked options from the command line's or the API's values (``tab`` and ``\\t`` name the tab; ``auto``
+        or None: detected delimiter, UTF-8 unless a byte-order mark says otherwise); a :class:`CsvOptions` given
+        as ``delimiter`` is returned as it is.
+
+        Raises
+        ------
+        ParameterError
+            For a delimiter that is not one character, a decimal mark other than ``.`` or ``,``, or an unknown
+            encoding.
+        """
         if isinstance(delimiter, CsvOptions):
             return delimiter
         if delimiter is not None and str(delimiter).lower() != "auto":
