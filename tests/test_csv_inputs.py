@@ -1,4 +1,4 @@
-"""CSV files as spreadsheets export them (attribution.csvread): delimiter detection, decimal commas, encodings,
+"""CSV files as spreadsheets export them (attribution.io.csvread): delimiter detection, decimal commas, encodings,
 null tokens and duplicate headers, through the Python API; the command line is tested in tests/cli/test_cli_csv.py."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attribution.csvread import CSV_NULLS, CsvOptions, detect_delimiter
-from attribution.events import read_events
+from attribution.io.csvread import CSV_NULLS, CsvOptions, detect_delimiter
+from attribution.io.events import read_events
 from attribution.exceptions import InputError, ParameterError
-from attribution.pipeline import run
+from attribution.runner import run
 from testkit import events_frame
 
 ROWS = [("u1", 0, "touch", "Référencement"), ("u1", 1, "touch", "email"), ("u1", 2, "conversion", None, 12.5),
@@ -194,7 +194,7 @@ def test_csv_null_tokens_are_parquet_nulls(tmp_path):
 def test_path_table_and_compressed_csv_read_with_the_options(tmp_path):
     import gzip
 
-    from attribution.paths import read_paths
+    from attribution.journeys.paths import read_paths
 
     text = "path;conversions;nulls;revenue\nemail > search;1,5;2;10,25\nsocial;1;0;3\n"
     with gzip.open(tmp_path / "paths.csv.gz", "wt", encoding="cp1252") as fh:
