@@ -85,6 +85,8 @@ def test_dask_detail_equals_in_memory(client, log, tmp_path, monkeypatch):
     assert list(a.columns) == list(b.columns)
     for col in a.columns:
         if col in ("weight", "attributed_conversions", "attributed_revenue"):
-            np.testing.assert_allclose(b[col].to_numpy(float), a[col].to_numpy(float), rtol=1e-9, atol=1e-9)
+            # the same weight solve on the same merged rows; only the model's revenue sums (per path, per
+            # partition) are added in another order: observed <= 1e-14 relative
+            np.testing.assert_allclose(b[col].to_numpy(float), a[col].to_numpy(float), rtol=1e-12, atol=1e-12)
         else:
             assert a[col].astype(str).tolist() == b[col].astype(str).tolist(), col
