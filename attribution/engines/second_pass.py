@@ -13,14 +13,17 @@ different, but their weight of a touch still depends on its journey only through
   non-conversions and revenue per set of the whole log.
 
 So the first pass also returns, per partition, the journeys' additive counts per (channel set, p, v)
-(:func:`weight_rows`). The client merges them and builds one small synthetic :class:`~attribution.journeys.journeys.Journeys`
-with one journey per distinct (set, p, v) and one touch per channel of the set, carrying the merged counts: the
-fitted model's own ``touch_weights`` on it solves the same problem as in memory (:func:`weight_table`). The second
-pass re-reads every partition, rebuilds its journeys with the same code, looks up each journey's weights by its
-(set, p, v) and splits a channel's weight equally over its touches in the journey, as the models do
-(:func:`second_pass`). Crediting those weights by channel [, campaign] [, period] gives additive frames, merged by
-summing. The numbers equal the in-memory run's up to floating-point summation order (and Newton's convergence
-tolerance of the raking, 1e-10 of the totals).
+(:func:`~attribution.models.set_rows.weight_rows`). The client merges them (sorted by key, as one piece would
+be) and solves the weights on the merged rows (:func:`weight_table`): Markov on the rows themselves
+(:meth:`~attribution.models.markov.model.Markov.set_row_weights`, the very function its in-memory
+``touch_weights`` calls on the rows of the whole log), the others through their own ``touch_weights`` on one
+small synthetic :class:`~attribution.journeys.journeys.Journeys` with one journey per row and one touch per
+channel of the set, carrying the merged counts. The second pass re-reads every partition, rebuilds its journeys
+with the same code, looks up each journey's weights by its (set, p, v) and splits a channel's weight equally over
+its touches in the journey, as the models do (:func:`second_pass`). Crediting those weights by channel
+[, campaign] [, period] gives additive frames, merged by summing. The numbers equal the in-memory run's up to the
+order in which float sums over partitions are
+added (the raking runs to the floating-point floor, not to a tolerance).
 """
 
 from __future__ import annotations

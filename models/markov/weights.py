@@ -13,6 +13,12 @@ with p_j = 1 for a converting journey and v_j its revenue per conversion — ite
 multipliers (β, γ) (no loop per journey). A channel's weight in a journey is then split equally over its touches
 there. With only one margin (no revenue) this is classic raking w_jc = a_j · b_c · RE(c).
 
+Journeys with the same (set of distinct channels, p, v) get the same weights, so the problem is solved on those rows
+(:func:`set_row_weights`, from :func:`attribution.models.set_rows.weight_rows`), each row weighing in with its
+journeys' conversions: the same arrays for a whole log and for the merged rows of its partitions. Newton runs to the
+floating-point floor (full steps while they still reduce the margin error), so where it stops does not depend on
+rounding details of the machine's linear algebra.
+
 When no weights can meet both margins exactly (e.g. a channel that often converts alone is credited less than
 the conversions of the journeys where it is the only channel), the iterations stop at the closest point they
 reach and :class:`TouchWeightsWarning` says how far the reproduced credit is from the model's.
