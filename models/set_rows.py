@@ -34,9 +34,10 @@ def journey_keys(journeys) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.nda
     return frame, pair_of_touch, pair_journey, pair_channel
 
 
-def weight_rows(journeys) -> pd.DataFrame:
-    """Additive counts per (channel set, p, v): journeys ``n``, ``conversions``, ``nulls``, ``revenue``."""
-    frame, *_ = journey_keys(journeys)
+def weight_rows(journeys, keys=None) -> pd.DataFrame:
+    """Additive counts per (channel set, p, v): journeys ``n``, ``conversions``, ``nulls``, ``revenue``
+    (``keys``: :func:`journey_keys` of ``journeys`` when already at hand)."""
+    frame = (journey_keys(journeys) if keys is None else keys)[0]
     frame = frame.assign(n=1.0, conversions=journeys.conversions, nulls=journeys.nulls, revenue=journeys.revenue)
     return frame.groupby(ROW_KEYS, sort=True, as_index=False)[ROW_SUMS].sum()
 
@@ -68,10 +69,10 @@ class WeightTable:
         return cls(index, np.asarray(channel_names, dtype=object), keys[order], np.asarray(weights, float)[order],
                    attribution)
 
-    def touch_weights(self, journeys) -> np.ndarray:
+    def touch_weights(self, journeys, keys=None) -> np.ndarray:
         """Per-touch weights of ``journeys``: its (set, p, v) row's weight of the touch's channel, split equally
-        over the channel's touches in the journey."""
-        frame, pair_of_touch, pair_journey, pair_channel = journey_keys(journeys)
+        over the channel's touches in the journey (``keys``: :func:`journey_keys` of ``journeys`` if at hand)."""
+        frame, pair_of_touch, pair_journey, pair_channel = journey_keys(journeys) if keys is None else keys
         row = self.rows.get_indexer(pd.MultiIndex.from_frame(frame[ROW_KEYS]))
         if (row[pair_journey] < 0).any():  # cannot happen when the table was merged from the same partitions
             raise RuntimeError("a journey's channel set is missing from the merged weight rows")

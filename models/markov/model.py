@@ -23,7 +23,7 @@ from attribution.models.markov.chain import (
 from attribution.models.markov.order import CANDIDATE_ORDERS, select_order
 from attribution.models.markov.paths import split_paths
 from attribution.models.markov.weights import set_row_weights
-from attribution.models.set_rows import WeightTable, weight_rows
+from attribution.models.set_rows import WeightTable, journey_keys, weight_rows
 
 STATS_COLUMNS = ("path", "conversions", "nulls", "revenue")
 
@@ -287,8 +287,9 @@ class Markov(TouchWeightModel):
             raise ParameterError(f"Markov.touch_weights expects Journeys; got {type(journeys).__name__}.")
         if journeys.n_touches == 0:
             return np.zeros(0)
-        rows = weight_rows(journeys)
-        return WeightTable.from_pairs(rows, *self.set_row_weights(rows)).touch_weights(journeys)
+        keys = journey_keys(journeys)
+        rows = weight_rows(journeys, keys)
+        return WeightTable.from_pairs(rows, *self.set_row_weights(rows)).touch_weights(journeys, keys)
 
     def set_row_weights(self, rows: pd.DataFrame):
         """Weights per (row, channel) of (channel set, p, v) rows (:func:`attribution.models.set_rows.weight_rows`,
