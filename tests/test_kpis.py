@@ -393,8 +393,8 @@ def test_by_campaign(journeys):
         ("(none)", "(none)"), ("display", "(none)"), ("email", "spring"), ("search", "(none)"), ("search", "brand"),
         ("tv", "x")]
     key = t.set_index(["channel", "campaign"])
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert key.loc[("search", "brand"), ["conversions", "revenue", "spend", "roas", "journeys"]].tolist() == \
-        # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
         pytest.approx([0.5, 50.0, 20.0, 2.5, 1.0])
     assert key.loc[("search", "(none)"), ["conversions", "revenue", "spend", "roas", "avg_days_to_convert"]].tolist() \
         == pytest.approx([1.0, 50.0, 30.0, 50 / 30, 2.0])
