@@ -30,12 +30,14 @@ def test_hand_computed_scores():
     table = _table("m", {"(none)": 3.0, "a": 2.0, "b": 1.0, "c": 1.0})
     score = compare_to_truth(table, TRUTH).iloc[0]
     assert score["model"] == "m"
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert score["mae"] == pytest.approx(1 / 6)
     assert score["max_error"] == pytest.approx(0.25)
     assert score["worst_channel"] == "b"
     assert score["overcredited"] == "c"
     assert score["spearman"] == pytest.approx(0.5)
     err = channel_errors(table, TRUTH).set_index("channel")
+    # allclose / approx defaults: hand-computed shares and ratios in floats (a few ulps)
     np.testing.assert_allclose(err["share"], [0.5, 0.25, 0.25])
     np.testing.assert_allclose(err["true_share"], [0.5, 0.5, 0.0])
     assert err.loc["a", "ratio"] == pytest.approx(0.4) and np.isnan(err.loc["c", "ratio"])
@@ -45,6 +47,7 @@ def test_revenue_basis():
     """Revenue truth (a, b) = (100, 300) → shares (.25, .75); model revenue (1, 3) matches exactly."""
     table = _table("m", {"a": 1.0, "b": 1.0}, revenue={"a": 1.0, "b": 3.0})
     score = compare_to_truth(table, TRUTH, basis="revenue").iloc[0]
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert score["mae"] == pytest.approx(0.0)
     conv = compare_to_truth(table, TRUTH, basis="conversions").iloc[0]
     assert conv["mae"] == pytest.approx(0.0)  # (.5, .5, 0) == (.5, .5, 0 for the missing channel c)
@@ -55,6 +58,7 @@ def test_models_keep_their_order_and_proportional_credit_is_perfect():
     scores = compare_to_truth(table, TRUTH)
     assert list(scores["model"]) == ["z_model", "a_model"]
     perfect = scores.set_index("model").loc["a_model"]
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert perfect["mae"] == pytest.approx(0) and perfect["max_error"] == pytest.approx(0)
 
 
@@ -62,6 +66,7 @@ def test_simulated_truth_scores_zero_against_itself():
     truth = Simulation(n_users=800).run(seed=1).truth
     as_table = truth.table.assign(model="truth")
     score = compare_to_truth(as_table, truth).iloc[0]
+    # abs=1e-12: shares that are equal up to normalisation rounding
     assert score["mae"] == pytest.approx(0, abs=1e-12) and score["spearman"] == pytest.approx(1.0)
 
 

@@ -154,6 +154,7 @@ def test_postgres_detail_round_trip(result, tmp_path, pg_url, pg_table):
     write_sql(detail, pg_url, pg_table)
     back = read_sql(pg_url, pg_table)
     assert_same(back, file_output(detail, tmp_path, "d.parquet"))
+    # allclose default (rtol 1e-7): weights summed per conversion after a database round trip
     np.testing.assert_allclose(back.groupby(["model", "conversion_id"])["weight"].sum().to_numpy(), 1.0)
 
 
@@ -179,6 +180,7 @@ def test_postgres_cli_done_when(tmp_path, pg_url, pg_table):
     assert done.value.code in (0, None)
     back = read_sql(pg_url, pg_table)
     assert {"model", "channel", "period", "spend", "roas", "roi", "cpa"} <= set(back.columns)
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert back["spend"].sum() == pytest.approx(65.0)
 
 

@@ -36,6 +36,7 @@ def test_dask_equals_local_for_every_model(client, log, monkeypatch):
     assert dask.summary["engine"] == "dask"
     assert_same_table(local.table, dask.table)
     for key in ("rows", "journeys", "touches", "conversions", "events"):
+        # approx: counts and revenue totals summed partition by partition (order only)
         assert dask.summary[key] == pytest.approx(local.summary[key]), key
 
 
