@@ -88,7 +88,7 @@ from .sources import file_kind, read_columns, read_schema_names
 from .timeparse import NS_PER_DAY, to_epoch_ns
 
 __all__ = ["Experiments", "read_experiments", "check_experiments", "window_credit", "pool_factors",
-           "apply_factors", "calibrate", "BASELINE"]
+           "apply_factors", "calibrate", "lift_tests_from_truth", "true_window_conversions", "BASELINE"]
 
 BASELINE = "(baseline)"
 REQUIRED = ("channel", "start", "end", "incremental_conversions")
@@ -188,7 +188,7 @@ def _load(source) -> tuple[pa.Table, str]:
     """The table with its canonical columns and ``_row``, or an InputError on a missing file or column."""
     if isinstance(source, pd.DataFrame):
         path = "<frame>"
-        table = pa.Table.from_pandas(source, preserve_index=False)
+        table = _frame_table(source)
         table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
         names = table.column_names
     else:
@@ -212,6 +212,17 @@ def _load(source) -> tuple[pa.Table, str]:
     if table is None:
         table = read_columns(path, wanted)
     return table.select(wanted + ["_row"]), path
+
+
+def _frame_table(frame: pd.DataFrame) -> pa.Table:
+    """A pandas frame as Arrow; a column of mixed Python types becomes text (then validated like a CSV's)."""
+    cols = {}
+    for name in frame.columns:
+        try:
+            cols[str(name)] = pa.array(frame[name], from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            cols[str(name)] = pa.array([None if pd.isna(v) else str(v) for v in frame[name]], pa.string())
+    return pa.table(cols)
 
 
 def _py(value):
@@ -485,6 +496,14 @@ def _recompute(out: pd.DataFrame, group: list) -> pd.DataFrame:
     return out
 
 
+def check_run_options(input: str = "events", untested: str = "pool") -> str:
+    """Fail fast on options calibration cannot use: a path table (no dates), an unknown ``untested`` choice."""
+    if input == "paths":
+        raise ParameterError("--experiments needs conversion dates, which a path table does not have; run it on an "
+                             "event log.")
+    return check_choice("--calibrate-untested", untested, UNTESTED)
+
+
 class CalibrationWarning(UserWarning):
     """A test could not inform the calibration (the model gives its channel no credit in its window)."""
 
@@ -582,3 +601,49 @@ def _warn_uncredited(spec: str, exps: Experiments, credited: np.ndarray) -> None
             f"the {spec!r} model credits {exps.frame['channel'].iloc[i]!r} with no conversion in the window of "
             f"{zero.size} test(s) (first at row {int(exps.frame['row'].iloc[i])} of {exps.file}): a factor cannot "
             "scale zero credit, so those tests are left out for this model.", CalibrationWarning, stacklevel=3)
+
+
+# ---------------------------------------------------------------------------------------------------- simulated tests
+def true_window_conversions(events: pd.DataFrame, truth, channel: str, start, end) -> float:
+    """Conversions a channel truly caused in ``[start, end]`` (a date ``end`` covers its day) in a simulated log.
+
+    ``truth.causes`` (:class:`attribution.simulate.GroundTruth`) names the cause of every conversion row; the
+    count of ``channel``'s in the window is what a perfect holdout of the channel would measure there (its
+    removal effect with common random numbers, dated by the conversion).
+    """
+    lo, _ = to_epoch_ns(pa.array([pd.Timestamp(start).isoformat()]))
+    hi, _ = to_epoch_ns(pa.array([pd.Timestamp(end).isoformat()]))
+    stop = hi[0] + NS_PER_DAY if hi[0] % NS_PER_DAY == 0 else hi[0] + 1
+    causes = truth.causes
+    ts = events["timestamp"].to_numpy().astype("datetime64[ns]").astype(np.int64)[causes["row"].to_numpy()]
+    hit = (causes["cause"].to_numpy() == channel) & (ts >= lo[0]) & (ts < stop)
+    return float(hit.sum())
+
+
+def lift_tests_from_truth(events: pd.DataFrame, truth, tests, *, rel_se: float = 0.1, seed: int = 0) -> pd.DataFrame:
+    """Experiments on a simulated log: each test measures the true window count with normal noise.
+
+    Parameters
+    ----------
+    events, truth
+        A simulated log and its :class:`~attribution.simulate.GroundTruth`.
+    tests : sequence of (channel, start, end)
+    rel_se : float
+        Standard error of a test, relative to the true count (at least 1 conversion): ``se = max(1, rel_se · T)``.
+    seed : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``channel, start, end, incremental_conversions, se, true_conversions``; the measurement is
+        ``max(0, T + se · z)`` with ``z`` standard normal (seeded), the truth ``T`` in its own column.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for channel, start, end in tests:  # a loop over tests
+        true = true_window_conversions(events, truth, channel, start, end)
+        se = max(1.0, rel_se * true)
+        rows.append({"channel": channel, "start": str(start), "end": str(end),
+                     "incremental_conversions": max(0.0, true + se * rng.standard_normal()), "se": se,
+                     "true_conversions": true})
+    return pd.DataFrame(rows)
