@@ -43,8 +43,8 @@ credit), ``M_i`` the measured incremental conversions and ``s_i`` its standard e
    ``f̂_c | f_c ~ N(f_c, v_c)``): ``f_c = w_c · f̂_c + (1 − w_c) · m`` with ``w_c = τ² / (τ² + v_c)``
    (``w_c = 1`` when ``v_c = 0``). A test with a large standard error moves its channel little from ``m``.
 5. **Untested channels** (``untested="pool"``): the pooled mean shrunk toward 1 by how well it is known,
-   ``f_u = 1 + λ · (μ̂ − 1)`` with ``λ = (μ̂ − 1)² / ((μ̂ − 1)² + V)`` and ``V = 1 / Σ 1 / (v_c + τ²)`` the
-   variance of ``μ̂`` (``λ = 1`` when ``V = 0``): the minimum mean-squared-error linear shrinkage of the pooled
+   ``f_u = 1 + λ · (μ̂ − 1)`` with ``λ = (μ̂ − 1)² / ((μ̂ − 1)² + V)`` and ``V = 1 / Σ 1 / (v_c + τ²)``
+   the variance of ``μ̂`` (``λ = 1`` when ``V = 0``): the minimum mean-squared-error linear shrinkage of the pooled
    shift ``μ̂ − 1`` (James & Stein 1961, with the shift's square as its plug-in signal). Tested channels that
    disagree (a large ``τ²``) make ``V`` large, and leave the untested ones near their own credit.
    ``untested="keep"`` leaves them unchanged (``f_u = 1``).
@@ -412,8 +412,8 @@ def pool_factors(tests: pd.DataFrame, channels, *, untested: str = "pool", shrin
 
 
 # ---------------------------------------------------------------------------------------------------- applying
-RATIO_COLUMNS = (("roas", "revenue", "spend"), ("media_roas", "revenue", "media_spend"), ("cpa", "spend", "conversions"),
-                 ("revenue_per_conversion", "revenue", "conversions"))
+RATIO_COLUMNS = (("roas", "revenue", "spend"), ("media_roas", "revenue", "media_spend"),
+                 ("cpa", "spend", "conversions"), ("revenue_per_conversion", "revenue", "conversions"))
 SCALED_BOUNDS = ("conversions_lo", "conversions_hi", "revenue_lo", "revenue_hi")
 
 

@@ -120,7 +120,8 @@ def main(argv=None) -> None:
     world = build_world(args.users, args.seed)
     truth = world[1]
     print(f"World: Simulation(n_users={args.users}, targeting=1.0, navigational=0.3).run(seed={args.seed}): "
-          f"{truth.total_conversions:.0f} conversions, {truth.baseline_conversions:.0f} of them caused by no channel.\n")
+          f"{truth.total_conversions:.0f} conversions, {truth.baseline_conversions:.0f} of them caused by no "
+          "channel.\n")
     print("True incremental shares and each model's shares (uncalibrated):\n")
     print(md(shares(world)))
     cases = [("Tests on paid_search, display and email (monthly, se 10 %)", ["paid_search", "display", "email"], 0),

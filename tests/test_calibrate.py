@@ -175,6 +175,22 @@ def test_period_and_campaign_rows_take_their_channels_factor(tmp_path):
     assert by.loc[by["channel"] == BASELINE, "campaign"].tolist() == ["(none)"]
 
 
+def test_python_api_on_a_run_result_and_with_intervals(tmp_path):
+    events, _ = write_inputs(tmp_path)
+    plain = run(str(events), models=["linear", "first_touch"])
+    table, factors = calibrate(plain, LIFT, untested="keep")
+    direct = run(str(events), models=["linear", "first_touch"], experiments=LIFT, calibrate_untested="keep")
+    pd.testing.assert_frame_equal(table, direct.table)
+    pd.testing.assert_frame_equal(factors, direct.calibration)
+    with pytest.raises(ParameterError, match="journeys"):
+        calibrate(plain.table, LIFT)
+    # bootstrap bounds scale with their channel's factor (search: 0.5)
+    ci = run(str(events), models=["linear"], ci=0.9, n_boot=20, seed=1)
+    cal = run(str(events), models=["linear"], ci=0.9, n_boot=20, seed=1, experiments=LIFT).table
+    for c in ("conversions_lo", "conversions_hi", "revenue_lo", "revenue_hi"):
+        assert row(cal, "linear", "search")[c] == pytest.approx(0.5 * row(ci.table, "linear", "search")[c])
+
+
 def test_a_model_baseline_row_absorbs_the_difference():
     table = pd.DataFrame({"model": ["m"] * 3, "channel": [BASELINE, "a", "b"], "conversions": [4.0, 10.0, 6.0],
                           "revenue": [40.0, 100.0, 60.0], "share": [0.2, 0.5, 0.3]})

@@ -88,8 +88,8 @@ def test_one_window_matches_in_its_window(world):
         for i, channel in enumerate(TESTED):
             in_window = f.loc[channel, "calibration_factor"] * f.loc[channel, "credited"]
             measured, true, se = (exps[c].iloc[i] for c in ("incremental_conversions", "true_conversions", "se"))
-            # the shrinkage moves the window credit from M by (1 − w)|f̂ − m|·C = se·√(1 − w)·|f̂ − m|/√(τ² + v):
-            # under 2 se for a channel within 2 between-channel sd of the prior
+            # the shrinkage moves the window credit from M by (1 − w)|f̂ − m|·C
+            # = se·√(1 − w)·|f̂ − m|/√(τ² + v): under 2 se for a channel within 2 between-channel sd of the prior
             assert abs(in_window - measured) <= 2 * se, (spec, channel)
             # and M ~ N(true, se): 4 se for the noise, 6 se in all
             assert abs(in_window - true) <= 6 * se, (spec, channel)
