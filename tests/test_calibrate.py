@@ -304,3 +304,10 @@ def test_experiments_object_passes_through():
     exps = read_experiments(pd.DataFrame([GOOD]))
     assert read_experiments(exps) is exps and isinstance(exps, Experiments)
     assert exps.frame["stop"].iloc[0] - exps.frame["start"].iloc[0] == 27 * 86_400 * 10**9  # 5–31 Jan, inclusive
+
+
+def test_out_of_core_runs_stop_with_a_message(tmp_path, monkeypatch):
+    events, _ = write_inputs(tmp_path)
+    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 2)  # force two user buckets
+    with pytest.raises(ParameterError, match="in-memory run"):
+        run(str(events), models=["linear"], memory_limit="1MB", experiments=LIFT)
