@@ -377,8 +377,9 @@ def pool_factors(tests: pd.DataFrame, channels, *, untested: str = "pool", shrin
     tests = tests[tests["credited"] > 0]
     groups = {c: g for c, g in tests.groupby("channel", sort=True)}
     names = list(groups)
-    raw = np.array([channel_factors(g["credited"], g["measured"], g["se"])[0] for g in groups.values()])
-    var = np.array([channel_factors(g["credited"], g["measured"], g["se"])[1] for g in groups.values()])
+    pooled = [channel_factors(g["credited"], g["measured"], g["se"]) for g in groups.values()]  # per channel
+    raw = np.array([f for f, _ in pooled], float)
+    var = np.array([v for _, v in pooled], float)
     k = len(names)
     if k >= 2 and shrink_to == "pooled":
         tau2 = max(0.0, float(raw.var(ddof=1)) - float(var.mean()))
