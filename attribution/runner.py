@@ -63,7 +63,7 @@ class RunResult:
     lead_journeys: Journeys | None = None
     spend: object = None
     period: str | None = None
-    # calibration to experiments: the factors per model x channel (attribution.calibrate)
+    # calibration to experiments: the factors per model x channel (attribution.kpis.calibrate)
     calibration: pd.DataFrame | None = None
 
 
@@ -175,7 +175,7 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         it when the result has no ``journeys``; an in-memory run leaves it untouched).
     experiments : str, path or pandas.DataFrame, optional
         Lift tests (``channel, start, end, incremental_conversions[, se]``): calibrate every model's credit to
-        them (:func:`attribution.calibrate.calibrate`); ``RunResult.calibration`` holds the factors.
+        them (:func:`attribution.kpis.calibrate.calibrate`); ``RunResult.calibration`` holds the factors.
     calibrate_untested : {"pool", "keep"}
         Channels without a test: partial pooling of the tested channels' factors, or unchanged.
     **options

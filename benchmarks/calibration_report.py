@@ -1,7 +1,7 @@
 """Calibration to lift tests on simulated worlds: shares and levels per model, before and after (docs/calibration.md).
 
 A world is simulated with both causal traps (channels targeting likely buyers, navigational arrivals); lift tests
-measure the conversions each tested channel truly caused in each calendar month (``attribution.simulate``'s
+measure the conversions each tested channel truly caused in each calendar month (``attribution.sim.simulate``'s
 cause of every conversion), with normal noise of 10 % (seeded). Every default model is fitted once; the report
 then prints, per model:
 
@@ -28,13 +28,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from attribution.calibrate import calibrate, lift_tests_from_truth
-from attribution.events import Events
-from attribution.journeys import Journeys
-from attribution.kpis import kpi_table
+from attribution.kpis.calibrate import calibrate, lift_tests_from_truth
+from attribution.io.events import Events
+from attribution.journeys.journeys import Journeys
+from attribution.kpis.report import kpi_table
 from attribution.models import default_model_specs, parse_model_spec
-from attribution.result import fit_models
-from attribution.simulate import Simulation
+from attribution.kpis.result import fit_models
+from attribution.sim.simulate import Simulation
 
 MONTHS = [("2026-01-01", "2026-01-31"), ("2026-02-01", "2026-02-28"), ("2026-03-01", "2026-03-31")]
 EXCLUDED = ("(none)", "(baseline)")

@@ -1,4 +1,4 @@
-"""Calibration to lift tests (attribution.calibrate): pooling formulas by hand, the KPI table, bad input."""
+"""Calibration to lift tests (attribution.kpis.calibrate): pooling formulas by hand, the KPI table, bad input."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attribution.calibrate import (
+from attribution.kpis.calibrate import (
     BASELINE, CalibrationWarning, Experiments, calibrate, channel_factors, check_experiments, pool_factors,
     read_experiments, window_credit,
 )
 from attribution.exceptions import InputError, ParameterError
-from attribution.pipeline import run
+from attribution.runner import run
 from kpikit import row, write_inputs
 
 pytestmark = pytest.mark.filterwarnings("ignore:spend channel")
@@ -194,7 +194,7 @@ def test_python_api_on_a_run_result_and_with_intervals(tmp_path):
 def test_a_model_baseline_row_absorbs_the_difference():
     table = pd.DataFrame({"model": ["m"] * 3, "channel": [BASELINE, "a", "b"], "conversions": [4.0, 10.0, 6.0],
                           "revenue": [40.0, 100.0, 60.0], "share": [0.2, 0.5, 0.3]})
-    from attribution.calibrate import apply_factors
+    from attribution.kpis.calibrate import apply_factors
 
     out = apply_factors(table, pd.DataFrame({"model": ["m", "m"], "channel": ["a", "b"],
                                              "calibration_factor": [0.5, 2.0]}))

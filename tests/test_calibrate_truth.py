@@ -1,4 +1,4 @@
-"""Calibration against experiments whose truth the simulator knows (attribution.simulate's causes per conversion)."""
+"""Calibration against experiments whose truth the simulator knows (attribution.sim.simulate's causes per conversion)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attribution.calibrate import calibrate, lift_tests_from_truth, true_window_conversions
-from attribution.events import Events
-from attribution.journeys import Journeys
-from attribution.kpis import kpi_table
+from attribution.kpis.calibrate import calibrate, lift_tests_from_truth, true_window_conversions
+from attribution.io.events import Events
+from attribution.journeys.journeys import Journeys
+from attribution.kpis.report import kpi_table
 from attribution.models import default_model_specs, parse_model_spec
-from attribution.result import fit_models
-from attribution.simulate import Simulation
+from attribution.kpis.result import fit_models
+from attribution.sim.simulate import Simulation
 
 MONTHS = [("2026-01-01", "2026-01-31"), ("2026-02-01", "2026-02-28"), ("2026-03-01", "2026-03-31")]  # the 90 days
 TESTED = ["paid_search", "display", "email"]

@@ -81,11 +81,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .exceptions import InputError, ParameterError, Problem
-from .journeys import NONE_CHANNEL, Journeys
-from .periods import check_choice
-from .sources import file_kind, read_columns, read_schema_names
-from .timeparse import NS_PER_DAY, to_epoch_ns
+from attribution.exceptions import InputError, ParameterError, Problem
+from attribution.io.periods import check_choice
+from attribution.io.sources import file_kind, read_columns, read_schema_names
+from attribution.io.timeparse import NS_PER_DAY, to_epoch_ns
+from attribution.kernels.constants import NONE_CHANNEL
+from attribution.journeys.journeys import Journeys
 
 __all__ = ["Experiments", "read_experiments", "check_experiments", "window_credit", "pool_factors",
            "apply_factors", "calibrate", "lift_tests_from_truth", "true_window_conversions", "BASELINE"]
@@ -307,7 +308,7 @@ def window_credit(model, journeys: Journeys, experiments: Experiments) -> np.nda
     -------
     numpy.ndarray of float, one per test (row order of ``experiments.frame``).
     """
-    from .kpis import touch_weights_of
+    from attribution.kpis.report import touch_weights_of
 
     if not journeys.has_times:
         raise ParameterError("--experiments needs conversion dates, which a path table does not have; run it "
@@ -485,7 +486,7 @@ def _with_baseline(out: pd.DataFrame, table: pd.DataFrame, group: list, keys: li
 
 def _recompute(out: pd.DataFrame, group: list) -> pd.DataFrame:
     """``share`` and the KPI ratios from the (calibrated) sums of each row, never averaged."""
-    from .kpis import _ratio
+    from attribution.kpis.report import _ratio
 
     total = out.groupby(group, sort=False)["conversions"].transform("sum").to_numpy(float)
     out["share"] = _ratio(out["conversions"], total)
@@ -515,7 +516,7 @@ def calibrate(table, experiments, *, models=None, journeys: Journeys | None = No
 
     Parameters
     ----------
-    table : pandas.DataFrame or attribution.pipeline.RunResult
+    table : pandas.DataFrame or attribution.runner.RunResult
         The run's table; a ``RunResult`` brings its ``models``, ``journeys`` and ``events`` too.
     experiments : str, path, pandas.DataFrame or Experiments
         ``channel, start, end, incremental_conversions[, se]``.
@@ -547,7 +548,7 @@ def calibrate(table, experiments, *, models=None, journeys: Journeys | None = No
 
     Examples
     --------
-    >>> from attribution.pipeline import run                                # doctest: +SKIP
+    >>> from attribution.runner import run                                  # doctest: +SKIP
     >>> result = run("events.parquet", models=["linear"])                   # doctest: +SKIP
     >>> table, factors = calibrate(result, "lift.csv")                      # doctest: +SKIP
     """
@@ -563,7 +564,7 @@ def calibrate(table, experiments, *, models=None, journeys: Journeys | None = No
         raise ParameterError("Calibration needs the fitted models and the journeys of an event log (their "
                              "conversion dates); pass models= and journeys= (or a RunResult of an in-memory run).")
     check_experiments(exps, journeys.channel_names, *log_span(journeys, events))
-    from .result import model_spec
+    from attribution.kpis.result import model_spec
 
     frames = []
     for m in models:
@@ -608,7 +609,7 @@ def _warn_uncredited(spec: str, exps: Experiments, credited: np.ndarray) -> None
 def true_window_conversions(events: pd.DataFrame, truth, channel: str, start, end) -> float:
     """Conversions a channel truly caused in ``[start, end]`` (a date ``end`` covers its day) in a simulated log.
 
-    ``truth.causes`` (:class:`attribution.simulate.GroundTruth`) names the cause of every conversion row; the
+    ``truth.causes`` (:class:`attribution.sim.simulate.GroundTruth`) names the cause of every conversion row; the
     count of ``channel``'s in the window is what a perfect holdout of the channel would measure there (its
     removal effect with common random numbers, dated by the conversion).
     """
@@ -627,7 +628,7 @@ def lift_tests_from_truth(events: pd.DataFrame, truth, tests, *, rel_se: float =
     Parameters
     ----------
     events, truth
-        A simulated log and its :class:`~attribution.simulate.GroundTruth`.
+        A simulated log and its :class:`~attribution.sim.simulate.GroundTruth`.
     tests : sequence of (channel, start, end)
     rel_se : float
         Standard error of a test, relative to the true count (at least 1 conversion): ``se = max(1, rel_se · T)``.
