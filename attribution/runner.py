@@ -64,6 +64,8 @@ class RunResult:
     lead_journeys: Journeys | None = None
     spend: object = None
     period: str | None = None
+    # calibration to experiments: the factors per model x channel (attribution.kpis.calibrate)
+    calibration: pd.DataFrame | None = None
 
 
 def load_journeys(
@@ -133,7 +135,8 @@ def _grouping(channel_grouping, input: str = "events", fill_only: bool = False):
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
         ci=None, n_boot=200, seed=0, engine="local", scheduler=None, memory_limit=None, spill_dir=None,
         progress=None, by=None, channel_grouping=None, fill_only=False, campaigns=True, detail_sink=None,
-        delimiter=None, decimal=".", encoding=None, **options) -> RunResult:
+        delimiter=None, decimal=".", encoding=None, experiments=None, calibrate_untested="pool",
+        **options) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table.
 
     Parameters
@@ -180,6 +183,11 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     detail_sink : attribution.engines.detail_out.DetailSink, optional
         Where a partitioned run writes the ``--detail`` fact table, partition by partition (the caller commits
         it when the result has no ``journeys``; an in-memory run leaves it untouched).
+    experiments : str, path or pandas.DataFrame, optional
+        Lift tests (``channel, start, end, incremental_conversions[, se]``): calibrate every model's credit to
+        them (:func:`attribution.kpis.calibrate.calibrate`); ``RunResult.calibration`` holds the factors.
+    calibrate_untested : {"pool", "keep"}
+        Channels without a test: partial pooling of the tested channels' factors, or unchanged.
     **options
         Passed to :func:`load_journeys`.
     """
@@ -198,6 +206,11 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         from attribution.kpis.uncertainty import check_ci
 
         ci, n_boot, seed = check_ci(ci, n_boot, seed)
+    if experiments is not None:  # the table's own rules before the (long) event read
+        from attribution.kpis.calibrate import check_run_options, read_experiments
+
+        check_run_options(options.get("input", "events"), calibrate_untested)
+        experiments = read_experiments(experiments)
     from attribution.engines import partitioned_run
 
     parted = partitioned_run(sources, instances, engine=engine, scheduler=scheduler, memory_limit=memory_limit,
@@ -207,6 +220,10 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
                              lookback_days=parse_lookback(options.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
                              **{k: v for k, v in options.items() if k != "lookback_days"})
     if parted is not None:  # out of core or on Dask: same models, merged partition statistics
+        if experiments is not None:
+            raise ParameterError("--experiments needs an in-memory run (it dates every touch's credit by its "
+                                 "conversion); this log was processed out of core or on Dask. Raise --memory-limit "
+                                 "or use --engine local.")
         table, fitted, lead_models, summary = parted
         return RunResult(table, None, fitted, None, summary, lead_models, None, spend_table, period)
     journeys, events, summary = load_journeys(sources, campaigns=campaigns or by is not None or bool(milestone_events),
@@ -219,4 +236,11 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
 
         intervals = bootstrap_intervals(fitted, journeys, level=ci, n_boot=n_boot, seed=seed, period=period)
         table = add_intervals(table, intervals, period)
-    return RunResult(table, journeys, fitted, events, summary, lead_models, lead_journeys, spend_table, period)
+    factors = None
+    if experiments is not None:
+        from attribution.kpis.calibrate import calibrate
+
+        table, factors = calibrate(table, experiments, models=fitted, journeys=journeys, events=events,
+                                   untested=calibrate_untested)
+    return RunResult(table, journeys, fitted, events, summary, lead_models, lead_journeys, spend_table, period,
+                     factors)

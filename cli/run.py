@@ -80,6 +80,14 @@ def run_command(
         "match wins); unmatched touches get 'Unassigned'. The log then needs no channel column.")] = None,
     fill_only: Annotated[bool, typer.Option(
         "--fill-only", help="With --channel-grouping: keep touches' existing channels; derive only missing ones.")] = False,
+    # calibration to lift tests
+    experiments: Annotated[Optional[str], typer.Option(
+        "--experiments", help="Lift tests (CSV or Parquet: channel, start, end, incremental_conversions[, se]): "
+        "scale each model's channel credit to what the tests measured in their windows; the difference goes to "
+        "(baseline). See docs/calibration.md.")] = None,
+    calibrate_untested: Annotated[str, typer.Option(
+        "--calibrate-untested", help="Channels without a test: 'pool' (partial pooling of the tested channels' "
+        "factors) or 'keep' (unchanged).")] = "pool",
 ) -> None:
     """Attribute conversions and revenue to channels with one or more models."""
     if output is not None:  # fail on a bad output before any work
@@ -129,6 +137,8 @@ def run_command(
         delimiter=delimiter,
         decimal=decimal,
         encoding=encoding,
+        experiments=experiments,
+        calibrate_untested=calibrate_untested,
     )
     echo_summary(result.summary, quiet)
     if detail is not None:
