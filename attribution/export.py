@@ -47,28 +47,65 @@ def encode(frame: pd.DataFrame, fmt: str) -> bytes:
 
 
 def check_writable(path: str) -> None:
-    """Fail early (before any work) when the output's folder does not exist."""
+    """Fail early (before any work) when ``path`` cannot be written: its folder is missing, read-only, full or
+    forbidden (a temporary file is created there and removed), or ``path`` is a folder."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise OutputError(f"Cannot write {path!r}: the folder {folder!r} does not exist.")
+    if os.path.isdir(path):
+        raise OutputError(f"Cannot write {path!r}: it is a folder; give a file name.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".attribution-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"Cannot write {path!r}: cannot create a file in {folder!r} "
+                          f"({exc.strerror or exc}).") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def file_mode(path: str) -> int:
+    """The permission bits an output gets: those of the file it replaces, else 0666 less the umask (as any
+    program's new file; :func:`tempfile.mkstemp` alone would leave 0600)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    try:  # Linux >= 4.7 shows it without changing it
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_atomic(data: bytes, path: str) -> None:
-    """Write ``data`` to ``path`` completely or not at all; a previous file survives any failure."""
+    """Write ``data`` to ``path`` completely or not at all; a previous file survives any failure (and any
+    SIGINT or SIGTERM: the temporary file is removed on the way out). A replaced file keeps its mode."""
     check_writable(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".attribution-", suffix=".tmp", dir=folder)
+    mode = file_mode(path)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=".attribution-", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
         if isinstance(exc, OSError):
             raise OutputError(f"Cannot write {path!r}: {exc.strerror or exc}.") from None
         raise

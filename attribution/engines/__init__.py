@@ -3,7 +3,8 @@
 - ``local`` (default): on this machine. In memory when the log fits; otherwise out of core
   (:mod:`~attribution.engines.outofcore`): the log is split by a hash of the user into buckets on local disk and
   processed one bucket at a time. ``--memory-limit`` sets the budget; without it the engine goes out of core by
-  itself when the log's estimated in-memory size exceeds half of the memory available.
+  itself when the log's estimated in-memory size exceeds half of the memory available (the least of the
+  system's available memory, the cgroup memory limit and ``ulimit -v``: :func:`attribution.memory.memory_budget`).
 - ``dask`` (:mod:`~attribution.engines.dask_engine`, extra ``dask``): on a Dask cluster (``--scheduler ADDRESS``,
   else a ``distributed.LocalCluster`` on this machine).
 
@@ -67,18 +68,11 @@ def parse_memory_limit(value) -> int | None:
 
 
 def available_memory() -> int:
-    """Bytes of memory available now (Linux ``MemAvailable``; else the physical memory)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 8 * 1024**3
+    """Bytes this process can still allocate: the least of ``MemAvailable``, the cgroup memory limits and the
+    address-space limit (:func:`attribution.memory.memory_budget`)."""
+    from attribution.memory import memory_budget
+
+    return memory_budget()[0]
 
 
 def estimate_rows(plan) -> int:

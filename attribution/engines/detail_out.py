@@ -52,8 +52,12 @@ class DetailSink:
 
     def _open(self):
         folder = os.path.dirname(os.path.abspath(self.path))
+        from attribution.export import file_mode
+
+        mode = file_mode(self.path)
         fd, self._tmp = tempfile.mkstemp(prefix=".attribution-", suffix=".tmp", dir=folder)
         self._fh = os.fdopen(fd, "wb")
+        os.fchmod(fd, mode)  # the umask's mode, or the replaced file's
 
     def write(self, frame) -> None:
         """Append one partition's rows (pandas frame with the :data:`attribution.detail.DETAIL_COLUMNS`)."""
@@ -70,9 +74,11 @@ class DetailSink:
                     self._writer = pq.ParquetWriter(self._fh, self._schema, compression="zstd")
                 self._writer.write_table(pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False))
             self.rows += len(frame)
-        except OSError as exc:
+        except BaseException as exc:  # also SIGINT / SIGTERM: no temporary file left behind
             self.discard()
-            raise OutputError(f"Cannot write {self.path!r}: {exc.strerror or exc}.") from None
+            if isinstance(exc, OSError):
+                raise OutputError(f"Cannot write {self.path!r}: {exc.strerror or exc}.") from None
+            raise
 
     def commit(self, empty=None) -> None:
         """Close and move the file into place; ``empty`` (a frame with the columns) when nothing was written."""
@@ -86,9 +92,11 @@ class DetailSink:
                 os.fsync(self._fh.fileno())
                 self._fh.close()
                 os.replace(self._tmp, self.path)
-        except OSError as exc:
+        except BaseException as exc:  # also SIGINT / SIGTERM: no temporary file left behind
             self.discard()
-            raise OutputError(f"Cannot write {self.path!r}: {exc.strerror or exc}.") from None
+            if isinstance(exc, OSError):
+                raise OutputError(f"Cannot write {self.path!r}: {exc.strerror or exc}.") from None
+            raise
         self._fh = self._writer = self._tmp = None
 
     def discard(self) -> None:
