@@ -63,6 +63,18 @@ def check_writable(path: str) -> None:
     os.unlink(tmp)
 
 
+def check_folder(folder: str, option: str) -> None:
+    """Fail early when a folder given with ``option`` (``--spill-dir``) is missing or cannot be written."""
+    if not os.path.isdir(folder):
+        raise OutputError(f"The folder {folder!r} ({option}) does not exist.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".attribution-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"Cannot write in the folder {folder!r} ({option}): {exc.strerror or exc}.") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
 def file_mode(path: str) -> int:
     """The permission bits an output gets: those of the file it replaces, else 0666 less the umask (as any
     program's new file; :func:`tempfile.mkstemp` alone would leave 0600)."""

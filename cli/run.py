@@ -81,6 +81,10 @@ def run_command(
     """Attribute conversions and revenue to channels with one or more models."""
     if output is not None:  # fail on a bad output before any work
         fmt = check_output(output, format, table)
+    if spill_dir is not None:
+        from attribution.export import check_folder
+
+        check_folder(spill_dir, "--spill-dir")
     if detail is not None:
         if input == "paths":
             from attribution.exceptions import ParameterError
