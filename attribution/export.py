@@ -167,11 +167,13 @@ def check_output(output: str, fmt: str | None = None, table: str | None = None, 
     return fmt
 
 
-def write_output(frame: pd.DataFrame, output: str, fmt: str | None = None, table: str | None = None) -> str:
-    """Write ``frame`` to a file atomically, or replace ``table`` in a database in one transaction."""
-    from .sql import is_sql_target, write_sql
+def write_output(frame: pd.DataFrame, output: str, fmt: str | None = None, table: str | None = None,
+                 lock_timeout: float | None = None) -> str:
+    """Write ``frame`` to a file atomically, or replace ``table`` in a database in one transaction (waiting at
+    most ``lock_timeout`` seconds for a table another session holds locked; default 60)."""
+    from .sql import LOCK_TIMEOUT, is_sql_target, write_sql
 
     if is_sql_target(output):
-        write_sql(frame, output, table)
+        write_sql(frame, output, table, LOCK_TIMEOUT if lock_timeout is None else lock_timeout)
         return "sql"
     return write_table(frame, output, fmt)

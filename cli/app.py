@@ -112,15 +112,19 @@ def _on_signal(signum, frame):  # noqa: ARG001
     raise KeyboardInterrupt()
 
 
-def install_signal_handlers() -> None:
-    """SIGTERM and SIGINT raise in the main thread (see the module docstring); the command line's process only."""
+def install_signal_handlers() -> dict:
+    """SIGTERM and SIGINT raise in the main thread (see the module docstring); returns the previous handlers."""
     import threading
 
+    previous = {}
     if threading.current_thread() is not threading.main_thread():
-        return
+        return previous
     for sig in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(sig) is not signal.SIG_IGN:  # keep a signal the parent chose to ignore (nohup)
+        handler = signal.getsignal(sig)
+        if handler is not signal.SIG_IGN:  # keep a signal the parent chose to ignore (nohup)
+            previous[sig] = handler
             signal.signal(sig, _on_signal)
+    return previous
 
 
 class _GuardedTyper(typer.Typer):
@@ -162,12 +166,16 @@ def main(argv: list[str] | None = None) -> None:
 
     keep_freed_memory()  # this process is ours: reuse freed arrays' memory (see attribution.memory)
     memory_budget()  # the room before the run's allocations: an out-of-memory message advises from it
-    install_signal_handlers()
+    previous = install_signal_handlers()
     args = list(sys.argv[1:] if argv is None else argv)
     if "--debug" in args:
         args.remove("--debug")
         _state["debug"] = True
-    app(args=args, prog_name="attribution")
+    try:
+        app(args=args, prog_name="attribution")
+    finally:  # main() called in-process (tests, notebooks) leaves the caller's handlers as they were
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 _register_commands()

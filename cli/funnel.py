@@ -7,7 +7,8 @@ from typing import Optional
 import typer
 
 from .app import app
-from .options import Column, ConversionEvent, Events, Format, MilestoneEvent, OnBadRows, Quiet, Table
+from .options import Column, ConversionEvent, Events, Format, MilestoneEvent, LockTimeout, OnBadRows, Quiet, Table, \
+    refuse_urls
 from .render import echo_table
 
 
@@ -26,6 +27,7 @@ def funnel_command(
         None, "--output", "-o", help="Write the summary here (.csv, .parquet, .json, or a SQL URL with --table)."),
     format: Format = None,
     table: Table = None,
+    lock_timeout: LockTimeout = 60.0,
     quiet: Quiet = False,  # noqa: ARG001
 ) -> None:
     """Funnel summary: users, each milestone's count and rate, customers, repeat customers, days to convert,
@@ -33,6 +35,10 @@ def funnel_command(
     from attribution.export import check_output, write_output
     from attribution.funnel import funnel
 
+    from attribution.sql import check_lock_timeout
+
+    refuse_urls(events)
+    lock_timeout = check_lock_timeout(lock_timeout)
     fmt = check_output(output, format, table) if output is not None else None
     frame = funnel([str(e) for e in events], milestone_events=tuple(milestone_event or ()),
                    conversion_events=tuple(conversion_event or ("conversion",)), won_event=won_event,
@@ -40,4 +46,4 @@ def funnel_command(
     if output is None:
         echo_table(frame)
     else:
-        write_output(frame, output, fmt, table)
+        write_output(frame, output, fmt, table, lock_timeout)

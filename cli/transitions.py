@@ -12,7 +12,8 @@ from attribution.export import check_writable, output_format, write_table
 from attribution.pipeline import load_journeys
 
 from .app import app
-from .options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, Separator
+from .options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, Separator, \
+    refuse_urls
 from .render import echo_summary, echo_table
 
 
@@ -53,6 +54,7 @@ def transitions_command(
     """Show the fitted Markov transition matrix (from_state, to_state, count, probability) and removal effects."""
     from attribution.models import Markov, parse_model_spec
 
+    refuse_urls(events)
     fitted = parse_model_spec(model)
     if not isinstance(fitted, Markov):
         raise ParameterError(f"'attribution transitions' needs a Markov model spec such as markov:order=2. "
