@@ -62,6 +62,13 @@ def _guarded(fn):
                 _internal(exc)
             print(f"error: {message}", file=sys.stderr)
             raise typer.Exit(2) from None
+        except RuntimeError as exc:
+            if "can't start new thread" not in str(exc) or _state["debug"]:  # no room left for a thread's stack
+                _internal(exc)
+            from attribution.memory import out_of_memory_message
+
+            print(f"error: {out_of_memory_message(str(exc))}", file=sys.stderr)
+            raise typer.Exit(2) from None
         except Exception as exc:
             import click
 
@@ -162,8 +169,9 @@ def _register_commands() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point (``attribution``, ``python -m attribution``)."""
-    from attribution.memory import keep_freed_memory, memory_budget
+    from attribution.memory import keep_freed_memory, memory_budget, one_arena_under_address_limit
 
+    one_arena_under_address_limit()
     keep_freed_memory()  # this process is ours: reuse freed arrays' memory (see attribution.memory)
     memory_budget()  # the room before the run's allocations: an out-of-memory message advises from it
     previous = install_signal_handlers()

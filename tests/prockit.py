@@ -15,7 +15,7 @@ import pandas as pd
 CHANNELS = ["direct", "email", "paid_search", "display", "social", "affiliate"]
 
 
-def big_log(path, *, n: int, users: int, seed: int = 0) -> str:
+def big_log(path, *, n: int, users: int, seed: int = 0, row_group_size: int = 200_000) -> str:
     """A seeded Parquet event log of ``n`` rows (large enough that an out-of-core run lasts a while)."""
     rng = np.random.default_rng(seed)
     event = rng.choice(["touch", "conversion"], n, p=[0.9, 0.1])
@@ -26,7 +26,7 @@ def big_log(path, *, n: int, users: int, seed: int = 0) -> str:
         "channel": np.where(event == "touch", rng.choice(CHANNELS, n), None),
         "revenue": np.where(event == "conversion", np.round(rng.gamma(2.0, 30.0, n), 2), np.nan),
     })
-    frame.to_parquet(path, index=False)
+    frame.to_parquet(path, index=False, row_group_size=row_group_size)
     return str(path)
 
 

@@ -103,6 +103,14 @@ def plan_buckets(rows: int, memory_limit: int | None) -> int:
     return max(2, math.ceil(need / (memory_limit * 0.5)))
 
 
+def pass_one_rows(memory_limit: int | None) -> int:
+    """Rows read at a time while splitting the log into buckets: a quarter of the budget (``memory_limit``, else
+    half of the available memory) at :data:`BYTES_PER_ROW`, between 100,000 and 2,000,000 (whole Parquet row
+    groups are read, so a piece can be larger). The buckets' contents do not depend on it."""
+    budget = memory_limit if memory_limit is not None else available_memory() // 2
+    return int(min(max(budget // (4 * BYTES_PER_ROW), 100_000), 2_000_000))
+
+
 def journey_local(model) -> bool:
     """Whether a model's per-touch weights in a journey depend on that journey alone (then its credit per period
     or campaign adds up over user partitions)."""
@@ -178,7 +186,7 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
             from .outofcore import run_out_of_core
 
             results = run_out_of_core(plan, spec, n_buckets=buckets, spill_dir=spill_dir,
-                                      show_progress=show_progress, second=second)
+                                      show_progress=show_progress, second=second, batch_rows=pass_one_rows(limit))
         state = second.state if second is not None else None
         table, fitted, lead_models, summary = finalise(results, spec, files=files, spend=spend, state=state)
     except BaseException:

@@ -82,7 +82,7 @@ def _total_rows(plan) -> int | None:
 
 
 def run_out_of_core(plan, spec: RunSpec, *, n_buckets: int, spill_dir: str | None = None,
-                    show_progress=None, second=None) -> list[PartitionResult]:
+                    show_progress=None, second=None, batch_rows: int = 2_000_000) -> list[PartitionResult]:
     """Both passes; returns one :class:`PartitionResult` per bucket (temporary files removed in any case).
 
     ``second`` (``--period`` / ``--by`` with a model whose touch weights need the whole log): called with the
@@ -95,7 +95,8 @@ def run_out_of_core(plan, spec: RunSpec, *, n_buckets: int, spill_dir: str | Non
     spill = SpillFolder(spill_dir)
     try:
         folder = spill.create()
-        buckets = write_buckets(plan, n_buckets, folder, kind=kind, show_progress=show_progress)
+        buckets = write_buckets(plan, n_buckets, folder, kind=kind, show_progress=show_progress,
+                                batch_rows=batch_rows)
         if not any(buckets):  # an empty log: one empty partition, so the models still run
             path, wanted = plan.files[0]
             first = next(iter_pieces(path, wanted, plan.dictionary))
