@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 
 import numpy as np
 import pandas as pd
@@ -55,12 +55,45 @@ def check_writable(path: str) -> None:
     if os.path.isdir(path):
         raise OutputError(f"Cannot write {path!r}: it is a folder; give a file name.")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".attribution-", suffix=".tmp", dir=folder)
+        probe_folder(folder)
     except OSError as exc:
         raise OutputError(f"Cannot write {path!r}: cannot create a file in {folder!r} "
                           f"({exc.strerror or exc}).") from None
-    os.close(fd)
-    os.unlink(tmp)
+
+
+def probe_folder(folder: str) -> None:
+    """Create a temporary file in ``folder`` and remove it (raises the ``OSError`` when that is not possible)."""
+    tmp = temp_path(folder)
+    ours = True
+    try:
+        os.close(create_new(tmp))
+    except FileExistsError:  # another program's file of that name (a 1 in 2**64 draw): not ours to remove
+        ours = False
+        raise
+    finally:
+        if ours:
+            _unlink(tmp)
+
+
+def temp_path(folder: str) -> str:
+    """A fresh name for a temporary output in ``folder`` (``.attribution-<random>.tmp``), not yet created.
+
+    Callers record it before :func:`create_new` makes the file, so that a signal arriving at any moment finds
+    the name to remove (:func:`tempfile.mkstemp` returns it only once the file exists).
+    """
+    return os.path.join(folder, f".attribution-{secrets.token_hex(8)}.tmp")
+
+
+def create_new(path: str) -> int:
+    """Create ``path`` (it must not exist) for writing, readable by its owner only until its mode is set."""
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def check_folder(folder: str, option: str) -> None:
@@ -68,11 +101,9 @@ def check_folder(folder: str, option: str) -> None:
     if not os.path.isdir(folder):
         raise OutputError(f"The folder {folder!r} ({option}) does not exist.")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".attribution-", suffix=".tmp", dir=folder)
+        probe_folder(folder)
     except OSError as exc:
         raise OutputError(f"Cannot write in the folder {folder!r} ({option}): {exc.strerror or exc}.") from None
-    os.close(fd)
-    os.unlink(tmp)
 
 
 def file_mode(path: str) -> int:
@@ -103,21 +134,17 @@ def write_atomic(data: bytes, path: str) -> None:
     check_writable(path)
     folder = os.path.dirname(os.path.abspath(path))
     mode = file_mode(path)
-    tmp = None
+    tmp = temp_path(folder)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".attribution-", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(create_new(tmp), "wb") as fh:
             os.fchmod(fh.fileno(), mode)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        if not isinstance(exc, FileExistsError):  # else the name was another program's (see probe_folder)
+            _unlink(tmp)
         if isinstance(exc, OSError):
             raise OutputError(f"Cannot write {path!r}: {exc.strerror or exc}.") from None
         raise

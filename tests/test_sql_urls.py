@@ -26,7 +26,8 @@ def cli(*args):
     ("postgresql://u:se@cret@host/db", "postgresql://***@host/db"),  # unencoded '@': mask up to the LAST '@'
     ("postgresql://u:p%40ss@host:5432/db", "postgresql://***@host:5432/db"),
     ("postgresql:/u:pw@host/db", "postgresql:/***@host/db"),  # as pathlib leaves a URL typed as a file
-    ("postgresql://host/db?user=u&password=pw&sslmode=require", "postgresql://host/db?user=u&password=***&sslmode=require"),
+    ("postgresql://host/db?user=u&password=pw&sslmode=require",
+     "postgresql://host/db?user=u&password=***&sslmode=require"),
     ("postgresql://u@/db?host=/tmp/sock", "postgresql://***@/db?host=/tmp/sock"),
     ("sqlite:///data/bi.db", "sqlite:///data/bi.db"),
 ])

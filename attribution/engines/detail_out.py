@@ -16,7 +16,6 @@ conversions of every smaller user id, counted in the first pass). JSON and SQL t
 from __future__ import annotations
 
 import os
-import tempfile
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -52,12 +51,12 @@ class DetailSink:
 
     def _open(self):
         folder = os.path.dirname(os.path.abspath(self.path))
-        from attribution.export import file_mode
+        from attribution.export import create_new, file_mode, temp_path
 
         mode = file_mode(self.path)
-        fd, self._tmp = tempfile.mkstemp(prefix=".attribution-", suffix=".tmp", dir=folder)
-        self._fh = os.fdopen(fd, "wb")
-        os.fchmod(fd, mode)  # the umask's mode, or the replaced file's
+        self._tmp = temp_path(folder)  # recorded before the file exists: discard() finds it whatever happens
+        self._fh = os.fdopen(create_new(self._tmp), "wb")
+        os.fchmod(self._fh.fileno(), mode)  # the umask's mode, or the replaced file's
 
     def write(self, frame) -> None:
         """Append one partition's rows (pandas frame with the :data:`attribution.detail.DETAIL_COLUMNS`)."""
