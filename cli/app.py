@@ -106,6 +106,9 @@ def _resource_message(exc: BaseException) -> str | None:
         return out_of_memory_message(text.strip().splitlines()[0] if text.strip() else "")
     if exc.errno in _RESOURCE_ERRNOS:
         where = f" {exc.filename!r}" if exc.filename else ""
+        if exc.errno in (errno.EACCES, errno.EPERM):  # reading an input or writing an output
+            return (f"{exc.strerror or text}:{where or ' a file'}. Check that you may read the inputs and write "
+                    "the outputs (-o, --detail, --spill-dir).")
         return (f"Cannot write{where}: {exc.strerror or text}. Free disk space, or choose a folder you can "
                 "write to (-o, --detail, --spill-dir).")
     return None

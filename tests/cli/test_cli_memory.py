@@ -128,3 +128,24 @@ def test_under_ulimit_v_the_automatic_choice_goes_out_of_core(limited):
     assert a[["model", "channel"]].equals(b[["model", "channel"]])
     # credits are sums of 1/k over ~200k conversions in another order: relative error ~ 200k x 1e-16 << 1e-9
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9)
+
+
+@pytest.mark.parametrize("error", [
+    MemoryError("Unable to allocate 7.63 MiB for an array with shape (1000000,) and data type int64"),
+    OSError("Memory mapping file failed: Cannot allocate memory"),
+    RuntimeError("can't start new thread"),
+])
+def test_out_of_memory_anywhere_is_exit_2_with_the_memory_limit_to_set(monkeypatch, tmp_events, error):
+    from typer.testing import CliRunner
+
+    import attribution.cli.run as run_module
+    from attribution.cli.app import app
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(run_module, "run_pipeline", fail)
+    res = CliRunner().invoke(app, ["run", str(tmp_events([("a", 0, "touch", "email")]))])
+    assert res.exit_code == 2, res.output
+    assert "ran out of memory" in res.output and "--memory-limit" in res.output
+    assert "internal error" not in res.output
