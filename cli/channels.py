@@ -36,6 +36,9 @@ def channels_command(
     from attribution.io.export import check_output, encode, write_atomic
     from attribution.io.sources import read_columns, read_schema_names, resolve_sources
 
+    from attribution.cli.options import refuse_urls
+
+    refuse_urls(events, rules=rules)
     fmt = check_output(output, None, None)
     if fmt not in ("parquet", "csv"):
         from attribution.exceptions import ParameterError

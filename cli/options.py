@@ -27,6 +27,9 @@ Format = Annotated[Optional[str], typer.Option(
 Table = Annotated[Optional[str], typer.Option(
     "--table", help="Table name for a SQL --output (sqlite:///FILE.db, postgresql://...), replaced in one "
     "transaction.")]
+LockTimeout = Annotated[float, typer.Option(
+    "--lock-timeout", help="Seconds a SQL output waits for a table another session holds locked, then gives up "
+    "with nothing changed (exit 2).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
 Delimiter = Annotated[Optional[str], typer.Option(
     "--delimiter", help="Delimiter of CSV inputs: ',', ';', 'tab', '|' (default: detected among ',', ';' and tab "
@@ -36,3 +39,16 @@ Decimal = Annotated[str, typer.Option(
 Encoding = Annotated[Optional[str], typer.Option(
     "--encoding", help="Text encoding of CSV inputs without a byte-order mark: utf-8 (default), latin-1, cp1252, "
     "... (UTF-16 and UTF-8 with a byte-order mark are detected).")]
+
+
+def refuse_urls(events=(), **files) -> None:
+    """Input files given as URLs (``postgresql://...``): exit 2 naming the option, credentials masked.
+
+    ``files`` maps an option (``spend="--spend"`` style: keyword = option name without dashes) to its value.
+    """
+    from attribution.io.sql import refuse_url
+
+    for value in events or ():
+        refuse_url(value, "EVENTS")
+    for option, value in files.items():
+        refuse_url(value, "--" + option.replace("_", "-"))

@@ -11,7 +11,7 @@ from attribution.runner import run as run_pipeline
 
 from attribution.cli.app import app
 from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, Events, Format, InputKind, \
-    LookbackDays, MilestoneEvent, OnBadRows, Quiet, Separator, Table
+    LockTimeout, LookbackDays, MilestoneEvent, OnBadRows, Quiet, Separator, Table, refuse_urls
 from attribution.cli.render import echo_summary, echo_table
 
 
@@ -51,6 +51,7 @@ def run_command(
         "--by", help="Break the rows down further: campaign (credit by the touch's campaign, spend by the spend "
         "table's campaign).")] = None,
     table: Table = None,
+    lock_timeout: LockTimeout = 60.0,
     detail: Annotated[Optional[str], typer.Option(
         "--detail", help="Also write the BI fact table (conversion x touch x model) here: a file or a SQL URL.")] = None,
     detail_table: Annotated[str, typer.Option(
@@ -90,8 +91,16 @@ def run_command(
         "factors) or 'keep' (unchanged).")] = "pool",
 ) -> None:
     """Attribute conversions and revenue to channels with one or more models."""
+    from attribution.io.sql import check_lock_timeout
+
+    refuse_urls(events, spend=spend, channel_grouping=channel_grouping)
+    lock_timeout = check_lock_timeout(lock_timeout)
     if output is not None:  # fail on a bad output before any work
         fmt = check_output(output, format, table)
+    if spill_dir is not None:
+        from attribution.io.export import check_folder
+
+        check_folder(spill_dir, "--spill-dir")
     if detail is not None:
         if input == "paths":
             from attribution.exceptions import ParameterError
@@ -155,10 +164,10 @@ def run_command(
             if output is not None and fmt == "sql" and detail_fmt == "sql" and output == detail:
                 from attribution.io.sql import write_sql_tables
 
-                write_sql_tables([(facts, detail_table), (result.table, table)], output)  # one transaction
+                write_sql_tables([(facts, detail_table), (result.table, table)], output, lock_timeout)  # one tx
                 return
-            write_output(facts, detail, detail_fmt, detail_table)
+            write_output(facts, detail, detail_fmt, detail_table, lock_timeout)
     if output is None:
         echo_table(result.table)
     else:
-        write_output(result.table, output, fmt, table)
+        write_output(result.table, output, fmt, table, lock_timeout)

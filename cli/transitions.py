@@ -13,7 +13,7 @@ from attribution.runner import load_journeys
 
 from attribution.cli.app import app
 from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, Events, Format, InputKind, \
-    LookbackDays, OnBadRows, Quiet, Separator
+    LookbackDays, OnBadRows, Quiet, Separator, refuse_urls
 from attribution.cli.render import echo_summary, echo_table
 
 
@@ -57,6 +57,7 @@ def transitions_command(
     """Show the fitted Markov transition matrix (from_state, to_state, count, probability) and removal effects."""
     from attribution.models import Markov, parse_model_spec
 
+    refuse_urls(events)
     fitted = parse_model_spec(model)
     if not isinstance(fitted, Markov):
         raise ParameterError(f"'attribution transitions' needs a Markov model spec such as markov:order=2. "

@@ -6,7 +6,7 @@ therefore solved once on the rows (:func:`weight_rows`: additive counts per row,
 touch (:class:`WeightTable`). The rows of a whole log are the same table whether they were counted in one piece
 or merged from partitions (:func:`merge_weight_rows`): keys are exact, counts of journeys and conversions are
 whole numbers (exact sums in float64), and both are sorted by key. A solve that reads only these keys and counts
-(as :meth:`attribution.models.markov.Markov.set_row_weights` does) so gets the same input arrays in the same order,
+(as :meth:`attribution.models.markov.model.Markov.set_row_weights` does) so gets the same input arrays in the same order,
 in memory and partitioned.
 """
 

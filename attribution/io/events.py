@@ -220,7 +220,7 @@ class ReadPlan:
         return self.mapping.get(canon, canon)
 
     def read(self, path: str, wanted: list[str]) -> pa.Table:
-        """One planned file's columns (:func:`attribution.sources.read_columns`)."""
+        """One planned file's columns (:func:`attribution.io.sources.read_columns`)."""
         return read_columns(path, wanted, dictionary=self.dictionary, csv=self.csv, numeric=self.numeric)
 
 
