@@ -7,6 +7,7 @@ in the constructor, ``fit(journeys)`` returns the model, and the fitted ``attrib
 
 from .base import AttributionModel, TouchWeightModel, credit_table, merge_stats
 from .heuristic import FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay
+from .hazard import Hazard
 from .logistic import Logistic
 from .markov import Markov
 from .shapley import Shapley
@@ -15,5 +16,5 @@ from .registry import MODELS, available_models, default_model_specs, parse_model
 __all__ = [
     "AttributionModel", "TouchWeightModel", "credit_table", "merge_stats",
     "FirstTouch", "LastTouch", "LastNonDirect", "Linear", "TimeDecay", "PositionBased",
-    "Markov", "Shapley", "Logistic", "MODELS", "available_models", "default_model_specs", "parse_model_spec",
+    "Markov", "Shapley", "Logistic", "Hazard", "MODELS", "available_models", "default_model_specs", "parse_model_spec",
 ]

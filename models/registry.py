@@ -8,13 +8,14 @@ from attribution.exceptions import ParameterError
 
 from .base import AttributionModel
 from .heuristic import FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay
+from .hazard import Hazard
 from .logistic import Logistic
 from .markov import Markov
 from .shapley import Shapley
 
 MODELS: dict[str, type[AttributionModel]] = {
     cls.name: cls for cls in (FirstTouch, LastTouch, LastNonDirect, Linear, TimeDecay, PositionBased, Markov,
-                                 Shapley, Logistic)
+                                 Shapley, Logistic, Hazard)
 }
 HEURISTICS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based")
 

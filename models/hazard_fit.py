@@ -1,0 +1,165 @@
+"""The estimation side of the ``hazard`` model: maximum likelihood on merged statistics, credit, touch weights.
+
+The log-likelihood of the additive intensity (see :mod:`attribution.models.hazard`) is::
+
+    ℓ(β, γ) = Σ_e w_e log(exp(γ·z_e) + β·x_e) − Σ_p exp(γ·z_p) X0_p − β·Xk − ridge/2 · |γ₁..|²
+
+over conversions ``e`` (weight ``w_e``, kernel covariates ``x_e``, intent features ``z_e``), intent patterns ``p``
+(baseline exposure ``X0_p`` = Σ weight × (E − first touch)) and the kernels' exposure ``Xk``. It is concave in
+β for fixed γ and is maximised by L-BFGS-B with β ≥ 0 (β rescaled so that each coordinate is the fraction of
+conversions its kernel explains, which keeps the problem well conditioned).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .hazard_stats import SEP_CH, SEP_KEY, intent_features, parse_patterns, prepare, conversion_pairs, kernel_sums
+
+
+@dataclass
+class HazardFit:
+    channels: np.ndarray
+    beta: np.ndarray  # (channels · kernels,)
+    gamma: np.ndarray
+    feature_names: list
+    end_day: float
+    none_conversions: float
+    none_revenue: float
+
+    @property
+    def effect_per_touch(self) -> np.ndarray:
+        k = len(self.beta) // max(len(self.channels), 1)
+        return self.beta.reshape(len(self.channels), k).sum(axis=1) if len(self.channels) else np.zeros(0)
+
+
+def _channels(stats: pd.DataFrame) -> np.ndarray:
+    names = {c[2:].partition(":")[2] for c in stats.columns if c.startswith("xf")}
+    touch = stats.loc[stats["kind"] == "touch", "key"].astype(str)
+    names |= set(touch.str.partition(SEP_CH)[0])
+    return np.array(sorted(names), dtype=object)
+
+
+def _x(frame: pd.DataFrame, prefix: str, channels, k: int) -> np.ndarray:
+    cols = [f"{prefix}{m}:{c}" for c in channels for m in range(k)]
+    return np.column_stack([frame[c].to_numpy(float) if c in frame.columns else np.zeros(len(frame))
+                            for c in cols]) if cols else np.zeros((len(frame), 0))
+
+
+def fit_hazard(stats: pd.DataFrame, taus: np.ndarray, ridge: float) -> HazardFit:
+    """Maximum-likelihood β ≥ 0 and γ from merged :func:`~attribution.models.hazard_stats.partial_stats`."""
+    from scipy.optimize import minimize
+
+    k = len(taus)
+    channels = _channels(stats)
+    kind = stats["kind"].to_numpy()
+    ends = stats.loc[kind == "end", "key"].astype(str)
+    end_day = float(ends.astype(np.int64).max() + 1) if len(ends) else 0.0
+    users = stats[kind == "user"]
+    pcounts, ptotal = parse_patterns(users["key"].to_numpy(), channels)
+    z_p = intent_features(pcounts, ptotal)
+    x0 = users["w"].to_numpy(float) * end_day - users["f"].to_numpy(float)
+    touches = stats[kind == "touch"]
+    parts = touches["key"].astype(str).str.partition(SEP_CH)
+    t_ch = pd.Index(channels).get_indexer(parts[0])
+    t_day = parts[2].astype(np.int64).to_numpy()
+    xk = np.zeros(len(channels) * k)
+    for m, tau in enumerate(taus):  # a loop per kernel
+        left = touches["w"].to_numpy(float) - np.exp(-(end_day - t_day) / tau) * touches[f"b{m}"].to_numpy(float)
+        xk[m::k] = np.bincount(t_ch, left, minlength=len(channels))
+    conv = stats[kind == "conv"]
+    touched = conv["touched"].to_numpy(float) > 0
+    none_c = float(conv["w"].to_numpy(float)[~touched].sum())
+    none_r = float(conv["rev"].to_numpy(float)[~touched].sum())
+    risk = conv["risk"].to_numpy(float) > 0
+    ev = conv[risk]
+    w = ev["w"].to_numpy(float)
+    x = _x(ev, "xf", channels, k)
+    p_index = pd.Index(users["key"].astype(str)).get_indexer(ev["key"].astype(str).str.partition(SEP_KEY)[0])
+    z_e = z_p[p_index]
+    names = ["(intercept)", "log1p(touches)"] + [f"log1p({c})" for c in channels]
+    n_b, n_g = x.shape[1], z_p.shape[1]
+    total = float(w.sum())
+    if total <= 0 or x0.sum() <= 0:
+        return HazardFit(channels, np.zeros(n_b), np.zeros(n_g), names, end_day, none_c, none_r)
+    scale = np.where(xk > 0, total / np.maximum(xk, 1e-300), 0.0)  # β_j = u_j · scale_j
+    xs = x * scale
+    xks = xk * scale  # = total where a kernel has exposure
+
+    def objective(theta):
+        u, g = theta[:n_b], theta[n_b:]
+        mu_p = np.exp(np.clip(z_p @ g, -700, 700))
+        mu_e = mu_p[p_index]
+        lam = mu_e + xs @ u
+        lam = np.maximum(lam, 1e-300)
+        ll = float(w @ np.log(lam)) - float(mu_p @ x0) - float(u @ xks) - 0.5 * ridge * float(g[1:] @ g[1:])
+        r = w / lam
+        grad_u = xs.T @ r - xks
+        grad_g = z_e.T @ (r * mu_e) - z_p.T @ (mu_p * x0)
+        grad_g[1:] -= ridge * g[1:]
+        return -ll / total, -np.r_[grad_u, grad_g] / total
+
+    g0 = np.zeros(n_g)
+    g0[0] = np.log(0.5 * total / x0.sum())
+    theta0 = np.r_[np.full(n_b, 0.5 / max(n_b, 1)), g0]
+    bounds = [(0.0, None)] * n_b + [(None, None)] * n_g
+    res = minimize(objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9})
+    theta = res.x
+    return HazardFit(channels, theta[:n_b] * scale, theta[n_b:], names, end_day, none_c, none_r)
+
+
+def _responsibilities(fit: HazardFit, xo: np.ndarray, z: np.ndarray):
+    mu = np.exp(np.clip(z @ fit.gamma, -700, 700))
+    caused = xo * fit.beta
+    lam = mu + caused.sum(axis=1)
+    return caused / lam[:, None], mu / lam
+
+
+def credit_from_stats(fit: HazardFit, conv: pd.DataFrame):
+    """Channel credit (conversions, revenue) and the baseline's, from the conversion rows of the statistics."""
+    k = len(fit.beta) // max(len(fit.channels), 1)
+    n_ch = len(fit.channels)
+    touched = conv["touched"].to_numpy(float) > 0
+    rows = conv[touched]
+    xo = _x(rows, "xo", fit.channels, k)
+    keys = rows["key"].astype(str).str.partition(SEP_KEY)[0].to_numpy()
+    uniq, inv = np.unique(keys, return_inverse=True) if len(keys) else (np.zeros(0), np.zeros(0, np.int64))
+    counts, total = parse_patterns(uniq, fit.channels)
+    z = intent_features(counts, total)[inv.reshape(-1)] if len(keys) else np.zeros((0, len(fit.gamma)))
+    resp, base = _responsibilities(fit, xo, z)
+    w, rev = rows["w"].to_numpy(float), rows["rev"].to_numpy(float)
+    per_ch = lambda a: a.reshape(len(a), n_ch, k).sum(axis=2) if n_ch else np.zeros((len(a), 0))  # noqa: E731
+    r = per_ch(resp)
+    return fit.channels, w @ r, rev @ r, float(w @ base), float(rev @ base)
+
+
+def journey_weights(fit: HazardFit, journeys, taus, pre_window_days: float):
+    """Per-touch weights of ``journeys`` (probability that the touch caused its journey's conversion) and each
+    journey's baseline share."""
+    prep = prepare(journeys, pre_window_days)
+    k = len(taus)
+    col = pd.Index(fit.channels).get_indexer(np.asarray(journeys.channel_names, dtype=object))
+    counts = np.zeros((prep.n_users, len(fit.channels)))
+    known = col >= 0
+    counts[:, col[known]] = prep.counts[:, known]
+    z = intent_features(counts, prep.total)
+    mu_j = np.exp(np.clip(z @ fit.gamma, -700, 700))[prep.juser]
+    conv, pair_conv, pair_touch, own = conversion_pairs(journeys, prep)
+    pc_, pt = pair_conv[own], pair_touch[own]
+    gap = prep.end[conv][pc_] - prep.t[pt]
+    ch = col[journeys.touch_channel[pt]]
+    beta = fit.beta.reshape(len(fit.channels), k) if len(fit.channels) else np.zeros((0, k))
+    phi = np.zeros(len(pt))
+    if len(pt):
+        b = np.where(ch[:, None] >= 0, beta[np.maximum(ch, 0)], 0.0)
+        phi = (b * np.exp(-gap[:, None] / taus) / taus).sum(axis=1)
+    lam = mu_j[conv] + np.bincount(pc_, phi, minlength=conv.size)
+    w = np.zeros(journeys.n_touches)
+    w[pt] = phi / lam[pc_]
+    base = np.zeros(journeys.n_journeys)
+    base[conv] = mu_j[conv] / lam
+    return w, base
