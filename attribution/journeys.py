@@ -33,6 +33,7 @@ from .timeparse import NS_PER_DAY
 from .userorder import DeferredIds, code_time_order, user_time_order
 
 NONE_CHANNEL = "(none)"
+BASELINE_CHANNEL = "(baseline)"  # conversions a model says no channel caused (hazard)
 DEFAULT_LOOKBACK_DAYS = 30.0
 
 

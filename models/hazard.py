@@ -51,19 +51,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from attribution.exceptions import ParameterError
-from attribution.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys import BASELINE_CHANNEL as BASELINE, NONE_CHANNEL, Journeys
 from attribution.timeparse import NS_PER_DAY, parse_duration_seconds
 
 from .base import AttributionModel
 
-BASELINE = "(baseline)"
-COUNT_CAP = 3  # touches of a channel counted in the intent pattern (0, 1, 2, 3+)
-TOTAL_CAP = 30
-SEP_KEY, SEP_CH = "\x1e", "\x1f"
 
 
 class Hazard(AttributionModel):

@@ -130,6 +130,8 @@ def weight_table(model, rows: pd.DataFrame) -> WeightTable:
     ``touch_weights`` pass through, once)."""
     from attribution.kpis import touch_weights_of
 
+    if getattr(model, "weights_from_fit", False):  # weights from the fitted parameters and the journey itself
+        return FittedWeights(model)
     journeys, row_of = synthetic_journeys(rows)
     weights = touch_weights_of(model, journeys)  # a model without touch weights: the in-memory message
     n = np.int64(max(journeys.n_channels, 1))
@@ -138,6 +140,18 @@ def weight_table(model, rows: pd.DataFrame) -> WeightTable:
     index = pd.MultiIndex.from_frame(rows[ROW_KEYS].reset_index(drop=True))
     return WeightTable(index, np.asarray(journeys.channel_names, dtype=object), keys, weights[first],
                        model.attribution_.copy())
+
+
+class FittedWeights:
+    """The weight table of a model whose weights of a journey follow from its fitted parameters and that journey's
+    user alone (``weights_from_fit``, e.g. ``hazard``): the fitted model weighs each partition's journeys itself."""
+
+    def __init__(self, model):
+        self.model = model
+        self.attribution = model.attribution_.copy()
+
+    def touch_weights(self, journeys) -> np.ndarray:
+        return self.model.touch_weights(journeys)
 
 
 class _Weighted:
