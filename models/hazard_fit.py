@@ -36,10 +36,23 @@ class HazardFit:
         return self.beta.reshape(len(self.channels), k).sum(axis=1) if len(self.channels) else np.zeros(0)
 
 
+def _split(keys, sep: str) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of string keys before and after the first ``sep``."""
+    arr = np.asarray(keys, dtype=object).astype(str)
+    if not len(arr):
+        return np.zeros(0, dtype=object), np.zeros(0, dtype=object)
+    parts = pd.Series(arr).str.partition(sep)
+    return parts[0].to_numpy(dtype=object), parts[2].to_numpy(dtype=object)
+
+
+def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A numeric column of the statistics, zeros when no partition had it."""
+    return frame[name].to_numpy(float) if name in frame.columns else np.zeros(len(frame))
+
+
 def _channels(stats: pd.DataFrame) -> np.ndarray:
     names = {c[2:].partition(":")[2] for c in stats.columns if c.startswith("xf")}
-    touch = stats.loc[stats["kind"] == "touch", "key"].astype(str)
-    names |= set(touch.str.partition(SEP_CH)[0])
+    names |= set(_split(stats.loc[stats["kind"] == "touch", "key"], SEP_CH)[0])
     return np.array(sorted(names), dtype=object)
 
 
@@ -59,24 +72,24 @@ def fit_hazard(stats: pd.DataFrame, taus: np.ndarray, ridge: float) -> HazardFit
     users = stats[kind == "user"]
     pcounts, ptotal = parse_patterns(users["key"].to_numpy(), channels)
     z_p = intent_features(pcounts, ptotal)
-    x0 = users["w"].to_numpy(float) * end_day - users["f"].to_numpy(float)
+    x0 = _col(users, "w") * end_day - _col(users, "f")
     touches = stats[kind == "touch"]
-    parts = touches["key"].astype(str).str.partition(SEP_CH)
-    t_ch = pd.Index(channels).get_indexer(parts[0])
-    t_day = parts[2].astype(np.int64).to_numpy()
+    t_name, t_day = _split(touches["key"], SEP_CH)
+    t_ch = pd.Index(channels).get_indexer(t_name)
+    t_day = t_day.astype(np.int64)
     xk = np.zeros(len(channels) * k)
     for m, tau in enumerate(taus):  # a loop per kernel
-        left = touches["w"].to_numpy(float) - np.exp(-(end_day - t_day) / tau) * touches[f"b{m}"].to_numpy(float)
+        left = _col(touches, "w") - np.exp(-(end_day - t_day) / tau) * _col(touches, f"b{m}")
         xk[m::k] = np.bincount(t_ch, left, minlength=len(channels))
     conv = stats[kind == "conv"]
-    touched = conv["touched"].to_numpy(float) > 0
-    none_c = float(conv["w"].to_numpy(float)[~touched].sum())
-    none_r = float(conv["rev"].to_numpy(float)[~touched].sum())
-    risk = conv["risk"].to_numpy(float) > 0
+    touched = _col(conv, "touched") > 0
+    none_c = float(_col(conv, "w")[~touched].sum())
+    none_r = float(_col(conv, "rev")[~touched].sum())
+    risk = _col(conv, "risk") > 0
     ev = conv[risk]
-    w = ev["w"].to_numpy(float)
+    w = _col(ev, "w")
     x = _x(ev, "xf", channels, k)
-    p_index = pd.Index(users["key"].astype(str)).get_indexer(ev["key"].astype(str).str.partition(SEP_KEY)[0])
+    p_index = pd.Index(users["key"].astype(str)).get_indexer(_split(ev["key"], SEP_KEY)[0])
     z_e = z_p[p_index]
     names = ["(intercept)", "log1p(touches)"] + [f"log1p({c})" for c in channels]
     n_b, n_g = x.shape[1], z_p.shape[1]
@@ -168,15 +181,15 @@ def credit_from_stats(fit: HazardFit, conv: pd.DataFrame):
     """Channel credit (conversions, revenue) and the baseline's, from the conversion rows of the statistics."""
     k = len(fit.beta) // max(len(fit.channels), 1)
     n_ch = len(fit.channels)
-    touched = conv["touched"].to_numpy(float) > 0
+    touched = _col(conv, "touched") > 0
     rows = conv[touched]
     xo = _x(rows, "xo", fit.channels, k)
-    keys = rows["key"].astype(str).str.partition(SEP_KEY)[0].to_numpy()
+    keys = _split(rows["key"], SEP_KEY)[0]
     uniq, inv = np.unique(keys, return_inverse=True) if len(keys) else (np.zeros(0), np.zeros(0, np.int64))
     counts, total = parse_patterns(uniq, fit.channels)
     z = intent_features(counts, total)[inv.reshape(-1)] if len(keys) else np.zeros((0, len(fit.gamma)))
     resp, base = _responsibilities(fit, xo, z)
-    w, rev = rows["w"].to_numpy(float), rows["rev"].to_numpy(float)
+    w, rev = _col(rows, "w"), _col(rows, "rev")
     per_ch = lambda a: a.reshape(len(a), n_ch, k).sum(axis=2) if n_ch else np.zeros((len(a), 0))  # noqa: E731
     r = per_ch(resp)
     return fit.channels, w @ r, rev @ r, float(w @ base), float(rev @ base)
