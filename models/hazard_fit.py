@@ -50,6 +50,16 @@ def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].to_numpy(float) if name in frame.columns else np.zeros(len(frame))
 
 
+def _exposure(last: pd.DataFrame, users: pd.DataFrame, end_day: float, lookback: float) -> np.ndarray:
+    """Baseline exposure per intent pattern: time within the lookback after a kept touch, up to E."""
+    p_name, p_day = _split(last["key"], SEP_KEY)
+    p_index = pd.Index(users["key"].astype(str)).get_indexer(p_name)
+    w, f = _col(last, "w"), _col(last, "f")
+    full = p_day.astype(np.int64) + 0.5 <= end_day - lookback
+    tail = np.where(full, w * lookback if np.isfinite(lookback) else 0.0, w * end_day - f)
+    return _col(users, "g") + np.bincount(p_index, tail, minlength=len(users))
+
+
 def _channels(stats: pd.DataFrame) -> np.ndarray:
     names = {c[2:].partition(":")[2] for c in stats.columns if c.startswith("xf")}
     names |= set(_split(stats.loc[stats["kind"] == "touch", "key"], SEP_CH)[0])
@@ -69,17 +79,22 @@ def fit_hazard(stats: pd.DataFrame, taus: np.ndarray, ridge: float) -> HazardFit
     kind = stats["kind"].to_numpy()
     ends = stats.loc[kind == "end", "key"].astype(str)
     end_day = float(ends.astype(np.int64).max() + 1) if len(ends) else 0.0
+    looks = stats.loc[kind == "lookback", "key"].astype(str)
+    lookback = float(looks.iloc[0]) if len(looks) else np.inf
     users = stats[kind == "user"]
     pcounts, ptotal = parse_patterns(users["key"].to_numpy(), channels)
     z_p = intent_features(pcounts, ptotal)
-    x0 = _col(users, "w") * end_day - _col(users, "f")
+    x0 = _exposure(stats[kind == "last"], users, end_day, lookback)
     touches = stats[kind == "touch"]
     t_name, t_day = _split(touches["key"], SEP_CH)
     t_ch = pd.Index(channels).get_indexer(t_name)
     t_day = t_day.astype(np.int64)
+    tw = _col(touches, "w")
+    full = t_day + 0.5 <= end_day - lookback  # the whole lookback after the touch lies before E
     xk = np.zeros(len(channels) * k)
-    for m, tau in enumerate(taus):  # a loop per kernel
-        left = _col(touches, "w") - np.exp(-(end_day - t_day) / tau) * _col(touches, f"b{m}")
+    for m, tau in enumerate(taus):  # a loop per kernel: ∫ φ_m from s to min(s + lookback, E)
+        cut = tw - np.exp(-(end_day - t_day) / tau) * _col(touches, f"b{m}")
+        left = np.where(full, tw * -np.expm1(-lookback / tau) if np.isfinite(lookback) else tw, cut)
         xk[m::k] = np.bincount(t_ch, left, minlength=len(channels))
     conv = stats[kind == "conv"]
     touched = _col(conv, "touched") > 0

@@ -35,6 +35,9 @@ class Prepared:
     first: np.ndarray  # first kept touch time per user (nan: none)
     weight: np.ndarray  # user weight: mean of its journeys' conversions + nulls
     n_users: int
+    lookback: float  # days (inf: unlimited): a conversion is seen with a touch only this long after it
+    gaps: np.ndarray  # per user: Σ min(next kept touch − touch, lookback) over all but the last kept touch
+    last: np.ndarray  # per user: last kept touch time (nan: none)
 
 
 def prepare(journeys, pre_window_days: float) -> Prepared:
@@ -59,7 +62,13 @@ def prepare(journeys, pre_window_days: float) -> Prepared:
     first[~np.isfinite(first)] = np.nan
     jw = journeys.conversions + journeys.nulls
     weight = np.bincount(juser, jw, minlength=n_users) / np.maximum(np.bincount(juser, minlength=n_users), 1)
-    return Prepared(t, keep, end, juser, ustart, counts, total, first, weight, n_users)
+    lookback = np.inf if journeys.lookback_days is None else float(journeys.lookback_days)
+    kt, ku = t[keep], tu[keep]  # kept touches, in (user, time) order
+    same = ku[1:] == ku[:-1]
+    gaps = np.bincount(ku[:-1][same], np.minimum(np.diff(kt)[same], lookback), minlength=n_users)
+    last = np.full(n_users, np.nan)
+    last[ku] = kt  # the last assignment per user wins: its latest touch
+    return Prepared(t, keep, end, juser, ustart, counts, total, first, weight, n_users, lookback, gaps, last)
 
 
 def intent_features(counts: np.ndarray, total: np.ndarray) -> np.ndarray:
@@ -106,7 +115,8 @@ def conversion_pairs(journeys, prep: Prepared):
     n = hi - lo
     pair_conv = np.repeat(np.arange(conv.size), n)
     pair_touch = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)
-    ok = prep.keep[pair_touch] & (prep.t[pair_touch] <= prep.end[conv][pair_conv])
+    gap = prep.end[conv][pair_conv] - prep.t[pair_touch]
+    ok = prep.keep[pair_touch] & (gap >= 0) & (gap <= prep.lookback)
     pair_conv, pair_touch = pair_conv[ok], pair_touch[ok]
     own = pair_touch >= journeys.offsets[conv][pair_conv]
     return conv, pair_conv, pair_touch, own
@@ -134,13 +144,23 @@ def partial_stats(journeys, taus, pre_window_days: float) -> pd.DataFrame:
     xcols = [f"{m}:{c}" for c in names for m in range(k)]
     frames = []
     code, text = pattern_keys(prep.counts, prep.total, names)
-    # users at risk: per pattern Σ weight and Σ weight × first touch
+    # time at risk and seen (within the lookback after a kept touch): per pattern Σ weight × the gaps between
+    # touches, and per pattern × day of the last touch Σ weight and Σ weight × last touch (E is known at the fit)
     risk = np.isfinite(prep.first)
     if risk.any():
-        users = pd.DataFrame({"p": code[risk], "w": prep.weight[risk], "f": prep.weight[risk] * prep.first[risk]})
+        w = prep.weight[risk]
+        users = pd.DataFrame({"p": code[risk], "w": w, "g": w * prep.gaps[risk]})
         users = users.groupby("p", sort=True, as_index=False).sum()
         frames.append(pd.DataFrame({"kind": "user", "key": text[users["p"].to_numpy()], "w": users["w"],
-                                    "f": users["f"]}))
+                                    "g": users["g"]}))
+        day = np.floor(prep.last[risk]).astype(np.int64)
+        last = pd.DataFrame({"p": code[risk], "d": day, "w": w, "f": w * prep.last[risk]})
+        last = last.groupby(["p", "d"], sort=True, as_index=False).sum()
+        key = pc.binary_join_element_wise(pa.array(text[last["p"].to_numpy()].tolist(), pa.string()),
+                                          pc.cast(pa.array(last["d"].to_numpy()), pa.string()), SEP_KEY)
+        frames.append(pd.DataFrame({"kind": "last", "key": key.to_numpy(zero_copy_only=False), "w": last["w"],
+                                    "f": last["f"]}))
+    frames.append(pd.DataFrame({"kind": ["lookback"], "key": [repr(prep.lookback)], "w": [1.0]}))
     # kernel exposure: per channel × day of touch
     kept = np.flatnonzero(prep.keep)
     if kept.size:
@@ -174,7 +194,7 @@ def _conversion_rows(journeys, prep, taus, names, xcols, code, text):
     xf = kernel_sums(journeys, prep, taus, conv, pair_conv, pair_touch)
     xo = kernel_sums(journeys, prep, taus, conv, pair_conv, pair_touch, own)
     cu = prep.juser[conv]
-    at_risk = np.isfinite(prep.first[cu]) & (prep.end[conv] >= np.nan_to_num(prep.first[cu], nan=np.inf))
+    at_risk = np.bincount(pair_conv, minlength=conv.size) > 0  # a kept touch within the lookback before it
     touched = journeys.lengths[conv] > 0
     ids = journeys.user_ids
     uid = (ids.value if hasattr(ids, "value") else pa.array(ids)).take(pa.array(journeys.user[conv]))
