@@ -35,7 +35,7 @@ FIT_PRESETS = ("no_confounding", "targeting")
 FIT_SEEDS = (1,)
 HELD_OUT_SEEDS = (101, 102)
 CANDIDATES = ("hazard", "hazard:half_lives=0.5|2|8", "hazard:half_lives=0.25|1|4|16",
-              "hazard:ridge=10", "hazard:ridge=0.1")
+              "hazard:ridge=1", "hazard:ridge=0.1")
 LOOKBACKS = (30.0, None)
 
 

@@ -71,7 +71,7 @@ class Hazard(AttributionModel):
     pre_window : str or float, default "30m"
         Touches this close before the conversion of their journey are treated as caused by the decision to buy
         (left out); ``0`` keeps them.
-    ridge : float, default 1.0
+    ridge : float, default 10.0
         L2 penalty on the intent coefficients γ (log-likelihood units), for patterns seen in few users.
     seed : int, default 0
         Kept for the model contract (the fit is deterministic: no random draws).
@@ -95,7 +95,7 @@ class Hazard(AttributionModel):
     weights_from_fit = True  # given the fit, a journey's weights depend on that journey's user only
     has_baseline = True
 
-    def __init__(self, half_lives="0.5|2|8|32", pre_window="30m", ridge=1.0, seed=0):
+    def __init__(self, half_lives="0.5|2|8|32", pre_window="30m", ridge=10.0, seed=0):
         self.half_lives = half_lives
         self.pre_window = pre_window
         self.ridge = ridge
