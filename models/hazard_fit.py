@@ -20,6 +20,9 @@ import pandas as pd
 from .hazard_stats import SEP_CH, SEP_KEY, intent_features, parse_patterns, prepare, conversion_pairs, kernel_sums
 
 
+HESSIAN_ROWS = 40_000  # conversions the Newton Hessian is computed from (a deterministic every-k-th subset)
+
+
 @dataclass
 class HazardFit:
     channels: np.ndarray
@@ -118,7 +121,9 @@ def fit_hazard(stats: pd.DataFrame, taus: np.ndarray, ridge: float) -> HazardFit
 
 def _newton(xs, xks, w, z_e, z_p, x0, p_index, total, ridge, max_iter=200, tol=1e-10):
     """Projected Newton (Bertsekas 1982) on −ℓ/total with u ≥ 0: Newton steps on the free coordinates,
-    Levenberg damping when the Hessian is not positive definite, projection and Armijo backtracking.
+    Levenberg damping when the Hessian is not positive definite, projection and Armijo backtracking. Beyond
+    ``HESSIAN_ROWS`` conversions the Hessian comes from an every-k-th subset of them (the statistics are sorted
+    by key, so the subset is the same in memory and partitioned); the gradient and the objective use them all.
 
     References
     ----------
@@ -128,6 +133,8 @@ def _newton(xs, xks, w, z_e, z_p, x0, p_index, total, ridge, max_iter=200, tol=1
     from threadpoolctl import threadpool_limits
 
     n_b, n_g = xs.shape[1], z_p.shape[1]
+    step = max(1, -(-len(w) // HESSIAN_ROWS))
+    reweight = float(w.sum()) / max(float(w[::step].sum()), 1e-300)
     pen = np.r_[np.zeros(n_b + 1), np.full(n_g - 1, ridge)]
 
     def value(th):
@@ -141,10 +148,13 @@ def _newton(xs, xks, w, z_e, z_p, x0, p_index, total, ridge, max_iter=200, tol=1
         mu_p = np.exp(np.clip(z_p @ g, -700, 700))
         mu_e = mu_p[p_index]
         lam = np.maximum(mu_e + xs @ u, 1e-300)
-        a = np.column_stack([xs, mu_e[:, None] * z_e])
-        grad = a.T @ (w / lam) - np.r_[xks, z_p.T @ (mu_p * x0)] - pen * th
-        hess = -(a * (w / lam**2)[:, None]).T @ a
-        hess[n_b:, n_b:] += (z_e * (w * mu_e / lam)[:, None]).T @ z_e - (z_p * (mu_p * x0)[:, None]).T @ z_p
+        grad = np.r_[xs.T @ (w / lam), z_e.T @ (w * mu_e / lam)] - np.r_[xks, z_p.T @ (mu_p * x0)] - pen * th
+        # the Hessian from every step-th conversion (reweighted): the gradient is exact, so the optimum is too
+        a = np.column_stack([xs[::step], mu_e[::step, None] * z_e[::step]])
+        ws, ls, ms = w[::step] * reweight, lam[::step], mu_e[::step]
+        hess = -(a * (ws / ls**2)[:, None]).T @ a
+        hess[n_b:, n_b:] += (z_e[::step] * (ws * ms / ls)[:, None]).T @ z_e[::step] - (
+            z_p * (mu_p * x0)[:, None]).T @ z_p
         hess -= np.diag(pen)
         return -grad / total, -hess / total
 

@@ -82,25 +82,38 @@ def pattern_keys(counts: np.ndarray, total: np.ndarray, names) -> tuple[np.ndarr
     both = np.column_stack([counts, total]).astype(np.int64)
     if len(both) == 0:
         return np.zeros(0, np.int64), np.array([], dtype=object)
-    uniq, code = np.unique(both, axis=0, return_inverse=True)
-    names = [str(n) for n in names]
-    text = np.array([";".join(f"{names[c]}={row[c]}" for c in np.flatnonzero(row[:-1])) + f"|T={row[-1]}"
-                     for row in uniq], dtype=object)
-    return code.reshape(-1), text
+    if 2 * counts.shape[1] + 5 <= 62:  # one int64 per user: 2 bits per channel count (0..3), 5 for the total
+        radix = np.r_[np.left_shift(np.int64(1), 2 * np.arange(counts.shape[1], dtype=np.int64) + 5), 1]
+        packed = both @ radix
+        _, first, code = np.unique(packed, return_index=True, return_inverse=True)
+        uniq = both[first]
+    else:
+        uniq, code = np.unique(both, axis=0, return_inverse=True)
+    parts = []
+    for c, name in enumerate(names):  # a loop per channel, vectorised over the distinct patterns
+        n = pa.array(uniq[:, c])
+        item = pc.binary_join_element_wise(pa.scalar(f"{name}="), pc.cast(n, pa.string()), pa.scalar(";"), "")
+        parts.append(pc.if_else(pc.greater(n, 0), item, pa.scalar("")))
+    parts.append(pc.binary_join_element_wise(pa.scalar("|T="), pc.cast(pa.array(uniq[:, -1]), pa.string()), ""))
+    text = pc.binary_join_element_wise(*parts, "") if len(uniq) else pa.array([], pa.string())
+    return code.reshape(-1), np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def parse_patterns(keys, channels) -> tuple[np.ndarray, np.ndarray]:
-    """Counts (patterns × channels) and totals back from :func:`pattern_keys` strings."""
-    index = {c: i for i, c in enumerate(channels)}
-    counts = np.zeros((len(keys), len(channels)))
-    total = np.zeros(len(keys))
-    for i, key in enumerate(keys):  # a loop per distinct pattern
-        body, _, tot = str(key).rpartition("|T=")
-        total[i] = float(tot)
-        for item in filter(None, body.split(";")):
-            ch, _, n = item.rpartition("=")
-            counts[i, index[ch]] = float(n)
-    return counts, total
+    """Counts (patterns × channels) and totals back from :func:`pattern_keys` strings (a loop per channel,
+    vectorised over the patterns)."""
+    import re
+
+    arr = pa.array(np.asarray(keys, dtype=object).astype(str).tolist(), pa.string())
+    counts = np.zeros((len(arr), len(channels)))
+
+    def number(pattern):
+        found = pc.if_else(pc.match_substring_regex(arr, pattern), pc.extract_regex(arr, pattern).field(0), "0")
+        return pc.cast(found, pa.float64()).to_numpy(zero_copy_only=False)
+
+    for c, name in enumerate(channels):
+        counts[:, c] = number(f"(?:^|;){re.escape(str(name))}=(?P<n>[0-9]+);")
+    return counts, number(r"\|T=(?P<n>[0-9]+)$") if len(arr) else np.zeros(0)
 
 
 def conversion_pairs(journeys, prep: Prepared):
