@@ -35,8 +35,7 @@ def simulate_command(
     write_output(events, output, fmt)
     write_output(gt.to_frame(include_baseline=True), truth, truth_fmt)
     if spend is not None:
-        costs = {c: v for c, v in _costs(sim).items()}
-        write_output(make_spend(events, costs=costs, start=sim.start, days=sim.days), spend, spend_fmt)
+        write_output(make_spend(events, costs=_costs(sim), start=sim.start, days=sim.days), spend, spend_fmt)
     n_conv = int((events["event"] == "conversion").sum())
     print(f"{scenario}: {len(events):,} events, {events['user_id'].nunique():,} users, {n_conv:,} conversions "
           f"({gt.baseline_conversions:,.0f} caused by no channel) -> {output}, {truth}")
@@ -73,9 +72,8 @@ def evaluate_command(
     specs = list(model) if model else default_model_specs() + ["hazard"]
     result = run_pipeline([events], models=specs, lookback_days=parse_lookback(lookback_days))
     card = scorecard(result.table, truth_frame, basis)
-    shown = card.copy()
     print(f"Scorecard on {basis} (shares exclude (none) and (baseline); level_error = Σ|credit − true| / Σ true):\n")
-    print(format_frame(shown))
+    print(format_frame(card))
     if output is not None:
         write_output(card, output, fmt)
 

@@ -2,8 +2,9 @@
 
 The model
 ---------
-Every user ``u`` is at risk of converting from their first touch ``f_u`` to the end of observation ``E`` (the end
-of the UTC day of the log's latest event). Their conversion intensity (conversions per day) is additive::
+A user's conversions can be seen (in a journey with touches) only within the journeys' lookback after one of
+their touches, and never after ``E`` (the end of the UTC day of the log's latest event): that is the time at risk.
+The conversion intensity (conversions per day) is additive::
 
     λ_u(t) = μ_u  +  Σ_{touches k of u, s_k < t}  Σ_m β_{c_k, m} · φ_m(t − s_k)
 
@@ -33,9 +34,15 @@ revenue likewise (each conversion's revenue times the same probabilities). What 
 Sufficient statistics
 ---------------------
 Additive over user partitions: one row per conversion (its kernel covariates, weight and revenue), per intent
-pattern (users and Σ first-touch times), per channel × day of touch (Σ weights and Σ exp((s − day)/τ_m), which
-give each kernel's exposure ∫_s^E φ_m once ``E`` is known) and the days with events (``E``). The fit on merged
-statistics is the fit in memory.
+pattern (Σ weight × the time at risk between touches), per pattern × day of a user's last touch (Σ weight and
+Σ weight × time, which give the time at risk after it once ``E`` is known), per channel × day of touch (Σ weights
+and Σ exp((s − day)/τ_m), which give each kernel's exposure ∫_s^{min(s + lookback, E)} φ_m) and the last day
+with an event (``E``). The fit on merged statistics is the fit in memory.
+
+Limits
+------
+A finite lookback hides touches older than it before a conversion, and hides them depending on the outcome;
+with channels that act over weeks, use an unlimited lookback (``--lookback-days none``). See docs/hazard.md.
 
 References
 ----------
@@ -54,7 +61,7 @@ import pandas as pd
 
 from attribution.exceptions import ParameterError
 from attribution.journeys import BASELINE_CHANNEL as BASELINE, NONE_CHANNEL, Journeys
-from attribution.timeparse import NS_PER_DAY, parse_duration_seconds
+from attribution.timeparse import parse_duration_seconds
 
 from .base import AttributionModel
 

@@ -5,7 +5,7 @@ The log-likelihood of the additive intensity (see :mod:`attribution.models.hazar
     ℓ(β, γ) = Σ_e w_e log(exp(γ·z_e) + β·x_e) − Σ_p exp(γ·z_p) X0_p − β·Xk − ridge/2 · |γ₁..|²
 
 over conversions ``e`` (weight ``w_e``, kernel covariates ``x_e``, intent features ``z_e``), intent patterns ``p``
-(baseline exposure ``X0_p`` = Σ weight × (E − first touch)) and the kernels' exposure ``Xk``. It is concave in
+(baseline exposure ``X0_p`` = Σ weight × time at risk) and the kernels' exposure ``Xk``. It is concave in
 β for fixed γ and is maximised by L-BFGS-B with β ≥ 0 (β rescaled so that each coordinate is the fraction of
 conversions its kernel explains, which keeps the problem well conditioned).
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .hazard_stats import SEP_CH, SEP_KEY, intent_features, parse_patterns, prepare, conversion_pairs, kernel_sums
+from .hazard_stats import SEP_CH, SEP_KEY, conversion_pairs, intent_features, parse_patterns, prepare
 
 
 HESSIAN_ROWS = 40_000  # conversions the Newton Hessian is computed from (a deterministic every-k-th subset)
