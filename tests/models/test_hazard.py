@@ -101,3 +101,22 @@ def test_recovers_a_known_effect_without_confounding():
 def test_bad_parameters(spec):
     with pytest.raises(ParameterError):
         parse_model_spec(spec)
+
+
+def test_period_campaign_and_detail_keep_the_baseline():
+    """Per month, per campaign and in the fact table, what a journey's touch weights leave is (baseline)'s:
+    every cut adds up to the model's totals (hand check of additivity, no tolerance beyond float summation)."""
+    from attribution.detail import detail_frame
+    from attribution.kpis import touch_credit
+
+    events, _ = _world(5, n_users=2000, campaigns={"a": {"x": 0.5, "y": 0.5}, "b": {None: 1.0}})
+    journeys = Journeys.from_events(Events.from_frame(events))
+    model = parse_model_spec("hazard").fit(journeys)
+    fitted = model.attribution_.set_index("channel")["conversions"]
+    for period, by in (("month", None), (None, "campaign")):
+        cut = touch_credit(model, journeys, period, by).groupby("channel")["conversions"].sum()
+        np.testing.assert_allclose(cut.reindex(fitted.index).to_numpy(), fitted.to_numpy(), rtol=1e-9)
+    detail = detail_frame([model], journeys)
+    by_channel = detail.groupby("channel")["attributed_conversions"].sum()
+    np.testing.assert_allclose(by_channel.reindex(fitted.index).to_numpy(), fitted.to_numpy(), rtol=1e-9)
+    assert (detail.loc[detail["channel"] == "(baseline)", "touch_ts"].isna()).all()
