@@ -119,7 +119,7 @@ def fit_hazard(stats: pd.DataFrame, taus: np.ndarray, ridge: float) -> HazardFit
     return HazardFit(channels, theta[:n_b] * scale, theta[n_b:], names, end_day, none_c, none_r)
 
 
-def _newton(xs, xks, w, z_e, z_p, x0, p_index, total, ridge, max_iter=200, tol=1e-10):
+def _newton(xs, xks, w, z_e, z_p, x0, p_index, total, ridge, max_iter=200, tol=1e-13):
     """Projected Newton (Bertsekas 1982) on −ℓ/total with u ≥ 0: Newton steps on the free coordinates,
     Levenberg damping when the Hessian is not positive definite, projection and Armijo backtracking. Beyond
     ``HESSIAN_ROWS`` conversions the Hessian comes from an every-k-th subset of them (the statistics are sorted
@@ -135,13 +135,16 @@ def _newton(xs, xks, w, z_e, z_p, x0, p_index, total, ridge, max_iter=200, tol=1
     n_b, n_g = xs.shape[1], z_p.shape[1]
     step = max(1, -(-len(w) // HESSIAN_ROWS))
     reweight = float(w.sum()) / max(float(w[::step].sum()), 1e-300)
-    pen = np.r_[np.zeros(n_b + 1), np.full(n_g - 1, ridge)]
+    # a tiny ridge on the effects (1e-6 of the conversions, in units of "fraction of conversions explained") makes
+    # the optimum unique where the data cannot tell two kernels apart, so that it does not depend on the order
+    # of the channels; the intent coefficients (not the intercept) get ``ridge``
+    pen = np.r_[np.full(n_b, 1e-6 * total), 0.0, np.full(n_g - 1, ridge)]
 
     def value(th):
         u, g = th[:n_b], th[n_b:]
         mu_p = np.exp(np.clip(z_p @ g, -700, 700))
         lam = np.maximum(mu_p[p_index] + xs @ u, 1e-300)
-        return -(float(w @ np.log(lam)) - float(mu_p @ x0) - float(u @ xks) - 0.5 * float(pen[n_b:] @ g**2)) / total
+        return -(float(w @ np.log(lam)) - float(mu_p @ x0) - float(u @ xks) - 0.5 * float(pen @ th**2)) / total
 
     def derivatives(th):
         u, g = th[:n_b], th[n_b:]
@@ -188,9 +191,9 @@ def _newton(xs, xks, w, z_e, z_p, x0, p_index, total, ridge, max_iter=200, tol=1
                 t *= 0.5
             if not improved:
                 break
-            done = f - fc <= tol * max(1.0, abs(f))
+            moved = float(np.abs(cand - th).max())
             th, f = cand, fc
-            if done:
+            if moved <= tol * max(1.0, float(np.abs(th).max())):  # Newton converges quadratically: to the last bits
                 break
     return th
 
