@@ -7,6 +7,7 @@ in the constructor, ``fit(journeys)`` returns the model, and the fitted ``attrib
 
 from attribution.models.base import AttributionModel, TouchWeightModel, credit_table, merge_stats
 from attribution.models.heuristic import FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay
+from attribution.models.hazard import Hazard
 from attribution.models.logistic import Logistic
 from attribution.models.markov.model import Markov
 from attribution.models.shapley import Shapley
@@ -15,5 +16,5 @@ from attribution.models.registry import MODELS, available_models, default_model_
 __all__ = [
     "AttributionModel", "TouchWeightModel", "credit_table", "merge_stats",
     "FirstTouch", "LastTouch", "LastNonDirect", "Linear", "TimeDecay", "PositionBased",
-    "Markov", "Shapley", "Logistic", "MODELS", "available_models", "default_model_specs", "parse_model_spec",
+    "Markov", "Shapley", "Logistic", "Hazard", "MODELS", "available_models", "default_model_specs", "parse_model_spec",
 ]

@@ -8,13 +8,14 @@ from attribution.exceptions import ParameterError
 
 from attribution.models.base import AttributionModel
 from attribution.models.heuristic import FirstTouch, LastNonDirect, LastTouch, Linear, PositionBased, TimeDecay
+from attribution.models.hazard import Hazard
 from attribution.models.logistic import Logistic
 from attribution.models.markov.model import Markov
 from attribution.models.shapley import Shapley
 
 MODELS: dict[str, type[AttributionModel]] = {
     cls.name: cls for cls in (FirstTouch, LastTouch, LastNonDirect, Linear, TimeDecay, PositionBased, Markov,
-                                 Shapley, Logistic)
+                                 Shapley, Logistic, Hazard)
 }
 HEURISTICS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based")
 

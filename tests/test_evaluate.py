@@ -119,3 +119,35 @@ def test_model_comparison_notebook_runs_headless():
     scores = namespace["scores"]
     assert list(scores.columns[:3]) == ["model", "mae", "max_error"] and len(scores) >= 6
     assert isinstance(last_value, pd.DataFrame) and not last_value.empty
+
+
+def test_scorecard_by_hand():
+    """Credits (none) 3, a 2, b 1, c 1, (baseline) 9 against true a 5, b 5, c 0 (c has no effect).
+
+    Shares over real channels (.5, .25, .25) against (.5, .5, 0): TVD = ½(0 + .25 + .25) = .25; mean error
+    50/3 points; largest 25 points at b; Spearman .5 (as above); zero-effect share .25 (c); level error
+    (|2 − 5| + |1 − 5| + |1 − 0|) / 10 = .8; credited 4 of 10 truly incremental. The (baseline) row of the
+    model counts in none of them.
+    """
+    from attribution.sim.evaluate import SCORECARD_COLUMNS, scorecard
+
+    table = _table("m", {"(none)": 3.0, "a": 2.0, "b": 1.0, "c": 1.0, "(baseline)": 9.0})
+    card = scorecard(table, TRUTH)
+    assert list(card.columns) == list(SCORECARD_COLUMNS)
+    row = card.iloc[0]
+    assert row["tvd"] == pytest.approx(0.25)
+    assert row["mae_points"] == pytest.approx(50 / 3)
+    assert row["max_error_points"] == pytest.approx(25.0)
+    assert row["worst_channel"] == "b"
+    assert row["spearman"] == pytest.approx(0.5)
+    assert row["zero_effect_share"] == pytest.approx(0.25)
+    assert row["level_error"] == pytest.approx(0.8)
+    assert (row["credited"], row["true_incremental"]) == (4.0, 10.0)
+
+
+def test_scorecard_zero_effect_channels_from_the_simulated_effects():
+    """A simulated truth names its zero-effect channels by effect_per_touch (direct has none by default)."""
+    from attribution.sim.evaluate import zero_effect_channels
+
+    _, truth = Simulation(n_users=300).run(seed=2)
+    assert zero_effect_channels(truth) == ["direct"]

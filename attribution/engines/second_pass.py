@@ -78,11 +78,14 @@ def weight_table(model, rows: pd.DataFrame) -> WeightTable:
     """The fitted ``model``'s weights per (set, p, v) row of the merged ``rows`` (warnings of the model's
     ``touch_weights`` pass through, once).
 
-    A model with ``set_row_weights`` (Markov) solves on the rows themselves, as it does in memory; the others get
-    their ``touch_weights`` on :func:`synthetic_journeys`.
+    A model with ``set_row_weights`` (Markov) solves on the rows themselves, as it does in memory; a model with
+    ``weights_from_fit`` (hazard) weighs each partition's journeys itself; the others get their ``touch_weights``
+    on :func:`synthetic_journeys`.
     """
     from attribution.kpis.report import touch_weights_of
 
+    if getattr(model, "weights_from_fit", False):  # weights from the fitted parameters and the journey itself
+        return FittedWeights(model)
     if hasattr(model, "set_row_weights"):
         return WeightTable.from_pairs(rows, *model.set_row_weights(rows), attribution=model.attribution_.copy())
     journeys, row_of = synthetic_journeys(rows)
@@ -93,6 +96,18 @@ def weight_table(model, rows: pd.DataFrame) -> WeightTable:
     index = pd.MultiIndex.from_frame(rows[ROW_KEYS].reset_index(drop=True))
     return WeightTable(index, np.asarray(journeys.channel_names, dtype=object), keys, weights[first],
                        model.attribution_.copy())
+
+
+class FittedWeights:
+    """The weight table of a model whose weights of a journey follow from its fitted parameters and that journey's
+    user alone (``weights_from_fit``, e.g. ``hazard``): the fitted model weighs each partition's journeys itself."""
+
+    def __init__(self, model):
+        self.model = model
+        self.attribution = model.attribution_.copy()
+
+    def touch_weights(self, journeys) -> np.ndarray:
+        return self.model.touch_weights(journeys)
 
 
 class _Weighted:

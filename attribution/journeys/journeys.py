@@ -32,7 +32,7 @@ from attribution.io.events import TOUCH_EVENT, Events
 from attribution.io.timeparse import NS_PER_DAY
 from attribution.kernels.userorder import DeferredIds, code_time_order, user_time_order
 
-from attribution.kernels.constants import NONE_CHANNEL  # noqa: F401 - re-exported
+from attribution.kernels.constants import BASELINE_CHANNEL, NONE_CHANNEL  # noqa: F401 - re-exported
 DEFAULT_LOOKBACK_DAYS = 30.0
 
 

@@ -37,7 +37,7 @@ import pandas as pd
 
 from attribution.kernels.encoding import unique_sorted
 from attribution.exceptions import ParameterError
-from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.journeys import BASELINE_CHANNEL as BASELINE, NONE_CHANNEL, Journeys
 from attribution.io.periods import check_choice, check_period, days_to_dates, period_of_ns
 from attribution.kpis.result import model_spec
 from attribution.io.timeparse import NS_PER_DAY
@@ -155,10 +155,35 @@ def touch_credit(model, journeys: Journeys, period: str | None = None, by: str |
     for i, (name, values) in enumerate(labels.items()):
         out.insert(i, name, values.to_numpy())
         out[name] = out[name].astype(object)
+    out = _baseline_rows(model, journeys, out, tj, w, period, list(labels))
     extras = _extras(model.attribution_)
     if extras:
         out = out.merge(model.attribution_[["channel"] + extras], on="channel", how="left")
     return out
+
+
+def _baseline_rows(model, journeys: Journeys, out: pd.DataFrame, tj, w, period, keys) -> pd.DataFrame:
+    """For a model with a ``(baseline)`` row (conversions no channel caused): what a converting journey's touch
+    weights leave (1 − Σ weights) goes to ``(baseline)``, so that per-period and per-campaign credit still adds up
+    to the model's totals."""
+    fitted = model.attribution_
+    if BASELINE not in set(fitted["channel"].astype(str)):
+        return out
+    touched = journeys.lengths > 0
+    live = touched & ((journeys.conversions != 0) | (journeys.revenue != 0))
+    rest = 1.0 - np.bincount(tj, w, minlength=journeys.n_journeys)
+    rows = np.flatnonzero(live)
+    frame = pd.DataFrame({k: BASELINE if k == "channel" else NONE_CHANNEL for k in keys}, index=range(len(rows)))
+    if period is not None:
+        frame["period"] = journey_periods(journeys, period)[rows]
+    frame["conversions"] = journeys.conversions[rows] * rest[rows]
+    frame["revenue"] = journeys.revenue[rows] * rest[rows]
+    group = keys + (["period"] if period is not None else [])
+    frame = frame.groupby(group, sort=True, as_index=False)[["conversions", "revenue"]].sum()
+    both = pd.concat([out, frame], ignore_index=True)
+    for k in keys:
+        both[k] = both[k].astype(object)
+    return both.sort_values(group, kind="stable", ignore_index=True)
 
 
 def period_credit(model, journeys: Journeys, period: str) -> pd.DataFrame:

@@ -103,7 +103,7 @@ def test_second_pass_models_equal_in_memory(log, buckets, period, by, monkeypatc
     once on the merged (channel set, p, v) counts, applied in a second pass over the buckets."""
     import warnings
 
-    models = ["markov", "markov:order=2", "markov:order=auto", "logistic", "shapley:game=rate", "linear"]
+    models = ["markov", "markov:order=2", "markov:order=auto", "logistic", "shapley:game=rate", "linear", "hazard"]
     options = dict(models=models, period=period, by=by, milestone_events=("lead",))
     with warnings.catch_warnings(record=True) as mem_warnings:
         warnings.simplefilter("always")
