@@ -55,7 +55,7 @@ def channel_totals(table: pd.DataFrame, touchless: bool = False, by_period: bool
     keys = ["model", "channel"] + (["period"] if by_period else [])
     cut = [c for c in ("period", "campaign") if c in rows.columns and c not in keys]
     keep = [c for c in ADDITIVE if c in rows.columns]
-    if cut:
+    if cut or rows.duplicated(keys).any():  # several rows per key: sum them (intervals do not add up)
         out = rows.groupby(keys, sort=False)[keep].sum(min_count=1).reset_index()
     else:
         out = rows[keys + keep + [c for c in INTERVALS if c in rows.columns]].copy()
