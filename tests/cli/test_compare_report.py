@@ -96,3 +96,13 @@ def test_report_refuses_a_non_html_output(tmp_path, capsys):
     assert call("report", events, "--output", tmp_path / "report.pdf", "--quiet") == 2
     assert ".html" in capsys.readouterr().err
     assert not (tmp_path / "report.pdf").exists()
+
+
+def test_report_without_spend_markov_or_period_says_what_is_missing(tmp_path):
+    events, _ = write_inputs(tmp_path)
+    out = tmp_path / "plain.html"
+    assert call("report", events, "-m", "linear", "--period", "none", "--output", out, "--quiet") == 0
+    page = out.read_text(encoding="utf-8")
+    assert "No spend table given." in page and "--model markov" in page and "No period chosen" in page
+    assert '<div class="label">Spend</div>' not in page and "Blended ROAS" not in page
+    assert "<h2>Channels (linear)</h2>" in page and "<h2>Funnel</h2>" in page
