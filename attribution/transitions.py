@@ -10,7 +10,6 @@ the matrix itself; at order k it is the first-order count matrix of the same jou
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .exceptions import ParameterError
@@ -58,6 +57,8 @@ def channel_transitions(matrix: pd.DataFrame, separator: str = " > ") -> pd.Data
     out = out.sort_values(["from_state", "to_state"], key=lambda s: rank(s) * 1e6 + _alpha(s), kind="stable",
                           ignore_index=True)
     out["probability"] = out["count"] / out.groupby("from_state")["count"].transform("sum")
+    for c in ("from_state", "to_state"):
+        out[c] = out[c].astype(object)
     return out
 
 
