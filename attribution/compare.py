@@ -41,9 +41,9 @@ def channel_totals(table: pd.DataFrame, touchless: bool = False, by_period: bool
     -------
     pandas.DataFrame
         ``model, channel`` [, ``period``] then the additive columns present, ``share`` (conversions / the model's
-        conversions over the rows kept [in the period]), the interval columns when the table is not cut by period or campaign (intervals do
-        not add up), ``removal_effect`` when present, and ``roas, roi, cpa`` when there is spend. Models in the
-        table's order, channels sorted.
+        conversions over the rows kept [in the period]), the interval columns when each key has one row (they
+        do not add up over periods or campaigns), ``removal_effect`` when present, and ``roas, roi, cpa`` when
+        there is spend. Models in the table's order, channels sorted.
     """
     missing = [c for c in ("model", "channel", "conversions") if c not in table.columns]
     if missing:

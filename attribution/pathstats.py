@@ -125,7 +125,9 @@ def _lag_label(lo: float, hi: float) -> str:
         return "< 1 day"
     if float(lo).is_integer() and float(hi).is_integer():
         last = hi - 1
-        return f"{fmt(lo)} day" if last == lo == 1 else (f"{fmt(lo)} days" if last == lo else f"{fmt(lo)}–{fmt(last)} days")
+        if last == lo:
+            return f"{fmt(lo)} day" if lo == 1 else f"{fmt(lo)} days"
+        return f"{fmt(lo)}–{fmt(last)} days"
     return f"{fmt(lo)}–{fmt(hi)} days"
 
 

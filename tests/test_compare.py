@@ -79,7 +79,8 @@ def test_channel_transitions_of_order_2_are_the_first_order_counts():
 
 
 def test_strongest_edges_keep_every_move_into_conversion():
-    matrix = pd.DataFrame({"from_state": ["a", "a", "a", "a", "b"], "to_state": ["a", "b", "c", "(conversion)", "(null)"],
+    matrix = pd.DataFrame({"from_state": ["a", "a", "a", "a", "b"],
+                           "to_state": ["a", "b", "c", "(conversion)", "(null)"],
                            "count": [50.0, 30.0, 18.0, 2.0, 1.0], "probability": [0.5, 0.3, 0.18, 0.02, 1.0]})
     kept = strongest_edges(matrix, per_state=1, min_probability=0.05)
     assert list(zip(kept["from_state"], kept["to_state"])) == [("a", "b"), ("a", "(conversion)"), ("b", "(null)")]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-# Okabe & Ito's colour-blind-safe palette (its black swapped for purple: black marks totals and truth), then matplotlib's tab10 for longer lists (fixed per position, so a
-# model keeps its colour from chart to chart when the models are given in the same order)
+# Okabe & Ito's colour-blind-safe palette (its black swapped for purple: black marks totals and truth), then
+# matplotlib's tab10 for longer lists (fixed per position, so a model keeps its colour from chart to chart when the
+# models are given in the same order)
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#7F3C8D",
            "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 BAR = "#0072B2"

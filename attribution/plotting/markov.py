@@ -184,7 +184,8 @@ def plot_transition_graph(transitions, ax=None, per_state: int = 1, min_probabil
     ax.set_ylim(-1.3, 1.3)
     ax.set_axis_off()
     strongest = "strongest move" if per_state == 1 else f"{per_state} strongest moves"
-    shown = f"each state's {strongest} ≥ {min_probability:.0%}, plus every move into conversion (green;\n its probability is written in the node)"
+    shown = (f"each state's {strongest} ≥ {min_probability:.0%}, plus every move into conversion (green;\n"
+             "its probability is written in the node)")
     ax.set_title("Strongest transitions" + (" (aggregated to channels)" if aggregated else "") + f"\n{shown}",
                  fontsize=10)
     return ax
