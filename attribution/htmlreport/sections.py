@@ -70,11 +70,16 @@ def channel_table(c: ReportContent) -> str:
         html = table(rows, kinds, muted)
         parts.append(html if m == c.primary else f"<details><summary>{esc(m)}</summary>{html}</details>")
     more = " Other models: open them below the table." if len(models) > 1 else ""
-    return section(f"Channels ({c.primary})", (
-        f"What each channel earned under the {c.primary} model: conversions, revenue, and with spend the return "
-        "(ROAS = revenue / spend, ROI = (revenue − spend) / spend) and the cost per conversion (CPA)." + more,
-        "ROAS above 1 (ROI above 0%) pays back its spend; '(none)' holds conversions with no marketing touch, "
-        "which no channel can claim."), "".join(parts), "channels")
+    if c.has_spend:
+        how = (f"What each channel earned under the {c.primary} model: conversions, revenue, the return (ROAS = "
+               "revenue / spend, ROI = (revenue − spend) / spend) and the cost per conversion (CPA)." + more,
+               "ROAS above 1 (ROI above 0%) pays back its spend; '(none)' holds conversions with no marketing "
+               "touch, which no channel can claim.")
+    else:
+        how = (f"What each channel earned under the {c.primary} model: conversions, share and revenue." + more,
+               "'(none)' holds conversions with no marketing touch, which no channel can claim; --spend adds ROAS "
+               "and CPA.")
+    return section(f"Channels ({c.primary})", how, "".join(parts), "channels")
 
 
 def _interval(rows):
