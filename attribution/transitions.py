@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .exceptions import ParameterError
+from attribution.exceptions import ParameterError
 
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 

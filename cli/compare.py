@@ -6,10 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from .app import app
-from .options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, \
+from attribution.cli.app import app
+from attribution.cli.options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, \
     Separator, Table
-from .render import echo_summary, echo_table
+from attribution.cli.render import echo_summary, echo_table
 
 
 @app.command("compare")
@@ -41,9 +41,9 @@ def compare_command(
 ) -> None:
     """Compare models: each channel's share of conversions under every model (channels x models), its rank under
     each model (1 = largest share) and the spread between models (largest - smallest share)."""
-    from attribution.compare import compare_table
-    from attribution.export import check_output, write_output
-    from attribution.pipeline import run as run_pipeline
+    from attribution.kpis.compare import compare_table
+    from attribution.io.export import check_output, write_output
+    from attribution.runner import run as run_pipeline
 
     fmt = check_output(output, format, table) if output is not None else None
     if plot is not None:

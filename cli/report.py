@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .app import app
-from .options import Column, ConversionEvent, Events, LookbackDays, MilestoneEvent, OnBadRows, Quiet
+from attribution.cli.app import app
+from attribution.cli.options import Column, ConversionEvent, Events, LookbackDays, MilestoneEvent, OnBadRows, Quiet
 
 
 @app.command("report")
@@ -52,7 +52,7 @@ def report_command(
         conversion_events=tuple(conversion_event or ("conversion",)), columns=column, on_bad_rows=on_bad_rows,
         top=top, progress=False if quiet else None)
     if not quiet:
-        from .render import echo_summary
+        from attribution.cli.render import echo_summary
 
         echo_summary(content.result.summary, quiet)
         print(f"report written to {output}", file=sys.stderr)

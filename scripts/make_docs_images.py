@@ -16,10 +16,10 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from attribution.datasets import sample_events_path, sample_ground_truth, sample_spend_path
+from attribution.sim.datasets import sample_events_path, sample_ground_truth, sample_spend_path
 from attribution.htmlreport import write_report
 from attribution.htmlreport.browser import find_chromium, screenshot
-from attribution.pipeline import run
+from attribution.runner import run
 from attribution.plotting import plot_model_comparison, save_chart
 
 IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"

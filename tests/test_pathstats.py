@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attribution.exceptions import ParameterError
-from attribution.paths import PathTable
-from attribution.pathstats import journey_time_lags, path_length_distribution, time_lag_distribution, top_paths
+from attribution.journeys.paths import PathTable
+from attribution.journeys.pathstats import journey_time_lags, path_length_distribution, time_lag_distribution, top_paths
 from testkit import journeys_of
 
 # u1: email (day 0), search (day 2.5), conversion (day 3, revenue 10)  -> 2 touches, lag 3 days

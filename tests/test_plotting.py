@@ -14,8 +14,8 @@ import pytest  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from attribution import plotting as P  # noqa: E402
-from attribution.compare import compare_table  # noqa: E402
-from attribution.paths import PathTable  # noqa: E402
+from attribution.kpis.compare import compare_table  # noqa: E402
+from attribution.journeys.paths import PathTable  # noqa: E402
 
 TABLE = pd.DataFrame({
     "model": ["a", "a", "a", "b", "b", "b"], "channel": ["(none)", "email", "search", "(none)", "email", "search"],
@@ -189,7 +189,7 @@ def test_funnel_bars_are_the_stage_counts(ax):
 
 
 def test_path_lengths_time_lags_and_top_paths(markov):
-    from attribution.pathstats import path_length_distribution, time_lag_distribution, top_paths
+    from attribution.journeys.pathstats import path_length_distribution, time_lag_distribution, top_paths
     from testkit import journeys_of
 
     journeys = journeys_of([("u", 0, "touch", "a"), ("u", 2, "touch", "b"), ("u", 3, "conversion", None, 5.0),

@@ -30,7 +30,7 @@ def chromium():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    from attribution.datasets import sample_events_path, sample_spend_path
+    from attribution.sim.datasets import sample_events_path, sample_spend_path
     from attribution.htmlreport import write_report
 
     path = tmp_path_factory.mktemp("browser") / "report.html"

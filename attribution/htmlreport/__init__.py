@@ -6,7 +6,7 @@ Content-Security-Policy that forbids any other load. Same input, same file, byte
 
 Examples
 --------
->>> from attribution.datasets import sample_events_path, sample_spend_path
+>>> from attribution.sim.datasets import sample_events_path, sample_spend_path
 >>> from attribution.htmlreport import write_report
 >>> write_report("report.html", sample_events_path(), spend=sample_spend_path())  # doctest: +SKIP
 """
@@ -17,9 +17,9 @@ import os
 
 import numpy as np
 
-from .content import ReportContent, gather
-from .page import page
-from .sections import SECTIONS, headline
+from attribution.htmlreport.content import ReportContent, gather
+from attribution.htmlreport.page import page
+from attribution.htmlreport.sections import SECTIONS, headline
 
 __all__ = ["ReportContent", "gather", "report_html", "write_report"]
 
@@ -74,7 +74,7 @@ def write_report(output, sources, **options) -> ReportContent:
     ReportContent
     """
     from attribution.exceptions import ParameterError
-    from attribution.export import check_writable, write_atomic
+    from attribution.io.export import check_writable, write_atomic
 
     if os.path.splitext(str(output))[1].lower() not in (".html", ".htm"):
         raise ParameterError(f"The report is an HTML file: give --output a name ending in .html. Got {output!r}.")

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from attribution.compare import channel_totals, compare_table
+from attribution.kpis.compare import channel_totals, compare_table
 from attribution.exceptions import ParameterError
-from attribution.journeys import NONE_CHANNEL
+from attribution.journeys.journeys import NONE_CHANNEL
 
 
 @dataclass
@@ -23,10 +23,10 @@ class ReportContent:
     primary : str
         The model whose channel table, trend and paths the report leads with.
     totals : pandas.DataFrame
-        :func:`attribution.compare.channel_totals` of the run's table, touchless conversions kept as ``(none)``
+        :func:`attribution.kpis.compare.channel_totals` of the run's table, touchless conversions kept as ``(none)``
         (with a null share: shares are over the real channels, as in the comparison).
     comparison : pandas.DataFrame
-        :func:`attribution.compare.compare_table` (real channels).
+        :func:`attribution.kpis.compare.compare_table` (real channels).
     trend : pandas.DataFrame or None
         The primary model's table cut by ``period``.
     funnel, lengths, lags, paths : pandas.DataFrame or None
@@ -87,7 +87,7 @@ def gather(sources, *, models=None, spend=None, spend_columns=None, milestone_ev
         or ``markov`` with the default list.
     spend, spend_columns, milestone_events, ci, n_boot, seed, lookback_days, conversion_events, columns,
     on_bad_rows
-        As for :func:`attribution.pipeline.run`.
+        As for :func:`attribution.runner.run`.
     period : {"day", "week", "month"} or None
         The trend's period (None: no trend section).
     top : int
@@ -97,9 +97,9 @@ def gather(sources, *, models=None, spend=None, spend_columns=None, milestone_ev
     -------
     ReportContent
     """
-    from attribution.kpis import kpi_table
-    from attribution.periods import check_period
-    from attribution.pipeline import run
+    from attribution.kpis.report import kpi_table
+    from attribution.io.periods import check_period
+    from attribution.runner import run
 
     period = check_period(period)
     result = run(sources, models=models, spend=spend, spend_columns=spend_columns,
@@ -135,8 +135,8 @@ def gather(sources, *, models=None, spend=None, spend_columns=None, milestone_ev
 
 
 def _journey_sections(content: ReportContent, result, milestone_events, conversion_events, top: int) -> None:
-    from attribution.funnel import funnel_frame
-    from attribution.pathstats import path_length_distribution, time_lag_distribution, top_paths
+    from attribution.kpis.funnel import funnel_frame
+    from attribution.journeys.pathstats import path_length_distribution, time_lag_distribution, top_paths
 
     journeys = result.journeys
     content.lengths = path_length_distribution(journeys, max_length=15)

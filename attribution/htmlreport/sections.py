@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from attribution.journeys import NONE_CHANNEL
+from attribution.journeys.journeys import NONE_CHANNEL
 
-from .content import ReportContent, channel_rows
-from .page import cards, esc, image, note, number, section, settings_list, table
+from attribution.htmlreport.content import ReportContent, channel_rows
+from attribution.htmlreport.page import cards, esc, image, note, number, section, settings_list, table
 
 DPI = 100
 

@@ -13,18 +13,18 @@ imported only when a chart is drawn, so importing :mod:`attribution` never needs
 :func:`plot_removal_effects`   Markov removal effects per channel
 :func:`plot_transition_heatmap` Markov transition probabilities (aggregated to channels at order ≥ 2)
 :func:`plot_transition_graph`  the strongest Markov transitions as a graph
-:func:`plot_funnel`            users through the funnel stages (:func:`attribution.funnel.funnel_frame`)
-:func:`plot_path_lengths`      conversions by touches per journey (:mod:`attribution.pathstats`)
+:func:`plot_funnel`            users through the funnel stages (:func:`attribution.kpis.funnel.funnel_frame`)
+:func:`plot_path_lengths`      conversions by touches per journey (:mod:`attribution.journeys.pathstats`)
 :func:`plot_time_lags`         conversions by days from first touch to conversion
 :func:`plot_top_paths`         the top converting paths
 =============================  ==============================================================================
 """
 
-from ._common import save_chart
-from .journeys import plot_funnel, plot_path_lengths, plot_time_lags, plot_top_paths
-from .markov import plot_removal_effects, plot_transition_graph, plot_transition_heatmap
-from .models import plot_model_comparison, plot_roi, plot_share_heatmap
-from .trends import plot_kpi_trend
+from attribution.plotting._common import save_chart
+from attribution.plotting.journeys import plot_funnel, plot_path_lengths, plot_time_lags, plot_top_paths
+from attribution.plotting.markov import plot_removal_effects, plot_transition_graph, plot_transition_heatmap
+from attribution.plotting.models import plot_model_comparison, plot_roi, plot_share_heatmap
+from attribution.plotting.trends import plot_kpi_trend
 
 __all__ = ["plot_model_comparison", "plot_share_heatmap", "plot_roi", "plot_kpi_trend", "plot_removal_effects",
            "plot_transition_heatmap", "plot_transition_graph", "plot_funnel", "plot_path_lengths",

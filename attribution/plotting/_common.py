@@ -83,7 +83,7 @@ def chart_format(path: str) -> str:
     import os
 
     from attribution.exceptions import ParameterError
-    from attribution.export import check_writable
+    from attribution.io.export import check_writable
 
     ext = os.path.splitext(str(path))[1].lower().lstrip(".")
     if ext not in CHART_FORMATS:
@@ -109,6 +109,6 @@ def chart_bytes(ax_or_figure, fmt: str = "png", dpi: int = 110) -> bytes:
 
 def save_chart(ax_or_figure, path: str, dpi: int = 110) -> None:
     """Write the figure of an axes to ``path`` (format from the extension) atomically, like every output."""
-    from attribution.export import write_atomic
+    from attribution.io.export import write_atomic
 
     write_atomic(chart_bytes(ax_or_figure, chart_format(path), dpi), str(path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._common import BAR, new_axes, number_axis, percent_axis, shorten, tidy
+from attribution.plotting._common import BAR, new_axes, number_axis, percent_axis, shorten, tidy
 
 _FUNNEL_FIXED = ("by", "segment", "users", "customers", "customer_rate", "repeat_customers", "repeat_rate",
                  "days_to_convert_median", "days_to_convert_mean", "revenue", "revenue_per_customer",
@@ -27,7 +27,7 @@ def plot_funnel(funnel: pd.DataFrame, by: str = "all", segment: str = "all", ax=
     Parameters
     ----------
     funnel : pandas.DataFrame
-        :func:`attribution.funnel.funnel_frame` (``by, segment, users, <stage>..., customers`` ...).
+        :func:`attribution.kpis.funnel.funnel_frame` (``by, segment, users, <stage>..., customers`` ...).
     by, segment : str
         The row to draw (default: every user, ``by="all"``).
     ax : matplotlib Axes, optional
@@ -66,7 +66,7 @@ def plot_path_lengths(lengths: pd.DataFrame, value: str = "conversions", ax=None
     Parameters
     ----------
     lengths : pandas.DataFrame
-        :func:`attribution.pathstats.path_length_distribution` (``touches, label, journeys, conversions, ...``).
+        :func:`attribution.journeys.pathstats.path_length_distribution` (``touches, label, journeys, conversions, ...``).
     value : {"conversions", "journeys", "conversion_rate"}
     ax : matplotlib Axes, optional
 
@@ -99,7 +99,7 @@ def plot_time_lags(lags: pd.DataFrame, ax=None):
     Parameters
     ----------
     lags : pandas.DataFrame
-        :func:`attribution.pathstats.time_lag_distribution` (``label, conversions, share`` per bin).
+        :func:`attribution.journeys.pathstats.time_lag_distribution` (``label, conversions, share`` per bin).
     ax : matplotlib Axes, optional
 
     Returns
@@ -126,7 +126,7 @@ def plot_top_paths(paths: pd.DataFrame, value: str = "conversions", ax=None):
     Parameters
     ----------
     paths : pandas.DataFrame
-        :func:`attribution.pathstats.top_paths` (``path, conversions, revenue, conversion_rate`` ...), most first.
+        :func:`attribution.journeys.pathstats.top_paths` (``path, conversions, revenue, conversion_rate`` ...), most first.
     value : {"conversions", "revenue", "journeys"}
     ax : matplotlib Axes, optional
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from attribution.transitions import CONVERSION, NULL, START, channel_transitions, strongest_edges
 
-from ._common import BAR, new_axes, percent_axis, pick_model, tidy
+from attribution.plotting._common import BAR, new_axes, percent_axis, pick_model, tidy
 
 
 def plot_removal_effects(effects: pd.DataFrame, model: str | None = None, ax=None):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from attribution.compare import _models_in_order, channel_totals, compare_table
-from attribution.journeys import NONE_CHANNEL
+from attribution.kpis.compare import _models_in_order, channel_totals, compare_table
+from attribution.journeys.journeys import NONE_CHANNEL
 
-from ._common import colour, legend_outside, new_axes, number_axis, percent_axis, tidy
+from attribution.plotting._common import colour, legend_outside, new_axes, number_axis, percent_axis, tidy
 
 _VALUE_LABELS = {"share": "Share of conversions", "conversions": "Attributed conversions",
                  "revenue": "Attributed revenue"}
@@ -24,10 +24,10 @@ def plot_model_comparison(table: pd.DataFrame, value: str = "share", truth: pd.D
         A tidy attribution table (``model, channel, conversions, revenue`` ...); periods and campaigns are summed
         over. With ``conversions_lo/hi`` (``revenue_lo/hi``) intervals, bars get error bars.
     value : {"share", "conversions", "revenue"}
-        ``share`` is the share of :func:`attribution.compare.compare_table`: the channel's conversions over the
+        ``share`` is the share of :func:`attribution.kpis.compare.compare_table`: the channel's conversions over the
         model's conversions on real channels (touchless ``(none)`` left out unless ``touchless``).
     truth : pandas.DataFrame, optional
-        ``channel`` and the same ``value`` column (``share`` of :func:`attribution.datasets.sample_ground_truth`,
+        ``channel`` and the same ``value`` column (``share`` of :func:`attribution.sim.datasets.sample_ground_truth`,
         which is over real channels too); drawn as a black line across each channel's group.
     touchless : bool
         Keep the ``(none)`` channel of touchless conversions.
@@ -88,7 +88,7 @@ def plot_share_heatmap(table: pd.DataFrame, touchless: bool = False, ax=None):
     Parameters
     ----------
     table : pandas.DataFrame
-        A tidy attribution table; the shares are those of :func:`attribution.compare.compare_table`.
+        A tidy attribution table; the shares are those of :func:`attribution.kpis.compare.compare_table`.
     touchless : bool
         Keep the touchless ``(none)`` channel.
     ax : matplotlib Axes, optional

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from attribution.compare import channel_totals
+from attribution.kpis.compare import channel_totals
 
-from ._common import colour, legend_outside, new_axes, number_axis, percent_axis, pick_model, tidy
+from attribution.plotting._common import colour, legend_outside, new_axes, number_axis, percent_axis, pick_model, tidy
 
 _LABELS = {"conversions": "Attributed conversions", "revenue": "Attributed revenue", "spend": "Spend",
            "share": "Share of conversions", "roas": "ROAS (revenue / spend)",

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from attribution.cli.app import main
-from attribution.compare import compare_table
-from attribution.pipeline import run
+from attribution.kpis.compare import compare_table
+from attribution.runner import run
 from kpikit import write_inputs
 
 # kpikit's spend has a channel (tv) absent from the log on purpose

@@ -3,7 +3,7 @@
 The *share* compared here is the one every chart of :mod:`attribution.plotting` shows: a channel's conversions
 over the model's conversions on real channels, so touchless conversions (``(none)``, which no model can move)
 do not dilute the channels and the shares of every model add up to 1 over the same channels. A ground truth's
-incremental shares (:func:`attribution.datasets.sample_ground_truth`) are on that basis too.
+incremental shares (:func:`attribution.sim.datasets.sample_ground_truth`) are on that basis too.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .exceptions import ParameterError
-from .journeys import NONE_CHANNEL
-from .kpis import _ratio
+from attribution.exceptions import ParameterError
+from attribution.journeys.journeys import NONE_CHANNEL
+from attribution.kpis.report import _ratio
 
 #: Columns summed over periods / campaigns; every other numeric column is recomputed or dropped.
 ADDITIVE = ("conversions", "revenue", "spend", "media_spend", "leads", "journeys", "converting_journeys")

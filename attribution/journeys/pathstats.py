@@ -21,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .exceptions import ParameterError
-from .journeys import Journeys
-from .kpis import _ratio
-from .timeparse import NS_PER_DAY
+from attribution.exceptions import ParameterError
+from attribution.journeys.journeys import Journeys
+from attribution.kpis.report import _ratio
+from attribution.io.timeparse import NS_PER_DAY
 
 #: Default time-lag bin edges in days: same day, then 1, 2-3, 4-7, 8-14, 15-30, 31-60 and over 60 days.
 DEFAULT_LAG_EDGES = (0.0, 1.0, 2.0, 4.0, 8.0, 15.0, 31.0, 61.0)
@@ -153,7 +153,7 @@ def top_paths(journeys: Journeys, n: int = 10, separator: str = " > ", by: str =
         raise ParameterError(f"by must be 'conversions', 'revenue' or 'journeys'. Got {by!r} instead.")
     if int(n) < 1:
         raise ParameterError(f"n must be at least 1. Got {n!r} instead.")
-    from .journeys import NONE_CHANNEL
+    from attribution.journeys.journeys import NONE_CHANNEL
 
     table = journeys.to_path_table().journeys  # distinct paths, sorted by path text
     values = {"conversions": table.conversions, "revenue": table.revenue,
