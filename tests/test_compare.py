@@ -9,7 +9,7 @@ from attribution.kpis.compare import channel_totals, compare_table
 from attribution.exceptions import ParameterError
 from attribution.models import parse_model_spec
 from attribution.journeys.paths import PathTable
-from attribution.transitions import channel_transitions, strongest_edges
+from attribution.kpis.transitions import channel_transitions, strongest_edges
 
 # model a: x 3, y 1, (none) 4; model b: x 1, y 1, z 2, (none) 4 (hand-computable shares over real channels)
 TABLE = pd.DataFrame({

@@ -19,7 +19,7 @@ class ReportContent:
 
     Attributes
     ----------
-    result : attribution.pipeline.RunResult
+    result : attribution.runner.RunResult
     primary : str
         The model whose channel table, trend and paths the report leads with.
     totals : pandas.DataFrame

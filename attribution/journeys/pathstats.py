@@ -1,6 +1,6 @@
 """Journey statistics for charts and reports: path lengths, time lags and the top paths, vectorised.
 
-Each function reads a built :class:`~attribution.journeys.Journeys` and returns a small tidy frame; nothing here
+Each function reads a built :class:`~attribution.journeys.journeys.Journeys` and returns a small tidy frame; nothing here
 fits a model. Counts are sums of the journeys' (possibly fractional) ``conversions`` and ``nulls``, so the same
 numbers come out of an event log and of the path table built from it.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from attribution.transitions import CONVERSION, NULL, START, channel_transitions, strongest_edges
+from attribution.kpis.transitions import CONVERSION, NULL, START, channel_transitions, strongest_edges
 
 from attribution.plotting._common import BAR, new_axes, percent_axis, pick_model, tidy
 
@@ -87,7 +87,7 @@ def plot_transition_heatmap(transitions, channels: bool | None = None, separator
         :meth:`Markov.transition_matrix` (``from_state, to_state, count, probability``) or
         :meth:`Markov.transition_graph`.
     channels : bool, optional
-        Aggregate window states (order ≥ 2) to channel moves (:func:`attribution.transitions.channel_transitions`);
+        Aggregate window states (order ≥ 2) to channel moves (:func:`attribution.kpis.transitions.channel_transitions`);
         default: when the states are windows.
     ax : matplotlib Axes, optional
 
