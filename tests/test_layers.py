@@ -28,7 +28,7 @@ def test_import_layers_hold(tmp_path):
     shutil.copytree(ROOT / "models", tmp_path / "attribution" / "models", ignore=ignore)
     shutil.copytree(ROOT / "cli", tmp_path / "attribution" / "cli", ignore=ignore)
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    res = subprocess.run([lint, "--config", str(ROOT / "pyproject.toml"), "--no-cache"], cwd=tmp_path, env=env,
+    res = subprocess.run([lint, str(ROOT / "pyproject.toml"), "--no-cache"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     assert "0 broken" in res.stdout

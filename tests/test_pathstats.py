@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from attribution.exceptions import ParameterError
 from attribution.journeys.paths import PathTable
-from attribution.journeys.pathstats import journey_time_lags, path_length_distribution, time_lag_distribution, top_paths
+from attribution.kpis.pathstats import journey_time_lags, path_length_distribution, time_lag_distribution, top_paths
 from testkit import journeys_of
 
 # u1: email (day 0), search (day 2.5), conversion (day 3, revenue 10)  -> 2 touches, lag 3 days

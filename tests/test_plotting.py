@@ -189,7 +189,7 @@ def test_funnel_bars_are_the_stage_counts(ax):
 
 
 def test_path_lengths_time_lags_and_top_paths(markov):
-    from attribution.journeys.pathstats import path_length_distribution, time_lag_distribution, top_paths
+    from attribution.kpis.pathstats import path_length_distribution, time_lag_distribution, top_paths
     from testkit import journeys_of
 
     journeys = journeys_of([("u", 0, "touch", "a"), ("u", 2, "touch", "b"), ("u", 3, "conversion", None, 5.0),

@@ -136,7 +136,7 @@ def gather(sources, *, models=None, spend=None, spend_columns=None, milestone_ev
 
 def _journey_sections(content: ReportContent, result, milestone_events, conversion_events, top: int) -> None:
     from attribution.kpis.funnel import funnel_frame
-    from attribution.journeys.pathstats import path_length_distribution, time_lag_distribution, top_paths
+    from attribution.kpis.pathstats import path_length_distribution, time_lag_distribution, top_paths
 
     journeys = result.journeys
     content.lengths = path_length_distribution(journeys, max_length=15)

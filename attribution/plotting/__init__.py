@@ -14,7 +14,7 @@ imported only when a chart is drawn, so importing :mod:`attribution` never needs
 :func:`plot_transition_heatmap` Markov transition probabilities (aggregated to channels at order ≥ 2)
 :func:`plot_transition_graph`  the strongest Markov transitions as a graph
 :func:`plot_funnel`            users through the funnel stages (:func:`attribution.kpis.funnel.funnel_frame`)
-:func:`plot_path_lengths`      conversions by touches per journey (:mod:`attribution.journeys.pathstats`)
+:func:`plot_path_lengths`      conversions by touches per journey (:mod:`attribution.kpis.pathstats`)
 :func:`plot_time_lags`         conversions by days from first touch to conversion
 :func:`plot_top_paths`         the top converting paths
 =============================  ==============================================================================

@@ -66,7 +66,7 @@ def plot_path_lengths(lengths: pd.DataFrame, value: str = "conversions", ax=None
     Parameters
     ----------
     lengths : pandas.DataFrame
-        :func:`attribution.journeys.pathstats.path_length_distribution` (``touches, label, journeys, conversions, ...``).
+        :func:`attribution.kpis.pathstats.path_length_distribution` (``touches, label, journeys, conversions, ...``).
     value : {"conversions", "journeys", "conversion_rate"}
     ax : matplotlib Axes, optional
 
@@ -99,7 +99,7 @@ def plot_time_lags(lags: pd.DataFrame, ax=None):
     Parameters
     ----------
     lags : pandas.DataFrame
-        :func:`attribution.journeys.pathstats.time_lag_distribution` (``label, conversions, share`` per bin).
+        :func:`attribution.kpis.pathstats.time_lag_distribution` (``label, conversions, share`` per bin).
     ax : matplotlib Axes, optional
 
     Returns
@@ -126,7 +126,7 @@ def plot_top_paths(paths: pd.DataFrame, value: str = "conversions", ax=None):
     Parameters
     ----------
     paths : pandas.DataFrame
-        :func:`attribution.journeys.pathstats.top_paths` (``path, conversions, revenue, conversion_rate`` ...), most first.
+        :func:`attribution.kpis.pathstats.top_paths` (``path, conversions, revenue, conversion_rate`` ...), most first.
     value : {"conversions", "revenue", "journeys"}
     ax : matplotlib Axes, optional
 
