@@ -394,12 +394,14 @@ class ChannelGrouping:
         return [(path, _group(table, self.rules, columns=mapping or {}, fill_only=self.fill_only,
                               default=self.default, file=path)[0]) for path, table in pieces]
 
-    def read(self, sources, *, columns=None, on_bad_rows: str = "error"):
+    def read(self, sources, *, columns=None, on_bad_rows: str = "error", epoch_unit=None, valid_years=None):
         """:func:`attribution.events.read_events` of a grouped log: plan, read, group, validate."""
         from .events import validate_tables
         from .sources import read_columns
+        from .timeparse import TimeRule
 
         plan = self.plan(sources, columns=columns)
         tables = self.apply([(path, read_columns(path, wanted, dictionary=plan.dictionary))
                              for path, wanted in plan.files], plan.mapping)
-        return validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows)
+        return validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows,
+                               time_rule=TimeRule.of(epoch_unit, valid_years))

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from .exceptions import DroppedRowsWarning, InputError, ParameterError, Problem
 from .sources import plan_columns, read_columns, read_schema_names, resolve_sources
 from .encoding import encode_sorted
-from .timeparse import to_epoch_ns
+from .timeparse import TimeRule, convert_timestamps
 
 REQUIRED = ("user_id", "timestamp", "event", "channel")
 OPTIONAL = ("revenue", "campaign", "source", "medium", "conversion_id")
@@ -78,8 +78,10 @@ class Events:
     run never builds one Python-visible string per row for them.
     """
 
-    def __init__(self, table: pa.Table, files=None, dropped=None, encodings=None, *, pending=None):
+    def __init__(self, table: pa.Table, files=None, dropped=None, encodings=None, *, pending=None, time_units=None):
         self._table = table
+        #: file path → {epoch unit: (rows, first row)} of the files whose epoch numbers had their unit detected
+        self.time_units = dict(time_units) if time_units else {}
         self.files = list(files) if files is not None else []
         self.dropped = dict(dropped) if dropped is not None else {}
         self.encodings = dict(encodings) if encodings is not None else {}
@@ -146,9 +148,10 @@ class Events:
         return f"Events({self.num_rows:,} rows, columns={self.column_names}, files={self.files!r})"
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, **kwargs) -> "Events":
-        """Validate an in-memory pandas frame with canonical (or mapped) columns."""
-        return _validate([("<frame>", pa.Table.from_pandas(frame, preserve_index=False))], **kwargs)
+    def from_frame(cls, frame: pd.DataFrame, *, epoch_unit=None, valid_years=None, **kwargs) -> "Events":
+        """Validate an in-memory pandas frame with canonical (or mapped) columns (options as :func:`read_events`)."""
+        return _validate([("<frame>", pa.Table.from_pandas(frame, preserve_index=False))],
+                         time_rule=TimeRule.of(epoch_unit, valid_years), **kwargs)
 
 
 def read_events(
@@ -157,6 +160,8 @@ def read_events(
     columns=None,
     on_bad_rows: str = "error",
     skip=(),
+    epoch_unit: str | None = None,
+    valid_years=None,
 ) -> Events:
     """Read and validate an event log.
 
@@ -171,6 +176,10 @@ def read_events(
     skip : sequence of str
         Optional canonical columns not to read even when the files have them (a run that reports no campaigns
         need not read them).
+    epoch_unit : {"s", "ms", "us", "ns"}, optional
+        Unit of numeric timestamps; by default detected from their magnitude (:mod:`attribution.timeparse`).
+    valid_years : str or (int, int), optional
+        Plausible years, inclusive (default 1990:2100); timestamps outside are bad rows.
 
     Returns
     -------
@@ -181,9 +190,10 @@ def read_events(
     InputError
         With every broken rule: missing files or columns, unparsable timestamps, bad revenue, ...
     """
+    time_rule = TimeRule.of(epoch_unit, valid_years)  # option errors before any reading
     plan = plan_read(sources, columns=columns, skip=skip)
     tables = [(path, read_columns(path, wanted, dictionary=plan.dictionary)) for path, wanted in plan.files]
-    return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows)
+    return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
 
 
 @dataclass
@@ -228,13 +238,44 @@ def plan_read(sources, *, columns=None, skip=()) -> ReadPlan:
     return ReadPlan(planned, mapping)
 
 
-def validate_tables(tables, *, mapping=None, on_bad_rows: str = "error") -> Events:
+def validate_tables(tables, *, mapping=None, on_bad_rows: str = "error", time_rule: TimeRule | None = None,
+                    check_units: bool = True) -> Events:
     """Validate ``[(file path, table as read), ...]`` into :class:`Events` (what :func:`read_events` does after
-    reading). Tables may carry their own ``_row`` column (row numbers within the original file)."""
-    return _validate(tables, mapping=mapping, on_bad_rows=on_bad_rows)
+    reading). Tables may carry their own ``_row`` column (row numbers within the original file).
+
+    ``check_units=False`` leaves the one-unit rule of epoch numbers to the caller: a partitioned engine checks it
+    on the units of all partitions (:attr:`Events.time_units`, :func:`mixed_unit_problems`)."""
+    return _validate(tables, mapping=mapping, on_bad_rows=on_bad_rows, time_rule=time_rule, check_units=check_units)
 
 
-def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
+def mixed_unit_problems(units_by_file: dict, mapping=None) -> list[Problem]:
+    """The files whose epoch numbers mix units (seconds and milliseconds, ...): refused whatever ``on_bad_rows``,
+    since no rule can tell which rows are right.
+
+    Parameters
+    ----------
+    units_by_file : dict
+        File path → {unit: (rows, first row)}, as :attr:`Events.time_units`.
+    """
+    problems = []
+    for path, units in units_by_file.items():
+        if len(units) < 2:
+            continue
+        main = max(units, key=lambda u: (units[u][0], -list(units).index(u)))
+        others = {u: v for u, v in units.items() if u != main}
+        seen = "; ".join(f"{u}: {v[0]:,} rows from row {v[1]}" for u, v in units.items())
+        problems.append(Problem(
+            "timestamp_mixed_units",
+            f"epoch numbers must all be in one unit (told apart by magnitude: below 1e11 s, 1e14 ms, 1e17 us, "
+            f"else ns); this column mixes {', '.join(units)} ({seen})",
+            "convert the column to one unit, or force one with --epoch-unit (the rows in other units then fall "
+            "outside --valid-years and are reported)",
+            file=path, column=(mapping or {}).get("timestamp", "timestamp"),
+            count=sum(v[0] for v in others.values()), first_row=min(v[1] for v in others.values())))
+    return problems
+
+
+def _validate(tables, *, mapping=None, on_bad_rows="error", time_rule=None, check_units=True) -> Events:
     if on_bad_rows not in ("error", "skip"):
         raise ParameterError(f"The 'on_bad_rows' option must be 'error' or 'skip'. Got {on_bad_rows!r} instead.")
     mapping = mapping or {}
@@ -246,6 +287,8 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
     encodings = []
     tables = list(tables)
     hashing = _hash_users_in_background(tables, mapping)
+    time_rule = time_rule or TimeRule()
+    time_units: dict = {}
     for file_index, (path, table) in enumerate(tables):
         files.append(path)
         table = table.rename_columns([inverse.get(n, n) for n in table.column_names])
@@ -257,13 +300,18 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
                                         f"map it with --column {canon}=YOUR_COLUMN", file=path, column=canon))
         if problems:
             continue
-        part, bad, enc = _canonical_part(table, path, mapping, problems)
+        part, bad, enc, units = _canonical_part(table, path, mapping, problems, time_rule)
+        if units:
+            merged_units = time_units.setdefault(path, {})
+            for unit, (count, first) in units.items():
+                had = merged_units.get(unit, (0, first))
+                merged_units[unit] = (had[0] + count, min(had[1], first))
         part = part.append_column("_file", pa.array(np.full(part.num_rows, file_index, np.int32)))
         parts.append(part)
         masks.append(bad)
         encodings.append(enc)
     if problems:
-        raise InputError(problems)
+        raise _input_error(problems, time_units)
     held = {c for c in ENCODED if encodings and all(c in e for e in encodings)}
     if "channel" not in held:  # some file's channels are plain strings: the coded ones become trimmed columns too
         parts = [p.set_column(p.column_names.index("channel"), "channel", _as_dictionary(*e["channel"]))
@@ -286,12 +334,15 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
                                             example=_example(p, local, problem.column, mapping)))
                     break
                 offset += p.num_rows
+    mixed = mixed_unit_problems(time_units, mapping) if check_units else []
+    if mixed:  # no rule tells which rows are right: refused whatever on_bad_rows
+        raise _input_error((problems if on_bad_rows == "error" else []) + mixed, time_units)
     unified = _concat(parts)
     merged = _concat_encodings(encodings, parts, unified.column_names)
     dropped: dict[str, int] = {}
     if problems:
         if on_bad_rows == "error":
-            raise InputError(problems)
+            raise _input_error(problems, time_units)
         keep = np.ones(rows, bool)
         for reason in reasons:
             flagged = np.concatenate([m.get(reason, (None, np.zeros(p.num_rows, bool)))[1] for m, p in zip(masks, parts)])
@@ -311,7 +362,14 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
     for name in [c for c in unified.column_names if pa.types.is_dictionary(unified[c].type)]:
         i = unified.column_names.index(name)
         unified = unified.set_column(i, name, unified[name].cast(pa.string()))
-    return Events(unified, files, dropped, merged, pending=pending)
+    return Events(unified, files, dropped, merged, pending=pending, time_units=time_units)
+
+
+def _input_error(problems: list[Problem], time_units: dict) -> InputError:
+    """The InputError of a failed validation, carrying the epoch units seen (a partitioned engine checks them)."""
+    exc = InputError(problems)
+    exc.time_units = time_units
+    return exc
 
 
 def _hash_users_in_background(tables, mapping):
@@ -428,9 +486,10 @@ def _string_column(col: pa.ChunkedArray) -> pa.ChunkedArray | None:
     return None
 
 
-def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]):
-    """Canonical types for one file's table; returns it, {reason: (Problem, mask)} of bad rows, and the
-    (codes, sorted vocabulary) of the dictionary-read columns (see :data:`ENCODED`)."""
+def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem], time_rule: TimeRule):
+    """Canonical types for one file's table; returns it, {reason: (Problem, mask)} of bad rows, the
+    (codes, sorted vocabulary) of the dictionary-read columns (see :data:`ENCODED`) and the detected epoch units
+    ({unit: (rows, first row)})."""
     n = table.num_rows
     bad: dict[str, tuple[Problem, np.ndarray]] = {}
     enc: dict[str, tuple[np.ndarray, pa.Array]] = {}
@@ -459,12 +518,7 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
          user.is_null().to_numpy(zero_copy_only=False))
 
     # timestamp
-    ts, ts_bad = to_epoch_ns(table["timestamp"])
-    cols["timestamp"] = pa.chunked_array([pa.array(ts, pa.int64())])
-    cols["timestamp_raw"] = table["timestamp"]  # for error examples only (dropped after validation)
-    flag("timestamp_unparsable", "timestamp",
-         "must be a timestamp, an ISO-8601 string (2026-01-31T12:00:00Z) or epoch seconds",
-         "fix or drop the rows (or rerun with --on-bad-rows skip)", ts_bad)
+    units = _timestamp(table, cols, flag, time_rule)
 
     # event
     if _is_string_dictionary(table["event"].type):
@@ -545,7 +599,24 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
                 col = col.cast(col.type.value_type)
             cols[opt] = col.cast(pa.string())
     cols["_row"] = table["_row"]
-    return pa.table(cols), bad, enc
+    return pa.table(cols), bad, enc, units
+
+
+def _timestamp(table: pa.Table, cols: dict, flag, rule: TimeRule) -> dict:
+    """The timestamp column in epoch ns (into ``cols``), its bad rows flagged; returns the detected epoch units
+    with file row numbers."""
+    ts = convert_timestamps(table["timestamp"], rule)
+    cols["timestamp"] = pa.chunked_array([pa.array(ts.ns, pa.int64())])
+    cols["timestamp_raw"] = table["timestamp"]  # for error examples only (dropped after validation)
+    flag("timestamp_unparsable", "timestamp",
+         "must be a timestamp, an ISO-8601 string (2026-01-31T12:00:00Z) or epoch seconds, ms, us or ns",
+         "fix or drop the rows (or rerun with --on-bad-rows skip)", ts.unparsable)
+    flag("timestamp_out_of_range", "timestamp",
+         f"must fall within the years {rule.describe()} (UTC)",
+         "fix or drop the rows, or widen the window with --valid-years FIRST:LAST (epoch numbers in an "
+         "unexpected unit: --epoch-unit s|ms|us|ns)", ts.out_of_range)
+    rows = table["_row"]
+    return {u: (n, int(rows[i].as_py())) for u, (n, i) in ts.units.items()}
 
 
 def _trimmed_dictionaries(col: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -75,12 +75,15 @@ def load_journeys(
     separator: str = DEFAULT_SEPARATOR,
     channel_grouping=None,
     campaigns: bool = True,
+    epoch_unit: str | None = None,
+    valid_years=None,
 ) -> tuple[Journeys, Events | None, dict]:
     """Read the input and build the journeys once.
 
     ``channel_grouping`` (a :class:`~attribution.channel_groups.ChannelGrouping`, ``"ga4"`` or a rules CSV)
     derives touch channels from source / medium / campaign while reading, before validation. With
     ``campaigns=False`` the log's campaign column is not read (nothing of the run reports campaigns).
+    ``epoch_unit`` and ``valid_years`` are :func:`attribution.events.read_events`'s timestamp rules.
     """
     grouping = _grouping(channel_grouping, input)
     if input == "paths":
@@ -90,10 +93,12 @@ def load_journeys(
     if input != "events":
         raise ParameterError(f"The '--input' option must be 'events' or 'paths'. Got {input!r} instead.")
     lookback = parse_lookback(lookback_days)  # option errors before any reading
+    time = {"epoch_unit": epoch_unit, "valid_years": valid_years}
     if grouping is not None:
-        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows)
+        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, **time)
     else:
-        events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",))
+        events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",),
+                             **time)
     conversion_events = tuple(conversion_events) or ("conversion",)
     counts = events.event_counts()
     missing = [e for e in conversion_events if e not in counts]
@@ -186,7 +191,9 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         Where a partitioned run writes the ``--detail`` fact table, partition by partition (the caller commits
         it when the result has no ``journeys``; an in-memory run leaves it untouched).
     **options
-        Passed to :func:`load_journeys`.
+        Passed to :func:`load_journeys`: ``input``, ``lookback_days``, ``conversion_events``, ``columns``,
+        ``on_bad_rows``, ``separator``, ``epoch_unit`` (``"s"``, ``"ms"``, ``"us"`` or ``"ns"``; default: detected
+        from the magnitude) and ``valid_years`` (``"1990:2100"``, the default).
     """
     from attribution.models import default_model_specs, parse_model_spec
 
@@ -195,6 +202,9 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     from .kpis import kpi_inputs, kpi_table
 
     spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options, by)  # fail before reading
+    from .timeparse import TimeRule
+
+    TimeRule.of(options.get("epoch_unit"), options.get("valid_years"))  # option errors before any reading
     grouping = _grouping(channel_grouping, options.get("input", "events"), fill_only)
     if grouping is not None:
         options["channel_grouping"] = grouping

@@ -7,7 +7,8 @@ from typing import Optional
 import typer
 
 from .app import app
-from .options import Column, ConversionEvent, Events, Format, MilestoneEvent, OnBadRows, Quiet, Table
+from .options import Column, ConversionEvent, EpochUnit, Events, Format, MilestoneEvent, OnBadRows, Quiet, Table, \
+    ValidYears
 from .render import echo_table
 
 
@@ -22,6 +23,8 @@ def funnel_command(
         None, "--period", help="Add cohort rows: users by the day, week or month of their first row in the log."),
     column: Column = None,
     on_bad_rows: OnBadRows = "error",
+    epoch_unit: EpochUnit = None,
+    valid_years: ValidYears = None,
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the summary here (.csv, .parquet, .json, or a SQL URL with --table)."),
     format: Format = None,
@@ -36,7 +39,8 @@ def funnel_command(
     fmt = check_output(output, format, table) if output is not None else None
     frame = funnel([str(e) for e in events], milestone_events=tuple(milestone_event or ()),
                    conversion_events=tuple(conversion_event or ("conversion",)), won_event=won_event,
-                   lost_event=lost_event, columns=column, on_bad_rows=on_bad_rows, period=period)
+                   lost_event=lost_event, columns=column, on_bad_rows=on_bad_rows, period=period,
+                   epoch_unit=epoch_unit, valid_years=valid_years)
     if output is None:
         echo_table(frame)
     else:

@@ -10,8 +10,8 @@ from attribution.export import check_output, write_output
 from attribution.pipeline import run as run_pipeline
 
 from .app import app
-from .options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, MilestoneEvent, OnBadRows, \
-    Quiet, Separator, Table
+from .options import Column, ConversionEvent, EpochUnit, Events, Format, InputKind, LookbackDays, MilestoneEvent, \
+    OnBadRows, Quiet, Separator, Table, ValidYears
 from .render import echo_summary, echo_table
 
 
@@ -29,6 +29,8 @@ def run_command(
     input: InputKind = "events",
     separator: Separator = " > ",
     on_bad_rows: OnBadRows = "error",
+    epoch_unit: EpochUnit = None,
+    valid_years: ValidYears = None,
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the table here: .csv, .parquet, .json, or a SQL URL "
         "(sqlite:///FILE.db, postgresql://USER@HOST/DB) with --table."),
@@ -105,6 +107,8 @@ def run_command(
         conversion_events=tuple(conversion_event or ("conversion",)),
         columns=column,
         on_bad_rows=on_bad_rows,
+        epoch_unit=epoch_unit,
+        valid_years=valid_years,
         separator=separator,
         spend=spend,
         spend_columns=spend_column,

@@ -12,7 +12,8 @@ from attribution.export import check_writable, output_format, write_table
 from attribution.pipeline import load_journeys
 
 from .app import app
-from .options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, Separator
+from .options import Column, ConversionEvent, EpochUnit, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, \
+    Separator, ValidYears
 from .render import echo_summary, echo_table
 
 
@@ -43,6 +44,8 @@ def transitions_command(
     input: InputKind = "events",
     separator: Separator = " > ",
     on_bad_rows: OnBadRows = "error",
+    epoch_unit: EpochUnit = None,
+    valid_years: ValidYears = None,
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the transition matrix here (.csv, .parquet, .json) instead of printing it."),
     effects_output: Optional[str] = typer.Option(
@@ -63,7 +66,7 @@ def transitions_command(
     journeys, _events, summary = load_journeys(
         [str(e) for e in events], input=input, lookback_days=lookback_days,
         conversion_events=tuple(conversion_event or ("conversion",)), columns=column, on_bad_rows=on_bad_rows,
-        separator=separator)
+        separator=separator, epoch_unit=epoch_unit, valid_years=valid_years)
     fitted.fit(journeys)
     echo_summary(summary, quiet)
     matrix = fitted.transition_matrix(separator)
