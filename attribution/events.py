@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .exceptions import DroppedRowsWarning, InputError, ParameterError, Problem
+from .exceptions import DroppedRowsWarning, InputError, ParameterError, Problem, RenamedChannelWarning
 from .sources import plan_columns, read_columns, read_schema_names, resolve_sources
 from .encoding import encode_sorted
 from .timeparse import TimeRule, convert_timestamps
@@ -28,6 +28,10 @@ CANONICAL = REQUIRED + OPTIONAL
 TOUCH_EVENT = "touch"
 #: low-cardinality string columns: read from Parquet as dictionaries and kept encoded (``Events.codes``)
 ENCODED = ("event", "channel", "campaign", "source", "medium")
+#: the name of the touchless row in every output (``attribution.journeys.NONE_CHANNEL``)
+NONE_CHANNEL = "(none)"
+#: reserved channel names and what touches that carry them are renamed to
+RESERVED = {NONE_CHANNEL: "(none) (channel)"}
 
 
 def parse_column_map(items) -> dict[str, str]:
@@ -541,22 +545,7 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
     flag("event_null", "event", "must not be null", "fill the event name (touch, conversion, ...)", event_null)
 
     # channel
-    if _is_string_dictionary(table["channel"].type):
-        codes, vocab = encode_sorted(_trimmed_dictionaries(table["channel"]))
-        enc["channel"] = (codes, vocab)
-        channel = table["channel"]  # a placeholder for examples (as read); see _validate for mixed inputs
-        no_channel = (codes < 0) | (codes == _code_of(vocab, ""))
-    else:
-        channel = _string_column(table["channel"])
-        if channel is None:
-            problems.append(Problem("column_type", f"must be a string column, found {table['channel'].type}",
-                                    "store channel names as strings", file=path, column=name("channel")))
-            channel = pa.chunked_array([pa.nulls(n, pa.string())])
-        channel = pc.utf8_trim_whitespace(channel)
-        no_channel = pc.fill_null(pc.equal(channel, ""), True).to_numpy(zero_copy_only=False)
-    cols["channel"] = channel
-    flag("channel_missing_on_touch", "channel", "must be set on touch rows",
-         "fill the channel of every touch (or rerun with --on-bad-rows skip)", is_touch & no_channel)
+    cols["channel"] = _channel(table, path, name, is_touch, flag, problems, enc)
 
     # revenue
     if "revenue" in table.column_names:
@@ -617,6 +606,51 @@ def _timestamp(table: pa.Table, cols: dict, flag, rule: TimeRule) -> dict:
          "unexpected unit: --epoch-unit s|ms|us|ns)", ts.out_of_range)
     rows = table["_row"]
     return {u: (n, int(rows[i].as_py())) for u, (n, i) in ts.units.items()}
+
+
+def _channel(table: pa.Table, path: str, name, is_touch: np.ndarray, flag, problems: list, enc: dict):
+    """The channel column, whitespace-trimmed (codes into ``enc`` for a dictionary column), with touches
+    without a channel or with control characters flagged and the reserved name renamed (:data:`RESERVED`)."""
+    n = table.num_rows
+    if _is_string_dictionary(table["channel"].type):
+        codes, vocab = encode_sorted(_trimmed_dictionaries(table["channel"]))
+        reserved = _code_of(vocab, NONE_CHANNEL)
+        if reserved >= 0:  # rename in the small vocabulary and re-sort it
+            remap, vocab = encode_sorted(pc.if_else(pc.equal(vocab, NONE_CHANNEL), RESERVED[NONE_CHANNEL], vocab))
+            renamed = codes == reserved
+            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        else:
+            renamed = np.zeros(n, bool)
+        enc["channel"] = (codes, vocab)
+        channel = table["channel"]  # a placeholder for examples (as read); see _validate for mixed inputs
+        no_channel = (codes < 0) | (codes == _code_of(vocab, ""))
+        control = np.isin(codes, np.flatnonzero(_has_control(vocab)))
+    else:
+        channel = _string_column(table["channel"])
+        if channel is None:
+            problems.append(Problem("column_type", f"must be a string column, found {table['channel'].type}",
+                                    "store channel names as strings", file=path, column=name("channel")))
+            channel = pa.chunked_array([pa.nulls(n, pa.string())])
+        channel = pc.utf8_trim_whitespace(channel)
+        no_channel = pc.fill_null(pc.equal(channel, ""), True).to_numpy(zero_copy_only=False)
+        control = _has_control(channel)
+        renamed = pc.fill_null(pc.equal(channel, NONE_CHANNEL), False).to_numpy(zero_copy_only=False)
+        if renamed.any():
+            channel = pc.if_else(renamed, RESERVED[NONE_CHANNEL], channel)
+    flag("channel_missing_on_touch", "channel", "must be set on touch rows",
+         "fill the channel of every touch (or rerun with --on-bad-rows skip)", is_touch & no_channel)
+    flag("channel_control_character", "channel", "must not contain control characters (U+0000 to U+001F, U+007F)",
+         "remove them from the channel names (or rerun with --on-bad-rows skip)", is_touch & control)
+    if (renamed & is_touch).any():
+        warnings.warn(f"touches with the channel {NONE_CHANNEL!r} (the name of the touchless row) are reported as "
+                      f"{RESERVED[NONE_CHANNEL]!r}", RenamedChannelWarning, stacklevel=4)
+    return channel
+
+
+def _has_control(strings) -> np.ndarray:
+    """Whether each string holds a control character (null: False)."""
+    hits = pc.match_substring_regex(strings, "[\\x00-\\x1f\\x7f]")
+    return pc.fill_null(hits, False).to_numpy(zero_copy_only=False)
 
 
 def _trimmed_dictionaries(col: pa.ChunkedArray) -> pa.ChunkedArray:

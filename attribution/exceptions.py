@@ -119,5 +119,9 @@ class DroppedRowsWarning(AttributionWarning):
     """Rows were dropped (``on_bad_rows='skip'``) or ignored."""
 
 
+class RenamedChannelWarning(AttributionWarning):
+    """A touch's channel had a reserved name (the touchless row's ``(none)``) and was renamed."""
+
+
 class TouchWeightsWarning(AttributionWarning):
     """Markov touch weights could not reproduce the channel credit exactly (the margins are infeasible)."""

@@ -28,11 +28,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .encoding import compact_codes, positions, segment_ids, take_segments
-from .events import TOUCH_EVENT, Events
+from .events import NONE_CHANNEL, TOUCH_EVENT, Events  # noqa: F401 (NONE_CHANNEL is imported from here)
 from .timeparse import NS_PER_DAY
 from .userorder import DeferredIds, code_time_order, user_time_order
 
-NONE_CHANNEL = "(none)"
 DEFAULT_LOOKBACK_DAYS = 30.0
 
 

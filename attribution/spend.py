@@ -35,7 +35,7 @@ from .exceptions import InputError, ParameterError, Problem
 from .journeys import NONE_CHANNEL
 from .periods import check_period, epoch_days, period_start_days
 from .sources import file_kind, plan_columns, read_columns, read_schema_names
-from .timeparse import to_epoch_ns
+from .timeparse import YEAR_LIMITS, TimeRule, convert_timestamps
 
 SPEND_REQUIRED = ("channel", "spend")
 SPEND_OPTIONAL = ("date", "campaign", "cost_type")
@@ -198,9 +198,12 @@ def read_spend(source, *, columns=None) -> Spend:
     out["spend"] = np.where(np.isfinite(values) & (values >= 0), values, 0.0)
 
     if name("date") in wanted:
-        ns, date_bad = to_epoch_ns(table[name("date")])
+        dates = convert_timestamps(table[name("date")], TimeRule(valid_years=YEAR_LIMITS))  # any representable day
+        ns = dates.ns
         flag("date_unparsable", "date", "must be a date (2026-01-31), a timestamp or an ISO-8601 string",
-             "fix the dates, or drop the date column if spend is not dated", date_bad)
+             "fix the dates, or drop the date column if spend is not dated", dates.unparsable)
+        flag("date_out_of_range", "date", f"must fall within the years {YEAR_LIMITS[0]}..{YEAR_LIMITS[1]}",
+             "fix the dates", dates.out_of_range)
         out["day"] = epoch_days(ns)
     if name("campaign") in wanted:
         camp = _strings(table[name("campaign")])
