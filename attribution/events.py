@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .exceptions import DroppedRowsWarning, InputError, ParameterError, Problem, RenamedChannelWarning
+from .exceptions import DroppedRowsWarning, InputError, ParameterError, Problem, RenamedChannelWarning, shorten
 from .sources import plan_columns, read_columns, read_schema_names, resolve_sources
 from .encoding import encode_sorted
 from .timeparse import TimeRule, convert_timestamps
@@ -28,6 +28,8 @@ CANONICAL = REQUIRED + OPTIONAL
 TOUCH_EVENT = "touch"
 #: low-cardinality string columns: read from Parquet as dictionaries and kept encoded (``Events.codes``)
 ENCODED = ("event", "channel", "campaign", "source", "medium")
+#: the largest revenue of one row: a billion rows of it still sum to 1e24, far from float64 overflow (1.8e308)
+MAX_REVENUE = 1e15
 #: the name of the touchless row in every output (``attribution.journeys.NONE_CHANNEL``)
 NONE_CHANNEL = "(none)"
 #: reserved channel names and what touches that carry them are renamed to
@@ -445,8 +447,10 @@ def _example(part: pa.Table, i: int, column: str | None, mapping) -> dict:
             key = name.replace("_raw", "")
             col = part[name]
             if name.endswith("_raw") and not pa.types.is_string(col.type):
-                col = col.slice(i, 1).cast(pa.string())  # raw values are kept as read; shown as text
-                row[mapping.get(key, key)] = col[0].as_py()
+                try:  # raw values are kept as read; shown as text
+                    row[mapping.get(key, key)] = col.slice(i, 1).cast(pa.string())[0].as_py()
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    row[mapping.get(key, key)] = str(col[i].as_py())
             else:
                 row[mapping.get(key, key)] = col[i].as_py()
     return row
@@ -505,11 +509,14 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
             bad[code] = (Problem(code, rule, fix, file=path, column=name(column)), mask)
 
     cols = {}
+    table = _scalar_columns(table, path, name, problems)
     # user_id: string or integer
     user = table["user_id"]
     if pa.types.is_dictionary(user.type):
         user = user.cast(user.type.value_type)
-    if pa.types.is_integer(user.type):
+    if pa.types.is_unsigned_integer(user.type) and user.type.bit_width == 64:
+        user = user.cast(pa.string())  # ids up to 2**64 - 1 stay distinct (int64 holds half of them)
+    elif pa.types.is_integer(user.type):
         user = user.cast(pa.int64())
     elif pa.types.is_string(user.type) or pa.types.is_large_string(user.type) or pa.types.is_null(user.type):
         user = user.cast(pa.string())
@@ -570,7 +577,10 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
              infinite if non_numeric is None else non_numeric | infinite)
         flag("revenue_negative", "revenue", "must be >= 0", "refunds are not conversions: remove them or net them "
              "into the conversion's revenue", values < 0)
-        np.copyto(values, 0.0, where=~(values >= 0) | infinite)  # null (NaN), negative, infinite: 0 (in place)
+        too_large = values > MAX_REVENUE  # NaN compares False
+        flag("revenue_too_large", "revenue", f"must be at most {MAX_REVENUE:.0e} (sums of such values stay finite)",
+             "check the unit of the revenue column (cents? micros?) or fix the rows", too_large & ~infinite)
+        np.copyto(values, 0.0, where=~(values >= 0) | infinite | too_large)  # null (NaN), negative, too large: 0
         cols["revenue"] = pa.chunked_array([pa.array(values, pa.float64())])
         cols["revenue_raw"] = raw  # for error examples only (dropped after validation)
     else:
@@ -651,6 +661,26 @@ def _has_control(strings) -> np.ndarray:
     """Whether each string holds a control character (null: False)."""
     hits = pc.match_substring_regex(strings, "[\\x00-\\x1f\\x7f]")
     return pc.fill_null(hits, False).to_numpy(zero_copy_only=False)
+
+
+#: what each canonical column holds, for the message when a file stores it as a nested type
+SCALAR_KINDS = {"user_id": "a string or integer", "timestamp": "a timestamp, date, ISO-8601 string or epoch number",
+                "event": "a string", "channel": "a string", "revenue": "a number", "campaign": "a string",
+                "source": "a string", "medium": "a string", "conversion_id": "a string or integer"}
+
+
+def _scalar_columns(table: pa.Table, path: str, name, problems: list) -> pa.Table:
+    """Nested columns (struct, list, map, union) where one value per row belongs: one problem each, and the
+    column replaced by nulls so that nothing else trips over it (the read stops at the problem)."""
+    for i, col in enumerate(table.column_names):
+        typ = table.schema.field(i).type
+        typ = typ.value_type if pa.types.is_dictionary(typ) else typ
+        if col in SCALAR_KINDS and pa.types.is_nested(typ):
+            problems.append(Problem("column_type", f"must be {SCALAR_KINDS[col]} column, found {shorten(str(typ))}",
+                                    f"store one {SCALAR_KINDS[col].split(' ', 1)[1]} value per row in '{name(col)}' "
+                                    "(flatten or map the column before reading)", file=path, column=name(col)))
+            table = table.set_column(i, col, pa.nulls(table.num_rows, pa.string()))
+    return table
 
 
 def _trimmed_dictionaries(col: pa.ChunkedArray) -> pa.ChunkedArray:
