@@ -169,3 +169,14 @@ def test_out_of_core_reports_mixed_units_and_window_as_in_memory(tmp_path, monke
         a, b = problem(memory, code), problem(ooc, code)
         assert (a.count, a.first_row, a.rule) == (b.count, b.first_row, b.rule)
     assert problem(memory, "timestamp_mixed_units").count == len(range(3, n, 7))
+
+
+def test_chunked_timestamps_take_the_fast_path_only_inside_the_window():
+    good = pa.array(np.array(["2026-01-01", "2027-01-01"], "datetime64[ms]"))
+    far = pa.array(np.array(["9999-01-01", "2026-06-01"], "datetime64[ms]"))
+    col = convert_timestamps(pa.chunked_array([good, far]))
+    assert col.out_of_range.tolist() == [False, False, True, False]
+    assert col.ns.tolist() == [pd.Timestamp("2026-01-01").value, pd.Timestamp("2027-01-01").value, 0,
+                               pd.Timestamp("2026-06-01").value]
+    sliced = convert_timestamps(pa.chunked_array([good, far]).slice(1, 1))  # chunk offsets are honoured
+    assert sliced.ns.tolist() == [pd.Timestamp("2027-01-01").value] and not sliced.out_of_range.any()
