@@ -66,3 +66,20 @@ def test_control_characters_in_channel_names_never_split_into_other_channels(tmp
     # the dropped touch leaves its conversion touchless: 10 of revenue on (none) besides the touchless 5
     assert table.loc["(none)", "revenue"] == pytest.approx(15.0)
     assert table["revenue"].sum() == pytest.approx(65.0)
+
+
+@pytest.mark.parametrize("model", ["linear", "markov", "shapley:game=rate", "logistic"])
+def test_path_tables_follow_the_same_channel_rules(tmp_path, model):
+    table = tmp_path / "paths.csv"
+    table.write_text("path,conversions,nulls,revenue\n(none) > x,2,1,20\n,1,0,5\nx,1,2,3\n")
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["run", str(table), "--input", "paths", "-m", model, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "reported as '(none) (channel)'" in res.stderr
+    got = pd.read_csv(out, keep_default_na=False).set_index("channel")
+    assert set(got.index) == {"(none)", "(none) (channel)", "x"}
+    assert got.loc["(none)", "conversions"] == pytest.approx(1.0)  # the touchless path alone
+    assert got["conversions"].sum() == pytest.approx(4.0)  # 4 conversions, every one credited once
+    table.write_text("path,conversions,nulls,revenue\nx,1,0,1\nx\x1fy > z,2,1,20\n")
+    res = runner.invoke(app, ["run", str(table), "--input", "paths", "-m", model])
+    assert res.exit_code == 2 and "[channel_control_character]; 1 row breaks it, first at row 1" in res.stderr
