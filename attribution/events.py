@@ -254,6 +254,17 @@ def validate_tables(tables, *, mapping=None, on_bad_rows: str = "error", time_ru
     return _validate(tables, mapping=mapping, on_bad_rows=on_bad_rows, time_rule=time_rule, check_units=check_units)
 
 
+def add_units(into: dict, path: str, units: dict) -> None:
+    """Add one piece's detected epoch units ({unit: (rows, first row)}) to ``into[path]``: rows summed, the
+    first row kept (:attr:`Events.time_units`)."""
+    if not units:
+        return
+    merged = into.setdefault(path, {})
+    for unit, (count, first) in units.items():
+        had = merged.get(unit, (0, first))
+        merged[unit] = (had[0] + count, min(had[1], first))
+
+
 def mixed_unit_problems(units_by_file: dict, mapping=None) -> list[Problem]:
     """The files whose epoch numbers mix units (seconds and milliseconds, ...): refused whatever ``on_bad_rows``,
     since no rule can tell which rows are right.
@@ -293,8 +304,7 @@ def _validate(tables, *, mapping=None, on_bad_rows="error", time_rule=None, chec
     encodings = []
     tables = list(tables)
     hashing = _hash_users_in_background(tables, mapping)
-    time_rule = time_rule or TimeRule()
-    time_units: dict = {}
+    time_rule, time_units = time_rule or TimeRule(), {}
     for file_index, (path, table) in enumerate(tables):
         files.append(path)
         table = table.rename_columns([inverse.get(n, n) for n in table.column_names])
@@ -307,11 +317,7 @@ def _validate(tables, *, mapping=None, on_bad_rows="error", time_rule=None, chec
         if problems:
             continue
         part, bad, enc, units = _canonical_part(table, path, mapping, problems, time_rule)
-        if units:
-            merged_units = time_units.setdefault(path, {})
-            for unit, (count, first) in units.items():
-                had = merged_units.get(unit, (0, first))
-                merged_units[unit] = (had[0] + count, min(had[1], first))
+        add_units(time_units, path, units)
         part = part.append_column("_file", pa.array(np.full(part.num_rows, file_index, np.int32)))
         parts.append(part)
         masks.append(bad)
@@ -340,9 +346,8 @@ def _validate(tables, *, mapping=None, on_bad_rows="error", time_rule=None, chec
                                             example=_example(p, local, problem.column, mapping)))
                     break
                 offset += p.num_rows
-    mixed = mixed_unit_problems(time_units, mapping) if check_units else []
-    if mixed:  # no rule tells which rows are right: refused whatever on_bad_rows
-        raise _input_error((problems if on_bad_rows == "error" else []) + mixed, time_units)
+    if check_units:  # mixed units: no rule tells which rows are right, so refused whatever on_bad_rows
+        _refuse_mixed_units(time_units, mapping, problems if on_bad_rows == "error" else [])
     unified = _concat(parts)
     merged = _concat_encodings(encodings, parts, unified.column_names)
     dropped: dict[str, int] = {}
@@ -369,6 +374,13 @@ def _validate(tables, *, mapping=None, on_bad_rows="error", time_rule=None, chec
         i = unified.column_names.index(name)
         unified = unified.set_column(i, name, unified[name].cast(pa.string()))
     return Events(unified, files, dropped, merged, pending=pending, time_units=time_units)
+
+
+def _refuse_mixed_units(time_units: dict, mapping, problems: list[Problem]) -> None:
+    """Raise the row problems found so far with :func:`mixed_unit_problems`, if there are any of the latter."""
+    mixed = mixed_unit_problems(time_units, mapping)
+    if mixed:
+        raise _input_error(problems + mixed, time_units)
 
 
 def _input_error(problems: list[Problem], time_units: dict) -> InputError:

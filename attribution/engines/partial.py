@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from attribution.events import mixed_unit_problems
+from attribution.events import add_units, mixed_unit_problems
 from attribution.exceptions import DroppedRowsWarning, InputError, Problem
 
 
@@ -202,10 +202,7 @@ def merge_time_units(results, files=()) -> dict:
     merged: dict = {}
     for r in results:
         for path, units in r.time_units.items():
-            into = merged.setdefault(path, {})
-            for unit, (count, first) in units.items():
-                had = into.get(unit, (0, first))
-                into[unit] = (had[0] + count, min(had[1], first))
+            add_units(merged, path, units)
     rank = {f: i for i, f in enumerate(files)}
     return {p: dict(sorted(merged[p].items(), key=lambda kv: "s ms us ns".split().index(kv[0])))
             for p in sorted(merged, key=lambda p: rank.get(p, len(rank)))}
