@@ -80,6 +80,8 @@ def load_journeys(
     channel_grouping=None,
     campaigns: bool = True,
     csv=None,
+    epoch_unit: str | None = None,
+    valid_years=None,
 ) -> tuple[Journeys, Events | None, dict]:
     """Read the input and build the journeys once.
 
@@ -87,6 +89,7 @@ def load_journeys(
     derives touch channels from source / medium / campaign while reading, before validation. With
     ``campaigns=False`` the log's campaign column is not read (nothing of the run reports campaigns). ``csv``
     (:class:`~attribution.io.csvread.CsvOptions`) says how CSV files are read.
+    ``epoch_unit`` and ``valid_years`` are :func:`attribution.io.events.read_events`'s timestamp rules.
     """
     csv = CsvOptions.of(csv)
     grouping = _grouping(channel_grouping, input)
@@ -97,11 +100,12 @@ def load_journeys(
     if input != "events":
         raise ParameterError(f"The '--input' option must be 'events' or 'paths'. Got {input!r} instead.")
     lookback = parse_lookback(lookback_days)  # option errors before any reading
+    time = {"epoch_unit": epoch_unit, "valid_years": valid_years}
     if grouping is not None:
-        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, csv=csv)
+        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, csv=csv, **time)
     else:
         events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",),
-                             delimiter=csv.delimiter, decimal=csv.decimal, encoding=csv.encoding)
+                             delimiter=csv.delimiter, decimal=csv.decimal, encoding=csv.encoding, **time)
     conversion_events = tuple(conversion_events) or ("conversion",)
     counts = events.event_counts()
     missing = [e for e in conversion_events if e not in counts]
@@ -189,7 +193,9 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     calibrate_untested : {"pool", "keep"}
         Channels without a test: partial pooling of the tested channels' factors, or unchanged.
     **options
-        Passed to :func:`load_journeys`.
+        Passed to :func:`load_journeys`: ``input``, ``lookback_days``, ``conversion_events``, ``columns``,
+        ``on_bad_rows``, ``separator``, ``epoch_unit`` (``"s"``, ``"ms"``, ``"us"`` or ``"ns"``; default: detected
+        from the magnitude) and ``valid_years`` (``"1990:2100"``, the default).
     """
     from attribution.models import default_model_specs, parse_model_spec
 
@@ -199,6 +205,9 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
 
     csv = options["csv"] = CsvOptions.of(delimiter, decimal, encoding)
     spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options, by, csv)  # fail early
+    from attribution.io.timeparse import TimeRule
+
+    TimeRule.of(options.get("epoch_unit"), options.get("valid_years"))  # option errors before any reading
     grouping = _grouping(channel_grouping, options.get("input", "events"), fill_only)
     if grouping is not None:
         options["channel_grouping"] = grouping

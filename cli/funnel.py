@@ -7,8 +7,8 @@ from typing import Optional
 import typer
 
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, Events, Format, LockTimeout, \
-    MilestoneEvent, OnBadRows, Quiet, Table, refuse_urls
+from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
+    LockTimeout, MilestoneEvent, OnBadRows, Quiet, Table, ValidYears, refuse_urls
 from attribution.cli.render import echo_table
 
 
@@ -26,6 +26,8 @@ def funnel_command(
     delimiter: Delimiter = None,
     decimal: Decimal = ".",
     encoding: Encoding = None,
+    epoch_unit: EpochUnit = None,
+    valid_years: ValidYears = None,
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the summary here (.csv, .parquet, .json, or a SQL URL with --table)."),
     format: Format = None,
@@ -46,7 +48,8 @@ def funnel_command(
     frame = funnel([str(e) for e in events], milestone_events=tuple(milestone_event or ()),
                    conversion_events=tuple(conversion_event or ("conversion",)), won_event=won_event,
                    lost_event=lost_event, columns=column, on_bad_rows=on_bad_rows, period=period,
-                   delimiter=delimiter, decimal=decimal, encoding=encoding)
+                   delimiter=delimiter, decimal=decimal, encoding=encoding, epoch_unit=epoch_unit,
+                   valid_years=valid_years)
     if output is None:
         echo_table(frame)
     else:

@@ -22,6 +22,12 @@ InputKind = Annotated[str, typer.Option(
 Separator = Annotated[str, typer.Option("--separator", help="Channel separator of path-table paths.")]
 OnBadRows = Annotated[str, typer.Option(
     "--on-bad-rows", help="'error' (default) or 'skip' bad rows, counted per reason.")]
+EpochUnit = Annotated[Optional[str], typer.Option(
+    "--epoch-unit", help="Unit of numeric timestamps: s, ms, us or ns (default: detected from each value's "
+    "magnitude: below 1e11 s, below 1e14 ms, below 1e17 us, else ns; a column that mixes units is refused).")]
+ValidYears = Annotated[Optional[str], typer.Option(
+    "--valid-years", help="Plausible years of the timestamps, FIRST:LAST inclusive (default 1990:2100); rows "
+    "outside are bad rows (timestamp_out_of_range).")]
 Format = Annotated[Optional[str], typer.Option(
     "--format", help="Output format: csv, parquet or json (default: from the extension).")]
 Table = Annotated[Optional[str], typer.Option(

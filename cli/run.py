@@ -10,8 +10,8 @@ from attribution.io.export import check_output, write_output
 from attribution.runner import run as run_pipeline
 
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, Events, Format, InputKind, \
-    LockTimeout, LookbackDays, MilestoneEvent, OnBadRows, Quiet, Separator, Table, refuse_urls
+from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
+    InputKind, LockTimeout, LookbackDays, MilestoneEvent, OnBadRows, Quiet, Separator, Table, ValidYears, refuse_urls
 from attribution.cli.render import echo_summary, echo_table
 
 
@@ -32,6 +32,8 @@ def run_command(
     delimiter: Delimiter = None,
     decimal: Decimal = ".",
     encoding: Encoding = None,
+    epoch_unit: EpochUnit = None,
+    valid_years: ValidYears = None,
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the table here: .csv, .parquet, .json, or a SQL URL "
         "(sqlite:///FILE.db, postgresql://USER@HOST/DB) with --table."),
@@ -125,6 +127,8 @@ def run_command(
         conversion_events=tuple(conversion_event or ("conversion",)),
         columns=column,
         on_bad_rows=on_bad_rows,
+        epoch_unit=epoch_unit,
+        valid_years=valid_years,
         separator=separator,
         spend=spend,
         spend_columns=spend_column,

@@ -12,8 +12,8 @@ from attribution.io.export import check_writable, output_format, write_table
 from attribution.runner import load_journeys
 
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, Events, Format, InputKind, \
-    LookbackDays, OnBadRows, Quiet, Separator, refuse_urls
+from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
+    InputKind, LookbackDays, OnBadRows, Quiet, Separator, ValidYears, refuse_urls
 from attribution.cli.render import echo_summary, echo_table
 
 
@@ -47,6 +47,8 @@ def transitions_command(
     delimiter: Delimiter = None,
     decimal: Decimal = ".",
     encoding: Encoding = None,
+    epoch_unit: EpochUnit = None,
+    valid_years: ValidYears = None,
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the transition matrix here (.csv, .parquet, .json) instead of printing it."),
     effects_output: Optional[str] = typer.Option(
@@ -71,7 +73,7 @@ def transitions_command(
     journeys, _events, summary = load_journeys(
         [str(e) for e in events], input=input, lookback_days=lookback_days,
         conversion_events=tuple(conversion_event or ("conversion",)), columns=column, on_bad_rows=on_bad_rows,
-        separator=separator, csv=csv)
+        separator=separator, csv=csv, epoch_unit=epoch_unit, valid_years=valid_years)
     fitted.fit(journeys)
     echo_summary(summary, quiet)
     matrix = fitted.transition_matrix(separator)

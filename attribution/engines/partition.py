@@ -37,7 +37,10 @@ def bucket_of(users: pa.Array | pa.ChunkedArray, n_buckets: int, kind: str) -> n
     if pa.types.is_dictionary(users.type):
         users = users.cast(users.type.value_type)
     if kind == "int" and pa.types.is_integer(users.type):
-        h = _mix64(users.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False).view(np.uint64))
+        wide = pa.uint64() if pa.types.is_unsigned_integer(users.type) else pa.int64()  # 2**64 - 1 fits
+        h = _mix64(users.cast(wide).fill_null(0).to_numpy(zero_copy_only=False).view(np.uint64))
+    elif pa.types.is_nested(users.type):
+        h = np.zeros(len(users), np.uint64)  # not ids at all: validation reports the column (one bucket is enough)
     else:
         if not (pa.types.is_string(users.type) or pa.types.is_large_string(users.type)):
             users = pc.cast(users, pa.string())

@@ -181,7 +181,8 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
             warnings.simplefilter("ignore", DroppedRowsWarning)
             if spec.grouping is not None:
                 pieces = spec.grouping.apply(pieces, spec.mapping)
-            events = validate_tables(pieces, mapping=spec.mapping, on_bad_rows=spec.on_bad_rows)
+            events = validate_tables(pieces, mapping=spec.mapping, on_bad_rows=spec.on_bad_rows,
+                                     time_rule=spec.time_rule, check_units=False)
     except InputError:
         return {}, {}, None
     cols = credit_keys(spec) + ["conversions", "revenue"]

@@ -397,10 +397,13 @@ class ChannelGrouping:
         return [(path, _group(table, self.rules, columns=mapping or {}, fill_only=self.fill_only,
                               default=self.default, file=path)[0]) for path, table in pieces]
 
-    def read(self, sources, *, columns=None, on_bad_rows: str = "error", csv=None):
+    def read(self, sources, *, columns=None, on_bad_rows: str = "error", csv=None, epoch_unit=None,
+             valid_years=None):
         """:func:`attribution.io.events.read_events` of a grouped log: plan, read, group, validate."""
         from attribution.io.events import validate_tables
+        from attribution.io.timeparse import TimeRule
 
+        time_rule = TimeRule.of(epoch_unit, valid_years)  # option errors before any reading
         plan = self.plan(sources, columns=columns, csv=csv)
         tables = self.apply([(path, plan.read(path, wanted)) for path, wanted in plan.files], plan.mapping)
-        return validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows)
+        return validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)

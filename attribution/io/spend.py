@@ -35,7 +35,7 @@ from attribution.exceptions import InputError, ParameterError, Problem
 from attribution.kernels.constants import NONE_CHANNEL
 from attribution.io.periods import check_period, epoch_days, period_start_days
 from attribution.io.sources import file_kind, plan_columns, read_columns, read_schema_names
-from attribution.io.timeparse import to_epoch_ns
+from attribution.io.timeparse import YEAR_LIMITS, TimeRule, convert_timestamps
 
 SPEND_REQUIRED = ("channel", "spend")
 SPEND_OPTIONAL = ("date", "campaign", "cost_type")
@@ -201,9 +201,12 @@ def read_spend(source, *, columns=None, csv=None) -> Spend:
     out["spend"] = np.where(np.isfinite(values) & (values >= 0), values, 0.0)
 
     if name("date") in wanted:
-        ns, date_bad = to_epoch_ns(table[name("date")])
+        dates = convert_timestamps(table[name("date")], TimeRule(valid_years=YEAR_LIMITS))  # any representable day
+        ns = dates.ns
         flag("date_unparsable", "date", "must be a date (2026-01-31), a timestamp or an ISO-8601 string",
-             "fix the dates, or drop the date column if spend is not dated", date_bad)
+             "fix the dates, or drop the date column if spend is not dated", dates.unparsable)
+        flag("date_out_of_range", "date", f"must fall within the years {YEAR_LIMITS[0]}..{YEAR_LIMITS[1]}",
+             "fix the dates", dates.out_of_range)
         out["day"] = epoch_days(ns)
     if name("campaign") in wanted:
         camp = _strings(table[name("campaign")])

@@ -56,10 +56,10 @@ def log(tmp_path_factory):
 def spend_file(tmp_path_factory):
     """Dated spend with campaigns (one channel never touched, one row without a campaign)."""
     rng = np.random.default_rng(4)
-    days = pd.date_range("1970-01-01", periods=120, freq="7D")[:18]
+    days = pd.date_range("2024-01-01", periods=120, freq="7D")[:18]  # the log's days (enginekit.make_log)
     rows = [(c, d.date().isoformat(), camp, float(rng.integers(10, 200)))
             for c in CHANNELS for d in days for camp in ("spring", "summer")]
-    rows.append(("email", "1970-02-03", None, 55.0))
+    rows.append(("email", "2024-02-03", None, 55.0))
     frame = pd.DataFrame(rows, columns=["channel", "date", "campaign", "spend"])
     path = tmp_path_factory.mktemp("spend-keyed") / "spend.csv"
     frame.to_csv(path, index=False)
