@@ -40,7 +40,7 @@ def test_a_touch_channel_named_none_is_renamed_not_merged(tmp_path, model, fmt):
     assert res.exit_code == 0, res.output
     assert "reported as '(none) (channel)'" in res.stderr
     table = pd.read_csv(out, keep_default_na=False).set_index("channel")
-    assert set(table.index) <= {"(none)", "(none) (channel)", "x", "z"}
+    assert set(table.index) <= {"(none)", "(none) (channel)", "x", "z", "(baseline)"}  # (baseline): hazard
     assert "(none) (channel)" in table.index
     # the touchless conversion stays alone on the touchless row; every conversion is credited once
     assert table.loc["(none)", "conversions"] == pytest.approx(1.0)
@@ -62,7 +62,7 @@ def test_control_characters_in_channel_names_never_split_into_other_channels(tmp
     res = runner.invoke(app, ["run", log, "-m", model, "-o", str(out), "--on-bad-rows", "skip"])
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out, keep_default_na=False).set_index("channel")
-    assert set(table.index) <= {"(none)", "x", "y", "z"}  # nothing invented from the pieces of the name
+    assert set(table.index) <= {"(none)", "x", "y", "z", "(baseline)"}  # nothing invented from the pieces of the name
     # the dropped touch leaves its conversion touchless: 10 of revenue on (none) besides the touchless 5
     assert table.loc["(none)", "revenue"] == pytest.approx(15.0)
     assert table["revenue"].sum() == pytest.approx(65.0)
