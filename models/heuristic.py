@@ -84,12 +84,20 @@ class LastNonDirect(TouchWeightModel):
 
 
 class Linear(TouchWeightModel):
-    """Equal credit 1/n to each of a journey's n touches (a channel touched twice gets 2/n)."""
+    """Equal credit 1/n to each of a journey's n touches (a channel touched twice gets 2/n).
+
+    A touch standing for several (``Journeys.touch_multiplicity``, the ``frequency`` path transform) counts as
+    that many touches.
+    """
 
     name = "linear"
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
-        return 1.0 / journeys.lengths[journeys.touch_journey]
+        m = journeys.touch_multiplicity
+        if m is None:
+            return 1.0 / journeys.lengths[journeys.touch_journey]
+        jid = journeys.touch_journey
+        return m / np.bincount(jid, m, minlength=journeys.n_journeys)[jid]
 
 
 class TimeDecay(TouchWeightModel):

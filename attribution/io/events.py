@@ -161,6 +161,7 @@ def read_events(
     delimiter: str | None = None,
     decimal: str = ".",
     encoding: str | None = None,
+    time_range=None,
 ) -> Events:
     """Read and validate an event log.
 
@@ -179,6 +180,9 @@ def read_events(
         How CSV files are read (:mod:`attribution.io.csvread`): the delimiter (default: detected among ``,``
         ``;`` and tab), the decimal mark of revenue (``.`` or ``,``) and the encoding of files without a
         byte-order mark (default UTF-8).
+    time_range : (int or None, int or None), optional
+        UTC epoch nanoseconds [lo, hi): Parquet row groups whose timestamp statistics show no row in it are not
+        read (the rows read may still lie outside it; :func:`attribution.io.sources.read_columns`).
 
     Returns
     -------
@@ -190,7 +194,7 @@ def read_events(
         With every broken rule: missing files or columns, unparsable timestamps, bad revenue, ...
     """
     plan = plan_read(sources, columns=columns, skip=skip, csv=CsvOptions.of(delimiter, decimal, encoding))
-    tables = [(path, plan.read(path, wanted)) for path, wanted in plan.files]
+    tables = [(path, plan.read(path, wanted, time_range)) for path, wanted in plan.files]
     return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows)
 
 
@@ -219,9 +223,11 @@ class ReadPlan:
     def actual(self, canon: str) -> str:
         return self.mapping.get(canon, canon)
 
-    def read(self, path: str, wanted: list[str]) -> pa.Table:
-        """One planned file's columns (:func:`attribution.sources.read_columns`)."""
-        return read_columns(path, wanted, dictionary=self.dictionary, csv=self.csv, numeric=self.numeric)
+    def read(self, path: str, wanted: list[str], time_range=None) -> pa.Table:
+        """One planned file's columns (:func:`attribution.sources.read_columns`); ``time_range`` (epoch ns
+        [lo, hi)) skips the Parquet row groups without a row in it."""
+        return read_columns(path, wanted, dictionary=self.dictionary, csv=self.csv, numeric=self.numeric,
+                            time_range=(self.actual("timestamp"), time_range) if time_range else None)
 
 
 def plan_read(sources, *, columns=None, skip=(), csv: CsvOptions | None = None) -> ReadPlan:

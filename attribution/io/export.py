@@ -118,11 +118,13 @@ def check_output(output: str, fmt: str | None = None, table: str | None = None, 
     return fmt
 
 
-def write_output(frame: pd.DataFrame, output: str, fmt: str | None = None, table: str | None = None) -> str:
-    """Write ``frame`` to a file atomically, or replace ``table`` in a database in one transaction."""
+def write_output(frame: pd.DataFrame, output: str, fmt: str | None = None, table: str | None = None,
+                 if_exists: str = "replace") -> str:
+    """Write ``frame`` to a file atomically, or write ``table`` in a database in one transaction (``if_exists``:
+    replace, append or replace-periods; :func:`attribution.io.sql.write_sql`)."""
     from attribution.io.sql import is_sql_target, write_sql
 
     if is_sql_target(output):
-        write_sql(frame, output, table)
+        write_sql(frame, output, table, if_exists=if_exists)
         return "sql"
     return write_table(frame, output, fmt)

@@ -170,13 +170,13 @@ class Journeys:
         milestone_events : sequence of str
             Funnel milestones (lead, opportunity, ...) whose times the milestone models need
             (``milestone_times``); their rows are no touches and close no journey.
-        path_options : attribution.pathoptions.PathOptions, optional
+        path_options : attribution.journeys.pathoptions.PathOptions, optional
             Channel exclusions, path transform, touch limit and conversion window, applied to the built journeys.
         """
         journeys = cls._from_events(events, [str(e) for e in conversion_events], lookback_days,
                                     [str(m) for m in milestone_events])
         if path_options is not None:
-            from .pathoptions import apply_path_options
+            from attribution.journeys.pathoptions import apply_path_options
 
             journeys = apply_path_options(journeys, path_options)
         return journeys
