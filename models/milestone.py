@@ -11,7 +11,7 @@ model         milestone touches and their shares                     the rest
 ============  =====================================================  ==========
 
 A milestone touch is the last touch of the journey at or before the milestone's first occurrence in it
-(:mod:`attribution.milestones`). Rules, applied to every journey at once:
+(:mod:`attribution.journeys.milestones`). Rules, applied to every journey at once:
 
 - **missing milestone** (the event is not in the journey, or no touch is at or before it): its share is left
   out and the shares present are renormalised to 1 (u_shaped without a lead: first touch 0.4/0.6 = 2/3, the

@@ -153,7 +153,6 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
     """
     from attribution.io.events import validate_tables
     from attribution.exceptions import DroppedRowsWarning, InputError
-    from attribution.journeys.journeys import Journeys
     from attribution.kpis.report import touch_credit
 
     from attribution.engines.partial import credit_keys

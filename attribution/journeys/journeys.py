@@ -31,7 +31,7 @@ from attribution.kernels.encoding import compact_codes, positions, segment_ids, 
 from attribution.io.events import TOUCH_EVENT, Events
 from attribution.io.timeparse import NS_PER_DAY
 from attribution.kernels.userorder import DeferredIds, code_time_order, user_time_order
-from attribution.journeys.milestones import split_milestones
+from attribution.journeys.milestones import milestone_rows, split_milestones
 
 from attribution.kernels.constants import NONE_CHANNEL  # noqa: F401 - re-exported
 DEFAULT_LOOKBACK_DAYS = 30.0
@@ -69,7 +69,7 @@ class Journeys:
     milestone_times : dict of str to numpy.ndarray of int64, shape (J,), or None
         Per milestone event name, the time of its first occurrence within each journey (the user's rows after the
         previous conversion, up to and including this journey's conversion); ``NO_MILESTONE`` where it does not
-        occur (:mod:`attribution.milestones`).
+        occur (:mod:`attribution.journeys.milestones`).
     touch_multiplicity : numpy.ndarray of int64, shape (T,), or None
         How many touches of the log each touch stands for (the ``frequency`` path transform); None = one each.
     """
@@ -192,10 +192,7 @@ class Journeys:
         touch_code = ev_names == TOUCH_EVENT
         is_conv_all = np.append(conv_code, False)[ev_codes]  # code -1 (null) → last entry, False
         keep = is_conv_all | np.append(touch_code, False)[ev_codes]
-        mile_of_code = np.full(len(ev_names) + 1, -1, np.int64)
-        for i, name in enumerate(mile_names):
-            mile_of_code[:-1][ev_names == name] = i
-        mile_all = mile_of_code[ev_codes] if mile_names else None
+        mile_all = milestone_rows(ev_names, ev_codes, mile_names)
         if mile_all is not None:
             keep |= mile_all >= 0
         all_rows = bool(keep.all())

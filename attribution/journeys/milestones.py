@@ -84,6 +84,16 @@ class MilestoneMarks:
         return out
 
 
+def milestone_rows(event_names: np.ndarray, event_codes: np.ndarray, milestones: list):
+    """Index of every row's event in ``milestones`` (-1 for other events), or None without milestones."""
+    if not milestones:
+        return None
+    of_code = np.full(len(event_names) + 1, -1, np.int64)  # code -1 (null event) → the last entry
+    for i, name in enumerate(milestones):
+        of_code[:-1][event_names == name] = i
+    return of_code[event_codes]
+
+
 def split_milestones(ts, conv, order, first_of_user, user_ids, mile):
     """Take the milestone rows (``mile >= 0``) out of the user-time sorted sequence.
 

@@ -114,7 +114,8 @@ def _date(option: str, value) -> _dt.date | None:
     try:
         return _dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ParameterError(f"The '{option}' option must be a date such as 2024-03-01. Got {value!r} instead.") from None
+        raise ParameterError(f"The '{option}' option must be a date such as 2024-03-01. "
+                             f"Got {value!r} instead.") from None
 
 
 def _day_ns(day: _dt.date | None, plus: int = 0) -> int | None:

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from attribution.cli.app import app
 from attribution.exceptions import OutputError
-from attribution.pipeline import run
-from attribution.sql import read_sql, write_sql
+from attribution.runner import run
+from attribution.io.sql import read_sql, write_sql
 
 runner = CliRunner()
 MODELS = ["linear", "first_touch", "time_decay:half_life=2d", "u_shaped", "w_shaped", "full_path",

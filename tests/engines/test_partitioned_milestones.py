@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from enginekit import make_log, run_on_dask  # noqa: E402
 from test_partitioned_options import assert_same_keyed_table  # noqa: E402
 
-from attribution.pipeline import run  # noqa: E402
+from attribution.runner import run  # noqa: E402
 
 
 def assert_same(memory, parted):
