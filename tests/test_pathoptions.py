@@ -131,3 +131,13 @@ def test_conversion_window_keeps_converting_journeys_of_those_days():
     j, _ = transformed(rows, conversions_from="2024-03-02")
     assert sorted(j.revenue.tolist()) == [2.0, 4.0]
     assert np.all(j.conversions == 1)
+
+
+def test_path_tables_take_the_same_options(tmp_path):
+    path = tmp_path / "paths.csv"
+    path.write_text("path,conversions,nulls\nD > A > B > B > C > D > C > C,2,1\nA > A,1,0\n")
+    res = run([str(path)], input="paths", models=["linear"], path_transform="exposure", exclude_channels=["D"])
+    # exposure after removing D: (A, B, C, C) → (A, B, C) twice; (A, A) → (A) once
+    assert credit(res.table, "linear") == pytest.approx({"A": 2 / 3 + 1, "B": 2 / 3, "C": 2 / 3})
+    with pytest.raises(ParameterError, match="path table"):
+        run([str(path)], input="paths", models=["linear"], conversions_from="2024-01-01")

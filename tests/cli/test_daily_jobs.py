@@ -116,3 +116,21 @@ def test_if_exists_needs_a_sql_output(log, tmp_path):
     assert res.exit_code == 2 and "SQL --output" in res.output
     res = invoke("run", log, "--if-exists", "sometimes", "--output", f"sqlite:///{tmp_path / 'x.db'}", "--table", "t")
     assert res.exit_code == 2 and "--if-exists" in res.output
+
+
+def test_milestone_models_on_the_command_line_with_detail(tmp_events, tmp_path):
+    rows = [("a", 0, "touch", "email"), ("a", 1, "touch", "search"), ("a", 1.5, "lead", None),
+            ("a", 2, "touch", "social"), ("a", 2.5, "opportunity", None), ("a", 3, "touch", "display"),
+            ("a", 4, "conversion", None, 100.0)]
+    events = tmp_events(rows)
+    detail = tmp_path / "facts.csv"
+    res = invoke("run", events, "-m", "w_shaped", "-m", "u_shaped", "--milestone-event", "lead", "--milestone-event",
+                 "opportunity", "--detail", detail, "--output", tmp_path / "roi.csv", "--quiet")
+    assert res.exit_code == 0, res.output
+    facts = pd.read_csv(detail)
+    w = facts[facts["model"] == "w_shaped"].set_index("channel")["weight"]
+    # first (email), lead (search), opportunity (social) 0.3 each; display the rest 0.1
+    assert w.to_dict() == pytest.approx({"email": 0.3, "search": 0.3, "social": 0.3, "display": 0.1})
+    u = facts[facts["model"] == "u_shaped"].set_index("channel")["attributed_revenue"]
+    # 0.4, 0.4 and 0.1 each for social and display, of 100
+    assert u.to_dict() == pytest.approx({"email": 40.0, "search": 40.0, "social": 10.0, "display": 10.0})
