@@ -82,6 +82,8 @@ def load_journeys(
     csv=None,
     epoch_unit: str | None = None,
     valid_years=None,
+    milestones=(),
+    path_options=None,
 ) -> tuple[Journeys, Events | None, dict]:
     """Read the input and build the journeys once.
 
@@ -90,22 +92,31 @@ def load_journeys(
     ``campaigns=False`` the log's campaign column is not read (nothing of the run reports campaigns). ``csv``
     (:class:`~attribution.io.csvread.CsvOptions`) says how CSV files are read.
     ``epoch_unit`` and ``valid_years`` are :func:`attribution.io.events.read_events`'s timestamp rules.
+    ``milestones`` are the event names whose times the journeys carry (milestone models); ``path_options``
+    (:class:`~attribution.journeys.pathoptions.PathOptions`) are applied to the journeys. With a conversion
+    window, only the Parquet row groups that can hold rows from the lookback before the window to its end are read.
     """
     csv = CsvOptions.of(csv)
     grouping = _grouping(channel_grouping, input)
     if input == "paths":
+        from attribution.journeys.pathoptions import apply_path_options
+
         table = read_paths(sources, columns=columns, separator=separator, csv=csv)
-        j = table.journeys
+        j = apply_path_options(table.journeys, path_options)
         return j, None, {"paths": j.n_journeys, "conversions": j.total_conversions, "revenue": j.total_revenue}
     if input != "events":
         raise ParameterError(f"The '--input' option must be 'events' or 'paths'. Got {input!r} instead.")
     lookback = parse_lookback(lookback_days)  # option errors before any reading
     time = {"epoch_unit": epoch_unit, "valid_years": valid_years}
+    time_range = None
+    if path_options is not None and (path_options.conversions_from or path_options.conversions_to):
+        time_range = path_options.read_range(lookback)
     if grouping is not None:
         events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, csv=csv, **time)
     else:
         events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",),
-                             delimiter=csv.delimiter, decimal=csv.decimal, encoding=csv.encoding, **time)
+                             delimiter=csv.delimiter, decimal=csv.decimal, encoding=csv.encoding,
+                             time_range=time_range, **time)
     conversion_events = tuple(conversion_events) or ("conversion",)
     counts = events.event_counts()
     missing = [e for e in conversion_events if e not in counts]
@@ -115,8 +126,8 @@ def load_journeys(
             f"{', '.join(map(repr, list(counts)[:10]))}. Use --conversion-event NAME.",
             UserWarning, stacklevel=2,
         )
-    journeys = Journeys.from_events(events, conversion_events=conversion_events,
-                                    lookback_days=lookback)
+    journeys = Journeys.from_events(events, conversion_events=conversion_events, lookback_days=lookback,
+                                    milestone_events=milestones, path_options=path_options)
     known = {"touch", *conversion_events}
     summary = {"files": len(events.files), **run_counts(events, journeys, counts)}
     summary["ignored"] = sum(v for k, v in counts.items() if k not in known)
@@ -136,10 +147,17 @@ def _grouping(channel_grouping, input: str = "events", fill_only: bool = False):
     return grouping
 
 
+def journey_milestones(milestone_events, models) -> tuple[str, ...]:
+    """The milestone events the journeys must carry: the configured ones, then those the models name."""
+    named = [m for model in models for m in getattr(model, "milestone_events", lambda: [])()]
+    return tuple(dict.fromkeys([str(m) for m in (milestone_events or ())] + named))
+
+
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
         ci=None, n_boot=200, seed=0, engine="local", scheduler=None, memory_limit=None, spill_dir=None,
         progress=None, by=None, channel_grouping=None, fill_only=False, campaigns=True, detail_sink=None,
         delimiter=None, decimal=".", encoding=None, experiments=None, calibrate_untested="pool",
+        path_transform=None, exclude_channels=None, max_touches=None, conversions_from=None, conversions_to=None,
         **options) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table.
 
@@ -192,6 +210,13 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         them (:func:`attribution.kpis.calibrate.calibrate`); ``RunResult.calibration`` holds the factors.
     calibrate_untested : {"pool", "keep"}
         Channels without a test: partial pooling of the tested channels' factors, or unchanged.
+    path_transform : {"unique", "exposure", "first", "frequency"}, optional
+    exclude_channels : str or sequence of str, optional
+    max_touches : int, optional
+        Path options applied to the journeys (:mod:`attribution.journeys.pathoptions`).
+    conversions_from, conversions_to : str or datetime.date, optional
+        Attribute only the conversions of these UTC days (inclusive), reading the touches their lookback needs
+        (a daily job; :mod:`attribution.journeys.pathoptions`).
     **options
         Passed to :func:`load_journeys`: ``input``, ``lookback_days``, ``conversion_events``, ``columns``,
         ``on_bad_rows``, ``separator``, ``epoch_unit`` (``"s"``, ``"ms"``, ``"us"`` or ``"ns"``; default: detected
@@ -201,6 +226,11 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
 
     specs = list(models) if models else default_model_specs()
     instances = [parse_model_spec(m) if isinstance(m, str) else m for m in specs]  # validate before reading
+    from attribution.journeys.pathoptions import PathOptions
+
+    options["path_options"] = PathOptions.of(path_transform, exclude_channels, max_touches, conversions_from,
+                                             conversions_to)
+    options["milestones"] = journey_milestones(milestone_events, instances)
     from attribution.kpis.report import kpi_inputs, kpi_table
 
     csv = options["csv"] = CsvOptions.of(delimiter, decimal, encoding)

@@ -21,7 +21,8 @@ def run_command(
     model: Optional[list[str]] = typer.Option(
         None, "--model", "-m",
         help="Model spec, repeatable: first_touch, last_touch, last_non_direct, linear, time_decay[:half_life=7d], "
-        "position_based[:first=0.4,middle=0.2,last=0.4], markov[:order=1|auto,collapse=false], shapley[:game=rate], "
+        "position_based[:first=0.4,middle=0.2,last=0.4|shape=U|J|inverse_J], u_shaped[:lead=EVENT], "
+        "w_shaped[:lead=EVENT,opportunity=EVENT], full_path[:lead=..,opportunity=..,closed_won=..], markov[:order=1|auto,collapse=false], shapley[:game=rate], "
         "logistic[:C=1]. Default: all heuristics and markov."),
     lookback_days: LookbackDays = "30",
     conversion_event: ConversionEvent = None,
@@ -91,6 +92,23 @@ def run_command(
     calibrate_untested: Annotated[str, typer.Option(
         "--calibrate-untested", help="Channels without a test: 'pool' (partial pooling of the tested channels' "
         "factors) or 'keep' (unchanged).")] = "pool",
+    # path options (as google/fractribution) and daily jobs
+    path_transform: Annotated[Optional[str], typer.Option(
+        "--path-transform", help="unique (default), exposure (consecutive repeats collapsed), first (first touch of "
+        "each channel) or frequency (distinct channels with their counts).")] = None,
+    exclude_channel: Annotated[Optional[list[str]], typer.Option(
+        "--exclude-channel", help="Remove this channel's touches from every journey (repeatable); a conversion "
+        "left without touches goes to (none).")] = None,
+    max_touches: Annotated[Optional[int], typer.Option(
+        "--max-touches", help="Keep the last N touches of each journey.")] = None,
+    conversions_from: Annotated[Optional[str], typer.Option(
+        "--conversions-from", help="Attribute only the conversions from this UTC day (YYYY-MM-DD), reading the "
+        "touches their lookback needs (a daily job).")] = None,
+    conversions_to: Annotated[Optional[str], typer.Option(
+        "--conversions-to", help="... up to this UTC day (inclusive).")] = None,
+    if_exists: Annotated[str, typer.Option(
+        "--if-exists", help="A SQL --output table that exists: replace (default), append, or replace-periods (its "
+        "rows of the periods written are replaced: re-running a day replaces that day).")] = "replace",
 ) -> None:
     """Attribute conversions and revenue to channels with one or more models."""
     from attribution.io.sql import check_lock_timeout
@@ -103,6 +121,16 @@ def run_command(
         from attribution.io.export import check_folder
 
         check_folder(spill_dir, "--spill-dir")
+    if if_exists != "replace":
+        from attribution.exceptions import ParameterError
+        from attribution.io.sql import check_if_exists
+
+        check_if_exists(if_exists)
+        if output is None or fmt != "sql":
+            raise ParameterError("--if-exists applies to a SQL --output (sqlite:///FILE.db, postgresql://...).")
+        if if_exists == "replace-periods" and detail is not None:
+            raise ParameterError("--if-exists replace-periods rewrites the periods of the --output table; the --detail "
+                                 "fact table has no periods: write it in a separate run (or use --if-exists append).")
     if detail is not None:
         if input == "paths":
             from attribution.exceptions import ParameterError
@@ -152,6 +180,11 @@ def run_command(
         encoding=encoding,
         experiments=experiments,
         calibrate_untested=calibrate_untested,
+        path_transform=path_transform,
+        exclude_channels=exclude_channel,
+        max_touches=max_touches,
+        conversions_from=conversions_from,
+        conversions_to=conversions_to,
     )
     echo_summary(result.summary, quiet)
     if detail is not None:
@@ -168,10 +201,12 @@ def run_command(
             if output is not None and fmt == "sql" and detail_fmt == "sql" and output == detail:
                 from attribution.io.sql import write_sql_tables
 
-                write_sql_tables([(facts, detail_table), (result.table, table)], output, lock_timeout)  # one tx
+                write_sql_tables([(facts, detail_table), (result.table, table)], output, lock_timeout,
+                                 if_exists=if_exists)  # one transaction
                 return
-            write_output(facts, detail, detail_fmt, detail_table, lock_timeout)
+            write_output(facts, detail, detail_fmt, detail_table, lock_timeout,
+                         if_exists=if_exists if detail_fmt == "sql" else "replace")
     if output is None:
         echo_table(result.table)
     else:
-        write_output(result.table, output, fmt, table, lock_timeout)
+        write_output(result.table, output, fmt, table, lock_timeout, if_exists=if_exists)

@@ -84,12 +84,20 @@ class LastNonDirect(TouchWeightModel):
 
 
 class Linear(TouchWeightModel):
-    """Equal credit 1/n to each of a journey's n touches (a channel touched twice gets 2/n)."""
+    """Equal credit 1/n to each of a journey's n touches (a channel touched twice gets 2/n).
+
+    A touch standing for several (``Journeys.touch_multiplicity``, the ``frequency`` path transform) counts as
+    that many touches.
+    """
 
     name = "linear"
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
-        return 1.0 / journeys.lengths[journeys.touch_journey]
+        m = journeys.touch_multiplicity
+        if m is None:
+            return 1.0 / journeys.lengths[journeys.touch_journey]
+        jid = journeys.touch_journey
+        return m / np.bincount(jid, m, minlength=journeys.n_journeys)[jid]
 
 
 class TimeDecay(TouchWeightModel):
@@ -140,6 +148,9 @@ class PositionBased(TouchWeightModel):
         Shares of the first touch, the inner touches together, and the last touch. They are normalised to sum
         to 1 (so ``first=40,middle=20,last=40`` works too). n = 1: all to the one touch; n = 2: first/(first+last)
         and last/(first+last) (half each if both are 0); n ≥ 3: middle split equally over the n − 2 inner touches.
+    shape : {"U", "J", "inverse_J"}, optional
+        A preset instead of the three shares: U = 40/20/40, J = 20/20/60, inverse J = 60/20/20 (case-insensitive;
+        not together with ``first``, ``middle`` or ``last``).
 
     References
     ----------
@@ -147,10 +158,21 @@ class PositionBased(TouchWeightModel):
     """
 
     name = "position_based"
+    SHAPES = {"u": (0.4, 0.2, 0.4), "j": (0.2, 0.2, 0.6), "inverse_j": (0.6, 0.2, 0.2)}
 
-    def __init__(self, first=0.4, middle=0.2, last=0.4):
+    def __init__(self, first=None, middle=None, last=None, shape=None):
+        if shape is not None:
+            key = str(shape).strip().lower()
+            self._check("shape", shape, key in self.SHAPES, "one of U, J, inverse_J")
+            if first is not None or middle is not None or last is not None:
+                raise ParameterError(
+                    f"PositionBased takes either 'shape' or 'first', 'middle' and 'last', not both. Got shape={shape!r}, "
+                    f"first={first!r}, middle={middle!r}, last={last!r}.")
+            given = self.SHAPES[key]
+        else:
+            given = tuple(d if v is None else v for v, d in zip((first, middle, last), self.SHAPES["u"]))
         values = {}
-        for key, value in (("first", first), ("middle", middle), ("last", last)):
+        for key, value in zip(("first", "middle", "last"), given):
             try:
                 v = float(value)
             except (TypeError, ValueError):
@@ -163,7 +185,7 @@ class PositionBased(TouchWeightModel):
                 f"The 'first', 'middle' and 'last' parameters of PositionBased must not all be 0. "
                 f"Got first={first!r}, middle={middle!r}, last={last!r} instead."
             )
-        self.first, self.middle, self.last = first, middle, last
+        self.first, self.middle, self.last, self.shape = first, middle, last, shape
         self.shares_ = tuple(values[k] / total for k in ("first", "middle", "last"))
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:

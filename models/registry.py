@@ -11,11 +11,12 @@ from attribution.models.heuristic import FirstTouch, LastNonDirect, LastTouch, L
 from attribution.models.hazard import Hazard
 from attribution.models.logistic import Logistic
 from attribution.models.markov.model import Markov
+from attribution.models.milestone import FullPath, UShaped, WShaped
 from attribution.models.shapley import Shapley
 
 MODELS: dict[str, type[AttributionModel]] = {
     cls.name: cls for cls in (FirstTouch, LastTouch, LastNonDirect, Linear, TimeDecay, PositionBased, Markov,
-                                 Shapley, Logistic, Hazard)
+                                 Shapley, Logistic, Hazard, UShaped, WShaped, FullPath)
 }
 HEURISTICS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based")
 

@@ -122,7 +122,8 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
                     spend=None, milestone_events=(), period=None, ci=None, n_boot=200, seed=0, by=None,
                     detail_sink=None, input: str = "events",
                     lookback_days=30.0, conversion_events=("conversion",), columns=None, on_bad_rows: str = "error",
-                    channel_grouping=None, csv=None, epoch_unit=None, valid_years=None, **_ignored):
+                    channel_grouping=None, csv=None, epoch_unit=None, valid_years=None, milestones=(),
+                    path_options=None, **_ignored):
     """Run partitioned when the engine or the memory budget asks for it; None means "run in memory".
 
     Returns
@@ -176,7 +177,8 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     spec = RunSpec(list(models), plan.mapping, on_bad_rows, tuple(conversion_events) or ("conversion",),
                    lookback_days, milestone_events[0] if milestone_events else None, channel_grouping,
                    period=period, by=by, ci=ci, n_boot=n_boot, seed=seed, detail=detail_sink is not None,
-                   time_rule=TimeRule.of(epoch_unit, valid_years))
+                   time_rule=TimeRule.of(epoch_unit, valid_years), milestones=tuple(milestones or ()),
+                   path_options=path_options)
     files = [p for p, _ in plan.files]
     second = None
     if ((period is not None or by is not None) and not all(map(journey_local, models))) or detail_sink is not None:

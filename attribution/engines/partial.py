@@ -40,6 +40,16 @@ class RunSpec:
     seed: int = 0
     detail: bool = False  # --detail: the fact table is built in a second pass (engines/detail_out.py)
     time_rule: object = None  # --epoch-unit / --valid-years (attribution.io.timeparse.TimeRule)
+    milestones: tuple = ()  # milestone events whose times the journeys carry (milestone models)
+    path_options: object = None  # attribution.journeys.pathoptions.PathOptions applied to every partition's journeys
+
+    def journeys(self, events, conversion_events=None):
+        """The partition's journeys, built as a run in memory builds them."""
+        from attribution.journeys.journeys import Journeys
+
+        return Journeys.from_events(events, conversion_events=conversion_events or self.conversion_events,
+                                    lookback_days=self.lookback_days, milestone_events=self.milestones,
+                                    path_options=self.path_options)
 
     def models(self) -> list:
         from attribution.kpis.report import fresh_model
@@ -76,7 +86,6 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
     spec : RunSpec
     """
     from attribution.io.events import validate_tables
-    from attribution.journeys.journeys import Journeys
     from attribution.kpis.report import journey_stats
     from attribution.kpis.summary import run_counts
 
@@ -96,14 +105,13 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
         result.time_units = getattr(exc, "time_units", {})
         return result
     result.time_units = events.time_units
-    journeys = Journeys.from_events(events, conversion_events=spec.conversion_events,
-                                    lookback_days=spec.lookback_days)
+    journeys = spec.journeys(events)
     models = spec.models()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # model warnings are raised by fit_stats on the merged statistics
         result.stats = [m.partial_stats(journeys) for m in models]
         if spec.lead_event is not None:
-            lead = Journeys.from_events(events, conversion_events=(spec.lead_event,), lookback_days=spec.lookback_days)
+            lead = spec.journeys(events, (spec.lead_event,))
             result.lead_stats = [m.partial_stats(lead) for m in spec.models()]
     result.journey_stats = journey_stats(journeys, spec.period, spec.by)
     if spec.period is not None or spec.by is not None or spec.detail:

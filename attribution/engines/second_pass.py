@@ -168,7 +168,6 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
     """
     from attribution.io.events import validate_tables
     from attribution.exceptions import DroppedRowsWarning, InputError
-    from attribution.journeys.journeys import Journeys
     from attribution.kpis.report import touch_credit
 
     from attribution.engines.partial import credit_keys
@@ -190,8 +189,7 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
     keyed = spec.period is not None or spec.by is not None
     detail = None
     if detail_models is not None:
-        journeys = Journeys.from_events(events, conversion_events=spec.conversion_events,
-                                        lookback_days=spec.lookback_days)
+        journeys = spec.journeys(events)
         models = [_Weighted(tables[i].touch_weights(journeys), tables[i].attribution, spec=s) if i in tables else m
                   for i, (m, s) in enumerate(detail_models)]
         with warnings.catch_warnings():
@@ -201,7 +199,7 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
     def credit(tabs, conversion_events):
         if not tabs or not keyed:
             return {}
-        journeys = Journeys.from_events(events, conversion_events=conversion_events, lookback_days=spec.lookback_days)
+        journeys = spec.journeys(events, conversion_events)
         out = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -173,6 +173,7 @@ def read_events(
     encoding: str | None = None,
     epoch_unit: str | None = None,
     valid_years=None,
+    time_range=None,
 ) -> Events:
     """Read and validate an event log.
 
@@ -195,6 +196,9 @@ def read_events(
         Unit of numeric timestamps; by default detected from their magnitude (:mod:`attribution.io.timeparse`).
     valid_years : str or (int, int), optional
         Plausible years, inclusive (default 1990:2100); timestamps outside are bad rows.
+    time_range : (int or None, int or None), optional
+        UTC epoch nanoseconds [lo, hi): Parquet row groups whose timestamp statistics show no row in it are not
+        read (the rows read may still lie outside it; :func:`attribution.io.sources.read_columns`).
 
     Returns
     -------
@@ -207,7 +211,7 @@ def read_events(
     """
     time_rule = TimeRule.of(epoch_unit, valid_years)  # option errors before any reading
     plan = plan_read(sources, columns=columns, skip=skip, csv=CsvOptions.of(delimiter, decimal, encoding))
-    tables = [(path, plan.read(path, wanted)) for path, wanted in plan.files]
+    tables = [(path, plan.read(path, wanted, time_range)) for path, wanted in plan.files]
     return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
 
 
@@ -236,9 +240,11 @@ class ReadPlan:
     def actual(self, canon: str) -> str:
         return self.mapping.get(canon, canon)
 
-    def read(self, path: str, wanted: list[str]) -> pa.Table:
-        """One planned file's columns (:func:`attribution.io.sources.read_columns`)."""
-        return read_columns(path, wanted, dictionary=self.dictionary, csv=self.csv, numeric=self.numeric)
+    def read(self, path: str, wanted: list[str], time_range=None) -> pa.Table:
+        """One planned file's columns (:func:`attribution.io.sources.read_columns`); ``time_range`` (epoch ns
+        [lo, hi)) skips the Parquet row groups without a row in it."""
+        return read_columns(path, wanted, dictionary=self.dictionary, csv=self.csv, numeric=self.numeric,
+                            time_range=(self.actual("timestamp"), time_range) if time_range else None)
 
 
 def plan_read(sources, *, columns=None, skip=(), csv: CsvOptions | None = None) -> ReadPlan:

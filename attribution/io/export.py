@@ -195,12 +195,13 @@ def check_output(output: str, fmt: str | None = None, table: str | None = None, 
 
 
 def write_output(frame: pd.DataFrame, output: str, fmt: str | None = None, table: str | None = None,
-                 lock_timeout: float | None = None) -> str:
-    """Write ``frame`` to a file atomically, or replace ``table`` in a database in one transaction (waiting at
-    most ``lock_timeout`` seconds for a table another session holds locked; default 60)."""
+                 lock_timeout: float | None = None, if_exists: str = "replace") -> str:
+    """Write ``frame`` to a file atomically, or write ``table`` in a database in one transaction (``if_exists``:
+    replace, append or replace-periods; :func:`attribution.io.sql.write_sql`), waiting at most ``lock_timeout``
+    seconds for a table another session holds locked (default 60)."""
     from attribution.io.sql import LOCK_TIMEOUT, is_sql_target, write_sql
 
     if is_sql_target(output):
-        write_sql(frame, output, table, LOCK_TIMEOUT if lock_timeout is None else lock_timeout)
+        write_sql(frame, output, table, LOCK_TIMEOUT if lock_timeout is None else lock_timeout, if_exists=if_exists)
         return "sql"
     return write_table(frame, output, fmt)

@@ -91,18 +91,29 @@ def read_schema_names(path: str, csv: CsvOptions | None = None) -> list[str]:
 
 
 def read_columns(path: str, columns: list[str], dictionary=(), csv: CsvOptions | None = None,
-                 numeric=()) -> pa.Table:
+                 numeric=(), time_range=None) -> pa.Table:
     """Read the named columns of one file, adding ``_row`` (0-based row number within the file).
 
     String columns named in ``dictionary`` (low-cardinality ones: event, channel, campaign) are read from
     Parquet as dictionary arrays, without materialising one string per row. ``csv`` says how a CSV file is read;
-    ``numeric`` names its numeric columns (their decimal mark is ``csv.decimal``).
+    ``numeric`` names its numeric columns (their decimal mark is ``csv.decimal``). ``time_range`` = (timestamp
+    column, (lo, hi) epoch ns): only the Parquet row groups that may hold a time in [lo, hi) are read
+    (:mod:`attribution.io.prune`).
     """
     try:
         if file_kind(path) == "parquet":
             schema = pq.read_schema(path)
             as_dict = [c for c in dictionary if c in columns and c in schema.names
                        and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
+            pruned = None
+            if time_range is not None:
+                from attribution.io.prune import row_groups_in, row_numbers
+
+                pruned = row_groups_in(path, time_range[0], *time_range[1])
+            if pruned is not None:
+                table = pq.ParquetFile(path, read_dictionary=as_dict or None, pre_buffer=False).read_row_groups(
+                    pruned[0], columns=columns)
+                return table.append_column("_row", pa.array(row_numbers(pruned[1])))
             table = pq.read_table(path, columns=columns, read_dictionary=as_dict or None, pre_buffer=False)
         else:
             table = read_csv(path, columns, csv, numeric)

@@ -10,6 +10,10 @@ frame is serialised by Arrow's C++ CSV writer, so no Python loop runs per row); 
 ``executemany`` of values converted column by column (dates and UTC timestamps as ISO text, SQLite having no
 date type); other databases through pandas ``to_sql``.
 
+A nightly job keeps the table and adds to it (``--if-exists append``), or replaces only the periods it writes
+(``--if-exists replace-periods``: the rows of the frame's ``period`` values are deleted and the frame inserted,
+in the same one transaction), so re-running a day replaces that day and leaves the others as they were.
+
 Column types: text for strings, double precision for numbers, ``DATE`` for the ``period`` and ``*_date``
 columns, timestamps with time zone for ``*_ts`` columns, bigint for integer columns. Passwords are never printed.
 
@@ -293,19 +297,66 @@ def _insert_rows(conn, frame: pd.DataFrame, table: str, schema: str | None) -> N
     conn.exec_driver_sql(f"INSERT INTO {target} ({cols}) VALUES ({marks})", rows)
 
 
-def write_sql(frame: pd.DataFrame, url: str, table: str, lock_timeout: float = LOCK_TIMEOUT) -> None:
-    """Replace ``table`` at ``url`` with ``frame`` inside one transaction (all or nothing).
+IF_EXISTS = ("replace", "append", "replace-periods")
+
+
+class _Refused(Exception):
+    """An existing table the output cannot be added to (raised inside the transaction, which rolls back)."""
+
+
+def check_if_exists(if_exists: str) -> str:
+    """``--if-exists``: replace (default), append, or replace-periods."""
+    if if_exists not in IF_EXISTS:
+        raise ParameterError(f"The '--if-exists' option must be one of {', '.join(IF_EXISTS)}. Got {if_exists!r} "
+                             "instead.")
+    return if_exists
+
+
+def write_sql(frame: pd.DataFrame, url: str, table: str, lock_timeout: float = LOCK_TIMEOUT,
+              if_exists: str = "replace") -> None:
+    """Write ``frame`` to ``table`` at ``url`` inside one transaction (all or nothing).
+
+    Parameters
+    ----------
+    if_exists : {"replace", "append", "replace-periods"}
+        What happens to an existing table: replaced; rows appended; or its rows of the periods ``frame`` holds
+        (its ``period`` column) deleted and ``frame`` inserted, so that re-running a day replaces that day.
+        ``append`` and ``replace-periods`` need the table's columns to be ``frame``'s; a missing table is created.
 
     Raises
     ------
     OutputError
         When the database refuses (nothing is changed: the previous table is intact).
     """
-    write_sql_tables([(frame, table)], url, lock_timeout)
+    write_sql_tables([(frame, table)], url, lock_timeout, if_exists=if_exists)
 
 
-def write_sql_tables(items, url: str, lock_timeout: float = LOCK_TIMEOUT) -> None:
-    """Replace several tables at ``url`` inside **one** transaction: all of them change, or none does.
+def _keep_table(conn, frame: pd.DataFrame, name: str, schema: str | None, if_exists: str) -> bool:
+    """With append / replace-periods: whether the table exists (its periods in ``frame`` deleted); else False."""
+    from sqlalchemy import inspect
+
+    if if_exists == "replace" or not inspect(conn).has_table(name, schema=schema):
+        return False
+    have = [c["name"] for c in inspect(conn).get_columns(name, schema=schema)]
+    if have != list(frame.columns):
+        raise _Refused(f"Cannot {if_exists.replace('-', ' ')} table {name!r}: it has the columns "
+                          f"{', '.join(have)}; this output has {', '.join(frame.columns)}. Write with --if-exists "
+                          "replace, or to another --table. Nothing was changed in the database.")
+    if if_exists == "replace-periods":
+        prep = conn.dialect.identifier_preparer
+        target = (prep.quote_schema(schema) + "." if schema else "") + prep.quote(name)
+        periods = frame[["period"]].drop_duplicates()
+        values = _python_columns(periods)[0] if conn.dialect.name == "sqlite" else list(periods["period"])
+        from sqlalchemy import bindparam, text
+
+        stmt = text(f"DELETE FROM {target} WHERE {prep.quote('period')} = :p").bindparams(bindparam("p"))
+        if values:
+            conn.execute(stmt, [{"p": v} for v in values])
+    return True
+
+
+def write_sql_tables(items, url: str, lock_timeout: float = LOCK_TIMEOUT, if_exists: str = "replace") -> None:
+    """Write several tables at ``url`` inside **one** transaction: all of them change, or none does.
 
     Parameters
     ----------
@@ -315,6 +366,8 @@ def write_sql_tables(items, url: str, lock_timeout: float = LOCK_TIMEOUT) -> Non
         Seconds to wait for a table another session holds locked (an open transaction that wrote or locked
         it) before giving up with nothing changed: PostgreSQL's ``lock_timeout`` set for this transaction only
         (``SET LOCAL``), SQLite's busy timeout.
+    if_exists : {"replace", "append", "replace-periods"}
+        As in :func:`write_sql`, for every table.
 
     Raises
     ------
@@ -322,6 +375,8 @@ def write_sql_tables(items, url: str, lock_timeout: float = LOCK_TIMEOUT) -> Non
         When the database refuses (nothing is changed: every previous table is intact).
     """
     targets = [(frame, table, *check_sql_target(url, table)) for frame, table in items]
+    if check_if_exists(if_exists) == "replace-periods" and any("period" not in f.columns for f, _ in items):
+        raise ParameterError("--if-exists replace-periods needs a period column: run with --period day|week|month.")
     from sqlalchemy.exc import SQLAlchemyError
 
     names = ", ".join(repr(t) for _, t, _, _ in targets)
@@ -332,14 +387,17 @@ def write_sql_tables(items, url: str, lock_timeout: float = LOCK_TIMEOUT) -> Non
             if engine.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(int(lock_timeout * 1000), 1)}ms'")
             for frame, _, name, schema in targets:
-                dtypes = _sql_types(frame)
-                frame.head(0).to_sql(name, conn, schema=schema, if_exists="replace", index=False, dtype=dtypes)
+                if not _keep_table(conn, frame, name, schema, if_exists):
+                    frame.head(0).to_sql(name, conn, schema=schema, if_exists="replace", index=False,
+                                         dtype=_sql_types(frame))
                 if engine.dialect.name == "postgresql":
                     _copy_postgres(conn, frame, name, schema)
                 elif engine.dialect.paramstyle == "qmark":  # sqlite: one executemany, values converted column-wise
                     _insert_rows(conn, frame, name, schema)
                 else:
                     frame.to_sql(name, conn, schema=schema, if_exists="append", index=False, chunksize=100_000)
+    except _Refused as exc:
+        raise OutputError(str(exc)) from None
     except (SQLAlchemyError, OSError, ValueError, TypeError) as exc:
         if _is_lock_timeout(exc):
             raise OutputError(

@@ -458,7 +458,9 @@ def _all_extras(credits) -> list[str]:
 
 def lead_journeys_from(events, journeys: Journeys, lead_event: str) -> Journeys:
     """Journeys closed by the lead milestone instead of the conversion (same lookback)."""
-    return Journeys.from_events(events, conversion_events=(lead_event,), lookback_days=journeys.lookback_days)
+    return Journeys.from_events(events, conversion_events=(lead_event,), lookback_days=journeys.lookback_days,
+                                milestone_events=journeys.meta.get("milestone_events", ()),
+                                path_options=journeys.meta.get("path_options"))
 
 
 def fresh_model(model):
