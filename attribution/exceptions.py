@@ -11,6 +11,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+#: the longest value echoed in a message (longer ones are cut, with an ellipsis)
+MAX_SHOWN = 80
+
+
+def shorten(value: Any, limit: int = MAX_SHOWN) -> Any:
+    """A value fit to be echoed in a message: text (or bytes) longer than ``limit`` characters cut, with ``…``
+    and the full length; anything else as is."""
+    if isinstance(value, (str, bytes)) and len(value) > limit:
+        return value[: limit - 1] + ("…" if isinstance(value, str) else b"...") + (
+            f" ({len(value):,} chars)" if isinstance(value, str) else f" ({len(value):,} bytes)".encode())
+    return value
+
+
 class AttributionError(Exception):
     """Base class of every error the engine raises on purpose."""
 
@@ -51,9 +64,9 @@ class Problem:
     def describe(self) -> str:
         where = []
         if self.file:
-            where.append(f"file {self.file}")
+            where.append(f"file {shorten(str(self.file), 4 * MAX_SHOWN)}")
         if self.column:
-            where.append(f"column '{self.column}'")
+            where.append(f"column '{shorten(str(self.column))}'")
         head = ", ".join(where)
         text = f"{head}: {self.rule}" if head else self.rule
         if self.count is not None:
@@ -61,7 +74,7 @@ class Problem:
             if self.first_row is not None:
                 text += f", first at row {self.first_row} (0-based, header excluded)"
                 if self.example:
-                    shown = ", ".join(f"{k}={v!r}" for k, v in self.example.items())
+                    shown = ", ".join(f"{shorten(str(k))}={shorten(v)!r}" for k, v in self.example.items())
                     text += f" ({shown})"
         else:
             text += f" [{self.code}]"
@@ -117,6 +130,10 @@ class NoNullJourneysWarning(AttributionWarning):
 
 class DroppedRowsWarning(AttributionWarning):
     """Rows were dropped (``on_bad_rows='skip'``) or ignored."""
+
+
+class RenamedChannelWarning(AttributionWarning):
+    """A touch's channel had a reserved name (the touchless row's ``(none)``) and was renamed."""
 
 
 class TouchWeightsWarning(AttributionWarning):

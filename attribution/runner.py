@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from attribution.io.csvread import CsvOptions
 from attribution.io.events import Events, read_events
 from attribution.exceptions import ParameterError
 from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
 from attribution.journeys.paths import DEFAULT_SEPARATOR, read_paths
 from attribution.kpis.result import fit_models
+from attribution.kpis.summary import run_counts
 
 
 def parse_lookback(value) -> float | None:
@@ -72,6 +74,8 @@ class RunResult:
     lead_journeys: Journeys | None = None
     spend: object = None
     period: str | None = None
+    # calibration to experiments: the factors per model x channel (attribution.kpis.calibrate)
+    calibration: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ access
     @property
@@ -87,15 +91,16 @@ class RunResult:
         raise KeyError(f"no model {label!r} in this run; models: {', '.join(self.labels)}")
 
     def compare(self, touchless: bool = False) -> pd.DataFrame:
-        """Shares of credited conversions per channel (rows) and model (columns).
+        """The models side by side: each channel's share under each model, its rank, and the spread between
+        models (:func:`attribution.kpis.compare.compare_table`).
 
         A share is a channel's conversions over the model's conversions; with ``touchless=False`` (the default)
         the touchless ``(none)`` row is left out of both, so shares are of the credit given to real channels and
         sum to 1 per model (the same "share" as the plots, the demo and the scorecard).
         """
-        from attribution.kpis.compare import share_table
+        from attribution.kpis.compare import compare_table
 
-        return share_table(self.table, touchless=touchless)
+        return compare_table(self.table, touchless=touchless)
 
     def path_table(self) -> pd.DataFrame:
         """The distinct paths of the run's journeys (SPEC 1.2): ``path, conversions, nulls, revenue``."""
@@ -159,25 +164,44 @@ def load_journeys(
     separator: str = DEFAULT_SEPARATOR,
     channel_grouping=None,
     campaigns: bool = True,
+    csv=None,
+    epoch_unit: str | None = None,
+    valid_years=None,
+    milestones=(),
+    path_options=None,
 ) -> tuple[Journeys, Events | None, dict]:
     """Read the input and build the journeys once.
 
     ``channel_grouping`` (a :class:`~attribution.io.channel_groups.ChannelGrouping`, ``"ga4"`` or a rules CSV)
     derives touch channels from source / medium / campaign while reading, before validation. With
-    ``campaigns=False`` the log's campaign column is not read (nothing of the run reports campaigns).
+    ``campaigns=False`` the log's campaign column is not read (nothing of the run reports campaigns). ``csv``
+    (:class:`~attribution.io.csvread.CsvOptions`) says how CSV files are read.
+    ``epoch_unit`` and ``valid_years`` are :func:`attribution.io.events.read_events`'s timestamp rules.
+    ``milestones`` are the event names whose times the journeys carry (milestone models); ``path_options``
+    (:class:`~attribution.journeys.pathoptions.PathOptions`) are applied to the journeys. With a conversion
+    window, only the Parquet row groups that can hold rows from the lookback before the window to its end are read.
     """
+    csv = CsvOptions.of(csv)
     grouping = _grouping(channel_grouping, input)
     if input == "paths":
-        table = read_paths(sources, columns=columns, separator=separator)
-        j = table.journeys
+        from attribution.journeys.pathoptions import apply_path_options
+
+        table = read_paths(sources, columns=columns, separator=separator, csv=csv)
+        j = apply_path_options(table.journeys, path_options)
         return j, None, {"paths": j.n_journeys, "conversions": j.total_conversions, "revenue": j.total_revenue}
     if input != "events":
         raise ParameterError(f"The '--input' option must be 'events' or 'paths'. Got {input!r} instead.")
     lookback = parse_lookback(lookback_days)  # option errors before any reading
+    time = {"epoch_unit": epoch_unit, "valid_years": valid_years}
+    time_range = None
+    if path_options is not None and (path_options.conversions_from or path_options.conversions_to):
+        time_range = path_options.read_range(lookback)
     if grouping is not None:
-        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows)
+        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, csv=csv, **time)
     else:
-        events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",))
+        events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",),
+                             delimiter=csv.delimiter, decimal=csv.decimal, encoding=csv.encoding,
+                             time_range=time_range, **time)
     conversion_events = tuple(conversion_events) or ("conversion",)
     counts = events.event_counts()
     missing = [e for e in conversion_events if e not in counts]
@@ -187,8 +211,8 @@ def load_journeys(
             f"{', '.join(map(repr, list(counts)[:10]))}. Use --conversion-event NAME.",
             UserWarning, stacklevel=2,
         )
-    journeys = Journeys.from_events(events, conversion_events=conversion_events,
-                                    lookback_days=lookback)
+    journeys = Journeys.from_events(events, conversion_events=conversion_events, lookback_days=lookback,
+                                    milestone_events=milestones, path_options=path_options)
     known = {"touch", *conversion_events}
     summary = {"files": len(events.files), **run_counts(events, journeys, counts)}
     summary["ignored"] = sum(v for k, v in counts.items() if k not in known)
@@ -208,24 +232,17 @@ def _grouping(channel_grouping, input: str = "events", fill_only: bool = False):
     return grouping
 
 
-def run_counts(events: Events, journeys: Journeys, event_counts: dict | None = None) -> dict:
-    """The additive counts of a run summary: rows and events read, rows dropped, journeys, touches, conversions
-    (touchless ones apart) and revenue. Partitioned engines add them up over partitions."""
-    return {
-        "rows": events.num_rows,
-        "events": event_counts if event_counts is not None else events.event_counts(),
-        "dropped": dict(events.dropped),
-        "journeys": journeys.n_journeys,
-        "touches": journeys.n_touches,
-        "conversions": journeys.total_conversions,
-        "touchless_conversions": float(journeys.conversions[journeys.touchless()].sum()),
-        "revenue": journeys.total_revenue,
-    }
+def journey_milestones(milestone_events, models) -> tuple[str, ...]:
+    """The milestone events the journeys must carry: the configured ones, then those the models name."""
+    named = [m for model in models for m in getattr(model, "milestone_events", lambda: [])()]
+    return tuple(dict.fromkeys([str(m) for m in (milestone_events or ())] + named))
 
 
 def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
         ci=None, n_boot=200, seed=0, engine="local", scheduler=None, memory_limit=None, spill_dir=None,
         progress=None, by=None, channel_grouping=None, fill_only=False, campaigns=True, detail_sink=None,
+        delimiter=None, decimal=".", encoding=None, experiments=None, calibrate_untested="pool",
+        path_transform=None, exclude_channels=None, max_touches=None, conversions_from=None, conversions_to=None,
         **options) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table.
 
@@ -266,19 +283,46 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     campaigns : bool
         Keep the touches' campaigns in ``journeys`` (default). The command line turns it off when nothing it
         writes reports campaigns (no ``--by``, ``--detail`` or milestones), and then does not read the column.
+    delimiter, decimal, encoding : str, optional
+        How every CSV file of the run (event log, path table, spend table) is read (:mod:`attribution.io.csvread`):
+        the delimiter (default: detected among ``,`` ``;`` and tab), the decimal mark of the numeric columns
+        (``.`` or ``,``) and the encoding of files without a byte-order mark (default UTF-8).
     detail_sink : attribution.engines.detail_out.DetailSink, optional
         Where a partitioned run writes the ``--detail`` fact table, partition by partition (the caller commits
         it when the result has no ``journeys``; an in-memory run leaves it untouched).
+    experiments : str, path or pandas.DataFrame, optional
+        Lift tests (``channel, start, end, incremental_conversions[, se]``): calibrate every model's credit to
+        them (:func:`attribution.kpis.calibrate.calibrate`); ``RunResult.calibration`` holds the factors.
+    calibrate_untested : {"pool", "keep"}
+        Channels without a test: partial pooling of the tested channels' factors, or unchanged.
+    path_transform : {"unique", "exposure", "first", "frequency"}, optional
+    exclude_channels : str or sequence of str, optional
+    max_touches : int, optional
+        Path options applied to the journeys (:mod:`attribution.journeys.pathoptions`).
+    conversions_from, conversions_to : str or datetime.date, optional
+        Attribute only the conversions of these UTC days (inclusive), reading the touches their lookback needs
+        (a daily job; :mod:`attribution.journeys.pathoptions`).
     **options
-        Passed to :func:`load_journeys`.
+        Passed to :func:`load_journeys`: ``input``, ``lookback_days``, ``conversion_events``, ``columns``,
+        ``on_bad_rows``, ``separator``, ``epoch_unit`` (``"s"``, ``"ms"``, ``"us"`` or ``"ns"``; default: detected
+        from the magnitude) and ``valid_years`` (``"1990:2100"``, the default).
     """
     from attribution.models import default_model_specs, parse_model_spec
 
     specs = list(models) if models else default_model_specs()
     instances = [parse_model_spec(m) if isinstance(m, str) else m for m in specs]  # validate before reading
+    from attribution.journeys.pathoptions import PathOptions
+
+    options["path_options"] = PathOptions.of(path_transform, exclude_channels, max_touches, conversions_from,
+                                             conversions_to)
+    options["milestones"] = journey_milestones(milestone_events, instances)
     from attribution.kpis.report import kpi_inputs, kpi_table
 
-    spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options, by)  # fail before reading
+    csv = options["csv"] = CsvOptions.of(delimiter, decimal, encoding)
+    spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options, by, csv)  # fail early
+    from attribution.io.timeparse import TimeRule
+
+    TimeRule.of(options.get("epoch_unit"), options.get("valid_years"))  # option errors before any reading
     grouping = _grouping(channel_grouping, options.get("input", "events"), fill_only)
     if grouping is not None:
         options["channel_grouping"] = grouping
@@ -286,6 +330,11 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         from attribution.kpis.uncertainty import check_ci
 
         ci, n_boot, seed = check_ci(ci, n_boot, seed)
+    if experiments is not None:  # the table's own rules before the (long) event read
+        from attribution.kpis.calibrate import check_run_options, read_experiments
+
+        check_run_options(options.get("input", "events"), calibrate_untested)
+        experiments = read_experiments(experiments)
     from attribution.engines import partitioned_run
 
     parted = partitioned_run(sources, instances, engine=engine, scheduler=scheduler, memory_limit=memory_limit,
@@ -295,6 +344,10 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
                              lookback_days=parse_lookback(options.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
                              **{k: v for k, v in options.items() if k != "lookback_days"})
     if parted is not None:  # out of core or on Dask: same models, merged partition statistics
+        if experiments is not None:
+            raise ParameterError("--experiments needs an in-memory run (it dates every touch's credit by its "
+                                 "conversion); this log was processed out of core or on Dask. Raise --memory-limit "
+                                 "or use --engine local.")
         table, fitted, lead_models, summary = parted
         return RunResult(table, None, fitted, None, summary, lead_models, None, spend_table, period)
     journeys, events, summary = load_journeys(sources, campaigns=campaigns or by is not None or bool(milestone_events),
@@ -307,4 +360,11 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
 
         intervals = bootstrap_intervals(fitted, journeys, level=ci, n_boot=n_boot, seed=seed, period=period)
         table = add_intervals(table, intervals, period)
-    return RunResult(table, journeys, fitted, events, summary, lead_models, lead_journeys, spend_table, period)
+    factors = None
+    if experiments is not None:
+        from attribution.kpis.calibrate import calibrate
+
+        table, factors = calibrate(table, experiments, models=fitted, journeys=journeys, events=events,
+                                   untested=calibrate_untested)
+    return RunResult(table, journeys, fitted, events, summary, lead_models, lead_journeys, spend_table, period,
+                     factors)

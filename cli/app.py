@@ -2,13 +2,22 @@
 
 Every command registered with ``@app.command(...)`` is guarded: an :class:`AttributionError` (bad input, bad
 option, unwritable output) prints one ``error: ...`` message on stderr and exits with status 2, without a
-traceback; any other exception is an internal error (a bug) and exits with status 1. ``--debug`` (anywhere on
-the command line) shows the traceback instead. Usage errors from the option parser also exit with 2.
+traceback; so do a full disk or an unwritable folder met while writing (``OSError`` ENOSPC, EDQUOT, EROFS, EACCES,
+EPERM) and running out of memory (``MemoryError``, a failed memory mapping), the latter with the
+``--memory-limit`` to set. Any other exception is an internal error (a bug) and exits with status 1. ``--debug``
+(anywhere on the command line) shows the traceback instead. Usage errors from the option parser also exit with 2.
+
+SIGINT (Ctrl-C) and SIGTERM stop a run the same way: the signal becomes an exception in the main thread, so every
+temporary output (``.attribution-*.tmp``) and spill folder is removed on the way out and previous outputs stay
+as they were; the exit status is 130 for SIGINT and 143 for SIGTERM (128 + the signal number, the shells'
+convention). A second signal during that cleanup is ignored.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
+import signal
 import sys
 import warnings
 
@@ -41,16 +50,91 @@ def _guarded(fn):
                 raise
             print(f"error: {exc}", file=sys.stderr)
             raise typer.Exit(2) from None
+        except (KeyboardInterrupt, Terminated) as exc:
+            code = 143 if isinstance(exc, Terminated) else 130
+            name = "SIGTERM" if code == 143 else "SIGINT"
+            print(f"error: stopped by {name}; temporary files removed, previous outputs left as they were.",
+                  file=sys.stderr)
+            raise typer.Exit(code) from None
+        except (MemoryError, OSError) as exc:
+            message = None if _state["debug"] else _resource_message(exc)
+            if message is None:
+                _internal(exc)
+            print(f"error: {message}", file=sys.stderr)
+            raise typer.Exit(2) from None
+        except RuntimeError as exc:
+            if "can't start new thread" not in str(exc) or _state["debug"]:  # no room left for a thread's stack
+                _internal(exc)
+            from attribution.memory import out_of_memory_message
+
+            print(f"error: {out_of_memory_message(str(exc))}", file=sys.stderr)
+            raise typer.Exit(2) from None
         except Exception as exc:
             import click
 
             if isinstance(exc, click.ClickException) or _state["debug"]:
                 raise
-            print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
-                  file=sys.stderr)
-            raise typer.Exit(1) from None
+            _internal(exc)
 
     return wrapper
+
+
+def _internal(exc: BaseException):
+    if _state["debug"]:
+        raise exc
+    print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", file=sys.stderr)
+    raise typer.Exit(1) from None
+
+
+class Terminated(BaseException):
+    """Raised in the main thread by SIGTERM (a :class:`BaseException`, like :class:`KeyboardInterrupt`, so that
+    no ``except Exception`` swallows it and every ``finally`` cleans up)."""
+
+
+#: errors of the machine, not of the program: a full disk, a read-only or forbidden folder
+_RESOURCE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG}
+
+
+def _resource_message(exc: BaseException) -> str | None:
+    """The one-line message for running out of memory or disk, or writing where one may not; else None."""
+    from attribution.memory import out_of_memory_message
+
+    if isinstance(exc, MemoryError):
+        return out_of_memory_message(str(exc).strip())
+    text = str(exc)
+    if exc.errno == errno.ENOMEM or "Memory mapping file failed" in text or "ENOMEM" in text:
+        return out_of_memory_message(text.strip().splitlines()[0] if text.strip() else "")
+    if exc.errno in _RESOURCE_ERRNOS:
+        where = f" {exc.filename!r}" if exc.filename else ""
+        if exc.errno in (errno.EACCES, errno.EPERM):  # reading an input or writing an output
+            return (f"{exc.strerror or text}:{where or ' a file'}. Check that you may read the inputs and write "
+                    "the outputs (-o, --detail, --spill-dir).")
+        return (f"Cannot write{where}: {exc.strerror or text}. Free disk space, or choose a folder you can "
+                "write to (-o, --detail, --spill-dir).")
+    return None
+
+
+def _on_signal(signum, frame):  # noqa: ARG001
+    for sig in (signal.SIGINT, signal.SIGTERM):  # cleanup runs once, not interrupted by a second signal
+        signal.signal(sig, signal.SIG_IGN)
+    if signum == signal.SIGTERM:
+        raise Terminated()
+    raise KeyboardInterrupt()
+
+
+def install_signal_handlers() -> dict:
+    """SIGTERM and SIGINT raise in the main thread (see the module docstring); returns the previous handlers."""
+    import threading
+
+    previous = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(sig)
+        if handler is not signal.SIG_IGN:  # keep a signal the parent chose to ignore (nohup)
+            previous[sig] = handler
+            signal.signal(sig, _on_signal)
+    return previous
 
 
 class _GuardedTyper(typer.Typer):
@@ -83,19 +167,26 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks ins
 
 def _register_commands() -> None:
     # each command lives in its own module and registers itself on ``app``
-    from attribution.cli import channels, demo, funnel, run, transitions  # noqa: F401
+    from attribution.cli import channels, compare, demo, funnel, report, run, simulate, transitions  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point (``attribution``, ``python -m attribution``)."""
-    from attribution.memory import keep_freed_memory
+    from attribution.memory import keep_freed_memory, memory_budget, one_arena_under_address_limit
 
+    one_arena_under_address_limit()
     keep_freed_memory()  # this process is ours: reuse freed arrays' memory (see attribution.memory)
+    memory_budget()  # the room before the run's allocations: an out-of-memory message advises from it
+    previous = install_signal_handlers()
     args = list(sys.argv[1:] if argv is None else argv)
     if "--debug" in args:
         args.remove("--debug")
         _state["debug"] = True
-    app(args=args, prog_name="attribution")
+    try:
+        app(args=args, prog_name="attribution")
+    finally:  # main() called in-process (tests, notebooks) leaves the caller's handlers as they were
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 _register_commands()

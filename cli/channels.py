@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from attribution.cli.app import app
+from attribution.cli.options import Decimal, Delimiter, Encoding
 from attribution.cli.render import format_frame
 
 
@@ -22,15 +23,22 @@ def channels_command(
     fill_only: bool = typer.Option(False, "--fill-only", help="Keep touches' existing channels; fill only missing ones."),
     default: str = typer.Option("Unassigned", "--default", help="Channel of touches no rule matches."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the source/medium → channel summary."),
+    delimiter: Delimiter = None,
+    decimal: Decimal = ".",
+    encoding: Encoding = None,
 ) -> None:
     """Derive the channel of every touch from its source / medium / campaign, as GA4's channel groups do."""
     import pyarrow as pa
 
     from attribution.io.channel_groups import group_table, load_rules
+    from attribution.io.csvread import CsvOptions
     from attribution.io.events import check_column_map, parse_column_map, CANONICAL
     from attribution.io.export import check_output, encode, write_atomic
     from attribution.io.sources import read_columns, read_schema_names, resolve_sources
 
+    from attribution.cli.options import refuse_urls
+
+    refuse_urls(events, rules=rules)
     fmt = check_output(output, None, None)
     if fmt not in ("parquet", "csv"):
         from attribution.exceptions import ParameterError
@@ -38,9 +46,11 @@ def channels_command(
         raise ParameterError(f"The grouped log must be written as .parquet or .csv. Got {output!r} instead.")
     mapping = parse_column_map(column)
     check_column_map(mapping, CANONICAL)
+    csv = CsvOptions.of(delimiter, decimal, encoding)
     rule_set = load_rules(rules)
     files = resolve_sources([str(e) for e in events])
-    parts = [read_columns(f, read_schema_names(f)).drop_columns(["_row"]) for f in files]
+    revenue = [mapping.get("revenue", "revenue")]
+    parts = [read_columns(f, read_schema_names(f, csv), csv=csv, numeric=revenue).drop_columns(["_row"]) for f in files]
     table = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
     grouped, summary = group_table(table, rule_set, columns=mapping, fill_only=fill_only, default=default,
                                    file=files[0] if len(files) == 1 else f"{len(files)} files")

@@ -7,7 +7,8 @@ from typing import Optional
 import typer
 
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Events, Format, MilestoneEvent, OnBadRows, Quiet, Table
+from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
+    LockTimeout, MilestoneEvent, OnBadRows, Quiet, Table, ValidYears, refuse_urls
 from attribution.cli.render import echo_table
 
 
@@ -22,10 +23,16 @@ def funnel_command(
         None, "--period", help="Add cohort rows: users by the day, week or month of their first row in the log."),
     column: Column = None,
     on_bad_rows: OnBadRows = "error",
+    delimiter: Delimiter = None,
+    decimal: Decimal = ".",
+    encoding: Encoding = None,
+    epoch_unit: EpochUnit = None,
+    valid_years: ValidYears = None,
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the summary here (.csv, .parquet, .json, or a SQL URL with --table)."),
     format: Format = None,
     table: Table = None,
+    lock_timeout: LockTimeout = 60.0,
     quiet: Quiet = False,  # noqa: ARG001
 ) -> None:
     """Funnel summary: users, each milestone's count and rate, customers, repeat customers, days to convert,
@@ -33,11 +40,17 @@ def funnel_command(
     from attribution.io.export import check_output, write_output
     from attribution.kpis.funnel import funnel
 
+    from attribution.io.sql import check_lock_timeout
+
+    refuse_urls(events)
+    lock_timeout = check_lock_timeout(lock_timeout)
     fmt = check_output(output, format, table) if output is not None else None
     frame = funnel([str(e) for e in events], milestone_events=tuple(milestone_event or ()),
                    conversion_events=tuple(conversion_event or ("conversion",)), won_event=won_event,
-                   lost_event=lost_event, columns=column, on_bad_rows=on_bad_rows, period=period)
+                   lost_event=lost_event, columns=column, on_bad_rows=on_bad_rows, period=period,
+                   delimiter=delimiter, decimal=decimal, encoding=encoding, epoch_unit=epoch_unit,
+                   valid_years=valid_years)
     if output is None:
         echo_table(frame)
     else:
-        write_output(frame, output, fmt, table)
+        write_output(frame, output, fmt, table, lock_timeout)

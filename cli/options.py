@@ -22,9 +22,39 @@ InputKind = Annotated[str, typer.Option(
 Separator = Annotated[str, typer.Option("--separator", help="Channel separator of path-table paths.")]
 OnBadRows = Annotated[str, typer.Option(
     "--on-bad-rows", help="'error' (default) or 'skip' bad rows, counted per reason.")]
+EpochUnit = Annotated[Optional[str], typer.Option(
+    "--epoch-unit", help="Unit of numeric timestamps: s, ms, us or ns (default: detected from each value's "
+    "magnitude: below 1e11 s, below 1e14 ms, below 1e17 us, else ns; a column that mixes units is refused).")]
+ValidYears = Annotated[Optional[str], typer.Option(
+    "--valid-years", help="Plausible years of the timestamps, FIRST:LAST inclusive (default 1990:2100); rows "
+    "outside are bad rows (timestamp_out_of_range).")]
 Format = Annotated[Optional[str], typer.Option(
     "--format", help="Output format: csv, parquet or json (default: from the extension).")]
 Table = Annotated[Optional[str], typer.Option(
     "--table", help="Table name for a SQL --output (sqlite:///FILE.db, postgresql://...), replaced in one "
     "transaction.")]
+LockTimeout = Annotated[float, typer.Option(
+    "--lock-timeout", help="Seconds a SQL output waits for a table another session holds locked, then gives up "
+    "with nothing changed (exit 2).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+Delimiter = Annotated[Optional[str], typer.Option(
+    "--delimiter", help="Delimiter of CSV inputs: ',', ';', 'tab', '|' (default: detected among ',', ';' and tab "
+    "from the header and the first lines).")]
+Decimal = Annotated[str, typer.Option(
+    "--decimal", help="Decimal mark of numbers in CSV inputs (revenue, spend, conversions): '.' or ','.")]
+Encoding = Annotated[Optional[str], typer.Option(
+    "--encoding", help="Text encoding of CSV inputs without a byte-order mark: utf-8 (default), latin-1, cp1252, "
+    "... (UTF-16 and UTF-8 with a byte-order mark are detected).")]
+
+
+def refuse_urls(events=(), **files) -> None:
+    """Input files given as URLs (``postgresql://...``): exit 2 naming the option, credentials masked.
+
+    ``files`` maps an option (``spend="--spend"`` style: keyword = option name without dashes) to its value.
+    """
+    from attribution.io.sql import refuse_url
+
+    for value in events or ():
+        refuse_url(value, "EVENTS")
+    for option, value in files.items():
+        refuse_url(value, "--" + option.replace("_", "-"))

@@ -15,7 +15,8 @@ def format_frame(frame: pd.DataFrame) -> str:
         if pd.api.types.is_float_dtype(shown[col]):
             values = shown[col].to_numpy(dtype=float)
             finite = values[np.isfinite(values)]
-            if col in ("share", "removal_effect", "roi", "spearman") or col.endswith(("_rate", "roas")):
+            if col in ("share", "removal_effect", "roi", "spearman", "spread") or col.endswith(("_rate", "roas")) \
+                    or col.startswith("share_"):
                 digits = 4
             elif len(finite) and np.all(finite == np.round(finite)) and col != "revenue":
                 digits = 0  # counts that are whole numbers everywhere (journeys, first-touch conversions)

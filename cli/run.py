@@ -10,8 +10,8 @@ from attribution.io.export import check_output, write_output
 from attribution.runner import run as run_pipeline
 
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, MilestoneEvent, OnBadRows, \
-    Quiet, Separator, Table
+from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
+    InputKind, LockTimeout, LookbackDays, MilestoneEvent, OnBadRows, Quiet, Separator, Table, ValidYears, refuse_urls
 from attribution.cli.render import echo_summary, echo_table
 
 
@@ -21,7 +21,8 @@ def run_command(
     model: Optional[list[str]] = typer.Option(
         None, "--model", "-m",
         help="Model spec, repeatable: first_touch, last_touch, last_non_direct, linear, time_decay[:half_life=7d], "
-        "position_based[:first=0.4,middle=0.2,last=0.4], markov[:order=1|auto,collapse=false], shapley[:game=rate], "
+        "position_based[:first=0.4,middle=0.2,last=0.4|shape=U|J|inverse_J], u_shaped[:lead=EVENT], "
+        "w_shaped[:lead=EVENT,opportunity=EVENT], full_path[:lead=..,opportunity=..,closed_won=..], markov[:order=1|auto,collapse=false], shapley[:game=rate], "
         "logistic[:C=1]. Default: all heuristics and markov."),
     lookback_days: LookbackDays = "30",
     conversion_event: ConversionEvent = None,
@@ -29,6 +30,11 @@ def run_command(
     input: InputKind = "events",
     separator: Separator = " > ",
     on_bad_rows: OnBadRows = "error",
+    delimiter: Delimiter = None,
+    decimal: Decimal = ".",
+    encoding: Encoding = None,
+    epoch_unit: EpochUnit = None,
+    valid_years: ValidYears = None,
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the table here: .csv, .parquet, .json, or a SQL URL "
         "(sqlite:///FILE.db, postgresql://USER@HOST/DB) with --table."),
@@ -48,6 +54,7 @@ def run_command(
         "--by", help="Break the rows down further: campaign (credit by the touch's campaign, spend by the spend "
         "table's campaign).")] = None,
     table: Table = None,
+    lock_timeout: LockTimeout = 60.0,
     detail: Annotated[Optional[str], typer.Option(
         "--detail", help="Also write the BI fact table (conversion x touch x model) here: a file or a SQL URL.")] = None,
     detail_table: Annotated[str, typer.Option(
@@ -77,10 +84,53 @@ def run_command(
         "match wins); unmatched touches get 'Unassigned'. The log then needs no channel column.")] = None,
     fill_only: Annotated[bool, typer.Option(
         "--fill-only", help="With --channel-grouping: keep touches' existing channels; derive only missing ones.")] = False,
+    # calibration to lift tests
+    experiments: Annotated[Optional[str], typer.Option(
+        "--experiments", help="Lift tests (CSV or Parquet: channel, start, end, incremental_conversions[, se]): "
+        "scale each model's channel credit to what the tests measured in their windows; the difference goes to "
+        "(baseline). See docs/calibration.md.")] = None,
+    calibrate_untested: Annotated[str, typer.Option(
+        "--calibrate-untested", help="Channels without a test: 'pool' (partial pooling of the tested channels' "
+        "factors) or 'keep' (unchanged).")] = "pool",
+    # path options (as google/fractribution) and daily jobs
+    path_transform: Annotated[Optional[str], typer.Option(
+        "--path-transform", help="unique (default), exposure (consecutive repeats collapsed), first (first touch of "
+        "each channel) or frequency (distinct channels with their counts).")] = None,
+    exclude_channel: Annotated[Optional[list[str]], typer.Option(
+        "--exclude-channel", help="Remove this channel's touches from every journey (repeatable); a conversion "
+        "left without touches goes to (none).")] = None,
+    max_touches: Annotated[Optional[int], typer.Option(
+        "--max-touches", help="Keep the last N touches of each journey.")] = None,
+    conversions_from: Annotated[Optional[str], typer.Option(
+        "--conversions-from", help="Attribute only the conversions from this UTC day (YYYY-MM-DD), reading the "
+        "touches their lookback needs (a daily job).")] = None,
+    conversions_to: Annotated[Optional[str], typer.Option(
+        "--conversions-to", help="... up to this UTC day (inclusive).")] = None,
+    if_exists: Annotated[str, typer.Option(
+        "--if-exists", help="A SQL --output table that exists: replace (default), append, or replace-periods (its "
+        "rows of the periods written are replaced: re-running a day replaces that day).")] = "replace",
 ) -> None:
     """Attribute conversions and revenue to channels with one or more models."""
+    from attribution.io.sql import check_lock_timeout
+
+    refuse_urls(events, spend=spend, channel_grouping=channel_grouping)
+    lock_timeout = check_lock_timeout(lock_timeout)
     if output is not None:  # fail on a bad output before any work
         fmt = check_output(output, format, table)
+    if spill_dir is not None:
+        from attribution.io.export import check_folder
+
+        check_folder(spill_dir, "--spill-dir")
+    if if_exists != "replace":
+        from attribution.exceptions import ParameterError
+        from attribution.io.sql import check_if_exists
+
+        check_if_exists(if_exists)
+        if output is None or fmt != "sql":
+            raise ParameterError("--if-exists applies to a SQL --output (sqlite:///FILE.db, postgresql://...).")
+        if if_exists == "replace-periods" and detail is not None:
+            raise ParameterError("--if-exists replace-periods rewrites the periods of the --output table; the --detail "
+                                 "fact table has no periods: write it in a separate run (or use --if-exists append).")
     if detail is not None:
         if input == "paths":
             from attribution.exceptions import ParameterError
@@ -105,6 +155,8 @@ def run_command(
         conversion_events=tuple(conversion_event or ("conversion",)),
         columns=column,
         on_bad_rows=on_bad_rows,
+        epoch_unit=epoch_unit,
+        valid_years=valid_years,
         separator=separator,
         spend=spend,
         spend_columns=spend_column,
@@ -123,6 +175,16 @@ def run_command(
         fill_only=fill_only,
         campaigns=detail is not None,  # --by and milestones keep them too; otherwise the column is not read
         detail_sink=sink,
+        delimiter=delimiter,
+        decimal=decimal,
+        encoding=encoding,
+        experiments=experiments,
+        calibrate_untested=calibrate_untested,
+        path_transform=path_transform,
+        exclude_channels=exclude_channel,
+        max_touches=max_touches,
+        conversions_from=conversions_from,
+        conversions_to=conversions_to,
     )
     echo_summary(result.summary, quiet)
     if detail is not None:
@@ -139,10 +201,12 @@ def run_command(
             if output is not None and fmt == "sql" and detail_fmt == "sql" and output == detail:
                 from attribution.io.sql import write_sql_tables
 
-                write_sql_tables([(facts, detail_table), (result.table, table)], output)  # one transaction
+                write_sql_tables([(facts, detail_table), (result.table, table)], output, lock_timeout,
+                                 if_exists=if_exists)  # one transaction
                 return
-            write_output(facts, detail, detail_fmt, detail_table)
+            write_output(facts, detail, detail_fmt, detail_table, lock_timeout,
+                         if_exists=if_exists if detail_fmt == "sql" else "replace")
     if output is None:
         echo_table(result.table)
     else:
-        write_output(result.table, output, fmt, table)
+        write_output(result.table, output, fmt, table, lock_timeout, if_exists=if_exists)

@@ -12,7 +12,8 @@ from attribution.io.export import check_writable, output_format, write_table
 from attribution.runner import load_journeys
 
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, Separator
+from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
+    InputKind, LookbackDays, OnBadRows, Quiet, Separator, ValidYears, refuse_urls
 from attribution.cli.render import echo_summary, echo_table
 
 
@@ -43,6 +44,11 @@ def transitions_command(
     input: InputKind = "events",
     separator: Separator = " > ",
     on_bad_rows: OnBadRows = "error",
+    delimiter: Delimiter = None,
+    decimal: Decimal = ".",
+    encoding: Encoding = None,
+    epoch_unit: EpochUnit = None,
+    valid_years: ValidYears = None,
     output: Optional[str] = typer.Option(
         None, "--output", "-o", help="Write the transition matrix here (.csv, .parquet, .json) instead of printing it."),
     effects_output: Optional[str] = typer.Option(
@@ -53,17 +59,21 @@ def transitions_command(
     """Show the fitted Markov transition matrix (from_state, to_state, count, probability) and removal effects."""
     from attribution.models import Markov, parse_model_spec
 
+    refuse_urls(events)
     fitted = parse_model_spec(model)
     if not isinstance(fitted, Markov):
         raise ParameterError(f"'attribution transitions' needs a Markov model spec such as markov:order=2. "
                              f"Got {model!r} instead.")
+    from attribution.io.csvread import CsvOptions
+
+    csv = CsvOptions.of(delimiter, decimal, encoding)
     targets = [(o, output_format(o, format)) for o in (output, effects_output) if o is not None]
     for path, _ in targets:
         check_writable(path)
     journeys, _events, summary = load_journeys(
         [str(e) for e in events], input=input, lookback_days=lookback_days,
         conversion_events=tuple(conversion_event or ("conversion",)), columns=column, on_bad_rows=on_bad_rows,
-        separator=separator)
+        separator=separator, csv=csv, epoch_unit=epoch_unit, valid_years=valid_years)
     fitted.fit(journeys)
     echo_summary(summary, quiet)
     matrix = fitted.transition_matrix(separator)

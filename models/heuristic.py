@@ -83,13 +83,21 @@ class LastNonDirect(TouchWeightModel):
 
 
 class Linear(TouchWeightModel):
-    """Equal credit 1/n to each of a journey's n touches (a channel touched twice gets 2/n)."""
+    """Equal credit 1/n to each of a journey's n touches (a channel touched twice gets 2/n).
+
+    A touch standing for several (``Journeys.touch_multiplicity``, the ``frequency`` path transform) counts as
+    that many touches.
+    """
 
     name = "linear"
     journey_local = True
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
-        return 1.0 / journeys.lengths[journeys.touch_journey]
+        m = journeys.touch_multiplicity
+        if m is None:
+            return 1.0 / journeys.lengths[journeys.touch_journey]
+        jid = journeys.touch_journey
+        return m / np.bincount(jid, m, minlength=journeys.n_journeys)[jid]
 
 
 class TimeDecay(TouchWeightModel):
@@ -145,6 +153,9 @@ class PositionBased(TouchWeightModel):
         Shares of the first touch, the inner touches together, and the last touch. They are normalised to sum
         to 1 (so ``first=40,middle=20,last=40`` works too). n = 1: all to the one touch; n = 2: first/(first+last)
         and last/(first+last) (half each if both are 0); n ≥ 3: middle split equally over the n − 2 inner touches.
+    shape : {"U", "J", "inverse_J"}, optional
+        A preset instead of the three shares: U = 40/20/40, J = 20/20/60, inverse J = 60/20/20 (case-insensitive;
+        not together with ``first``, ``middle`` or ``last``).
 
     References
     ----------
@@ -153,20 +164,38 @@ class PositionBased(TouchWeightModel):
 
     name = "position_based"
     journey_local = True
-    parameter_constraints = {"first": Number(0), "middle": Number(0), "last": Number(0)}
+    SHAPES = {"u": (0.4, 0.2, 0.4), "j": (0.2, 0.2, 0.6), "inverse_j": (0.6, 0.2, 0.2)}
 
-    def __init__(self, first=0.4, middle=0.2, last=0.4):
-        self._set_params(first=first, middle=middle, last=last)
-        if float(first) + float(middle) + float(last) <= 0:
+    def __init__(self, first=None, middle=None, last=None, shape=None):
+        if shape is not None:
+            key = str(shape).strip().lower()
+            self._check("shape", shape, key in self.SHAPES, "one of U, J, inverse_J")
+            if first is not None or middle is not None or last is not None:
+                raise ParameterError(
+                    f"PositionBased takes either 'shape' or 'first', 'middle' and 'last', not both. Got shape={shape!r}, "
+                    f"first={first!r}, middle={middle!r}, last={last!r}.")
+        for key, value in (("first", first), ("middle", middle), ("last", last)):
+            if value is not None:
+                self._check(key, value, Number(0).ok(value), "a number >= 0")
+        self.first, self.middle, self.last, self.shape = first, middle, last, shape
+        if sum(self._given) <= 0:
             raise ParameterError(
                 f"The 'first', 'middle' and 'last' parameters of PositionBased must not all be 0. "
                 f"Got first={first!r}, middle={middle!r}, last={last!r} instead."
             )
 
     @property
+    def _given(self) -> tuple[float, float, float]:
+        """(first, middle, last) as given: a shape's, else the parameters with U's for the ones left out."""
+        if self.shape is not None:
+            return self.SHAPES[str(self.shape).strip().lower()]
+        return tuple(float(d if v is None else v) for v, d in zip((self.first, self.middle, self.last),
+                                                                  self.SHAPES["u"]))
+
+    @property
     def _shares(self) -> tuple[float, float, float]:
-        values = [float(self.first), float(self.middle), float(self.last)]
-        return tuple(v / sum(values) for v in values)
+        given = self._given
+        return tuple(v / sum(given) for v in given)
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
         f, m, l = self._shares

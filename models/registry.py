@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from attribution.exceptions import ParameterError
 
-from attribution.models import heuristic, logistic, shapley  # noqa: F401 - the built-in models register on import
+from attribution.models import hazard, heuristic, logistic, milestone, shapley  # noqa: F401 - they register on import
 from attribution.models.base import MODELS, AttributionModel
 from attribution.models.markov import model as _markov  # noqa: F401
 HEURISTICS = ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based")

@@ -88,11 +88,13 @@ def test_truth_matches_the_sample(events):
     assert list(truth["channel"]) == list(CHANNELS) + ["(baseline)"]
     conv = events[events["event"] == "conversion"]
     assert truth["conversions"].sum() == len(conv)
+    # abs=0.05: truth revenue per channel is rounded to cents (simulate.py), a few rows' half-cents add up
     assert truth["revenue"].sum() == pytest.approx(conv["revenue"].sum(), abs=0.05)
     touches = events[events["event"] == "touch"].groupby("channel").size()
     by_channel = datasets.sample_ground_truth(include_baseline=False).set_index("channel")
     assert (by_channel["touches"] == touches[by_channel.index]).all()
     assert by_channel.loc["direct", "conversions"] == 0
+    # abs=1e-5: the shares are stored rounded in the committed CSV
     assert by_channel["share"].sum() == pytest.approx(1.0, abs=1e-5)
 
 
@@ -105,6 +107,7 @@ def test_spend_matches_the_sample(events):
     media = spend[spend["cost_type"] == "media"].groupby("channel")["spend"].sum()
     touches = events[events["event"] == "touch"].groupby("channel").size()
     for channel, cost in DEFAULT_COSTS.items():
+        # abs=1.0: spend is rounded to cents per day (90 days x up to 3 campaigns x 0.005)
         assert media[channel] == pytest.approx(touches[channel] * cost, abs=1.0)
 
 

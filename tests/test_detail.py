@@ -48,11 +48,13 @@ def test_columns_and_rows_of_the_hand_made_log():
 
 def check_against_summary(detail, table):
     sums = detail.groupby(["model", "conversion_id"])["weight"].sum()
+    # rtol=1e-12: per-touch weights summed per conversion (a few ulps)
     np.testing.assert_allclose(sums.to_numpy(), 1.0, rtol=1e-12)
     credit = detail.groupby(["model", "channel"])[["attributed_conversions", "attributed_revenue"]].sum()
     summary = table.set_index(["model", "channel"])[["conversions", "revenue"]]
     summary = summary[(summary["conversions"] != 0) | (summary["revenue"] != 0)]
     got = credit.reindex(summary.index).fillna(0.0).to_numpy()
+    # 1e-9: fact rows summed back vs the fitted credit; raked Markov weights meet it to the float floor
     np.testing.assert_allclose(got, summary.to_numpy(), rtol=1e-9, atol=1e-9)
     extra = credit.drop(index=summary.index, errors="ignore")
     assert (extra.abs().to_numpy() < 1e-12).all()

@@ -30,12 +30,14 @@ def test_hand_computed_scores():
     table = _table("m", {"(none)": 3.0, "a": 2.0, "b": 1.0, "c": 1.0})
     score = compare_to_truth(table, TRUTH).iloc[0]
     assert score["model"] == "m"
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert score["mae"] == pytest.approx(1 / 6)
     assert score["max_error"] == pytest.approx(0.25)
     assert score["worst_channel"] == "b"
     assert score["overcredited"] == "c"
     assert score["spearman"] == pytest.approx(0.5)
     err = channel_errors(table, TRUTH).set_index("channel")
+    # allclose / approx defaults: hand-computed shares and ratios in floats (a few ulps)
     np.testing.assert_allclose(err["share"], [0.5, 0.25, 0.25])
     np.testing.assert_allclose(err["true_share"], [0.5, 0.5, 0.0])
     assert err.loc["a", "ratio"] == pytest.approx(0.4) and np.isnan(err.loc["c", "ratio"])
@@ -45,6 +47,7 @@ def test_revenue_basis():
     """Revenue truth (a, b) = (100, 300) → shares (.25, .75); model revenue (1, 3) matches exactly."""
     table = _table("m", {"a": 1.0, "b": 1.0}, revenue={"a": 1.0, "b": 3.0})
     score = compare_to_truth(table, TRUTH, basis="revenue").iloc[0]
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert score["mae"] == pytest.approx(0.0)
     conv = compare_to_truth(table, TRUTH, basis="conversions").iloc[0]
     assert conv["mae"] == pytest.approx(0.0)  # (.5, .5, 0) == (.5, .5, 0 for the missing channel c)
@@ -55,6 +58,7 @@ def test_models_keep_their_order_and_proportional_credit_is_perfect():
     scores = compare_to_truth(table, TRUTH)
     assert list(scores["model"]) == ["z_model", "a_model"]
     perfect = scores.set_index("model").loc["a_model"]
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert perfect["mae"] == pytest.approx(0) and perfect["max_error"] == pytest.approx(0)
 
 
@@ -62,6 +66,7 @@ def test_simulated_truth_scores_zero_against_itself():
     truth = Simulation(n_users=800).run(seed=1).truth
     as_table = truth.table.assign(model="truth")
     score = compare_to_truth(as_table, truth).iloc[0]
+    # abs=1e-12: shares that are equal up to normalisation rounding
     assert score["mae"] == pytest.approx(0, abs=1e-12) and score["spearman"] == pytest.approx(1.0)
 
 
@@ -114,3 +119,35 @@ def test_model_comparison_notebook_runs_headless():
     scores = namespace["scores"]
     assert list(scores.columns[:3]) == ["model", "mae", "max_error"] and len(scores) >= 6
     assert isinstance(last_value, pd.DataFrame) and not last_value.empty
+
+
+def test_scorecard_by_hand():
+    """Credits (none) 3, a 2, b 1, c 1, (baseline) 9 against true a 5, b 5, c 0 (c has no effect).
+
+    Shares over real channels (.5, .25, .25) against (.5, .5, 0): TVD = ½(0 + .25 + .25) = .25; mean error
+    50/3 points; largest 25 points at b; Spearman .5 (as above); zero-effect share .25 (c); level error
+    (|2 − 5| + |1 − 5| + |1 − 0|) / 10 = .8; credited 4 of 10 truly incremental. The (baseline) row of the
+    model counts in none of them.
+    """
+    from attribution.sim.evaluate import SCORECARD_COLUMNS, scorecard
+
+    table = _table("m", {"(none)": 3.0, "a": 2.0, "b": 1.0, "c": 1.0, "(baseline)": 9.0})
+    card = scorecard(table, TRUTH)
+    assert list(card.columns) == list(SCORECARD_COLUMNS)
+    row = card.iloc[0]
+    assert row["tvd"] == pytest.approx(0.25)
+    assert row["mae_points"] == pytest.approx(50 / 3)
+    assert row["max_error_points"] == pytest.approx(25.0)
+    assert row["worst_channel"] == "b"
+    assert row["spearman"] == pytest.approx(0.5)
+    assert row["zero_effect_share"] == pytest.approx(0.25)
+    assert row["level_error"] == pytest.approx(0.8)
+    assert (row["credited"], row["true_incremental"]) == (4.0, 10.0)
+
+
+def test_scorecard_zero_effect_channels_from_the_simulated_effects():
+    """A simulated truth names its zero-effect channels by effect_per_touch (direct has none by default)."""
+    from attribution.sim.evaluate import zero_effect_channels
+
+    _, truth = Simulation(n_users=300).run(seed=2)
+    assert zero_effect_channels(truth) == ["direct"]

@@ -54,6 +54,7 @@ def test_overall_funnel(events):
     a = seg(f, "all", "all")
     assert a[["users", "lead", "qualified", "customers", "repeat_customers", "won", "lost"]].tolist() == [
         6, 4, 3, 3, 1, 1, 1]
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert a[["lead_rate", "qualified_rate", "customer_rate", "repeat_rate"]].tolist() == pytest.approx(
         [4 / 6, 3 / 4, 1.0, 1 / 3])
     assert a[["days_to_convert_median", "days_to_convert_mean", "revenue", "revenue_per_customer",
@@ -80,6 +81,7 @@ def test_by_lead_source_and_campaign(events):
 def test_without_milestones_or_outcomes(events):
     f = funnel_frame(events)
     assert "win_rate" not in f.columns and "revenue_per_lead" not in f.columns
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert seg(f, "all", "all")["customer_rate"] == pytest.approx(3 / 6)
 
 

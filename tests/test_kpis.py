@@ -61,6 +61,7 @@ def test_kpi_definitions_linear(tmp_path):
     Leads (linear on lead journeys): a's lead journey (email, search) → 0.5 each, b's (search) → 1, so email 0.5
     (cpl 20), search 1.5 (cpl 33.33)."""
     t = report(tmp_path)
+    # approx (rel 1e-6) below: hand-computed KPIs (ratios such as 100 / 30) in floats
     email = row(t, "linear", "email")
     assert email[["conversions", "revenue", "spend", "roas", "roi", "cpa"]].tolist() == pytest.approx(
         [0.5, 50.0, 10.0, 5.0, 4.0, 20.0])
@@ -80,6 +81,7 @@ def test_last_touch_differs_only_in_credit(tmp_path):
     revenue_per_conversion null; the journey columns are the same as linear's (they do not depend on the model)."""
     t = report(tmp_path)
     s = row(t, "last_touch", "search")
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert s[["conversions", "revenue", "roas", "roi", "cpa"]].tolist() == pytest.approx([2.0, 150.0, 3.0, 2.0, 25.0])
     e = row(t, "last_touch", "email")
     assert e["conversions"] == 0 and np.isnan(e["cpa"]) and np.isnan(e["revenue_per_conversion"])
@@ -110,6 +112,7 @@ def test_zero_denominators_are_null_never_inf(tmp_path):
 def test_spend_summed_once_across_models(tmp_path):
     t = report(tmp_path)
     per_model = t.groupby("model", sort=False)["spend"].sum()
+    # approx: the same spend rows summed in another grouping (a few ulps)
     assert per_model.tolist() == pytest.approx([SPEND["spend"].sum()] * 2)
 
 
@@ -133,6 +136,7 @@ def test_month_periods(tmp_path):
         ("(none)", "2026-01-01"), ("display", "2026-01-01"), ("email", "2026-01-01"), ("email", "2026-02-01"),
         ("search", "2026-01-01"), ("search", "2026-02-01"), ("tv", "2026-02-01")]
     sj = row(t, "linear", "search", "2026-01-01")
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert sj[["conversions", "revenue", "spend", "roas", "cpa", "share", "leads", "cpl"]].tolist() == pytest.approx(
         [1.0, 50.0, 20.0, 2.5, 20.0, 0.5, 1.5, 20 / 1.5])
     sf = row(t, "linear", "search", "2026-02-01")
@@ -152,6 +156,7 @@ def test_period_ratios_are_recomputed_from_sums(tmp_path):
     by_period = report(tmp_path, period="month")
     sums = by_period.groupby(["model", "channel"], sort=False)[["conversions", "revenue", "spend", "leads",
                                                                  "journeys", "converting_journeys"]].sum()
+    # approx below: per-period rows summed back in floats vs the whole-log row (a few ulps)
     for (model, channel), s in sums.iterrows():
         r = row(total, model, channel)
         assert s["conversions"] == pytest.approx(r["conversions"])
@@ -163,6 +168,7 @@ def test_period_ratios_are_recomputed_from_sums(tmp_path):
             if s["spend"] > 0:
                 assert s["revenue"] / s["spend"] == pytest.approx(r["roas"])
     search = by_period[(by_period["model"] == "linear") & (by_period["channel"] == "search")]
+    # approx: the two differ by about 20%, far beyond rounding
     assert search["roas"].mean() != pytest.approx(row(total, "linear", "search")["roas"])
 
 
@@ -179,6 +185,7 @@ def test_month_boundaries(tmp_path):
     t = channel_report(fitted(j, "linear"), j, spend=read_spend(sp), period="month")
     assert [str(p) for p in t["period"]] == ["2026-01-01", "2026-02-01"]
     assert t["revenue"].tolist() == [1.0, 2.0] and t["spend"].tolist() == [4.0, 8.0]
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert t["roas"].tolist() == pytest.approx([0.25, 0.25])
 
 
@@ -198,6 +205,7 @@ def test_period_credit_sums_to_model_credit(journeys):
         a = m.attribution_.set_index("channel")
         a = a[(a["conversions"] != 0) | (a["revenue"] != 0)]
         got = pc_.loc[list(a.index), ["conversions", "revenue"]].to_numpy()
+        # rtol=1e-12: per-touch credit summed by week and channel vs summed by channel (order only)
         np.testing.assert_allclose(got, a[["conversions", "revenue"]].to_numpy(), rtol=1e-12)
 
 
@@ -234,6 +242,7 @@ def test_cost_types_give_media_spend_and_media_roas(journeys):
     t = channel_report(fitted(journeys, "linear"), journeys, spend=read_spend(sp))
     assert list(t.columns[5:11]) == ["spend", "media_spend", "roas", "media_roas", "roi", "cpa"]
     s = row(t, "linear", "search")
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert s[["spend", "media_spend", "roas", "media_roas", "roi"]].tolist() == pytest.approx([50, 20, 2, 5, 1])
 
 
@@ -244,6 +253,7 @@ def test_path_table_input_has_journey_columns(tmp_path):
                   "revenue": [20.0, 5.0]}).to_csv(paths, index=False)
     t = run([str(paths)], models=["linear"], input="paths").table
     b = row(t, "linear", "b")
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert b[["journeys", "converting_journeys", "win_rate"]].tolist() == pytest.approx([8.0, 3.0, 3 / 8])
     assert np.isnan(b["avg_days_to_convert"])
     with pytest.raises(ParameterError, match="path table"):
@@ -302,11 +312,13 @@ def test_property_periods_add_up_to_the_totals(rows, spend_rows, period):
     sums = cut.groupby(["model", "channel"])[cols].sum()
     ref = total.set_index(["model", "channel"])[cols].fillna(0.0)
     ref = ref[(ref != 0).any(axis=1)]
+    # 1e-9: per-period rows summed back vs the whole-log rows; raked Markov weights reproduce credit to the float floor
     np.testing.assert_allclose(sums.reindex(ref.index).fillna(0.0).to_numpy(), ref.to_numpy(), rtol=1e-9, atol=1e-9)
     ratios = cut[[c for c in RATIOS if c in cut.columns]].to_numpy(float)
     assert not np.isinf(ratios).any()
     if spend is not None:
         ok = cut["spend"] > 0
+        # allclose default (rtol 1e-7): the same division, columns round-tripped through the table
         np.testing.assert_allclose(cut.loc[ok, "roas"], cut.loc[ok, "revenue"] / cut.loc[ok, "spend"])
 
 
@@ -323,6 +335,7 @@ def test_report_frame_mixes_models_with_and_without_extras():
     assert list(t.columns[:7]) == ["model", "channel", "conversions", "revenue", "share", "removal_effect", "spend"]
     assert t["channel"].tolist() == ["a", "b", "c"] * 2
     assert t["removal_effect"].tolist()[:2] == [0.4, 0.6] and t["removal_effect"].iloc[2:].isna().all()
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert t["roas"].tolist()[0] == 2.0 and t["cpa"].tolist()[3] == pytest.approx(5 / 3)
 
 
@@ -359,6 +372,7 @@ def test_every_registered_model_with_touch_weights_dates_its_credit_exactly(jour
             continue  # the model warned that its weights cannot reproduce its credit exactly on this log
         sums = cut.groupby("channel")[["conversions", "revenue"]].sum()
         a = m.attribution_.set_index("channel")[["conversions", "revenue"]]
+        # 1e-9: per-month credit summed back vs the fitted credit; iterative weights meet it to the float floor
         np.testing.assert_allclose(sums.reindex(a.index).fillna(0.0).to_numpy(), a.to_numpy(), rtol=1e-9,
                                    atol=1e-9, err_msg=name)
         checked += 1
@@ -379,6 +393,7 @@ def test_by_campaign(journeys):
         ("(none)", "(none)"), ("display", "(none)"), ("email", "spring"), ("search", "(none)"), ("search", "brand"),
         ("tv", "x")]
     key = t.set_index(["channel", "campaign"])
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert key.loc[("search", "brand"), ["conversions", "revenue", "spend", "roas", "journeys"]].tolist() == \
         pytest.approx([0.5, 50.0, 20.0, 2.5, 1.0])
     assert key.loc[("search", "(none)"), ["conversions", "revenue", "spend", "roas", "avg_days_to_convert"]].tolist() \
@@ -386,9 +401,11 @@ def test_by_campaign(journeys):
     assert key.loc[("email", "spring"), ["journeys", "converting_journeys", "win_rate"]].tolist() == [2, 1, 0.5]
     whole = channel_report(models, journeys, spend=sp).set_index("channel")
     sums = t.groupby("channel")[["conversions", "revenue", "spend"]].sum()
+    # allclose default (rtol 1e-7): per-key rows summed back in floats vs the whole-log rows
     np.testing.assert_allclose(sums.to_numpy(), whole.loc[sums.index, ["conversions", "revenue", "spend"]].fillna(0.0))
     by_month = channel_report(models, journeys, spend=sp, by="campaign", period="month")
     assert list(by_month.columns[:4]) == ["model", "channel", "campaign", "period"]
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert by_month["revenue"].sum() == pytest.approx(160.0)
 
 

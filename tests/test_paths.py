@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attribution.journeys import paths as paths_module
 from attribution.exceptions import InputError
+from attribution.journeys.journeys import Journeys
 from attribution.journeys.paths import PathTable, read_paths
+from attribution.journeys.pathsplit import split_paths
 
 
 def test_fractional_counts_are_kept_exactly_and_duplicate_paths_merge(tmp_path):
@@ -113,9 +116,15 @@ def test_channel_names_with_control_characters_sort_as_text():
     differ: the text order is kept (the table falls back to sorting the joined texts)."""
     paths = ["x > y", "x\ty", "x", "x\ty > a", "x > a", "x"]
     conv = [1.0, 2.0, 0.5, 1.0, 1.0, 0.25]
-    table = PathTable.from_frame(pd.DataFrame({"path": paths, "conversions": conv}))
+    # a path table refuses such names (channel_control_character); journeys built directly still sort as text
+    codes, offsets, names = split_paths(pa.array(paths), " > ")
+    zeros = np.zeros(len(paths))
+    table = PathTable.from_journeys(Journeys(names, codes.astype(np.int64), offsets, np.array(conv), zeros, zeros,
+                                             lookback_days=None))
     assert_same_journeys(table, reference_table(paths, conv, [0.0] * 6, [0.0] * 6))
     assert table.to_frame()["path"].tolist() == ["x", "x\ty", "x\ty > a", "x > a", "x > y"]
+    with pytest.raises(InputError, match="channel_control_character"):
+        PathTable.from_frame(pd.DataFrame({"path": paths, "conversions": conv}))
 
 
 @settings(max_examples=60, deadline=None)

@@ -92,6 +92,7 @@ def test_truth_adds_up_exactly(world):
     ev = world.events
     conv = ev[ev["event"] == "conversion"]
     assert t.table["conversions"].sum() + t.baseline_conversions == len(conv) == t.total_conversions
+    # abs=0.1: revenue per channel and baseline are each rounded to cents (about 10 roundings)
     assert t.table["revenue"].sum() + t.baseline_revenue == pytest.approx(conv["revenue"].sum(), abs=0.01 * 10)
     assert t.table["share"].sum() == pytest.approx(1.0)
     counts = t.causes["cause"].value_counts()
@@ -136,6 +137,7 @@ def test_truth_is_the_removal_effect_with_common_random_numbers(channel):
     t = world.truth.table.set_index("channel")
     assert t.loc[channel, "conversions"] > 0
     assert world.truth.total_conversions - without.truth.total_conversions == t.loc[channel, "conversions"]
+    # abs=0.05: totals and the channel's revenue are each rounded to cents
     assert world.truth.total_revenue - without.truth.total_revenue == pytest.approx(t.loc[channel, "revenue"], abs=0.05)
     # the other conversions are the very same events
     ev, causes = world.events, world.truth.causes
@@ -162,6 +164,7 @@ def test_expected_truth_scales_with_effect():
     """The expectation is linear in the effect per touch (touches do not depend on effects)."""
     a = Simulation(**SMALL).run(seed=9).truth.table.set_index("channel")
     b = Simulation(**SMALL, effect={"email": 2 * Simulation().effect["email"]}).run(seed=9).truth.table.set_index("channel")
+    # approx (rel 1e-6): expectations computed in floats from the same draws
     assert b.loc["email", "expected_conversions"] == pytest.approx(2 * a.loc["email", "expected_conversions"])
     assert b.loc["paid_search", "expected_conversions"] == pytest.approx(a.loc["paid_search", "expected_conversions"])
 
@@ -235,6 +238,7 @@ def test_spend_is_touches_times_cost(world):
     touches = ev[ev["event"] == "touch"].groupby("channel").size()
     assert set(media.index) == set(DEFAULT_COSTS)
     for channel, cost in DEFAULT_COSTS.items():
+        # abs: spend is rounded to cents per day and campaign (90 days x 3 campaigns)
         assert media[channel] == pytest.approx(touches[channel] * cost, abs=0.01 * 90 * 3)
     assert not spend["channel"].isin(["direct", "organic_search"]).any()
     tools = spend[spend["cost_type"] == "tools"]
@@ -243,6 +247,7 @@ def test_spend_is_touches_times_cost(world):
     day = ev["timestamp"].dt.floor("D")
     brand = ev[(ev["channel"] == "paid_search") & (ev["campaign"] == "brand")].groupby(day).size()
     sb = spend[(spend["channel"] == "paid_search") & (spend["campaign"] == "brand")].set_index("date")["spend"]
+    # allclose default (rtol 1e-7): spend rounded to cents vs counts x cost
     np.testing.assert_allclose(sb.loc[brand.index].to_numpy(), brand.to_numpy() * DEFAULT_COSTS["paid_search"])
 
 

@@ -123,7 +123,7 @@ def test_sql_outputs_need_a_table_name_and_a_known_dialect(tmp_path):
 
 def test_passwords_are_never_shown():
     url = "postgresql://analyst:s3cretpw@127.0.0.1:1/marketing"
-    assert "s3cretpw" not in safe_url(url) and "analyst" in safe_url(url)
+    assert safe_url(url) == "postgresql://***@127.0.0.1:1/marketing"  # everything before the host's '@' masked
     with pytest.raises(OutputError) as err:
         write_sql(pd.DataFrame({"a": [1.0]}), url, "channel_roi")
     assert "s3cretpw" not in str(err.value) and "127.0.0.1" in str(err.value)
@@ -154,6 +154,7 @@ def test_postgres_detail_round_trip(result, tmp_path, pg_url, pg_table):
     write_sql(detail, pg_url, pg_table)
     back = read_sql(pg_url, pg_table)
     assert_same(back, file_output(detail, tmp_path, "d.parquet"))
+    # allclose default (rtol 1e-7): weights summed per conversion after a database round trip
     np.testing.assert_allclose(back.groupby(["model", "conversion_id"])["weight"].sum().to_numpy(), 1.0)
 
 
@@ -179,6 +180,7 @@ def test_postgres_cli_done_when(tmp_path, pg_url, pg_table):
     assert done.value.code in (0, None)
     back = read_sql(pg_url, pg_table)
     assert {"model", "channel", "period", "spend", "roas", "roi", "cpa"} <= set(back.columns)
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert back["spend"].sum() == pytest.approx(65.0)
 
 
@@ -195,3 +197,64 @@ def test_two_tables_change_together_or_not_at_all(result, tmp_path):
     with pytest.raises(OutputError, match="Nothing was changed"):
         write_sql_tables([(detail.head(3), "attribution_detail"), (broken, "channel_roi")], url)
     pd.testing.assert_frame_equal(read_sql(url, "attribution_detail"), before)
+
+
+# ------------------------------------------------------------------------------------------------------- locks
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from attribution.cli.app import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_postgres_locked_table_waits_the_lock_timeout_then_exit_2(tmp_path, pg_url, pg_table):
+    """Another session's open transaction holds the table: the write gives up after --lock-timeout, changes
+    nothing, and says so."""
+    import psycopg
+
+    events, _ = write_inputs(tmp_path)
+    first = _cli("run", events, "-m", "linear", "-o", pg_url, "--table", pg_table, "-q")
+    assert first.exit_code == 0, first.output
+    before = read_sql(pg_url, pg_table)
+    holder = psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://", 1))
+    try:
+        holder.execute(f'LOCK TABLE "{pg_table}" IN ACCESS EXCLUSIVE MODE')  # psycopg opened a transaction
+        res = _cli("run", events, "-m", "last_touch", "-o", pg_url, "--table", pg_table, "-q", "--lock-timeout", "1")
+        assert res.exit_code == 2, res.output
+        assert "another session holds a lock" in res.output and "--lock-timeout" in res.output
+        assert "Traceback" not in res.output
+    finally:
+        holder.rollback()
+        holder.close()
+    pd.testing.assert_frame_equal(read_sql(pg_url, pg_table), before)
+    again = _cli("run", events, "-m", "last_touch", "-o", pg_url, "--table", pg_table, "-q", "--lock-timeout", "1")
+    assert again.exit_code == 0, again.output  # the lock released, the same command succeeds
+
+
+def test_sqlite_locked_database_waits_the_busy_timeout_then_exit_2(tmp_path):
+    import sqlite3
+
+    events, _ = write_inputs(tmp_path)
+    db = tmp_path / "bi.db"
+    url = f"sqlite:///{db}"
+    assert _cli("run", events, "-m", "linear", "-o", url, "--table", "roi", "-q").exit_code == 0
+    before = read_sql(url, "roi")
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # a write transaction left open by another program
+        res = _cli("run", events, "-m", "last_touch", "-o", url, "--table", "roi", "-q", "--lock-timeout", "0.5")
+        assert res.exit_code == 2, res.output
+        assert "another session holds a lock" in res.output
+    finally:
+        holder.rollback()
+        holder.close()
+    pd.testing.assert_frame_equal(read_sql(url, "roi"), before)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_lock_timeout_must_be_positive(tmp_path, value):
+    events, _ = write_inputs(tmp_path)
+    res = _cli("run", events, "-o", f"sqlite:///{tmp_path / 'x.db'}", "--table", "roi", "--lock-timeout", value)
+    assert res.exit_code == 2 and "--lock-timeout" in res.output
+    assert not (tmp_path / "x.db").exists()

@@ -38,6 +38,7 @@ def test_same_seed_same_numbers_other_seed_other_numbers(journeys):
     b = bootstrap_intervals(models, journeys, level=0.9, n_boot=50, seed=1)
     c = bootstrap_intervals(models, journeys, level=0.9, n_boot=50, seed=2)
     pd.testing.assert_frame_equal(a, b)
+    # allclose default: another seed moves the bounds by far more than rounding
     assert not np.allclose(a["conversions_lo"].to_numpy(), c["conversions_lo"].to_numpy()) or not np.allclose(
         a["conversions_hi"].to_numpy(), c["conversions_hi"].to_numpy())
 
@@ -53,6 +54,7 @@ def test_first_touch_interval_equals_a_direct_percentile_computation(journeys):
     lo, hi = np.quantile(per_rep, [0.025, 0.975])
     got = bootstrap_intervals(fitted(["first_touch"], journeys), journeys, level=0.95, n_boot=80, seed=7)
     row = got.set_index("channel").loc["email"]
+    # rel=1e-12: the same replicate sums, computed as a matrix product here (another summation order)
     assert (row["conversions_lo"], row["conversions_hi"]) == pytest.approx((lo, hi), rel=1e-12)
 
 
@@ -64,6 +66,7 @@ def test_fast_path_equals_refitting(spec, journeys, monkeypatch):
     slow = bootstrap_intervals(models, journeys, level=0.8, n_boot=30, seed=3)
     merged = fast.merge(slow, on=["model", "channel"], how="outer", suffixes=("", "_refit")).fillna(0.0)
     for col in ("conversions_lo", "conversions_hi", "revenue_lo", "revenue_hi"):
+        # 1e-9: weighted counts vs refitted statistics, the same sums in another order
         assert merged[col].to_numpy() == pytest.approx(merged[col + "_refit"].to_numpy(), rel=1e-9, abs=1e-9)
 
 

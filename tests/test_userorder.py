@@ -108,7 +108,7 @@ def log_frame(seed: int, n: int = 3000):
     conv = rng.random(n) < 0.15
     return pd.DataFrame({
         "user_id": [f"user-{x}" for x in rng.integers(0, 300, n)],
-        "timestamp": pd.to_datetime(rng.integers(0, 40 * 86_400, n), unit="s"),
+        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 40 * 86_400, n), unit="s"),
         "event": np.where(conv, "conversion", "touch"),
         "channel": np.where(conv, None, rng.choice(["email", "search", "social"], n)),
         "revenue": np.where(conv, 10.0, np.nan),

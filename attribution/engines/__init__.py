@@ -3,7 +3,8 @@
 - ``local`` (default): on this machine. In memory when the log fits; otherwise out of core
   (:mod:`~attribution.engines.outofcore`): the log is split by a hash of the user into buckets on local disk and
   processed one bucket at a time. ``--memory-limit`` sets the budget; without it the engine goes out of core by
-  itself when the log's estimated in-memory size exceeds half of the memory available.
+  itself when the log's estimated in-memory size exceeds half of the memory available (the least of the
+  system's available memory, the cgroup memory limit and ``ulimit -v``: :func:`attribution.memory.memory_budget`).
 - ``dask`` (:mod:`~attribution.engines.dask_engine`, extra ``dask``): on a Dask cluster (``--scheduler ADDRESS``,
   else a ``distributed.LocalCluster`` on this machine).
 
@@ -67,18 +68,11 @@ def parse_memory_limit(value) -> int | None:
 
 
 def available_memory() -> int:
-    """Bytes of memory available now (Linux ``MemAvailable``; else the physical memory)."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 8 * 1024**3
+    """Bytes this process can still allocate: the least of ``MemAvailable``, the cgroup memory limits and the
+    address-space limit (:func:`attribution.memory.memory_budget`)."""
+    from attribution.memory import memory_budget
+
+    return memory_budget()[0]
 
 
 def estimate_rows(plan) -> int:
@@ -109,6 +103,14 @@ def plan_buckets(rows: int, memory_limit: int | None) -> int:
     return max(2, math.ceil(need / (memory_limit * 0.5)))
 
 
+def pass_one_rows(memory_limit: int | None) -> int:
+    """Rows read at a time while splitting the log into buckets: a quarter of the budget (``memory_limit``, else
+    half of the available memory) at :data:`BYTES_PER_ROW`, between 100,000 and 2,000,000 (whole Parquet row
+    groups are read, so a piece can be larger). The buckets' contents do not depend on it."""
+    budget = memory_limit if memory_limit is not None else available_memory() // 2
+    return int(min(max(budget // (4 * BYTES_PER_ROW), 100_000), 2_000_000))
+
+
 def journey_local(model) -> bool:
     """Whether a model's per-touch weights in a journey depend on that journey alone (then its credit per period
     or campaign adds up over user partitions)."""
@@ -122,14 +124,21 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
                     spend=None, milestone_events=(), period=None, ci=None, n_boot=200, seed=0, by=None,
                     detail_sink=None, input: str = "events",
                     lookback_days=30.0, conversion_events=("conversion",), columns=None, on_bad_rows: str = "error",
-                    channel_grouping=None, **_ignored):
+                    channel_grouping=None, csv=None, epoch_unit=None, valid_years=None, milestones=(),
+                    path_options=None, **_ignored):
     """Run partitioned when the engine or the memory budget asks for it; None means "run in memory".
 
     Returns
     -------
     (table, fitted models, lead models, summary) or None
+
+    Notes
+    -----
+    ``csv`` (:class:`~attribution.io.csvread.CsvOptions`) travels with the read plan: every piece of a CSV file is
+    read with the same delimiter, decimal mark, encoding and null tokens as the in-memory read.
     """
     from attribution.io.events import plan_read
+    from attribution.io.timeparse import TimeRule
 
     engine = check_engine(engine, scheduler)
     limit = parse_memory_limit(memory_limit)
@@ -141,9 +150,9 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
         from attribution.io.channel_groups import ChannelGrouping
 
         channel_grouping = ChannelGrouping.of(channel_grouping)
-        plan = channel_grouping.plan(sources, columns=columns)
+        plan = channel_grouping.plan(sources, columns=columns, csv=csv)
     else:
-        plan = plan_read(sources, columns=columns)
+        plan = plan_read(sources, columns=columns, csv=csv)
     if engine == "local":
         if limit is None and n_partitions is None and (period is not None or ci is not None or by is not None
                                                         or (detail_sink is not None and not detail_sink.streamable)):
@@ -169,7 +178,9 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     milestone_events = [str(m) for m in (milestone_events or ())]
     spec = RunSpec(list(models), plan.mapping, on_bad_rows, tuple(conversion_events) or ("conversion",),
                    lookback_days, milestone_events[0] if milestone_events else None, channel_grouping,
-                   period=period, by=by, ci=ci, n_boot=n_boot, seed=seed, detail=detail_sink is not None)
+                   period=period, by=by, ci=ci, n_boot=n_boot, seed=seed, detail=detail_sink is not None,
+                   time_rule=TimeRule.of(epoch_unit, valid_years), milestones=tuple(milestones or ()),
+                   path_options=path_options)
     files = [p for p, _ in plan.files]
     second = None
     if ((period is not None or by is not None) and not all(map(journey_local, models))) or detail_sink is not None:
@@ -186,7 +197,7 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
             from attribution.engines.outofcore import run_out_of_core
 
             results = run_out_of_core(plan, spec, n_buckets=buckets, spill_dir=spill_dir,
-                                      show_progress=show_progress, second=second)
+                                      show_progress=show_progress, second=second, batch_rows=pass_one_rows(limit))
         state = second.state if second is not None else None
         table, fitted, lead_models, summary = finalise(results, spec, files=files, spend=spend, state=state)
     except BaseException:

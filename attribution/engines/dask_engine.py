@@ -22,7 +22,7 @@ from attribution.engines.partition import bucket_of, iter_pieces, split_by_bucke
 from attribution.progress import progress
 
 
-def _read_split(path, columns, dictionary, groups, offset, n_buckets, user_col, kind):
+def _read_split(path, columns, dictionary, groups, offset, n_buckets, user_col, kind, csv=None, numeric=()):
     """Dask task: read one piece of a file and split it into user buckets."""
     import numpy as np
     import pyarrow as pa
@@ -38,7 +38,7 @@ def _read_split(path, columns, dictionary, groups, offset, n_buckets, user_col, 
         table = pf.read_row_groups(groups, columns=columns) if groups else schema.empty_table().select(columns)
         table = table.append_column("_row", pa.array(np.arange(offset, offset + table.num_rows, dtype=np.int64)))
     else:
-        parts = list(iter_pieces(path, columns, dictionary, batch_rows=1 << 62))
+        parts = list(iter_pieces(path, columns, dictionary, batch_rows=1 << 62, csv=csv, numeric=numeric))
         table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
     return split_by_bucket(table, bucket_of(table[user_col], n_buckets, kind), n_buckets)
 
@@ -109,7 +109,7 @@ def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = 
         for path, wanted in plan.files:
             for groups, offset in _pieces_of(path, batch_rows):
                 split = dask.delayed(_read_split, pure=True)(path, wanted, plan.dictionary, groups, offset,
-                                                            n_partitions, user_col, kind)
+                                                            n_partitions, user_col, kind, plan.csv, plan.numeric)
                 reads.append((path, split))
         tasks = []
         for b in range(n_partitions):
@@ -137,7 +137,7 @@ def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = 
                 future.release()
         if not any(r.stats or r.problems for r in results):  # an empty log: one empty partition
             path, wanted = plan.files[0]
-            first = next(iter_pieces(path, wanted, plan.dictionary))
+            first = next(iter_pieces(path, wanted, plan.dictionary, csv=plan.csv, numeric=plan.numeric))
             results = [process_partition([(path, first.slice(0, 0))], spec)]
         return list(results)
     finally:

@@ -16,7 +16,6 @@ conversions of every smaller user id, counted in the first pass). JSON and SQL t
 from __future__ import annotations
 
 import os
-import tempfile
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -52,8 +51,12 @@ class DetailSink:
 
     def _open(self):
         folder = os.path.dirname(os.path.abspath(self.path))
-        fd, self._tmp = tempfile.mkstemp(prefix=".attribution-", suffix=".tmp", dir=folder)
-        self._fh = os.fdopen(fd, "wb")
+        from attribution.io.export import create_new, file_mode, temp_path
+
+        mode = file_mode(self.path)
+        self._tmp = temp_path(folder)  # recorded before the file exists: discard() finds it whatever happens
+        self._fh = os.fdopen(create_new(self._tmp), "wb")
+        os.fchmod(self._fh.fileno(), mode)  # the umask's mode, or the replaced file's
 
     def write(self, frame) -> None:
         """Append one partition's rows (pandas frame with the :data:`attribution.kpis.detail.DETAIL_COLUMNS`)."""
@@ -70,9 +73,11 @@ class DetailSink:
                     self._writer = pq.ParquetWriter(self._fh, self._schema, compression="zstd")
                 self._writer.write_table(pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False))
             self.rows += len(frame)
-        except OSError as exc:
+        except BaseException as exc:  # also SIGINT / SIGTERM: no temporary file left behind
             self.discard()
-            raise OutputError(f"Cannot write {self.path!r}: {exc.strerror or exc}.") from None
+            if isinstance(exc, OSError):
+                raise OutputError(f"Cannot write {self.path!r}: {exc.strerror or exc}.") from None
+            raise
 
     def commit(self, empty=None) -> None:
         """Close and move the file into place; ``empty`` (a frame with the columns) when nothing was written."""
@@ -86,9 +91,11 @@ class DetailSink:
                 os.fsync(self._fh.fileno())
                 self._fh.close()
                 os.replace(self._tmp, self.path)
-        except OSError as exc:
+        except BaseException as exc:  # also SIGINT / SIGTERM: no temporary file left behind
             self.discard()
-            raise OutputError(f"Cannot write {self.path!r}: {exc.strerror or exc}.") from None
+            if isinstance(exc, OSError):
+                raise OutputError(f"Cannot write {self.path!r}: {exc.strerror or exc}.") from None
+            raise
         self._fh = self._writer = self._tmp = None
 
     def discard(self) -> None:

@@ -13,8 +13,6 @@ one bucket's in-memory run plus the small statistics, whatever the size of the l
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,6 +22,7 @@ from attribution.exceptions import OutputError
 from attribution.engines.partial import PartitionResult, RunSpec, process_partition
 from attribution.engines.partition import bucket_of, iter_pieces, split_by_bucket, user_kind
 from attribution.progress import progress
+from attribution.engines.spill import SpillFolder, spill_message
 
 
 def write_buckets(plan, n_buckets: int, folder: str, *, kind: str, batch_rows: int = 2_000_000,
@@ -40,25 +39,40 @@ def write_buckets(plan, n_buckets: int, folder: str, *, kind: str, batch_rows: i
             writers: dict[int, pa.ipc.RecordBatchStreamWriter] = {}
             names: dict[int, str] = {}
             try:
-                for piece in iter_pieces(path, wanted, plan.dictionary, batch_rows=batch_rows):
+                for piece in iter_pieces(path, wanted, plan.dictionary, batch_rows=batch_rows, csv=plan.csv,
+                                         numeric=plan.numeric):
                     ids = bucket_of(piece[user_col], n_buckets, kind)
-                    for b, part in enumerate(split_by_bucket(piece, ids, n_buckets)):
-                        if part is None:
-                            continue
-                        if b not in writers:
-                            names[b] = os.path.join(folder, f"bucket-{b:04d}-file-{f:05d}.arrows")
-                            writers[b] = pa.ipc.new_stream(names[b], part.schema, options=_SPILL_OPTIONS)
-                        writers[b].write_table(part)
+                    try:
+                        for b, part in enumerate(split_by_bucket(piece, ids, n_buckets)):
+                            if part is None:
+                                continue
+                            if b not in writers:
+                                names[b] = os.path.join(folder, f"bucket-{b:04d}-file-{f:05d}.arrows")
+                                writers[b] = pa.ipc.new_stream(names[b], part.schema, options=_SPILL_OPTIONS)
+                            writers[b].write_table(part)
+                    except OSError as exc:  # a full disk, a read-only or vanished folder: not the input's fault
+                        raise OutputError(spill_message(folder, exc)) from None
                     bar.update(piece.num_rows)
-            except OSError as exc:
-                raise OutputError(f"Cannot write user buckets under {folder!r}: {exc.strerror or exc} "
-                                  "(free disk space or choose another folder with --spill-dir).") from None
+                try:
+                    _close_all(writers)
+                except OSError as exc:
+                    raise OutputError(spill_message(folder, exc)) from None
             finally:
-                for w in writers.values():
-                    w.close()
+                _close_all(writers, quiet=True)
             for b in sorted(names):
                 buckets[b].append((path, names[b]))
     return buckets
+
+
+def _close_all(writers: dict, quiet: bool = False) -> None:
+    """Close every bucket writer (the last compressed batches are written here); ``quiet`` while failing."""
+    while writers:
+        _, w = writers.popitem()
+        try:
+            w.close()
+        except OSError:
+            if not quiet:
+                raise
 
 
 def _total_rows(plan) -> int | None:
@@ -69,7 +83,7 @@ def _total_rows(plan) -> int | None:
 
 
 def run_out_of_core(plan, spec: RunSpec, *, n_buckets: int, spill_dir: str | None = None,
-                    show_progress=None, second=None) -> list[PartitionResult]:
+                    show_progress=None, second=None, batch_rows: int = 2_000_000) -> list[PartitionResult]:
     """Both passes; returns one :class:`PartitionResult` per bucket (temporary files removed in any case).
 
     ``second`` (``--period`` / ``--by`` with a model whose touch weights need the whole log): called with the
@@ -79,14 +93,14 @@ def run_out_of_core(plan, spec: RunSpec, *, n_buckets: int, spill_dir: str | Non
     """
     kind = user_kind(pq.read_schema(p).field(plan.actual("user_id")).type if p.lower().endswith((".parquet", ".pq", ".parq"))
                      else pa.string() for p, _ in plan.files)
-    if spill_dir is not None and not os.path.isdir(spill_dir):
-        raise OutputError(f"The spill folder {spill_dir!r} does not exist.")
-    folder = tempfile.mkdtemp(prefix="attribution-buckets-", dir=spill_dir)
+    spill = SpillFolder(spill_dir)
     try:
-        buckets = write_buckets(plan, n_buckets, folder, kind=kind, show_progress=show_progress)
+        folder = spill.create()
+        buckets = write_buckets(plan, n_buckets, folder, kind=kind, show_progress=show_progress,
+                                batch_rows=batch_rows)
         if not any(buckets):  # an empty log: one empty partition, so the models still run
             path, wanted = plan.files[0]
-            first = next(iter_pieces(path, wanted, plan.dictionary))
+            first = next(iter_pieces(path, wanted, plan.dictionary, csv=plan.csv, numeric=plan.numeric))
             return [process_partition([(path, first.slice(0, 0))], spec)]
         results = []
         with progress(total=n_buckets, desc="attribute buckets", unit="bucket", enabled=show_progress) as bar:
@@ -108,7 +122,7 @@ def run_out_of_core(plan, spec: RunSpec, *, n_buckets: int, spill_dir: str | Non
                     bar.update(1)
         return results
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        spill.remove()
 
 
 _SPILL_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
@@ -116,5 +130,7 @@ _SPILL_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 
 def read_piece(piece_file: str) -> pa.Table:
     """One bucket piece written by :func:`write_buckets`, as it was written."""
-    with pa.memory_map(piece_file) as source:
+    # read, not memory-mapped: the batches are compressed, so a map would only add the file's size to the
+    # address space (which ``ulimit -v`` limits) without saving a copy
+    with pa.OSFile(piece_file) as source:
         return pa.ipc.open_stream(source).read_all()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from attribution.io.events import add_units, mixed_unit_problems
 from attribution.exceptions import DroppedRowsWarning, InputError, Problem
 
 
@@ -38,6 +39,17 @@ class RunSpec:
     n_boot: int = 200
     seed: int = 0
     detail: bool = False  # --detail: the fact table is built in a second pass (engines/detail_out.py)
+    time_rule: object = None  # --epoch-unit / --valid-years (attribution.io.timeparse.TimeRule)
+    milestones: tuple = ()  # milestone events whose times the journeys carry (milestone models)
+    path_options: object = None  # attribution.journeys.pathoptions.PathOptions applied to every partition's journeys
+
+    def journeys(self, events, conversion_events=None):
+        """The partition's journeys, built as a run in memory builds them."""
+        from attribution.journeys.journeys import Journeys
+
+        return Journeys.from_events(events, conversion_events=conversion_events or self.conversion_events,
+                                    lookback_days=self.lookback_days, milestone_events=self.milestones,
+                                    path_options=self.path_options)
 
     def models(self) -> list:
         from attribution.kpis.report import fresh_model
@@ -61,6 +73,7 @@ class PartitionResult:
     conversion_users: pd.DataFrame | None = None  # --detail: converting journeys per user id (user_id, n)
     counts: dict = field(default_factory=dict)  # rows, events per name, dropped per reason, journeys, ...
     problems: list = field(default_factory=list)  # InputError problems (validation failed)
+    time_units: dict = field(default_factory=dict)  # file → {epoch unit: (rows, first row)} (Events.time_units)
 
 
 def process_partition(pieces, spec: RunSpec) -> PartitionResult:
@@ -73,9 +86,8 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
     spec : RunSpec
     """
     from attribution.io.events import validate_tables
-    from attribution.journeys.journeys import Journeys
     from attribution.kpis.report import journey_stats
-    from attribution.runner import run_counts
+    from attribution.kpis.summary import run_counts
 
     pieces = [(p, t) for p, t in pieces if t is not None]
     result = PartitionResult()
@@ -86,18 +98,20 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
             warnings.simplefilter("ignore", DroppedRowsWarning)  # reported once, with the totals, by finalise
             if spec.grouping is not None:
                 pieces = spec.grouping.apply(pieces, spec.mapping)
-            events = validate_tables(pieces, mapping=spec.mapping, on_bad_rows=spec.on_bad_rows)
+            events = validate_tables(pieces, mapping=spec.mapping, on_bad_rows=spec.on_bad_rows,
+                                     time_rule=spec.time_rule, check_units=False)  # units: checked on all partitions
     except InputError as exc:
         result.problems = list(exc.problems)
+        result.time_units = getattr(exc, "time_units", {})
         return result
-    journeys = Journeys.from_events(events, conversion_events=spec.conversion_events,
-                                    lookback_days=spec.lookback_days)
+    result.time_units = events.time_units
+    journeys = spec.journeys(events)
     models = spec.models()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # model warnings are raised by fit_stats on the merged statistics
         result.stats = [m.partial_stats(journeys) for m in models]
         if spec.lead_event is not None:
-            lead = Journeys.from_events(events, conversion_events=(spec.lead_event,), lookback_days=spec.lookback_days)
+            lead = spec.journeys(events, (spec.lead_event,))
             result.lead_stats = [m.partial_stats(lead) for m in spec.models()]
     result.journey_stats = journey_stats(journeys, spec.period, spec.by)
     if spec.period is not None or spec.by is not None or spec.detail:
@@ -190,6 +204,18 @@ def merge_problems(problem_lists, files=()) -> list[Problem]:
     return [merged[k] for k in sorted(merged, key=lambda k: (merged[k].count is not None, k[0]))]
 
 
+def merge_time_units(results, files=()) -> dict:
+    """The partitions' detected epoch units per file (:attr:`attribution.io.events.Events.time_units`), rows added
+    and the first row kept, files in input order."""
+    merged: dict = {}
+    for r in results:
+        for path, units in r.time_units.items():
+            add_units(merged, path, units)
+    rank = {f: i for i, f in enumerate(files)}
+    return {p: dict(sorted(merged[p].items(), key=lambda kv: "s ms us ns".split().index(kv[0])))
+            for p in sorted(merged, key=lambda p: rank.get(p, len(rank)))}
+
+
 def merge_counts(results) -> dict:
     total: dict = {"rows": 0, "events": {}, "dropped": {}, "journeys": 0, "touches": 0, "conversions": 0.0,
                    "touchless_conversions": 0.0, "revenue": 0.0}
@@ -217,6 +243,7 @@ def fit_merged(results, spec: RunSpec, *, files) -> dict:
 
     results = list(results)
     problems = merge_problems((r.problems for r in results), files)
+    problems += mixed_unit_problems(merge_time_units(results, files), spec.mapping)
     if problems:
         raise InputError(problems)
     counts = merge_counts(results)

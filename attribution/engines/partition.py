@@ -13,28 +13,12 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from attribution.exceptions import InputError, Problem
-from attribution.io.sources import file_kind, _csv_parse_options
-from attribution.kernels.userorder import hash_ids, splitmix64
-
-
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser of a copy of ``x``: a well-spread 64-bit hash of 64-bit words (vectorised)."""
-    return splitmix64(x.astype(np.uint64, copy=True))
-
-
-def hash_strings(values: pa.Array) -> np.ndarray:
-    """A 64-bit hash of every string's UTF-8 bytes, 8 bytes at a time (:func:`attribution.kernels.userorder.hash_ids`,
-    the hash that groups users in memory). Nulls hash to 0."""
-    if len(values) == 0:
-        return np.zeros(0, np.uint64)
-    h = hash_ids(values)
-    if values.null_count:
-        h[values.is_null().to_numpy(zero_copy_only=False)] = 0
-    return h
+from attribution.io.csvread import checked, open_csv, raise_undecodable
+from attribution.io.sources import file_kind
+from attribution.kernels.userorder import hash_strings, mix64 as _mix64
 
 
 def user_kind(types) -> str:
@@ -53,7 +37,10 @@ def bucket_of(users: pa.Array | pa.ChunkedArray, n_buckets: int, kind: str) -> n
     if pa.types.is_dictionary(users.type):
         users = users.cast(users.type.value_type)
     if kind == "int" and pa.types.is_integer(users.type):
-        h = _mix64(users.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False).view(np.uint64))
+        wide = pa.uint64() if pa.types.is_unsigned_integer(users.type) else pa.int64()  # 2**64 - 1 fits
+        h = _mix64(users.cast(wide).fill_null(0).to_numpy(zero_copy_only=False).view(np.uint64))
+    elif pa.types.is_nested(users.type):
+        h = np.zeros(len(users), np.uint64)  # not ids at all: validation reports the column (one bucket is enough)
     else:
         if not (pa.types.is_string(users.type) or pa.types.is_large_string(users.type)):
             users = pc.cast(users, pa.string())
@@ -76,11 +63,13 @@ def split_by_bucket(table: pa.Table, buckets: np.ndarray, n_buckets: int) -> lis
     return out
 
 
-def iter_pieces(path: str, columns: list[str], dictionary=(), batch_rows: int = 2_000_000) -> Iterator[pa.Table]:
+def iter_pieces(path: str, columns: list[str], dictionary=(), batch_rows: int = 2_000_000, csv=None,
+                numeric=()) -> Iterator[pa.Table]:
     """Read one file in pieces of about ``batch_rows`` rows, each with ``_row`` (row number within the file).
 
     Parquet is read row group by row group (only ``columns``; low-cardinality strings as dictionaries), CSV with
-    the streaming reader.
+    the streaming reader, as ``csv`` (:class:`~attribution.io.csvread.CsvOptions`) says (``numeric``: the numeric
+    columns, whose decimal mark it sets), each piece checked as a whole-file read is.
     """
     offset = 0
     if file_kind(path) == "parquet":
@@ -104,21 +93,21 @@ def iter_pieces(path: str, columns: list[str], dictionary=(), batch_rows: int = 
             table = pf.schema_arrow.empty_table().select(columns)
             yield table.append_column("_row", pa.array(np.zeros(0, np.int64)))
         return
-    reader = pacsv.open_csv(path, parse_options=_csv_parse_options(path),
-                            convert_options=pacsv.ConvertOptions(include_columns=columns, strings_can_be_null=True))
+    reader, encoding = open_csv(path, columns, csv, numeric)
     while True:
         try:
             batch = reader.read_next_batch()
         except StopIteration:
             return
         except pa.ArrowInvalid as exc:  # a column's type, inferred from the first block, does not fit a later one
+            raise_undecodable(path, exc, encoding, offset)
             raise InputError(Problem(
                 "csv_type_changes",
                 "must keep the type its first rows have when read piece by piece (out of core / Dask); in the "
                 f"piece from row {offset:,} on: " + str(exc).strip().splitlines()[0],
                 "convert the log to Parquet (typed columns), or give the run enough memory to read the file whole "
                 "(a larger --memory-limit, --engine local)", file=path, first_row=offset)) from None
-        table = pa.Table.from_batches([batch])
+        table = checked(pa.Table.from_batches([batch]), path, csv, numeric, encoding, offset)
         yield table.append_column("_row", pa.array(np.arange(offset, offset + table.num_rows, dtype=np.int64)))
         offset += table.num_rows
 

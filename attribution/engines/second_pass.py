@@ -13,81 +13,30 @@ different, but their weight of a touch still depends on its journey only through
   non-conversions and revenue per set of the whole log.
 
 So the first pass also returns, per partition, the journeys' additive counts per (channel set, p, v)
-(:func:`weight_rows`). The client merges them and builds one small synthetic :class:`~attribution.journeys.journeys.Journeys`
-with one journey per distinct (set, p, v) and one touch per channel of the set, carrying the merged counts: the
-fitted model's own ``touch_weights`` on it solves the same problem as in memory (:func:`weight_table`). The second
-pass re-reads every partition, rebuilds its journeys with the same code, looks up each journey's weights by its
-(set, p, v) and splits a channel's weight equally over its touches in the journey, as the models do
-(:func:`second_pass`). Crediting those weights by channel [, campaign] [, period] gives additive frames, merged by
-summing. The numbers equal the in-memory run's up to floating-point summation order (and Newton's convergence
-tolerance of the raking, 1e-10 of the totals).
+(:func:`~attribution.models.set_rows.weight_rows`). The client merges them (sorted by key, as one piece would
+be) and solves the weights on the merged rows (:func:`weight_table`): Markov on the rows themselves
+(:meth:`~attribution.models.markov.model.Markov.set_row_weights`, the very function its in-memory
+``touch_weights`` calls on the rows of the whole log), the others through their own ``touch_weights`` on one
+small synthetic :class:`~attribution.journeys.journeys.Journeys` with one journey per row and one touch per
+channel of the set, carrying the merged counts. The second pass re-reads every partition, rebuilds its journeys
+with the same code, looks up each journey's weights by its (set, p, v) and splits a channel's weight equally over
+its touches in the journey, as the models do (:func:`second_pass`). Crediting those weights by channel
+[, campaign] [, period] gives additive frames, merged by summing. The numbers equal the in-memory run's up to the
+order in which float sums over partitions are
+added (the raking runs to the floating-point floor, not to a tolerance).
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-ROW_KEYS = ["channels", "p", "v"]
-ROW_SUMS = ["n", "conversions", "nulls", "revenue"]
-
-
-def journey_keys(journeys) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    """Per journey: ``channels`` (set key), ``p``, ``v`` as a frame; plus each touch's pair index and each pair's
-    journey and channel code (:func:`attribution.models.channel_sets.distinct_channel_pairs`)."""
-    from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs
-
-    pair_of_touch, pair_journey, pair_channel = distinct_channel_pairs(journeys)
-    keys = channel_set_keys(journeys, pair_journey, pair_channel)
-    conv, rev = journeys.conversions, journeys.revenue
-    mult = np.where(conv > 0, conv, 1.0)
-    frame = pd.DataFrame({"channels": keys, "p": conv / mult, "v": rev / mult})
-    return frame, pair_of_touch, pair_journey, pair_channel
-
-
-def weight_rows(journeys) -> pd.DataFrame:
-    """Additive counts per (channel set, p, v): journeys ``n``, ``conversions``, ``nulls``, ``revenue``."""
-    frame, *_ = journey_keys(journeys)
-    frame = frame.assign(n=1.0, conversions=journeys.conversions, nulls=journeys.nulls, revenue=journeys.revenue)
-    return frame.groupby(ROW_KEYS, sort=True, as_index=False)[ROW_SUMS].sum()
-
-
-def merge_weight_rows(frames) -> pd.DataFrame:
-    frames = [f for f in frames if f is not None]
-    both = pd.concat(frames, ignore_index=True)
-    return both.groupby(ROW_KEYS, sort=True, as_index=False)[ROW_SUMS].sum()
-
-
-@dataclass
-class WeightTable:
-    """A fitted model's weight of every channel in every (set, p, v) row of the whole log (small, picklable)."""
-
-    rows: pd.MultiIndex  # (channels, p, v) of each row
-    channel_names: np.ndarray  # global vocabulary the pair keys use
-    pair_keys: np.ndarray  # sorted row × n_channels + channel
-    pair_weights: np.ndarray
-    attribution: pd.DataFrame  # the fitted model's attribution_ (extras joined back by finalise)
-
-    def touch_weights(self, journeys) -> np.ndarray:
-        """Per-touch weights of ``journeys`` (a partition): its (set, p, v) row's weight of the touch's channel,
-        split equally over the channel's touches in the journey."""
-        frame, pair_of_touch, pair_journey, pair_channel = journey_keys(journeys)
-        row = self.rows.get_indexer(pd.MultiIndex.from_frame(frame[ROW_KEYS]))
-        if (row[pair_journey] < 0).any():  # cannot happen when the table was merged from the same partitions
-            raise RuntimeError("a journey's channel set is missing from the merged weight rows")
-        code = pd.Index(self.channel_names).get_indexer(np.asarray(journeys.channel_names, dtype=object))
-        n = np.int64(max(len(self.channel_names), 1))
-        keys = row[pair_journey].astype(np.int64) * n + code[pair_channel]
-        at = np.searchsorted(self.pair_keys, keys)
-        at = np.minimum(at, max(len(self.pair_keys) - 1, 0))
-        found = len(self.pair_keys) > 0
-        pair_w = np.where(found & (self.pair_keys[at] == keys), self.pair_weights[at] if found else 0.0, 0.0)
-        touches_in_pair = np.bincount(pair_of_touch, minlength=len(pair_journey))
-        return (pair_w / np.maximum(touches_in_pair, 1))[pair_of_touch]
+from attribution.models.set_rows import (  # noqa: F401 (the second pass's row helpers, importable here)
+    ROW_KEYS, ROW_SUMS, WeightTable, journey_keys, merge_weight_rows, weight_rows,
+)
 
 
 def synthetic_journeys(rows: pd.DataFrame):
@@ -127,9 +76,18 @@ def synthetic_journeys(rows: pd.DataFrame):
 
 def weight_table(model, rows: pd.DataFrame) -> WeightTable:
     """The fitted ``model``'s weights per (set, p, v) row of the merged ``rows`` (warnings of the model's
-    ``touch_weights`` pass through, once)."""
+    ``touch_weights`` pass through, once).
+
+    A model with ``set_row_weights`` (Markov) solves on the rows themselves, as it does in memory; a model with
+    ``weights_from_fit`` (hazard) weighs each partition's journeys itself; the others get their ``touch_weights``
+    on :func:`synthetic_journeys`.
+    """
     from attribution.kpis.report import touch_weights_of
 
+    if getattr(model, "weights_from_fit", False):  # weights from the fitted parameters and the journey itself
+        return FittedWeights(model)
+    if hasattr(model, "set_row_weights"):
+        return WeightTable.from_pairs(rows, *model.set_row_weights(rows), attribution=model.attribution_.copy())
     journeys, row_of = synthetic_journeys(rows)
     weights = touch_weights_of(model, journeys)  # a model without touch weights: the in-memory message
     n = np.int64(max(journeys.n_channels, 1))
@@ -138,6 +96,18 @@ def weight_table(model, rows: pd.DataFrame) -> WeightTable:
     index = pd.MultiIndex.from_frame(rows[ROW_KEYS].reset_index(drop=True))
     return WeightTable(index, np.asarray(journeys.channel_names, dtype=object), keys, weights[first],
                        model.attribution_.copy())
+
+
+class FittedWeights:
+    """The weight table of a model whose weights of a journey follow from its fitted parameters and that journey's
+    user alone (``weights_from_fit``, e.g. ``hazard``): the fitted model weighs each partition's journeys itself."""
+
+    def __init__(self, model):
+        self.model = model
+        self.attribution = model.attribution_.copy()
+
+    def touch_weights(self, journeys) -> np.ndarray:
+        return self.model.touch_weights(journeys)
 
 
 class _Weighted:
@@ -198,7 +168,6 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
     """
     from attribution.io.events import validate_tables
     from attribution.exceptions import DroppedRowsWarning, InputError
-    from attribution.journeys.journeys import Journeys
     from attribution.kpis.report import touch_credit
 
     from attribution.engines.partial import credit_keys
@@ -211,7 +180,8 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
             warnings.simplefilter("ignore", DroppedRowsWarning)
             if spec.grouping is not None:
                 pieces = spec.grouping.apply(pieces, spec.mapping)
-            events = validate_tables(pieces, mapping=spec.mapping, on_bad_rows=spec.on_bad_rows)
+            events = validate_tables(pieces, mapping=spec.mapping, on_bad_rows=spec.on_bad_rows,
+                                     time_rule=spec.time_rule, check_units=False)
     except InputError:
         return {}, {}, None
     cols = credit_keys(spec) + ["conversions", "revenue"]
@@ -219,8 +189,7 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
     keyed = spec.period is not None or spec.by is not None
     detail = None
     if detail_models is not None:
-        journeys = Journeys.from_events(events, conversion_events=spec.conversion_events,
-                                        lookback_days=spec.lookback_days)
+        journeys = spec.journeys(events)
         models = [_Weighted(tables[i].touch_weights(journeys), tables[i].attribution, spec=s) if i in tables else m
                   for i, (m, s) in enumerate(detail_models)]
         with warnings.catch_warnings():
@@ -230,7 +199,7 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
     def credit(tabs, conversion_events):
         if not tabs or not keyed:
             return {}
-        journeys = Journeys.from_events(events, conversion_events=conversion_events, lookback_days=spec.lookback_days)
+        journeys = spec.journeys(events, conversion_events)
         out = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -351,7 +351,7 @@ class ChannelGrouping:
                 if any(triple[i] is not None for rule in self.rules for triple in rule.any_of)]
         return tuple(c for c in used if c != "campaign") or tuple(used) or GROUP_COLUMNS
 
-    def plan(self, sources, *, columns=None):
+    def plan(self, sources, *, columns=None, csv=None):
         """:func:`attribution.io.events.plan_read` for a grouped log: ``channel`` is optional, the grouping's
         columns are checked instead (schemas only, every file, every problem at once)."""
         from attribution.io.events import CANONICAL, REQUIRED, ReadPlan, check_column_map, parse_column_map
@@ -359,14 +359,17 @@ class ChannelGrouping:
 
         mapping = parse_column_map(columns)
         check_column_map(mapping, CANONICAL)
+        from attribution.io.csvread import CsvOptions
+
+        csv = csv or CsvOptions()
         files = resolve_sources(sources)
         required = tuple(c for c in REQUIRED if c != "channel")
         need = self.key_columns()
         problems: list[Problem] = []
         planned, schemas = [], []
         for path in files:
-            names = read_schema_names(path)
-            planned.append((path, plan_columns(path, names, CANONICAL, required, mapping, problems)))
+            names = read_schema_names(path, csv)
+            planned.append((path, plan_columns(path, names, CANONICAL, required, mapping, problems, csv=csv)))
             schemas.append((path, names, ", ".join(map(str, names[:12])) + (", ..." if len(names) > 12 else "")))
         # a mapped grouping column in no file is a typo; a file without it (other files have it) reads it as empty
         mistyped = [c for c in GROUP_COLUMNS if c in mapping and all(mapping[c] not in n for _, n, _ in schemas)]
@@ -387,19 +390,20 @@ class ChannelGrouping:
                     file=path, column=mapping.get(need[0], need[0])))
         if problems:
             raise InputError(problems)
-        return ReadPlan(planned, mapping)
+        return ReadPlan(planned, mapping, csv)
 
     def apply(self, pieces, mapping=None) -> list:
         """``[(file, table as read), ...]`` with the channel of every touch derived (a dictionary column)."""
         return [(path, _group(table, self.rules, columns=mapping or {}, fill_only=self.fill_only,
                               default=self.default, file=path)[0]) for path, table in pieces]
 
-    def read(self, sources, *, columns=None, on_bad_rows: str = "error"):
+    def read(self, sources, *, columns=None, on_bad_rows: str = "error", csv=None, epoch_unit=None,
+             valid_years=None):
         """:func:`attribution.io.events.read_events` of a grouped log: plan, read, group, validate."""
         from attribution.io.events import validate_tables
-        from attribution.io.sources import read_columns
+        from attribution.io.timeparse import TimeRule
 
-        plan = self.plan(sources, columns=columns)
-        tables = self.apply([(path, read_columns(path, wanted, dictionary=plan.dictionary))
-                             for path, wanted in plan.files], plan.mapping)
-        return validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows)
+        time_rule = TimeRule.of(epoch_unit, valid_years)  # option errors before any reading
+        plan = self.plan(sources, columns=columns, csv=csv)
+        tables = self.apply([(path, plan.read(path, wanted)) for path, wanted in plan.files], plan.mapping)
+        return validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)

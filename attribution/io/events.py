@@ -17,10 +17,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.exceptions import DroppedRowsWarning, InputError, ParameterError, Problem
+from attribution.exceptions import DroppedRowsWarning, InputError, ParameterError, Problem, RenamedChannelWarning, \
+    shorten
+from attribution.io.csvread import CsvOptions
 from attribution.io.sources import plan_columns, read_columns, read_schema_names, resolve_sources
 from attribution.kernels.encoding import encode_sorted
-from attribution.io.timeparse import to_epoch_ns
+from attribution.io.timeparse import TimeRule, convert_timestamps
 
 REQUIRED = ("user_id", "timestamp", "event", "channel")
 OPTIONAL = ("revenue", "campaign", "source", "medium", "conversion_id")
@@ -28,6 +30,12 @@ CANONICAL = REQUIRED + OPTIONAL
 TOUCH_EVENT = "touch"
 #: low-cardinality string columns: read from Parquet as dictionaries and kept encoded (``Events.codes``)
 ENCODED = ("event", "channel", "campaign", "source", "medium")
+#: the largest revenue of one row: a billion rows of it still sum to 1e24, far from float64 overflow (1.8e308)
+MAX_REVENUE = 1e15
+#: the name of the touchless row in every output (``attribution.journeys.journeys.NONE_CHANNEL``)
+from attribution.kernels.constants import NONE_CHANNEL  # noqa: E402
+#: reserved channel names and what touches that carry them are renamed to
+RESERVED = {NONE_CHANNEL: "(none) (channel)"}
 
 
 def parse_column_map(items) -> dict[str, str]:
@@ -78,8 +86,10 @@ class Events:
     run never builds one Python-visible string per row for them.
     """
 
-    def __init__(self, table: pa.Table, files=None, dropped=None, encodings=None, *, pending=None):
+    def __init__(self, table: pa.Table, files=None, dropped=None, encodings=None, *, pending=None, time_units=None):
         self._table = table
+        #: file path → {epoch unit: (rows, first row)} of the files whose epoch numbers had their unit detected
+        self.time_units = dict(time_units) if time_units else {}
         self.files = list(files) if files is not None else []
         self.dropped = dict(dropped) if dropped is not None else {}
         self.encodings = dict(encodings) if encodings is not None else {}
@@ -146,9 +156,10 @@ class Events:
         return f"Events({self.num_rows:,} rows, columns={self.column_names}, files={self.files!r})"
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, **kwargs) -> "Events":
-        """Validate an in-memory pandas frame with canonical (or mapped) columns."""
-        return _validate([("<frame>", pa.Table.from_pandas(frame, preserve_index=False))], **kwargs)
+    def from_frame(cls, frame: pd.DataFrame, *, epoch_unit=None, valid_years=None, **kwargs) -> "Events":
+        """Validate an in-memory pandas frame with canonical (or mapped) columns (options as :func:`read_events`)."""
+        return _validate([("<frame>", pa.Table.from_pandas(frame, preserve_index=False))],
+                         time_rule=TimeRule.of(epoch_unit, valid_years), **kwargs)
 
 
 def read_events(
@@ -157,6 +168,12 @@ def read_events(
     columns=None,
     on_bad_rows: str = "error",
     skip=(),
+    delimiter: str | None = None,
+    decimal: str = ".",
+    encoding: str | None = None,
+    epoch_unit: str | None = None,
+    valid_years=None,
+    time_range=None,
 ) -> Events:
     """Read and validate an event log.
 
@@ -171,6 +188,17 @@ def read_events(
     skip : sequence of str
         Optional canonical columns not to read even when the files have them (a run that reports no campaigns
         need not read them).
+    delimiter, decimal, encoding : str, optional
+        How CSV files are read (:mod:`attribution.io.csvread`): the delimiter (default: detected among ``,``
+        ``;`` and tab), the decimal mark of revenue (``.`` or ``,``) and the encoding of files without a
+        byte-order mark (default UTF-8).
+    epoch_unit : {"s", "ms", "us", "ns"}, optional
+        Unit of numeric timestamps; by default detected from their magnitude (:mod:`attribution.io.timeparse`).
+    valid_years : str or (int, int), optional
+        Plausible years, inclusive (default 1990:2100); timestamps outside are bad rows.
+    time_range : (int or None, int or None), optional
+        UTC epoch nanoseconds [lo, hi): Parquet row groups whose timestamp statistics show no row in it are not
+        read (the rows read may still lie outside it; :func:`attribution.io.sources.read_columns`).
 
     Returns
     -------
@@ -181,9 +209,10 @@ def read_events(
     InputError
         With every broken rule: missing files or columns, unparsable timestamps, bad revenue, ...
     """
-    plan = plan_read(sources, columns=columns, skip=skip)
-    tables = [(path, read_columns(path, wanted, dictionary=plan.dictionary)) for path, wanted in plan.files]
-    return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows)
+    time_rule = TimeRule.of(epoch_unit, valid_years)  # option errors before any reading
+    plan = plan_read(sources, columns=columns, skip=skip, csv=CsvOptions.of(delimiter, decimal, encoding))
+    tables = [(path, plan.read(path, wanted, time_range)) for path, wanted in plan.files]
+    return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
 
 
 @dataclass
@@ -196,18 +225,31 @@ class ReadPlan:
 
     files: list[tuple[str, list[str]]]
     mapping: dict[str, str]
+    csv: CsvOptions = CsvOptions()
 
     @property
     def dictionary(self) -> list[str]:
         """Actual names of the low-cardinality columns read as dictionaries."""
         return [self.mapping.get(c, c) for c in ENCODED]
 
+    @property
+    def numeric(self) -> list[str]:
+        """Actual names of the numeric columns (their CSV decimal mark is ``csv.decimal``)."""
+        return [self.actual("revenue")]
+
     def actual(self, canon: str) -> str:
         return self.mapping.get(canon, canon)
 
+    def read(self, path: str, wanted: list[str], time_range=None) -> pa.Table:
+        """One planned file's columns (:func:`attribution.io.sources.read_columns`); ``time_range`` (epoch ns
+        [lo, hi)) skips the Parquet row groups without a row in it."""
+        return read_columns(path, wanted, dictionary=self.dictionary, csv=self.csv, numeric=self.numeric,
+                            time_range=(self.actual("timestamp"), time_range) if time_range else None)
 
-def plan_read(sources, *, columns=None, skip=()) -> ReadPlan:
-    """Resolve the sources and check every file's required columns, reading schemas only.
+
+def plan_read(sources, *, columns=None, skip=(), csv: CsvOptions | None = None) -> ReadPlan:
+    """Resolve the sources and check every file's required columns, reading schemas only (CSV files as ``csv``
+    says: :class:`~attribution.csvread.CsvOptions`).
 
     Raises
     ------
@@ -219,22 +261,66 @@ def plan_read(sources, *, columns=None, skip=()) -> ReadPlan:
     files = resolve_sources(sources)
     problems: list[Problem] = []
     planned = []
+    csv = csv or CsvOptions()
     for path in files:
-        wanted = plan_columns(path, read_schema_names(path), tuple(c for c in CANONICAL if c not in skip or c in REQUIRED),
-                              REQUIRED, mapping, problems)
+        wanted = plan_columns(path, read_schema_names(path, csv),
+                              tuple(c for c in CANONICAL if c not in skip or c in REQUIRED), REQUIRED, mapping,
+                              problems, csv=csv)
         planned.append((path, wanted))
     if problems:
         raise InputError(problems)
-    return ReadPlan(planned, mapping)
+    return ReadPlan(planned, mapping, csv)
 
 
-def validate_tables(tables, *, mapping=None, on_bad_rows: str = "error") -> Events:
+def validate_tables(tables, *, mapping=None, on_bad_rows: str = "error", time_rule: TimeRule | None = None,
+                    check_units: bool = True) -> Events:
     """Validate ``[(file path, table as read), ...]`` into :class:`Events` (what :func:`read_events` does after
-    reading). Tables may carry their own ``_row`` column (row numbers within the original file)."""
-    return _validate(tables, mapping=mapping, on_bad_rows=on_bad_rows)
+    reading). Tables may carry their own ``_row`` column (row numbers within the original file).
+
+    ``check_units=False`` leaves the one-unit rule of epoch numbers to the caller: a partitioned engine checks it
+    on the units of all partitions (:attr:`Events.time_units`, :func:`mixed_unit_problems`)."""
+    return _validate(tables, mapping=mapping, on_bad_rows=on_bad_rows, time_rule=time_rule, check_units=check_units)
 
 
-def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
+def add_units(into: dict, path: str, units: dict) -> None:
+    """Add one piece's detected epoch units ({unit: (rows, first row)}) to ``into[path]``: rows summed, the
+    first row kept (:attr:`Events.time_units`)."""
+    if not units:
+        return
+    merged = into.setdefault(path, {})
+    for unit, (count, first) in units.items():
+        had = merged.get(unit, (0, first))
+        merged[unit] = (had[0] + count, min(had[1], first))
+
+
+def mixed_unit_problems(units_by_file: dict, mapping=None) -> list[Problem]:
+    """The files whose epoch numbers mix units (seconds and milliseconds, ...): refused whatever ``on_bad_rows``,
+    since no rule can tell which rows are right.
+
+    Parameters
+    ----------
+    units_by_file : dict
+        File path → {unit: (rows, first row)}, as :attr:`Events.time_units`.
+    """
+    problems = []
+    for path, units in units_by_file.items():
+        if len(units) < 2:
+            continue
+        main = max(units, key=lambda u: (units[u][0], -list(units).index(u)))
+        others = {u: v for u, v in units.items() if u != main}
+        seen = "; ".join(f"{u}: {v[0]:,} rows from row {v[1]}" for u, v in units.items())
+        problems.append(Problem(
+            "timestamp_mixed_units",
+            f"epoch numbers must all be in one unit (told apart by magnitude: below 1e11 s, 1e14 ms, 1e17 us, "
+            f"else ns); this column mixes {', '.join(units)} ({seen})",
+            "convert the column to one unit, or force one with --epoch-unit (the rows in other units then fall "
+            "outside --valid-years and are reported)",
+            file=path, column=(mapping or {}).get("timestamp", "timestamp"),
+            count=sum(v[0] for v in others.values()), first_row=min(v[1] for v in others.values())))
+    return problems
+
+
+def _validate(tables, *, mapping=None, on_bad_rows="error", time_rule=None, check_units=True) -> Events:
     if on_bad_rows not in ("error", "skip"):
         raise ParameterError(f"The 'on_bad_rows' option must be 'error' or 'skip'. Got {on_bad_rows!r} instead.")
     mapping = mapping or {}
@@ -246,6 +332,7 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
     encodings = []
     tables = list(tables)
     hashing = _hash_users_in_background(tables, mapping)
+    time_rule, time_units = time_rule or TimeRule(), {}
     for file_index, (path, table) in enumerate(tables):
         files.append(path)
         table = table.rename_columns([inverse.get(n, n) for n in table.column_names])
@@ -257,13 +344,14 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
                                         f"map it with --column {canon}=YOUR_COLUMN", file=path, column=canon))
         if problems:
             continue
-        part, bad, enc = _canonical_part(table, path, mapping, problems)
+        part, bad, enc, units = _canonical_part(table, path, mapping, problems, time_rule)
+        add_units(time_units, path, units)
         part = part.append_column("_file", pa.array(np.full(part.num_rows, file_index, np.int32)))
         parts.append(part)
         masks.append(bad)
         encodings.append(enc)
     if problems:
-        raise InputError(problems)
+        raise _input_error(problems, time_units)
     held = {c for c in ENCODED if encodings and all(c in e for e in encodings)}
     if "channel" not in held:  # some file's channels are plain strings: the coded ones become trimmed columns too
         parts = [p.set_column(p.column_names.index("channel"), "channel", _as_dictionary(*e["channel"]))
@@ -286,12 +374,14 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
                                             example=_example(p, local, problem.column, mapping)))
                     break
                 offset += p.num_rows
+    if check_units:  # mixed units: no rule tells which rows are right, so refused whatever on_bad_rows
+        _refuse_mixed_units(time_units, mapping, problems if on_bad_rows == "error" else [])
     unified = _concat(parts)
     merged = _concat_encodings(encodings, parts, unified.column_names)
     dropped: dict[str, int] = {}
     if problems:
         if on_bad_rows == "error":
-            raise InputError(problems)
+            raise _input_error(problems, time_units)
         keep = np.ones(rows, bool)
         for reason in reasons:
             flagged = np.concatenate([m.get(reason, (None, np.zeros(p.num_rows, bool)))[1] for m, p in zip(masks, parts)])
@@ -311,7 +401,21 @@ def _validate(tables, *, mapping=None, on_bad_rows="error") -> Events:
     for name in [c for c in unified.column_names if pa.types.is_dictionary(unified[c].type)]:
         i = unified.column_names.index(name)
         unified = unified.set_column(i, name, unified[name].cast(pa.string()))
-    return Events(unified, files, dropped, merged, pending=pending)
+    return Events(unified, files, dropped, merged, pending=pending, time_units=time_units)
+
+
+def _refuse_mixed_units(time_units: dict, mapping, problems: list[Problem]) -> None:
+    """Raise the row problems found so far with :func:`mixed_unit_problems`, if there are any of the latter."""
+    mixed = mixed_unit_problems(time_units, mapping)
+    if mixed:
+        raise _input_error(problems + mixed, time_units)
+
+
+def _input_error(problems: list[Problem], time_units: dict) -> InputError:
+    """The InputError of a failed validation, carrying the epoch units seen (a partitioned engine checks them)."""
+    exc = InputError(problems)
+    exc.time_units = time_units
+    return exc
 
 
 def _hash_users_in_background(tables, mapping):
@@ -383,8 +487,10 @@ def _example(part: pa.Table, i: int, column: str | None, mapping) -> dict:
             key = name.replace("_raw", "")
             col = part[name]
             if name.endswith("_raw") and not pa.types.is_string(col.type):
-                col = col.slice(i, 1).cast(pa.string())  # raw values are kept as read; shown as text
-                row[mapping.get(key, key)] = col[0].as_py()
+                try:  # raw values are kept as read; shown as text
+                    row[mapping.get(key, key)] = col.slice(i, 1).cast(pa.string())[0].as_py()
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    row[mapping.get(key, key)] = str(col[i].as_py())
             else:
                 row[mapping.get(key, key)] = col[i].as_py()
     return row
@@ -428,9 +534,10 @@ def _string_column(col: pa.ChunkedArray) -> pa.ChunkedArray | None:
     return None
 
 
-def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]):
-    """Canonical types for one file's table; returns it, {reason: (Problem, mask)} of bad rows, and the
-    (codes, sorted vocabulary) of the dictionary-read columns (see :data:`ENCODED`)."""
+def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem], time_rule: TimeRule):
+    """Canonical types for one file's table; returns it, {reason: (Problem, mask)} of bad rows, the
+    (codes, sorted vocabulary) of the dictionary-read columns (see :data:`ENCODED`) and the detected epoch units
+    ({unit: (rows, first row)})."""
     n = table.num_rows
     bad: dict[str, tuple[Problem, np.ndarray]] = {}
     enc: dict[str, tuple[np.ndarray, pa.Array]] = {}
@@ -442,11 +549,14 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
             bad[code] = (Problem(code, rule, fix, file=path, column=name(column)), mask)
 
     cols = {}
+    table = _scalar_columns(table, path, name, problems)
     # user_id: string or integer
     user = table["user_id"]
     if pa.types.is_dictionary(user.type):
         user = user.cast(user.type.value_type)
-    if pa.types.is_integer(user.type):
+    if pa.types.is_unsigned_integer(user.type) and user.type.bit_width == 64:
+        user = user.cast(pa.string())  # ids up to 2**64 - 1 stay distinct (int64 holds half of them)
+    elif pa.types.is_integer(user.type):
         user = user.cast(pa.int64())
     elif pa.types.is_string(user.type) or pa.types.is_large_string(user.type) or pa.types.is_null(user.type):
         user = user.cast(pa.string())
@@ -459,12 +569,7 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
          user.is_null().to_numpy(zero_copy_only=False))
 
     # timestamp
-    ts, ts_bad = to_epoch_ns(table["timestamp"])
-    cols["timestamp"] = pa.chunked_array([pa.array(ts, pa.int64())])
-    cols["timestamp_raw"] = table["timestamp"]  # for error examples only (dropped after validation)
-    flag("timestamp_unparsable", "timestamp",
-         "must be a timestamp, an ISO-8601 string (2026-01-31T12:00:00Z) or epoch seconds",
-         "fix or drop the rows (or rerun with --on-bad-rows skip)", ts_bad)
+    units = _timestamp(table, cols, flag, time_rule)
 
     # event
     if _is_string_dictionary(table["event"].type):
@@ -487,22 +592,7 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
     flag("event_null", "event", "must not be null", "fill the event name (touch, conversion, ...)", event_null)
 
     # channel
-    if _is_string_dictionary(table["channel"].type):
-        codes, vocab = encode_sorted(_trimmed_dictionaries(table["channel"]))
-        enc["channel"] = (codes, vocab)
-        channel = table["channel"]  # a placeholder for examples (as read); see _validate for mixed inputs
-        no_channel = (codes < 0) | (codes == _code_of(vocab, ""))
-    else:
-        channel = _string_column(table["channel"])
-        if channel is None:
-            problems.append(Problem("column_type", f"must be a string column, found {table['channel'].type}",
-                                    "store channel names as strings", file=path, column=name("channel")))
-            channel = pa.chunked_array([pa.nulls(n, pa.string())])
-        channel = pc.utf8_trim_whitespace(channel)
-        no_channel = pc.fill_null(pc.equal(channel, ""), True).to_numpy(zero_copy_only=False)
-    cols["channel"] = channel
-    flag("channel_missing_on_touch", "channel", "must be set on touch rows",
-         "fill the channel of every touch (or rerun with --on-bad-rows skip)", is_touch & no_channel)
+    cols["channel"] = _channel(table, path, name, is_touch, flag, problems, enc)
 
     # revenue
     if "revenue" in table.column_names:
@@ -527,7 +617,10 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
              infinite if non_numeric is None else non_numeric | infinite)
         flag("revenue_negative", "revenue", "must be >= 0", "refunds are not conversions: remove them or net them "
              "into the conversion's revenue", values < 0)
-        np.copyto(values, 0.0, where=~(values >= 0) | infinite)  # null (NaN), negative, infinite: 0 (in place)
+        too_large = values > MAX_REVENUE  # NaN compares False
+        flag("revenue_too_large", "revenue", f"must be at most {MAX_REVENUE:.0e} (sums of such values stay finite)",
+             "check the unit of the revenue column (cents? micros?) or fix the rows", too_large & ~infinite)
+        np.copyto(values, 0.0, where=~(values >= 0) | infinite | too_large)  # null (NaN), negative, too large: 0
         cols["revenue"] = pa.chunked_array([pa.array(values, pa.float64())])
         cols["revenue_raw"] = raw  # for error examples only (dropped after validation)
     else:
@@ -545,7 +638,89 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
                 col = col.cast(col.type.value_type)
             cols[opt] = col.cast(pa.string())
     cols["_row"] = table["_row"]
-    return pa.table(cols), bad, enc
+    return pa.table(cols), bad, enc, units
+
+
+def _timestamp(table: pa.Table, cols: dict, flag, rule: TimeRule) -> dict:
+    """The timestamp column in epoch ns (into ``cols``), its bad rows flagged; returns the detected epoch units
+    with file row numbers."""
+    ts = convert_timestamps(table["timestamp"], rule)
+    cols["timestamp"] = pa.chunked_array([pa.array(ts.ns, pa.int64())])
+    cols["timestamp_raw"] = table["timestamp"]  # for error examples only (dropped after validation)
+    flag("timestamp_unparsable", "timestamp",
+         "must be a timestamp, an ISO-8601 string (2026-01-31T12:00:00Z) or epoch seconds, ms, us or ns",
+         "fix or drop the rows (or rerun with --on-bad-rows skip)", ts.unparsable)
+    flag("timestamp_out_of_range", "timestamp",
+         f"must fall within the years {rule.describe()} (UTC)",
+         "fix or drop the rows, or widen the window with --valid-years FIRST:LAST (epoch numbers in an "
+         "unexpected unit: --epoch-unit s|ms|us|ns)", ts.out_of_range)
+    rows = table["_row"]
+    return {u: (n, int(rows[i].as_py())) for u, (n, i) in ts.units.items()}
+
+
+def _channel(table: pa.Table, path: str, name, is_touch: np.ndarray, flag, problems: list, enc: dict):
+    """The channel column, whitespace-trimmed (codes into ``enc`` for a dictionary column), with touches
+    without a channel or with control characters flagged and the reserved name renamed (:data:`RESERVED`)."""
+    n = table.num_rows
+    if _is_string_dictionary(table["channel"].type):
+        codes, vocab = encode_sorted(_trimmed_dictionaries(table["channel"]))
+        reserved = _code_of(vocab, NONE_CHANNEL)
+        if reserved >= 0:  # rename in the small vocabulary and re-sort it
+            remap, vocab = encode_sorted(pc.if_else(pc.equal(vocab, NONE_CHANNEL), RESERVED[NONE_CHANNEL], vocab))
+            renamed = codes == reserved
+            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+        else:
+            renamed = np.zeros(n, bool)
+        enc["channel"] = (codes, vocab)
+        channel = table["channel"]  # a placeholder for examples (as read); see _validate for mixed inputs
+        no_channel = (codes < 0) | (codes == _code_of(vocab, ""))
+        control = np.isin(codes, np.flatnonzero(_has_control(vocab)))
+    else:
+        channel = _string_column(table["channel"])
+        if channel is None:
+            problems.append(Problem("column_type", f"must be a string column, found {table['channel'].type}",
+                                    "store channel names as strings", file=path, column=name("channel")))
+            channel = pa.chunked_array([pa.nulls(n, pa.string())])
+        channel = pc.utf8_trim_whitespace(channel)
+        no_channel = pc.fill_null(pc.equal(channel, ""), True).to_numpy(zero_copy_only=False)
+        control = _has_control(channel)
+        renamed = pc.fill_null(pc.equal(channel, NONE_CHANNEL), False).to_numpy(zero_copy_only=False)
+        if renamed.any():
+            channel = pc.if_else(renamed, RESERVED[NONE_CHANNEL], channel)
+    flag("channel_missing_on_touch", "channel", "must be set on touch rows",
+         "fill the channel of every touch (or rerun with --on-bad-rows skip)", is_touch & no_channel)
+    flag("channel_control_character", "channel", "must not contain control characters (U+0000 to U+001F, U+007F)",
+         "remove them from the channel names (or rerun with --on-bad-rows skip)", is_touch & control)
+    if (renamed & is_touch).any():
+        warnings.warn(f"touches with the channel {NONE_CHANNEL!r} (the name of the touchless row) are reported as "
+                      f"{RESERVED[NONE_CHANNEL]!r}", RenamedChannelWarning, stacklevel=4)
+    return channel
+
+
+def _has_control(strings) -> np.ndarray:
+    """Whether each string holds a control character (null: False)."""
+    hits = pc.match_substring_regex(strings, "[\\x00-\\x1f\\x7f]")
+    return pc.fill_null(hits, False).to_numpy(zero_copy_only=False)
+
+
+#: what each canonical column holds, for the message when a file stores it as a nested type
+SCALAR_KINDS = {"user_id": "a string or integer", "timestamp": "a timestamp, date, ISO-8601 string or epoch number",
+                "event": "a string", "channel": "a string", "revenue": "a number", "campaign": "a string",
+                "source": "a string", "medium": "a string", "conversion_id": "a string or integer"}
+
+
+def _scalar_columns(table: pa.Table, path: str, name, problems: list) -> pa.Table:
+    """Nested columns (struct, list, map, union) where one value per row belongs: one problem each, and the
+    column replaced by nulls so that nothing else trips over it (the read stops at the problem)."""
+    for i, col in enumerate(table.column_names):
+        typ = table.schema.field(i).type
+        typ = typ.value_type if pa.types.is_dictionary(typ) else typ
+        if col in SCALAR_KINDS and pa.types.is_nested(typ):
+            problems.append(Problem("column_type", f"must be {SCALAR_KINDS[col]} column, found {shorten(str(typ))}",
+                                    f"store one {SCALAR_KINDS[col].split(' ', 1)[1]} value per row in '{name(col)}' "
+                                    "(flatten or map the column before reading)", file=path, column=name(col)))
+            table = table.set_column(i, col, pa.nulls(table.num_rows, pa.string()))
+    return table
 
 
 def _trimmed_dictionaries(col: pa.ChunkedArray) -> pa.ChunkedArray:

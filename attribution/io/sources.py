@@ -1,7 +1,8 @@
 """Finding and reading input files: a Parquet file, a folder or glob of Parquet files, or CSV.
 
 Only the columns a run needs are read. Every file keeps its own row numbers (``_row``) so that validation can
-name the first offending row of the file it is in.
+name the first offending row of the file it is in. CSV files are read as :class:`~attribution.io.csvread.CsvOptions`
+say (delimiter, decimal mark, encoding, null tokens: :mod:`attribution.io.csvread`).
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from attribution.exceptions import InputError, Problem
+from attribution.io.csvread import CsvOptions, delimiter_hint, header_names, read_csv
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".tsv")
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".tsv", ".tsv.gz", ".tsv.bz2", ".txt")  # .txt: Excel's "Unicode text"
 
 
 def file_kind(path: str) -> str | None:
@@ -54,7 +55,8 @@ def resolve_sources(sources) -> list[str]:
             files += found
         elif os.path.isfile(src):
             if file_kind(src) is None:
-                problems.append(Problem("unknown_format", "the file is neither Parquet (.parquet) nor CSV (.csv)",
+                problems.append(Problem("unknown_format",
+                                        "the file is neither Parquet (.parquet) nor CSV (.csv, .tsv, .txt)",
                                         "rename the file with its format's extension", file=src))
             files.append(src)
         elif any(ch in src for ch in "*?["):
@@ -77,44 +79,57 @@ def resolve_sources(sources) -> list[str]:
     return unique
 
 
-def read_schema_names(path: str) -> list[str]:
-    """Column names of one file, read without reading its data."""
+def read_schema_names(path: str, csv: CsvOptions | None = None) -> list[str]:
+    """Column names of one file, read without reading its data (a CSV header naming a column twice is an
+    error)."""
     try:
         if file_kind(path) == "parquet":
             return list(pq.read_schema(path).names)
-        with pacsv.open_csv(path, parse_options=_csv_parse_options(path)) as reader:
-            return list(reader.schema.names)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(Problem("unreadable", f"the file cannot be read ({_first_line(exc)})",
-                                 "check that it is a valid Parquet or CSV file", file=path)) from None
+        return header_names(path, csv)
+    except (pa.ArrowInvalid, OSError, UnicodeError) as exc:
+        raise _unreadable(path, exc) from None
 
 
-def read_columns(path: str, columns: list[str], dictionary=()) -> pa.Table:
+def read_columns(path: str, columns: list[str], dictionary=(), csv: CsvOptions | None = None,
+                 numeric=(), time_range=None) -> pa.Table:
     """Read the named columns of one file, adding ``_row`` (0-based row number within the file).
 
     String columns named in ``dictionary`` (low-cardinality ones: event, channel, campaign) are read from
-    Parquet as dictionary arrays, without materialising one string per row.
+    Parquet as dictionary arrays, without materialising one string per row. ``csv`` says how a CSV file is read;
+    ``numeric`` names its numeric columns (their decimal mark is ``csv.decimal``). ``time_range`` = (timestamp
+    column, (lo, hi) epoch ns): only the Parquet row groups that may hold a time in [lo, hi) are read
+    (:mod:`attribution.io.prune`).
     """
     try:
         if file_kind(path) == "parquet":
             schema = pq.read_schema(path)
             as_dict = [c for c in dictionary if c in columns and c in schema.names
                        and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
+            pruned = None
+            if time_range is not None:
+                from attribution.io.prune import row_groups_in, row_numbers
+
+                pruned = row_groups_in(path, time_range[0], *time_range[1])
+            if pruned is not None:
+                table = pq.ParquetFile(path, read_dictionary=as_dict or None, pre_buffer=False).read_row_groups(
+                    pruned[0], columns=columns)
+                return table.append_column("_row", pa.array(row_numbers(pruned[1])))
             table = pq.read_table(path, columns=columns, read_dictionary=as_dict or None, pre_buffer=False)
         else:
-            table = pacsv.read_csv(
-                path,
-                parse_options=_csv_parse_options(path),
-                convert_options=pacsv.ConvertOptions(include_columns=columns, strings_can_be_null=True),
-            )
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(Problem("unreadable", f"the file cannot be read ({_first_line(exc)})",
-                                 "check that it is a valid Parquet or CSV file", file=path)) from None
+            table = read_csv(path, columns, csv, numeric)
+    except (pa.ArrowInvalid, OSError, UnicodeError) as exc:
+        raise _unreadable(path, exc) from None
     return table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
 
-def _csv_parse_options(path: str) -> pacsv.ParseOptions:
-    return pacsv.ParseOptions(delimiter="\t" if path.lower().endswith(".tsv") else ",")
+def _unreadable(path: str, exc: Exception) -> InputError:
+    fix = "check that it is a valid Parquet or CSV file"
+    if file_kind(path) == "csv" and "columns, got" in str(exc):
+        fix = ("check the delimiter (--delimiter) and the quoting: every line needs as many fields as the header "
+               "(in a ','-separated file, numbers with a decimal comma must be quoted)")
+    elif isinstance(exc, UnicodeError):
+        fix = "give the file's encoding with --encoding (UTF-16 and UTF-8 with a byte-order mark are detected)"
+    return InputError(Problem("unreadable", f"the file cannot be read ({_first_line(exc)[:300]})", fix, file=path))
 
 
 def _first_line(exc: Exception) -> str:
@@ -123,14 +138,21 @@ def _first_line(exc: Exception) -> str:
 
 
 def plan_columns(path: str, names, canonical, required, mapping: dict, problems: list, *,
-                 option: str = "--column", what: str = "column") -> list[str]:
+                 option: str = "--column", what: str = "column", csv: CsvOptions | None = None) -> list[str]:
     """Actual names of the ``canonical`` columns a file has (in canonical order), given its column ``names``.
 
     Appends one ``column_missing`` :class:`Problem` to ``problems`` per missing ``required`` column, naming the
-    columns found and the mapping option (``--column``, ``--spend-column``) that fixes it.
+    columns found and the mapping option (``--column``, ``--spend-column``) that fixes it; for a CSV file whose
+    header was split with the wrong delimiter, one ``csv_delimiter`` problem naming ``--delimiter`` instead.
     """
     found = ", ".join(map(str, names[:12])) + (", ..." if len(names) > 12 else "")
     wanted = []
+    missing = [mapping.get(c, c) for c in required if mapping.get(c, c) not in names]
+    if missing and file_kind(path) == "csv":
+        hint = delimiter_hint(path, names, missing, csv)
+        if hint is not None:
+            problems.append(hint)
+            return [mapping.get(c, c) for c in canonical if mapping.get(c, c) in names]
     for canon in canonical:
         actual = mapping.get(canon, canon)
         if actual in names:

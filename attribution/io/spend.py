@@ -32,10 +32,10 @@ import pyarrow.compute as pc
 
 from attribution.io.events import parse_column_map
 from attribution.exceptions import InputError, ParameterError, Problem
-from attribution.journeys.journeys import NONE_CHANNEL
+from attribution.kernels.constants import NONE_CHANNEL
 from attribution.io.periods import check_period, epoch_days, period_start_days
 from attribution.io.sources import file_kind, plan_columns, read_columns, read_schema_names
-from attribution.io.timeparse import to_epoch_ns
+from attribution.io.timeparse import YEAR_LIMITS, TimeRule, convert_timestamps
 
 SPEND_REQUIRED = ("channel", "spend")
 SPEND_OPTIONAL = ("date", "campaign", "cost_type")
@@ -119,7 +119,7 @@ class Spend:
         return out.reset_index(drop=True)
 
 
-def read_spend(source, *, columns=None) -> Spend:
+def read_spend(source, *, columns=None, csv=None) -> Spend:
     """Read and validate a spend table (CSV or Parquet file, or a pandas frame).
 
     Parameters
@@ -127,6 +127,8 @@ def read_spend(source, *, columns=None) -> Spend:
     source : str, path or pandas.DataFrame
     columns : dict or list of "canonical=actual", optional
         Column name mapping for the spend table's canonical columns.
+    csv : attribution.io.csvread.CsvOptions, optional
+        How a CSV file is read (delimiter, decimal mark of spend, encoding): the event log's options.
 
     Raises
     ------
@@ -153,18 +155,19 @@ def read_spend(source, *, columns=None) -> Spend:
             raise InputError(Problem("file_missing", "the spend file does not exist",
                                      "check the --spend path (it is read relative to the working directory)", file=path))
         if file_kind(path) is None:
-            raise InputError(Problem("unknown_format", "the spend file is neither Parquet (.parquet) nor CSV (.csv)",
+            raise InputError(Problem("unknown_format",
+                                     "the spend file is neither Parquet (.parquet) nor CSV (.csv, .tsv, .txt)",
                                      "rename the file with its format's extension", file=path))
-        names = read_schema_names(path)
+        names = read_schema_names(path, csv)
         table = None
     problems = []
     plan_columns(path, names, SPEND_REQUIRED, SPEND_REQUIRED, mapping, problems, option="--spend-column",
-                 what="spend column")
+                 what="spend column", csv=csv)
     if problems:
         raise InputError(problems)
     wanted = [name(c) for c in SPEND_CANONICAL if name(c) in names]
     if table is None:
-        table = read_columns(path, wanted)
+        table = read_columns(path, wanted, csv=csv, numeric=[name("spend")])
     rows = table["_row"].to_numpy()
     n = table.num_rows
 
@@ -198,9 +201,12 @@ def read_spend(source, *, columns=None) -> Spend:
     out["spend"] = np.where(np.isfinite(values) & (values >= 0), values, 0.0)
 
     if name("date") in wanted:
-        ns, date_bad = to_epoch_ns(table[name("date")])
+        dates = convert_timestamps(table[name("date")], TimeRule(valid_years=YEAR_LIMITS))  # any representable day
+        ns = dates.ns
         flag("date_unparsable", "date", "must be a date (2026-01-31), a timestamp or an ISO-8601 string",
-             "fix the dates, or drop the date column if spend is not dated", date_bad)
+             "fix the dates, or drop the date column if spend is not dated", dates.unparsable)
+        flag("date_out_of_range", "date", f"must fall within the years {YEAR_LIMITS[0]}..{YEAR_LIMITS[1]}",
+             "fix the dates", dates.out_of_range)
         out["day"] = epoch_days(ns)
     if name("campaign") in wanted:
         camp = _strings(table[name("campaign")])

@@ -31,9 +31,12 @@ from attribution.kernels.encoding import compact_codes, positions, segment_ids, 
 from attribution.io.events import TOUCH_EVENT, Events
 from attribution.io.timeparse import NS_PER_DAY
 from attribution.kernels.userorder import DeferredIds, code_time_order, user_time_order
+from attribution.journeys.milestones import milestone_rows, split_milestones
 
-NONE_CHANNEL = "(none)"
+from attribution.kernels.constants import BASELINE_CHANNEL, NONE_CHANNEL  # noqa: F401 - re-exported
 DEFAULT_LOOKBACK_DAYS = 30.0
+#: ``milestone_times`` entry of a journey in which the milestone does not occur (no touch is at or before it)
+NO_MILESTONE = np.iinfo(np.int64).min
 
 
 @dataclass(eq=False)
@@ -63,6 +66,12 @@ class Journeys:
     conversion_row : numpy.ndarray of int64 (-1 for non-converting journeys), or None
     lookback_days : float or None
         The lookback the journeys were built with (None = unlimited).
+    milestone_times : dict of str to numpy.ndarray of int64, shape (J,), or None
+        Per milestone event name, the time of its first occurrence within each journey (the user's rows after the
+        previous conversion, up to and including this journey's conversion); ``NO_MILESTONE`` where it does not
+        occur (:mod:`attribution.journeys.milestones`).
+    touch_multiplicity : numpy.ndarray of int64, shape (T,), or None
+        How many touches of the log each touch stands for (the ``frequency`` path transform); None = one each.
     """
 
     channel_names: np.ndarray
@@ -81,6 +90,8 @@ class Journeys:
     conversion_row: np.ndarray | None = None
     lookback_days: float | None = DEFAULT_LOOKBACK_DAYS
     meta: dict = field(default_factory=dict)
+    milestone_times: dict | None = None
+    touch_multiplicity: np.ndarray | None = None
 
     # ------------------------------------------------------------------ sizes and derived arrays
     @property
@@ -144,6 +155,8 @@ class Journeys:
         *,
         conversion_events=("conversion",),
         lookback_days: float | None = DEFAULT_LOOKBACK_DAYS,
+        milestone_events=(),
+        path_options=None,
     ) -> "Journeys":
         """Build journeys from a validated event log (SPEC 2), fully vectorised.
 
@@ -154,8 +167,24 @@ class Journeys:
             Event names that close a journey (a lead milestone can be used as the conversion to attribute leads).
         lookback_days : float or None
             Touches older than this before the conversion (or the user's last touch) belong to no journey.
+        milestone_events : sequence of str
+            Funnel milestones (lead, opportunity, ...) whose times the milestone models need
+            (``milestone_times``); their rows are no touches and close no journey.
+        path_options : attribution.journeys.pathoptions.PathOptions, optional
+            Channel exclusions, path transform, touch limit and conversion window, applied to the built journeys.
         """
-        conversion_events = [str(e) for e in conversion_events]
+        journeys = cls._from_events(events, [str(e) for e in conversion_events], lookback_days,
+                                    [str(m) for m in milestone_events])
+        if path_options is not None:
+            from attribution.journeys.pathoptions import apply_path_options
+
+            journeys = apply_path_options(journeys, path_options)
+        return journeys
+
+    @classmethod
+    def _from_events(cls, events: Events, conversion_events: list, lookback_days, milestone_events: list
+                     ) -> "Journeys":
+        mile_names = list(dict.fromkeys(m for m in milestone_events if m not in conversion_events))
         # every string column is handled as int codes into a sorted vocabulary (no per-row strings moved)
         ev_codes, ev_vocab = events.codes("event")
         ev_names = np.asarray(ev_vocab.to_pylist(), dtype=object)
@@ -163,30 +192,41 @@ class Journeys:
         touch_code = ev_names == TOUCH_EVENT
         is_conv_all = np.append(conv_code, False)[ev_codes]  # code -1 (null) → last entry, False
         keep = is_conv_all | np.append(touch_code, False)[ev_codes]
+        mile_all = milestone_rows(ev_names, ev_codes, mile_names)
+        if mile_all is not None:
+            keep |= mile_all >= 0
         all_rows = bool(keep.all())
         kept_rows = None if all_rows else np.flatnonzero(keep).astype(np.int64)
         pick = (lambda a: a) if all_rows else (lambda a: a[kept_rows])  # noqa: E731
         conv = pick(is_conv_all)
+        mile = None if mile_all is None else pick(mile_all)
         ts = pick(_int64(events.column("timestamp")))
         # stable sort by (user, time, conversion flag): ties keep input order, touches before conversions
         order, first_of_user, user_ids = _user_time_order(events, kept_rows, conv, ts)
-        n = len(order)
         # vocabularies from every touch (and campaign) row, whatever the journeys keep: order-independent
+        not_touch = conv if mile is None else conv | (mile >= 0)
         ch_codes, ch_vocab = events.codes("channel")
-        channel_codes, channel_names = compact_codes(np.where(conv, -1, pick(ch_codes)), ch_vocab)
+        channel_codes, channel_names = compact_codes(np.where(not_touch, -1, pick(ch_codes)), ch_vocab)
         campaign_codes = campaign_names = None
         if "campaign" in events.column_names:
             cp_codes, cp_vocab = events.codes("campaign")
-            campaign_codes, campaign_names = compact_codes(pick(cp_codes), cp_vocab)
+            cp = pick(cp_codes) if mile is None else np.where(mile >= 0, -1, pick(cp_codes))
+            campaign_codes, campaign_names = compact_codes(cp, cp_vocab)
         ts = ts[order]
         conv = conv[order]
+        marks = None
+        if mile is not None:  # milestone rows leave the sequence; where they stood is kept (milestones.py)
+            ts, conv, order, first_of_user, user_ids, marks = split_milestones(ts, conv, order, first_of_user,
+                                                                               user_ids, mile[order])
+        n = len(order)
 
         if n == 0:
             empty_i = np.zeros(0, np.int64)
             return cls(np.array([], dtype=object), empty_i, np.zeros(1, np.int64), np.zeros(0), np.zeros(0),
                        np.zeros(0), empty_i, empty_i, empty_i, user_ids, empty_i if campaign_codes is not None else None,
                        _names(campaign_names) if campaign_names is not None else None, empty_i, empty_i,
-                       lookback_days, {"conversion_events": conversion_events})
+                       lookback_days, {"conversion_events": conversion_events, "milestone_events": milestone_events},
+                       {m: np.zeros(0, np.int64) for m in mile_names} if mile_names else None)
 
         seg_start = first_of_user.copy()
         seg_start[1:] |= conv[:-1]
@@ -209,6 +249,7 @@ class Journeys:
         kept = np.flatnonzero(touch)
         del touch
         counts = np.bincount(seg[kept], minlength=n_seg)
+        milestone_times = None if marks is None else marks.journey_times(seg, conv, ts, n_seg, mile_names)
         del seg
         offsets = np.zeros(n_seg + 1, np.int64)
         np.cumsum(counts, out=offsets[1:])
@@ -248,7 +289,8 @@ class Journeys:
             touch_row=row_of(touch_src),
             conversion_row=np.where(converted, end_rows, -1),
             lookback_days=lookback_days,
-            meta={"conversion_events": conversion_events},
+            meta={"conversion_events": conversion_events, "milestone_events": milestone_events},
+            milestone_times=milestone_times,
         )
 
     @classmethod
@@ -267,13 +309,15 @@ class Journeys:
         flat, offsets = take_segments(self.offsets, rows)
         pick = lambda a: None if a is None else a[flat]  # noqa: E731
         pickj = lambda a: None if a is None else a[rows]  # noqa: E731
+        miles = None if self.milestone_times is None else {k: v[rows] for k, v in self.milestone_times.items()}
         return Journeys(
             channel_names=self.channel_names, touch_channel=self.touch_channel[flat], offsets=offsets,
             conversions=self.conversions[rows], nulls=self.nulls[rows], revenue=self.revenue[rows],
             touch_time=pick(self.touch_time), end_time=pickj(self.end_time), user=pickj(self.user),
             user_ids=self.user_ids, touch_campaign=pick(self.touch_campaign), campaign_names=self.campaign_names,
             touch_row=pick(self.touch_row), conversion_row=pickj(self.conversion_row),
-            lookback_days=self.lookback_days, meta=dict(self.meta),
+            lookback_days=self.lookback_days, meta=dict(self.meta), milestone_times=miles,
+            touch_multiplicity=pick(self.touch_multiplicity),
         )
 
     def path_strings(self, separator: str = " > ") -> pa.Array:

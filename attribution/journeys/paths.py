@@ -96,7 +96,7 @@ class PathTable:
         return _build(table, separator=separator, file=file)
 
 
-def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR) -> PathTable:
+def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR, csv=None) -> PathTable:
     """Read and validate path-table files (``--input paths``).
 
     Parameters
@@ -105,15 +105,19 @@ def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR) -> 
     columns : dict or list of "canonical=actual"
     separator : str
         What joins the channels of a path (default ``" > "``; surrounding white space is ignored).
+    csv : attribution.io.csvread.CsvOptions, optional
+        How CSV files are read (delimiter, decimal mark of conversions and revenue, encoding).
     """
     mapping = parse_column_map(columns)
     check_column_map(mapping, PATH_COLUMNS)
     files = resolve_sources(sources)
     problems, parts = [], []
     for path in files:
-        wanted = plan_columns(path, read_schema_names(path), PATH_COLUMNS, ("path", "conversions"), mapping, problems)
+        wanted = plan_columns(path, read_schema_names(path, csv), PATH_COLUMNS, ("path", "conversions"), mapping,
+                              problems, csv=csv)
         if not problems:
-            t = read_columns(path, wanted)
+            t = read_columns(path, wanted, csv=csv,
+                             numeric=[mapping.get(c, c) for c in ("conversions", "nulls", "revenue")])
             inverse = {v: k for k, v in mapping.items()}
             parts.append((path, t.rename_columns([inverse.get(n, n) for n in t.column_names])))
     if problems:
@@ -193,9 +197,38 @@ def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathT
     if problems:
         raise InputError(problems)
     codes, offsets, names = split_paths(path, separator)
+    codes, names = _checked_names(codes, offsets, names, table["_row"].to_numpy(), file, mapping)
     journeys = Journeys(names, codes.astype(np.int64), offsets, conversions, nulls, revenue,
                         lookback_days=None, meta={"source": "path_table", "file": file})
     return PathTable.from_journeys(journeys)
+
+
+def _checked_names(codes: np.ndarray, offsets: np.ndarray, names, rows, file: str, mapping):
+    """The event log's channel-name rules on a path table's channels: control characters refused (they would
+    split at the engine's internal separators), ``(none)`` (the touchless row's name) renamed with a warning."""
+    import warnings
+
+    from attribution.io.events import NONE_CHANNEL, RESERVED, _has_control
+    from attribution.exceptions import RenamedChannelWarning
+
+    kind = type(names)
+    names = pa.array(list(names), pa.string())
+    bad = np.flatnonzero(_has_control(names))
+    if len(bad):
+        path_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        hit = np.unique(path_of[np.isin(codes, bad)])
+        first = int(np.asarray(rows)[int(hit[0])])
+        raise InputError(Problem(
+            "channel_control_character", "channel names must not contain control characters (U+0000 to U+001F, "
+            "U+007F)", "remove them from the paths' channel names", file=file, column=(mapping or {}).get("path", "path"),
+            count=len(hit), first_row=first, example={"channel": names[int(bad[0])].as_py()}))
+    if pc.any(pc.equal(names, NONE_CHANNEL)).as_py():
+        warnings.warn(f"channels named {NONE_CHANNEL!r} (the name of the touchless row) are reported as "
+                      f"{RESERVED[NONE_CHANNEL]!r}", RenamedChannelWarning, stacklevel=4)
+        remap, names = encode_sorted(pc.if_else(pc.equal(names, NONE_CHANNEL), RESERVED[NONE_CHANNEL], names))
+        codes = remap[codes].astype(codes.dtype)
+    values = names.to_pylist()
+    return codes, (np.array(values, dtype=object) if kind is np.ndarray else values)
 
 
 def _take_segments(values: np.ndarray, offsets: np.ndarray, rows: np.ndarray, block: int = 1 << 18):

@@ -209,6 +209,22 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser of a copy of ``x``: a well-spread 64-bit hash of 64-bit words (vectorised)."""
+    return splitmix64(x.astype(np.uint64, copy=True))
+
+
+def hash_strings(values: pa.Array) -> np.ndarray:
+    """A 64-bit hash of every string's UTF-8 bytes, 8 bytes at a time (:func:`hash_ids`,
+    the hash that groups users in memory). Nulls hash to 0."""
+    if len(values) == 0:
+        return np.zeros(0, np.uint64)
+    h = hash_ids(values)
+    if values.null_count:
+        h[values.is_null().to_numpy(zero_copy_only=False)] = 0
+    return h
+
+
 def _sort_by_key(key: np.ndarray, t_order: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows in (key, time rank) order: one value sort of *high bits of key | time rank*, then a stable re-sort
     of the rows of groups whose keys agree in the high bits only. Returns (order, key in that order)."""

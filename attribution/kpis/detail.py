@@ -30,8 +30,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.exceptions import ParameterError
-from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.exceptions import NotFittedError, ParameterError
+from attribution.journeys.journeys import BASELINE_CHANNEL, NONE_CHANNEL, Journeys
 from attribution.kpis.report import model_spec, touch_weights_of
 from attribution.io.periods import days_to_dates, epoch_days
 
@@ -63,6 +63,33 @@ def _by_user_and_time(journeys: Journeys, rows: np.ndarray) -> np.ndarray:
     keys = pa.table({"user": journeys.user_ids.take(pa.array(journeys.user[rows])), "end": journeys.end_time[rows]})
     perm = pc.sort_indices(keys, sort_keys=[("user", "ascending"), ("end", "ascending")]).to_numpy()
     return rows[perm]
+
+
+def _has_baseline(model) -> bool:
+    """Whether a model credits a ``(baseline)`` row (journey-local models reach partitions unfitted: they do not)."""
+    try:
+        fitted = model.attribution_
+    except NotFittedError:
+        return False
+    return BASELINE_CHANNEL in set(fitted["channel"].astype(str))
+
+
+def _baseline_detail(frame: pd.DataFrame, w, journeys: Journeys, conv_j, starts, lengths) -> pd.DataFrame:
+    """One ``(baseline)`` row per converting journey with touches, for a model with a ``(baseline)`` row: what its
+    touch weights leave (1 − Σ weights), so that the fact table still adds up to the model's totals."""
+    touched = lengths > 0
+    rest = 1.0 - np.bincount(journeys.touch_journey, w, minlength=journeys.n_journeys)[conv_j[touched]]
+    rows = frame.iloc[starts[:-1][touched]].copy()
+    rows["touch_ts"] = pd.Series(pd.NaT, index=rows.index, dtype=rows["touch_ts"].dtype)
+    rows["touch_date"] = pd.Series(pd.NaT, index=rows.index, dtype=rows["touch_date"].dtype)
+    rows["position"] = np.int64(0)
+    rows["channel"] = BASELINE_CHANNEL
+    rows["campaign"] = None
+    rows["weight"] = rest
+    conv, rev = journeys.conversions[conv_j[touched]], journeys.revenue[conv_j[touched]]
+    rows["attributed_conversions"] = rest * conv
+    rows["attributed_revenue"] = rest * rev
+    return rows
 
 
 def detail_frame(models: Sequence, journeys: Journeys, events=None) -> pd.DataFrame:
@@ -139,6 +166,8 @@ def detail_frame(models: Sequence, journeys: Journeys, events=None) -> pd.DataFr
         f["attributed_conversions"] = weight * conv
         f["attributed_revenue"] = weight * rev
         frames.append(f)
+        if _has_baseline(m):
+            frames.append(_baseline_detail(f, w, journeys, conv_j, starts, lengths))
     if not frames:
         return base.assign(model=pd.Series(dtype=object), weight=pd.Series(dtype=float),
                            attributed_conversions=pd.Series(dtype=float),

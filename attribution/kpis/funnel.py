@@ -205,10 +205,13 @@ def funnel_frame(
 
 
 def funnel(sources, *, milestone_events=(), conversion_events=("conversion",), won_event=None, lost_event=None,
-           columns=None, on_bad_rows="error", period=None) -> pd.DataFrame:
-    """Read an event log and return its funnel summary (:func:`funnel_frame`)."""
+           columns=None, on_bad_rows="error", period=None, delimiter=None, decimal=".", encoding=None,
+           epoch_unit=None, valid_years=None) -> pd.DataFrame:
+    """Read an event log and return its funnel summary (:func:`funnel_frame`); ``delimiter``, ``decimal``,
+    ``encoding``, ``epoch_unit`` and ``valid_years`` as :func:`attribution.io.events.read_events`."""
     from attribution.io.events import read_events
 
-    events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows)
+    events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, delimiter=delimiter, decimal=decimal,
+                         encoding=encoding, epoch_unit=epoch_unit, valid_years=valid_years)
     return funnel_frame(events, milestone_events=milestone_events, conversion_events=conversion_events,
                         won_event=won_event, lost_event=lost_event, period=period)

@@ -37,7 +37,7 @@ import pandas as pd
 
 from attribution.kernels.encoding import unique_sorted
 from attribution.exceptions import ParameterError
-from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.journeys import BASELINE_CHANNEL as BASELINE, NONE_CHANNEL, Journeys
 from attribution.io.periods import check_choice, check_period, days_to_dates, period_of_ns
 from attribution.kpis.result import model_spec
 from attribution.models.base import declared_extra_columns
@@ -150,10 +150,35 @@ def touch_credit(model, journeys: Journeys, period: str | None = None, by: str |
     for i, (name, values) in enumerate(labels.items()):
         out.insert(i, name, values.to_numpy())
         out[name] = out[name].astype(object)
+    out = _baseline_rows(model, journeys, out, tj, w, period, list(labels))
     extras = _extras(model.attribution_)
     if extras:
         out = out.merge(model.attribution_[["channel"] + extras], on="channel", how="left")
     return out
+
+
+def _baseline_rows(model, journeys: Journeys, out: pd.DataFrame, tj, w, period, keys) -> pd.DataFrame:
+    """For a model with a ``(baseline)`` row (conversions no channel caused): what a converting journey's touch
+    weights leave (1 − Σ weights) goes to ``(baseline)``, so that per-period and per-campaign credit still adds up
+    to the model's totals."""
+    fitted = model.attribution_
+    if BASELINE not in set(fitted["channel"].astype(str)):
+        return out
+    touched = journeys.lengths > 0
+    live = touched & ((journeys.conversions != 0) | (journeys.revenue != 0))
+    rest = 1.0 - np.bincount(tj, w, minlength=journeys.n_journeys)
+    rows = np.flatnonzero(live)
+    frame = pd.DataFrame({k: BASELINE if k == "channel" else NONE_CHANNEL for k in keys}, index=range(len(rows)))
+    if period is not None:
+        frame["period"] = journey_periods(journeys, period)[rows]
+    frame["conversions"] = journeys.conversions[rows] * rest[rows]
+    frame["revenue"] = journeys.revenue[rows] * rest[rows]
+    group = keys + (["period"] if period is not None else [])
+    frame = frame.groupby(group, sort=True, as_index=False)[["conversions", "revenue"]].sum()
+    both = pd.concat([out, frame], ignore_index=True)
+    for k in keys:
+        both[k] = both[k].astype(object)
+    return both.sort_values(group, kind="stable", ignore_index=True)
 
 
 def period_credit(model, journeys: Journeys, period: str) -> pd.DataFrame:
@@ -424,7 +449,9 @@ def _all_extras(credits) -> list[str]:
 
 def lead_journeys_from(events, journeys: Journeys, lead_event: str) -> Journeys:
     """Journeys closed by the lead milestone instead of the conversion (same lookback)."""
-    return Journeys.from_events(events, conversion_events=(lead_event,), lookback_days=journeys.lookback_days)
+    return Journeys.from_events(events, conversion_events=(lead_event,), lookback_days=journeys.lookback_days,
+                                milestone_events=journeys.meta.get("milestone_events", ()),
+                                path_options=journeys.meta.get("path_options"))
 
 
 def fresh_model(model):
@@ -472,7 +499,7 @@ def channel_report(
                         period=period, by=by)
 
 
-def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(), options=None, by=None):
+def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(), options=None, by=None, csv=None):
     """Check the KPI options and read the spend table before the (long) event read: fail fast.
 
     Returns
@@ -495,7 +522,7 @@ def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(),
             raise ParameterError("--milestone-event needs an event log (a path table has no milestones).")
     table = None
     if spend is not None:
-        table = spend if isinstance(spend, Spend) else read_spend(spend, columns=spend_columns)
+        table = spend if isinstance(spend, Spend) else read_spend(spend, columns=spend_columns, csv=csv)
         if period is not None or by is not None:
             table.by_channel(period, by=by)  # raises when the spend has no dates (or no campaigns)
     return table, period

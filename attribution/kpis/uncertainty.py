@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from attribution.exceptions import ParameterError
+from attribution.kernels.userorder import hash_strings, mix64
 from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 from attribution.kpis.result import model_spec
 from attribution.models.base import local_weights
@@ -210,8 +211,6 @@ def journey_hashes(journeys: Journeys) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from attribution.engines.partition import _mix64, hash_strings
-
     if journeys.user is None or journeys.user_ids is None:
         raise ParameterError("--ci on a partitioned run needs user ids (an event log).")
     ids = journeys.user_ids
@@ -228,7 +227,7 @@ def journey_hashes(journeys: Journeys) -> np.ndarray:
     rank = np.empty(len(user), np.int64)
     rank[order] = np.arange(len(su)) - np.repeat(run_start, np.diff(np.r_[run_start, len(su)]))
     with np.errstate(over="ignore"):
-        return _mix64(hash_strings(ids)[user] ^ _mix64(rank.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)))
+        return mix64(hash_strings(ids)[user] ^ mix64(rank.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)))
 
 
 def poisson_draws(hashes: np.ndarray, seed: int, replicate: int) -> np.ndarray:
@@ -237,11 +236,9 @@ def poisson_draws(hashes: np.ndarray, seed: int, replicate: int) -> np.ndarray:
 
     The top 53 bits of a splitmix64 hash give a uniform u in [0, 1); the weight is the Poisson(1) quantile of u.
     """
-    from attribution.engines.partition import _mix64
-
     with np.errstate(over="ignore"):
-        salt = _mix64(np.array([np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(replicate)]))[0]
-        u = (_mix64(hashes ^ salt) >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+        salt = mix64(np.array([np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(replicate)]))[0]
+        u = (mix64(hashes ^ salt) >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
     return np.searchsorted(_POISSON_CDF, u, side="right").astype(np.float64)
 
 

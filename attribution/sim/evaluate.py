@@ -6,7 +6,17 @@ a model's credit per channel divided by its credit over real channels (``(none)`
 out), against the channel's share of the truly incremental conversions (or revenue). A model that splits
 credit in proportion to the true incremental effects scores a zero error and a rank correlation of 1.
 
-:func:`compare_to_truth` gives one row per model, :func:`channel_errors` one row per model × channel.
+**Shares.** "Share" means a channel's credit divided by the model's total credit to real channels: the
+``(none)`` row (touchless conversions) and a model's ``(baseline)`` row (conversions it says no channel caused)
+are left out of the model's total, exactly as the truth's ``(baseline)`` row is left out of the true total.
+
+**Levels.** Shares hide how much a model says marketing caused. The level error compares counts:
+Σ_c |credit_c − true_c| / Σ_c true_c over real channels. A model that credits every conversion to some channel
+overstates it by the baseline's conversions; a model with a ``(baseline)`` row (``hazard``) or a calibrated
+one need not.
+
+:func:`compare_to_truth` gives one row per model, :func:`channel_errors` one row per model × channel and
+:func:`scorecard` the scorecard of ``attribution evaluate``.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from scipy import stats
 
 from attribution.exceptions import ParameterError
 
-__all__ = ["compare_to_truth", "channel_errors"]
+__all__ = ["compare_to_truth", "channel_errors", "scorecard", "SCORECARD_COLUMNS", "zero_effect_channels"]
 
 EXCLUDED = ("(none)", "(baseline)")
 
@@ -120,5 +130,71 @@ def compare_to_truth(table: pd.DataFrame, truth, basis: str = "conversions") -> 
                      "spearman": rho})
     out = pd.DataFrame(rows, columns=["model", "mae", "max_error", "worst_channel", "overcredited", "spearman"])
     for c in ("model", "worst_channel", "overcredited"):
+        out[c] = out[c].astype(object)
+    return out
+
+
+SCORECARD_COLUMNS = ("model", "tvd", "mae_points", "max_error_points", "worst_channel", "spearman",
+                     "zero_effect_share", "level_error", "credited", "true_incremental")
+
+
+def zero_effect_channels(truth) -> list[str]:
+    """Channels without any causal effect: ``effect_per_touch == 0`` when the truth has that column (a simulated
+    truth), else a true credit of 0."""
+    t = _truth_frame(truth)
+    zero = t["effect_per_touch"] == 0 if "effect_per_touch" in t.columns else t["conversions"] == 0
+    return sorted(t.loc[zero.to_numpy(), "channel"].astype(str))
+
+
+def scorecard(table: pd.DataFrame, truth, basis: str = "conversions") -> pd.DataFrame:
+    """The scorecard of every model against the truth: shares and levels.
+
+    Parameters
+    ----------
+    table, truth, basis
+        As in :func:`channel_errors`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (table order), columns :data:`SCORECARD_COLUMNS`:
+
+        - ``tvd``: total variation distance ½ Σ_c |share_c − true share_c| (0 = identical, 1 = disjoint);
+        - ``mae_points``: mean absolute share error over channels, in percentage points;
+        - ``max_error_points`` and ``worst_channel``: the largest absolute share error and its channel;
+        - ``spearman``: rank correlation of credit and true credit over channels (null if either is constant);
+        - ``zero_effect_share``: share of the credit given to channels that cause nothing
+          (:func:`zero_effect_channels`);
+        - ``level_error``: Σ_c |credit_c − true_c| / Σ_c true_c over real channels (counts, not shares);
+        - ``credited``, ``true_incremental``: Σ_c credit_c and Σ_c true_c over real channels.
+
+    References
+    ----------
+    .. [1] Gordon, Zettelmeyer, Bhargava & Chapsky, "A comparison of approaches to advertising measurement",
+       Marketing Science 38(2), 2019.
+    """
+    errors = channel_errors(table, truth, basis)
+    base = compare_to_truth(table, truth, basis).set_index("model")
+    zero = set(zero_effect_channels(truth))
+    rows = []
+    for model, g in errors.groupby("model", sort=False):
+        credit, true = g["credit"].to_numpy(), g["true_credit"].to_numpy()
+        err = np.abs(g["error"].to_numpy())
+        is_zero = g["channel"].isin(zero).to_numpy()
+        true_total = float(true.sum())
+        rows.append({
+            "model": model,
+            "tvd": 0.5 * float(np.nansum(err)) if np.isfinite(err).any() else np.nan,
+            "mae_points": 100 * base.at[model, "mae"],
+            "max_error_points": 100 * base.at[model, "max_error"],
+            "worst_channel": base.at[model, "worst_channel"],
+            "spearman": base.at[model, "spearman"],
+            "zero_effect_share": float(g["share"].to_numpy()[is_zero].sum()) if is_zero.any() else 0.0,
+            "level_error": float(np.abs(credit - true).sum()) / true_total if true_total > 0 else np.nan,
+            "credited": float(credit.sum()),
+            "true_incremental": true_total,
+        })
+    out = pd.DataFrame(rows, columns=list(SCORECARD_COLUMNS))
+    for c in ("model", "worst_channel"):
         out[c] = out[c].astype(object)
     return out

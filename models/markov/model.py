@@ -23,7 +23,8 @@ from attribution.models.markov.chain import (
 )
 from attribution.models.markov.order import CANDIDATE_ORDERS, select_order
 from attribution.models.markov.paths import split_paths
-from attribution.models.markov.weights import markov_touch_weights
+from attribution.models.markov.weights import set_row_weights
+from attribution.models.set_rows import WeightTable, journey_keys, weight_rows
 
 STATS_COLUMNS = ("path", "conversions", "nulls", "revenue")
 
@@ -270,21 +271,26 @@ class Markov(TouchWeightModel):
         its touches in the journey. For other journeys (a subset, a period), the targets are the fitted credit
         scaled to their totals. Warns (:class:`~attribution.exceptions.TouchWeightsWarning`) when no
         weights reproduce the credit exactly.
+
+        The weights are solved on the journeys' (channel set, p, v) rows (:meth:`set_row_weights`) and looked up
+        per touch: a partitioned run solves on the merged rows of its partitions, the same arrays, so it gets
+        the same weights.
         """
         self.attribution_
         if not isinstance(journeys, Journeys):
             raise ParameterError(f"Markov.touch_weights expects Journeys; got {type(journeys).__name__}.")
+        if journeys.n_touches == 0:
+            return np.zeros(0)
+        keys = journey_keys(journeys)
+        rows = weight_rows(journeys, keys)
+        return WeightTable.from_pairs(rows, *self.set_row_weights(rows)).touch_weights(journeys, keys)
+
+    def set_row_weights(self, rows: pd.DataFrame):
+        """Weights per (row, channel) of (channel set, p, v) rows (:func:`attribution.models.set_rows.weight_rows`,
+        of one log or merged from its partitions): ``(names, pair_row, pair_channel, weights)``."""
+        self.attribution_
         names, conv_credit, rev_credit, re = self._credit
-        lookup = {str(c): i for i, c in enumerate(names)}
-        idx = np.array([lookup.get(str(c), -1) for c in journeys.channel_names], np.int64)
-        pick = lambda a: np.where(idx >= 0, a[np.maximum(idx, 0)], 0.0)  # noqa: E731
-        conv_t, rev_t, re_t = pick(conv_credit), pick(rev_credit), pick(re)
-        touched = journeys.lengths > 0
-        conv_total = float(journeys.conversions[touched].sum())
-        rev_total = float(journeys.revenue[touched].sum())
-        conv_t = conv_t * (conv_total / conv_t.sum()) if conv_t.sum() > 0 else conv_t
-        rev_t = rev_t * (rev_total / rev_t.sum()) if rev_t.sum() > 0 else rev_t
-        return markov_touch_weights(journeys, re_t, conv_t, rev_t)
+        return set_row_weights(rows, names, re, conv_credit, rev_credit)
 
 
 def _share(effects: np.ndarray, total: float) -> np.ndarray:

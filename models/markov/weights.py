@@ -13,6 +13,12 @@ with p_j = 1 for a converting journey and v_j its revenue per conversion — ite
 multipliers (β, γ) (no loop per journey). A channel's weight in a journey is then split equally over its touches
 there. With only one margin (no revenue) this is classic raking w_jc = a_j · b_c · RE(c).
 
+Journeys with the same (set of distinct channels, p, v) get the same weights, so the problem is solved on those rows
+(:func:`set_row_weights`, from :func:`attribution.models.set_rows.weight_rows`), each row weighing in with its
+journeys' conversions: the same arrays for a whole log and for the merged rows of its partitions. Newton runs to the
+floating-point floor (full steps while they still reduce the margin error), so where it stops does not depend on
+rounding details of the machine's linear algebra.
+
 When no weights can meet both margins exactly (e.g. a channel that often converts alone is credited less than
 the conversions of the journeys where it is the only channel), the iterations stop at the closest point they
 reach and :class:`TouchWeightsWarning` says how far the reproduced credit is from the model's.
@@ -30,11 +36,15 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from attribution.exceptions import TouchWeightsWarning  # noqa: F401 (defined with the other warnings; importable here too)
 
 MAX_ITER = 100
+#: below this margin error (relative to the total) Newton's quadratic phase has begun; it then runs on while its
+#: steps still reduce the error, i.e. to the floating-point floor, so the stopping point does not hinge on where
+#: this threshold falls among the last digits
 TOL = 1e-10
 
 
@@ -85,21 +95,25 @@ def rake(pair_j, pair_c, log_prior, mult, features, targets, n_journeys, n_chann
 
     if len(pair_j) == 0:
         return np.zeros(0), 0.0
+
+    def error(g):
+        return max(float(np.abs(g[f * n_channels:(f + 1) * n_channels]).max()) / scale[f] for f in range(n_f))
+
     value, grad, w = evaluate(theta)
+    err = error(grad)
     for _ in range(MAX_ITER):
-        err = max(np.abs(grad[f * n_channels:(f + 1) * n_channels]).max() / scale[f] for f in range(n_f))
-        if err <= TOL:
+        if err == 0.0:
             break
-        wm = sp.csr_matrix((w, (pair_j, pair_c)), shape=(n_journeys, n_channels))
-        hess = np.zeros((n_f * n_channels, n_f * n_channels))
-        for a in range(n_f):
-            for b in range(a, n_f):
-                fg = mult * features[a] * features[b]
-                block = -(wm.multiply(fg[:, None]).T @ wm).toarray()
-                block[np.diag_indices(n_channels)] += np.bincount(pair_c, fg[pair_j] * w, minlength=n_channels)
-                hess[a * n_channels:(a + 1) * n_channels, b * n_channels:(b + 1) * n_channels] = block
-                hess[b * n_channels:(b + 1) * n_channels, a * n_channels:(a + 1) * n_channels] = block.T
-        step = np.linalg.lstsq(hess + 1e-12 * np.trace(hess) / len(hess) * np.eye(len(hess)), -grad, rcond=None)[0]
+        step = _newton_step(w, pair_j, pair_c, mult, features, grad, n_journeys, n_channels)
+        if err <= TOL:
+            # near the solution the dual value no longer resolves the decrease (it is below its rounding), so
+            # full Newton steps are taken while they reduce the margin error: it stops at the floating-point floor
+            v2, g2, w2 = evaluate(theta + step)
+            err2 = error(g2)
+            if not err2 < err:
+                break
+            theta, value, grad, w, err = theta + step, v2, g2, w2, err2
+            continue
         t = 1.0
         slope = float(grad @ step)
         for _ in range(40):  # backtracking line search on the convex dual
@@ -108,49 +122,94 @@ def rake(pair_j, pair_c, log_prior, mult, features, targets, n_journeys, n_chann
                 break
             t *= 0.5
         else:
-            break
-        theta, value, grad, w = theta + t * step, v2, g2, w2
-    err = max(np.abs(grad[f * n_channels:(f + 1) * n_channels]).max() / scale[f] for f in range(n_f))
+            break  # no descent left: the closest point reachable
+        theta, value, grad, w, err = theta + t * step, v2, g2, w2, error(g2)
     return w, float(err)
 
 
-def markov_touch_weights(journeys, removal_effect: np.ndarray, conv_credit: np.ndarray, rev_credit: np.ndarray,
-                         model_name: str = "Markov") -> np.ndarray:
-    """Per-touch weights of ``journeys`` (sum 1 per journey with touches) reproducing the channel credit.
+def _newton_step(w, pair_j, pair_c, mult, features, grad, n_journeys, n_channels):
+    """The Newton step of the raking's dual: its Hessian (2 × 2 blocks of n_channels), solved by least squares."""
+    n_f = len(features)
+    wm = sp.csr_matrix((w, (pair_j, pair_c)), shape=(n_journeys, n_channels))
+    hess = np.zeros((n_f * n_channels, n_f * n_channels))
+    for a in range(n_f):
+        for b in range(a, n_f):
+            fg = mult * features[a] * features[b]
+            block = -(wm.multiply(fg[:, None]).T @ wm).toarray()
+            block[np.diag_indices(n_channels)] += np.bincount(pair_c, fg[pair_j] * w, minlength=n_channels)
+            hess[a * n_channels:(a + 1) * n_channels, b * n_channels:(b + 1) * n_channels] = block
+            hess[b * n_channels:(b + 1) * n_channels, a * n_channels:(a + 1) * n_channels] = block.T
+    # minimum-norm least squares: the Hessian is singular along directions that change no weight (the same shift
+    # of every channel's multiplier, channels only ever alone in a journey); cutting those singular values at the
+    # rounding level keeps rounding noise of the gradient from being amplified into the step
+    return np.linalg.lstsq(hess, -grad, rcond=None)[0]
 
-    ``removal_effect``, ``conv_credit`` and ``rev_credit`` are indexed like ``journeys.channel_names``.
+
+def set_row_weights(rows, credit_names, removal_effect, conv_credit, rev_credit, model_name: str = "Markov"):
+    """Weights per (row, channel) pair of (channel set, p, v) rows reproducing the channel credit.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        :func:`attribution.models.set_rows.weight_rows` of the journeys (``channels, p, v, n, conversions``),
+        sorted by key. Only the keys and the whole-number counts ``n`` and ``conversions`` are read, so rows
+        counted in one piece or merged from partitions give the same arrays.
+    credit_names : array of channel names that ``removal_effect``, ``conv_credit`` and ``rev_credit`` index
+        (channels missing from it get 0).
+
+    Returns
+    -------
+    names : the rows' channels (sorted); pair_row, pair_channel : each pair's row and code into ``names``,
+        sorted by row then channel; weights : per pair (sum 1 per row with channels)
     """
-    n_ch = journeys.n_channels
-    n_j = journeys.n_journeys
-    jid = journeys.touch_journey
-    ch = journeys.touch_channel
-    if journeys.n_touches == 0:
-        return np.zeros(0)
-    key = jid * n_ch + ch
-    pairs, inv = np.unique(key, return_inverse=True)
-    inv = inv.reshape(-1)
-    pair_j, pair_c = pairs // n_ch, pairs % n_ch
-    touches_in_pair = np.bincount(inv, minlength=len(pairs))
-    re = np.asarray(removal_effect, float)
-    floor = max(float(re.max()) if len(re) else 0.0, 1.0) * 1e-12
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from attribution.models.channel_sets import SET_SEPARATOR
+
+    keys = pa.array(rows["channels"].astype(object).tolist(), pa.string())
+    lists = pc.split_pattern(keys, SET_SEPARATOR)
+    sizes = np.where(pc.equal(keys, "").to_numpy(zero_copy_only=False), 0,
+                     pc.list_value_length(lists).to_numpy(zero_copy_only=False)).astype(np.int64)
+    flat = lists.flatten().to_numpy(zero_copy_only=False)
+    flat = flat[np.repeat(sizes > 0, pc.list_value_length(lists).to_numpy(zero_copy_only=False))]
+    names, codes = np.unique(np.asarray(flat, dtype=object).astype(str), return_inverse=True)
+    pair_j = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
+    order = np.lexsort((codes, pair_j))
+    pair_j, pair_c = pair_j[order], codes.reshape(-1)[order].astype(np.int64)
+    n_ch = len(names)
+    at = pd.Index(np.asarray(credit_names, dtype=object).astype(str)).get_indexer(names)
+    pick = lambda a: np.where(at >= 0, np.asarray(a, float)[np.maximum(at, 0)], 0.0)  # noqa: E731
+    re, conv_t, rev_t = pick(removal_effect), pick(conv_credit), pick(rev_credit)
+    if len(pair_j) == 0:
+        return names, pair_j, pair_c, np.zeros(0)
+    p = rows["p"].to_numpy(float)
+    v = rows["v"].to_numpy(float)
+    n = rows["n"].to_numpy(float)
+    conv = rows["conversions"].to_numpy(float)
+    touched = sizes > 0
+    # a row stands for n journeys of m_j conversions each (p = 1), or n journeys without conversion (p = 0)
+    mult = np.where(p > 0, conv, n)
+    revenue = v * mult  # per row, from its key: the same whatever order the journeys were counted in
+    conv_total = float(conv[touched].sum())
+    rev_total = float(revenue[touched].sum())
+    conv_t = conv_t * (conv_total / conv_t.sum()) if conv_t.sum() > 0 else conv_t
+    rev_t = rev_t * (rev_total / rev_t.sum()) if rev_t.sum() > 0 else rev_t
+    floor = max(float(re.max()), 1.0) * 1e-12
     log_prior = np.log(np.maximum(re, floor))[pair_c]
-    conv = journeys.conversions
-    rev = journeys.revenue
-    mult = np.where(conv > 0, conv, 1.0)
-    p = conv / mult
-    v = rev / mult
-    v_scale = float(v[v > 0].mean()) if (v > 0).any() else 1.0
+    positive = touched & (v > 0)
+    v_scale = float((n * v)[positive].sum() / n[positive].sum()) if positive.any() else 1.0
     features = [p]
-    targets = [np.asarray(conv_credit, float)]
-    if rev.sum() > 0:
+    targets = [conv_t]
+    if rev_total > 0:
         features.append(v / v_scale)
-        targets.append(np.asarray(rev_credit, float) / v_scale)
-    # only journeys that carry conversions or revenue constrain the margins; the others get prior-shaped weights
-    w, err = rake(pair_j, pair_c, log_prior, mult * ((conv > 0) | (rev > 0)), features, targets, n_j, n_ch)
+        targets.append(rev_t / v_scale)
+    # only rows that carry conversions or revenue constrain the margins; the others get prior-shaped weights
+    w, err = rake(pair_j, pair_c, log_prior, mult * ((p > 0) | (v > 0)), features, targets, len(rows), n_ch)
     if err > 1e-6:
         warnings.warn(
             f"{model_name} touch weights reproduce the channel credit only approximately (largest error "
             f"{err:.2g} of the total): no per-journey weights meet both the conversion and the revenue credit "
             "exactly. Channel totals from attribution_ remain exact; fact tables built from these weights differ "
             "by that much.", TouchWeightsWarning, stacklevel=3)
-    return w[inv] / touches_in_pair[inv]
+    return names, pair_j, pair_c, w

@@ -54,6 +54,7 @@ def test_sqlite_output_and_detail(tmp_path):
     with sqlite3.connect(db) as con:
         roi = pd.read_sql("select * from channel_roi", con)
         detail = pd.read_sql("select * from attribution_detail", con)
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert roi["spend"].sum() == pytest.approx(65.0)
     assert detail.groupby("channel")["attributed_revenue"].sum().to_dict() == pytest.approx(
         roi.set_index("channel")["revenue"][lambda s: s > 0].to_dict())
@@ -64,6 +65,7 @@ def test_detail_to_parquet(tmp_path):
     path = tmp_path / "detail.parquet"
     assert call("run", events, "-m", "linear", "-m", "last_touch", "--detail", path, "-q") == 0
     detail = pd.read_parquet(path)
+    # approx: weights summed per conversion after a CSV round trip
     assert detail.groupby(["model", "conversion_id"])["weight"].sum().tolist() == pytest.approx([1.0] * 6)
 
 
@@ -115,6 +117,7 @@ def test_path_tables_take_spend_but_not_detail_or_period(tmp_path, capsys):
     out = tmp_path / "roi.csv"
     assert call("run", paths, "--input", "paths", "-m", "linear", "--spend", spend, "--output", out, "-q") == 0
     t = pd.read_csv(out).set_index("channel")
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert t.loc["search", "spend"] == 50 and t.loc["search", "roas"] == pytest.approx(15 / 50)  # (20 / 2 + 5) / 50
     assert call("run", paths, "--input", "paths", "--detail", tmp_path / "d.csv") == 2
     assert "--detail needs an event log" in capsys.readouterr().err
@@ -132,6 +135,7 @@ def test_by_campaign_cli(tmp_path, capsys):
     t = pd.read_csv(out)
     assert list(t.columns[:3]) == ["model", "channel", "campaign"]
     row = t[(t["channel"] == "search") & (t["campaign"] == "brand")].iloc[0]
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert row["roas"] == pytest.approx(50 / 20)
     undated = tmp_path / "s.csv"
     pd.DataFrame({"channel": ["email"], "spend": [3.0]}).to_csv(undated, index=False)

@@ -35,12 +35,14 @@ def test_done_when_linear_and_time_decay_to_parquet(tmp_events, tmp_path):
     assert list(table["model"]) == ["linear"] * 3 + ["time_decay:half_life=3d"] * 3
     assert list(table["channel"]) == ["email", "search", "social"] * 2
     lin = table[table["model"] == "linear"].set_index("channel")
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert lin["conversions"].tolist() == pytest.approx([0.5, 0.5, 1.0])
     assert lin["revenue"].tolist() == pytest.approx([50.0, 50.0, 40.0])
     assert lin["share"].tolist() == pytest.approx([0.25, 0.25, 0.5])
     # time decay, half-life 3 days: email 4 days old, search 1 day old → weights 2^(-4/3), 2^(-1/3), normalised
     td = table[table["model"] == "time_decay:half_life=3d"].set_index("channel")
     w_email = 2 ** (-4 / 3) / (2 ** (-4 / 3) + 2 ** (-1 / 3))
+    # rel=1e-12: the same exp2 weights computed here and by the model, read back from CSV (repr floats)
     assert td.loc["email", "conversions"] == pytest.approx(w_email, rel=1e-12)
     assert td.loc["search", "revenue"] == pytest.approx(100 * (1 - w_email), rel=1e-12)
 
@@ -122,6 +124,7 @@ def test_path_table_input(tmp_path):
     invoke("run", paths, "--input", "paths", "-m", "linear", "-o", out)
     t = pd.read_csv(out).set_index("channel")
     # email gets half of 2.5 conversions; search the other half plus 1
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert t["conversions"].to_dict() == pytest.approx({"email": 1.25, "search": 2.25})
     assert t["revenue"].to_dict() == pytest.approx({"email": 25.0, "search": 35.0})
     # a model that needs timestamps cannot run on a path table

@@ -33,6 +33,7 @@ def test_writes_the_transition_matrix_and_effects(paths_csv, tmp_path):
     assert ("c > a", "a > b") in set(zip(t["from_state"], t["to_state"]))
     effects = json.loads(eff.read_text())
     assert {e["channel"] for e in effects} == {"a", "b", "c"}
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert sum(e["conversions"] for e in effects) == pytest.approx(4.5)
     assert "order 2" in r.stdout
 

@@ -36,6 +36,7 @@ def test_dask_equals_local_for_every_model(client, log, monkeypatch):
     assert dask.summary["engine"] == "dask"
     assert_same_table(local.table, dask.table)
     for key in ("rows", "journeys", "touches", "conversions", "events"):
+        # approx: counts and revenue totals summed partition by partition (order only)
         assert dask.summary[key] == pytest.approx(local.summary[key]), key
 
 
@@ -66,3 +67,33 @@ def test_dask_refuses_path_tables():
 
     with pytest.raises(ParameterError, match="dask"):
         partitioned_run(["x.csv"], [], engine="dask", input="paths")
+
+
+def test_dask_reads_spreadsheet_csv_as_local(client, tmp_path, monkeypatch):
+    """A French export (';', decimal commas, cp1252, accented channels) gives the Parquet log's numbers on Dask,
+    and a value with a decimal point under --decimal , is refused on Dask as in memory."""
+    import pandas as pd
+
+    paths = make_log(tmp_path, files=2, seed=3)
+    csvs = []
+    for i, p in enumerate(paths):
+        frame = pd.read_parquet(p)
+        frame["channel"] = frame["channel"].str.replace("display", "Référencement")
+        frame.to_parquet(p, index=False)
+        csvs.append(str(tmp_path / f"part-{i}.csv"))
+        frame.to_csv(csvs[-1], index=False, sep=";", decimal=",", encoding="cp1252")
+    options = dict(decimal=",", encoding="cp1252")
+    local = run(paths, models=["linear", "markov"])
+    dask = run_on(client, csvs, ["linear", "markov"], monkeypatch, **options)
+    assert "Référencement" in set(dask.table["channel"])
+    assert_same_table(local.table, dask.table)
+    from attribution.exceptions import InputError
+
+    with open(csvs[1], "a", encoding="cp1252") as fh:
+        fh.write("user-x;2024-05-01 00:00:00;conversion;;1.5;\n")
+    with pytest.raises(InputError) as mem:
+        run(csvs, models=["linear"], **options)
+    monkeypatch.undo()  # run_on patches the engine once per call
+    with pytest.raises(InputError) as dist:
+        run_on(client, csvs, ["linear"], monkeypatch, **options)
+    assert mem.value.codes == ["decimal_mark"] and str(mem.value) == str(dist.value)

@@ -54,8 +54,10 @@ def test_same_seed_same_intervals_for_any_bucket_count(log, monkeypatch):
     assert list(two.table.columns) == list(seven.table.columns)
     assert two.table[["model", "channel"]].equals(seven.table[["model", "channel"]])
     for col in CI_COLUMNS:
+        # 1e-9: replicate statistics merged from 7 vs 2 partitions; refitted bootstraps sum in another order
         np.testing.assert_allclose(seven.table[col].to_numpy(), two.table[col].to_numpy(), rtol=1e-9, atol=1e-9)
     other = partitioned(log, 7, monkeypatch, **{**options, "seed": 6})
+    # allclose default: another seed moves the bounds by far more than rounding
     assert not np.allclose(other.table["conversions_lo"].to_numpy(), seven.table["conversions_lo"].to_numpy())
     # with --period and --by (journey-local models): the same across bucket counts too
     keyed = dict(models=["linear", "position_based", "shapley"], ci=0.8, n_boot=40, seed=2, period="week",
@@ -63,9 +65,11 @@ def test_same_seed_same_intervals_for_any_bucket_count(log, monkeypatch):
     a, b = partitioned(log, 2, monkeypatch, **keyed), partitioned(log, 7, monkeypatch, **keyed)
     assert {"period", "campaign", *CI_COLUMNS} <= set(a.table.columns) and len(a.table) == len(b.table)
     for col in CI_COLUMNS:
+        # 1e-9: the same replicates merged in another order
         np.testing.assert_allclose(b.table[col].to_numpy(), a.table[col].to_numpy(), rtol=1e-9, atol=1e-9)
     # the rest of the table is the in-memory one
     memory = run(log, models=MODELS)
+    # 1e-9: point estimates from merged statistics (sums in another order)
     np.testing.assert_allclose(seven.table["conversions"].to_numpy(), memory.table["conversions"].to_numpy(),
                                rtol=1e-9, atol=1e-9)
 
@@ -97,6 +101,7 @@ def test_first_touch_replicates_are_poisson_weighted_sums(log, period, monkeypat
         start = np.unique(periods[email & (j.conversions > 0)])[1].astype("datetime64[D]").astype(object)
         row = row[row["period"].astype(str) == str(start)]
     assert len(row) == 1
+    # rel=1e-12: the same replicate sums, computed here as a matrix product
     assert (row["conversions_lo"].item(), row["conversions_hi"].item()) == pytest.approx((lo, hi), rel=1e-12)
 
 
@@ -140,6 +145,7 @@ def test_draws_have_poisson_moments_and_ignore_the_partition(log):
     n = k.size
     assert abs(k.mean() - 1) < 4 / np.sqrt(n) and abs(k.var() - 1) < 6 * np.sqrt(2 / n)
     assert abs(np.corrcoef(k[0], k[1])[0, 1]) < 4 / np.sqrt(k.shape[1])
+    # abs: 4 binomial standard errors (sqrt(p(1 - p) / n) <= sqrt(0.25 / n)); the draws are seeded
     assert np.mean(k == 0) == pytest.approx(np.exp(-1), abs=4 * np.sqrt(0.25 / n))
     # a partition holding some of the users (its own, re-indexed user vocabulary, in another order) gives their
     # journeys the same keys, so the same draws
@@ -194,5 +200,6 @@ def test_cli_ci_out_of_core(log, tmp_path):
     assert cli("run", *log, *common, "-o", str(b), "--memory-limit", "2MB", "--spill-dir", str(tmp_path)) in (0, None)
     first, second = pd.read_csv(a), pd.read_csv(b)
     assert set(CI_COLUMNS) <= set(first.columns)
+    # 1e-9: the same replicates merged in another order
     np.testing.assert_allclose(second[CI_COLUMNS].to_numpy(), first[CI_COLUMNS].to_numpy(), rtol=1e-9, atol=1e-9)
     assert (first["conversions_lo"] < first["conversions_hi"]).all()

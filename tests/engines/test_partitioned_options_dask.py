@@ -59,6 +59,7 @@ def test_dask_ci_equals_out_of_core(client, log, monkeypatch):
     assert ooc.summary["partitions"] == 3 and dask.summary["partitions"] == 5
     assert ooc.table[["model", "channel"]].equals(dask.table[["model", "channel"]])
     for col in CI_COLUMNS + ["conversions", "revenue"]:
+        # 1e-9: replicate statistics merged from 3 vs 5 partitions; refitted Markov bootstraps sum in another order
         np.testing.assert_allclose(dask.table[col].to_numpy(), ooc.table[col].to_numpy(), rtol=1e-9, atol=1e-9)
 
 
@@ -85,6 +86,8 @@ def test_dask_detail_equals_in_memory(client, log, tmp_path, monkeypatch):
     assert list(a.columns) == list(b.columns)
     for col in a.columns:
         if col in ("weight", "attributed_conversions", "attributed_revenue"):
-            np.testing.assert_allclose(b[col].to_numpy(float), a[col].to_numpy(float), rtol=1e-9, atol=1e-9)
+            # the same weight solve on the same merged rows; only the model's revenue sums (per path, per
+            # partition) are added in another order: observed <= 1e-14 relative
+            np.testing.assert_allclose(b[col].to_numpy(float), a[col].to_numpy(float), rtol=1e-12, atol=1e-12)
         else:
             assert a[col].astype(str).tolist() == b[col].astype(str).tolist(), col

@@ -63,6 +63,7 @@ def test_fit_returns_self_and_credits_sum_to_totals(spec, journeys):
         assert model.fit(journeys) is model
     a = model.attribution_
     assert list(a.columns[:3]) == ["channel", "conversions", "revenue"]
+    # rel=1e-12 / approx: credit shares summed in floats (a few ulps)
     assert a["conversions"].sum() == pytest.approx(4.0, rel=1e-12)
     assert a["revenue"].sum() == pytest.approx(215.0, rel=1e-12)
     assert (a["conversions"] >= -1e-12).all()
@@ -84,6 +85,7 @@ def test_renaming_channels_changes_nothing_but_names(spec):
     a = fit(spec, journeys_from_frame(frame_of(ROWS))).attribution_.set_index("channel")
     b = fit(spec, journeys_from_frame(frame_of(renamed))).attribution_.set_index("channel")
     b.index = pd.Index([{v: k for k, v in mapping.items()}.get(c, c) for c in b.index], dtype=object, name="channel")
+    # 1e-12: the same computation under renamed channels, so only their order (and the summation order) differs
     pd.testing.assert_frame_equal(a.sort_index(), b.sort_index(), check_exact=False, rtol=1e-12, atol=1e-12)
 
 
@@ -98,6 +100,7 @@ def test_partition_statistics_merge_to_the_whole(spec, journeys):
         stats = [model.partial_stats(journeys_from_frame(p)) for p in (left, right)]
         merged = parse_model_spec(spec).fit_stats(merge_stats(model, stats)).attribution_
     whole = fit(spec, journeys).attribution_
+    # rtol=1e-9: merged statistics are summed in another order; iterative fits (logistic) amplify that
     pd.testing.assert_frame_equal(merged.reset_index(drop=True), whole.reset_index(drop=True),
                                   check_exact=False, rtol=1e-9, atol=1e-12)
 
@@ -140,8 +143,10 @@ def test_property_totals_and_row_order(spec, frame, seed):
     journeys = journeys_from_frame(frame)
     conv = frame["event"].eq("conversion")
     a = fit(spec, journeys).attribution_
+    # abs 1e-9 / 1e-7 (revenue up to 500 per row): credit shares summed in floats; iterative fits included
     assert a["conversions"].sum() == pytest.approx(conv.sum(), abs=1e-9)
     assert a["revenue"].sum() == pytest.approx(frame.loc[conv, "revenue"].sum(), abs=1e-7)
     shuffled = frame.sample(frac=1.0, random_state=np.random.RandomState(seed % 2**32))
     b = fit(spec, journeys_from_frame(shuffled)).attribution_
+    # rtol=1e-9: shuffled rows give the same journeys; iterative fits (logistic) see sums in another order
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9, atol=1e-12)

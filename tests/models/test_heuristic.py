@@ -52,6 +52,7 @@ def test_last_non_direct_all_direct_journey_credits_last_touch():
 
 def test_linear_counts_repeated_channels(table):
     # n=1: email 1; n=2: social 1/2, search 1/2; n=4: display 2/4, email 1/4, direct 1/4
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     got = credit(table, "linear")
     assert got == pytest.approx({"email": 1.25, "social": 0.5, "search": 0.5, "display": 0.5, "direct": 0.25})
     rev = credit(table, "linear", "revenue")
@@ -62,12 +63,14 @@ def test_linear_counts_repeated_channels(table):
 def test_position_based_default_u_shape(table):
     # n=1 → 1; n=2 → 0.4/0.8 = 1/2 each; n=4 → first 0.4, last 0.4, inner 0.2/2 = 0.1 each
     # display = 0.4 (first) + 0.1 (third touch) = 0.5; email = 1 + 0.1; direct = 0.4
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     got = credit(table, "position_based")
     assert got == pytest.approx({"email": 1.1, "social": 0.5, "search": 0.5, "display": 0.5, "direct": 0.4})
 
 
 def test_position_based_j_shape_at_n_2_and_n_4(table):
     # n=2: first/(first+last) = 0.2/0.8 = 0.25, last 0.75; n=4: 0.2, 0.1, 0.1, 0.6
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     got = credit(table, "position_based:first=0.2,middle=0.2,last=0.6")
     assert got == pytest.approx({"email": 1.1, "social": 0.25, "search": 0.75, "display": 0.3, "direct": 0.6})
 
@@ -75,6 +78,7 @@ def test_position_based_j_shape_at_n_2_and_n_4(table):
 def test_position_based_weights_sum_to_one_at_every_length():
     for n in range(1, 7):
         rows = [("a", i, "touch", f"c{i}") for i in range(n)] + [("a", n, "conversion", None)]
+        # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
         w = PositionBased(first=0.3, middle=0.5, last=0.2).fit(journeys_of(rows)).touch_weights_
         assert w.sum() == pytest.approx(1.0)
         if n >= 3:
@@ -85,11 +89,13 @@ def test_time_decay_half_life_weights():
     # touches 14, 7 and 0 days before the conversion with a 7-day half-life: raw weights 1/4, 1/2, 1
     # → normalised 1/7, 2/7, 4/7
     rows = [("a", 0, "touch", "x"), ("a", 7, "touch", "y"), ("a", 14, "touch", "z"), ("a", 14, "conversion", None, 7.0)]
+    # rel=1e-12 / approx: powers of 2 normalised in floats (a few ulps)
     w = TimeDecay().fit(journeys_of(rows)).touch_weights_
     assert w == pytest.approx([1 / 7, 2 / 7, 4 / 7], rel=1e-12)
     # the same with half_life=14d: 1/2, 1/sqrt2, 1
     w14 = parse_model_spec("time_decay:half_life=14d").fit(journeys_of(rows)).touch_weights_
     raw = np.array([0.5, 2 ** -0.5, 1.0])
+    # rel=1e-12: exp2 of the same exponents, normalised (a few ulps)
     assert w14 == pytest.approx(raw / raw.sum(), rel=1e-12)
     # units: 168h is 7 days
     assert parse_model_spec("time_decay:half_life=168h").fit(journeys_of(rows)).touch_weights_ == pytest.approx(w)
@@ -98,11 +104,13 @@ def test_time_decay_half_life_weights():
 def test_time_decay_is_relative_to_the_conversion_not_the_last_touch():
     # one touch 7 days before the conversion, one 14 days before: 2/3 and 1/3 whatever the gap to the conversion
     rows = [("a", 0, "touch", "x"), ("a", 7, "touch", "y"), ("a", 14, "conversion", None)]
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert TimeDecay().fit(journeys_of(rows)).touch_weights_ == pytest.approx([1 / 3, 2 / 3])
 
 
 def test_time_decay_long_lookback_does_not_underflow():
     rows = [("a", 0, "touch", "x"), ("a", 3000, "touch", "y"), ("a", 6000, "conversion", None, 1.0)]
+    # approx: weights normalised to sum 1 in floats
     w = TimeDecay(half_life="1h").fit(journeys_of(rows, lookback_days=None)).touch_weights_
     assert np.isfinite(w).all() and w.sum() == pytest.approx(1.0)
 
@@ -114,6 +122,7 @@ def test_touchless_conversions_go_to_none_in_every_model():
         assert credit(table, model) == {"(none)": 1.0, "email": 1.0}
         assert credit(table, model, "revenue") == {"(none)": 3.0, "email": 5.0}
         shares = table[table["model"] == model].set_index("channel")["share"]
+        # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
         assert shares["(none)"] == pytest.approx(0.5)
 
 

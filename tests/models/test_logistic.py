@@ -19,6 +19,7 @@ def test_saturated_two_channel_case():
     """
     table = pd.DataFrame({"path": ["a", "b", "a > b", ""], "conversions": [20, 50, 60, 7],
                           "nulls": [80, 50, 40, 0], "revenue": [200.0, 500.0, 600.0, 70.0]})
+    # rel / abs 1e-4 below: the fit is penalised (C=1e9) and stops at its solver's tolerance, not at the exact rates
     model = Logistic(C=1e9).fit(PathTable.from_frame(table).journeys)
     got = model.attribution_.set_index("channel")
     assert got.loc["a", "conversions"] == pytest.approx(32.0, rel=1e-4)
@@ -33,6 +34,7 @@ def test_saturated_two_channel_case():
 def test_negative_effects_give_no_credit_and_all_zero_drops_split_equally():
     # b lowers the odds: in {a,b} all credit goes to a; {b} alone: its only channel has a zero drop → b gets it all
     table = pd.DataFrame({"path": ["a", "b", "a > b"], "conversions": [50, 10, 30], "nulls": [50, 90, 70]})
+    # approx (rel 1e-6): an iterative fit whose counterfactual shares are exact fractions here
     got = Logistic().fit(PathTable.from_frame(table).journeys).attribution_.set_index("channel")["conversions"]
     assert got["a"] == pytest.approx(80.0)
     assert got["b"] == pytest.approx(10.0)
@@ -44,6 +46,7 @@ def test_touch_weights_reproduce_the_credit():
     j = PathTable.from_frame(table).journeys
     model = Logistic().fit(j)
     w = model.touch_weights(j)
+    # approx: weights normalised per journey, credit summed per channel (rounding only)
     assert np.bincount(j.touch_journey, w) == pytest.approx(np.ones(j.n_journeys))
     credit = np.bincount(j.touch_channel, w * j.conversions[j.touch_journey], minlength=j.n_channels)
     assert credit == pytest.approx(model.attribution_.set_index("channel")["conversions"].to_numpy())

@@ -46,6 +46,7 @@ def test_order1_hand_computed():
     Value: r_v(b) = 40/3, V_b = 40/3, V_a = 20/3, V = 10 (= 40 revenue / 4 journeys); without a V = 20/3, so
     REv(a) = 1/3, REv(b) = 1, revenue credit a = 40·(1/3)/(4/3) = 10, b = 30.
     """
+    # abs=1e-12 below: exact fractions of a hand-computed chain vs float LU solves (a few ulps)
     m = fit_rows([("a > b", 1, 0, 10.0), ("a", 0, 1), ("b", 1, 1, 30.0)])
     assert m.conversion_probability_ == pytest.approx(0.5, abs=1e-12)
     assert m.expected_revenue_ == pytest.approx(10.0, abs=1e-12)
@@ -66,12 +67,14 @@ def test_order2_hand_computed():
     Without a ((a,b), (a,c) gone): P = ⅓·½ = 1/6, RE(a) = 3/4. Without b: P = ⅓ (only (a,c)), RE(b) = ½.
     Without c: every walk dies, RE(c) = 1. ΣRE = 9/4, so of 2 conversions a gets 2/3, b 4/9, c 8/9.
     """
+    # abs=1e-12 below: exact fractions of a hand-computed chain vs float LU solves (a few ulps)
     m = fit_rows([("a > b > c", 1, 0), ("b > c", 0, 1), ("a > c", 1, 0)], order=2)
     assert m.conversion_probability_ == pytest.approx(2 / 3, abs=1e-12)
     assert by_channel(m, "removal_effect") == pytest.approx({"a": 0.75, "b": 0.5, "c": 1.0}, abs=1e-12)
     assert by_channel(m, "conversions") == pytest.approx({"a": 2 / 3, "b": 4 / 9, "c": 8 / 9}, abs=1e-12)
     # the same data at order 1 gives different effects: a→b→c and a→c both reach c
     m1 = fit_rows([("a > b > c", 1, 0), ("b > c", 0, 1), ("a > c", 1, 0)], order=1)
+    # abs=1e-6: order 1 differs from 0.5 by far more than rounding
     assert by_channel(m1, "removal_effect")["b"] != pytest.approx(0.5, abs=1e-6)
 
 
@@ -83,6 +86,7 @@ def test_order3_hand_computed_short_paths_are_one_state():
     x(a,b,a) = x(a,a,b) = ½, x(b) = 1, P = 2/3. Without a only (b) is left: P = 1/3, RE(a) = ½.
     Every state contains b: RE(b) = 1. Credit of 2 conversions: a 2/3, b 4/3.
     """
+    # abs=1e-12 below: exact fractions of a hand-computed chain vs float LU solves (a few ulps)
     m = fit_rows([("a > a > b > a", 1, 0), ("a > b > a", 0, 1), ("b", 1, 0)], order=3)
     assert m.conversion_probability_ == pytest.approx(2 / 3, abs=1e-12)
     assert by_channel(m, "removal_effect") == pytest.approx({"a": 0.5, "b": 1.0}, abs=1e-12)
@@ -100,6 +104,7 @@ def test_collapse_merges_repeats_before_windows():
     assert "a > a" not in set(collapsed.transition_matrix()["from_state"])
     assert "b > b" not in set(collapsed.transition_matrix()["from_state"])
     # order 1: collapsing only removes self-loops, which change no absorption probability
+    # 1e-12: the same chain up to state numbering, so LU rounding differs by a few ulps
     pd.testing.assert_frame_equal(fit_rows(rows).attribution_, fit_rows(rows, collapse=True).attribution_,
                                   check_exact=False, rtol=1e-12, atol=1e-12)
 
@@ -114,11 +119,13 @@ def test_probability_equals_observed_conversion_rate_of_touched_journeys(order):
     m = fit_rows(rows, order=order)
     touched_conv = 1.5 + 2.0 + 0.5
     touched_all = touched_conv + 0.25 + 2.0 + 1.0 + 3.5
+    # abs=1e-12: exact fractions of a hand-computed chain vs float LU solves (a few ulps)
     assert m.conversion_probability_ == pytest.approx(touched_conv / touched_all, abs=1e-12)
     assert m.expected_revenue_ == pytest.approx((3.0 + 7.5) / touched_all, abs=1e-12)
     a = m.attribution_.set_index("channel")
     assert a.loc["(none)", "conversions"] == 4.0 and a.loc["(none)", "revenue"] == 9.0
     assert np.isnan(a.loc["(none)", "removal_effect"])
+    # abs=1e-12: a sum of credits shared out in floats (a few ulps)
     assert a["conversions"].sum() == pytest.approx(8.0, abs=1e-12)
 
 
@@ -128,6 +135,7 @@ def test_no_null_journeys_warns_and_effects_are_shares_of_converting_journeys():
     rows = [("a > b", 1, 0), ("a > c", 1, 0), ("b", 1, 0)]
     with pytest.warns(NoNullJourneysWarning, match="no non-converting journeys"):
         m = Markov().fit(PathTable.from_frame(paths_frame(rows)).journeys)
+    # approx and abs=1e-12 below: exact fractions of a hand-computed chain vs float LU solves (a few ulps)
     assert m.conversion_probability_ == pytest.approx(1.0)
     assert by_channel(m, "removal_effect") == pytest.approx({"a": 2 / 3, "b": 2 / 3, "c": 1 / 3}, abs=1e-12)
 
@@ -139,6 +147,7 @@ def test_event_log_input_and_touchless_conversions():
     a = m.attribution_.set_index("channel")
     assert a.loc["(none)", "conversions"] == 1.0 and a.loc["(none)", "revenue"] == 5.0
     # 1 of 3 journeys with a touch converts
+    # approx below: exact fractions of a hand-computed chain vs float LU solves (a few ulps)
     assert m.conversion_probability_ == pytest.approx(1 / 3, abs=1e-12)
     assert a["revenue"].sum() == pytest.approx(55.0)
 
@@ -257,6 +266,7 @@ def test_agrees_with_dense_reference(order, collapse, rows):
         via_journeys = Markov(order=order, collapse=collapse).fit(PathTable.from_frame(frame).journeys)
         via_frame = Markov(order=order, collapse=collapse).fit_paths(frame)
     for m in (via_journeys, via_frame):
+        # 1e-9: dense numpy inverse (reference) vs sparse solves on random chains with counts up to ~1e3
         assert m.conversion_probability_ == pytest.approx(p, abs=1e-9)
         a = m.attribution_.set_index("channel")
         for c in re:
@@ -281,6 +291,7 @@ def test_iterative_solver_agrees_with_dense_reference(fixed_point_first, rows):
             m = Markov(order=2).fit_paths(_frame(rows))
     finally:
         markov_chain.DIRECT_MAX_STATES, markov_chain.FIXED_POINT_FIRST_STATES = old
+    # 1e-9: dense numpy inverse (reference) vs sparse solves on random chains with counts up to ~1e3
     assert m.conversion_probability_ == pytest.approx(p, abs=1e-9)
     a = m.attribution_.set_index("channel")
     for c in re:
@@ -303,6 +314,7 @@ def test_partition_statistics_merge_exactly(spec, rows, cut):
         direct = parse_model_spec(spec).fit(whole)
         via_stats = parse_model_spec(spec).fit_stats(model.partial_stats(whole))
     for other in (direct, via_stats):
+        # 1e-9: the same chain; fractional counts are added in another order, and the solve amplifies that
         pd.testing.assert_frame_equal(merged.attribution_, other.attribution_, check_exact=False, rtol=1e-9,
                                       atol=1e-9)
         assert merged.order_ == other.order_
@@ -353,11 +365,14 @@ def test_transition_matrix_and_graph():
     t = m.transition_matrix()
     assert list(t.columns) == ["from_state", "to_state", "count", "probability"]
     sums = t.groupby("from_state")["probability"].sum()
+    # allclose default: probabilities count / total, summed per state (a few ulps)
     assert np.allclose(sums.to_numpy(), 1.0)
     row = t[(t["from_state"] == "(start)") & (t["to_state"] == "a")]
+    # approx: 2 / 4 in floats
     assert float(row["count"].iloc[0]) == 2.0 and float(row["probability"].iloc[0]) == pytest.approx(0.5)
     assert float(t[(t["from_state"] == "b") & (t["to_state"] == "b")]["count"].iloc[0]) == 2.0  # self-loop kept
     g = m.transition_graph()
+    # approx: a ratio of counts in floats
     assert g["a"]["b"]["probability"] == pytest.approx(0.5)
     assert set(g.successors("b")) == {"b", "(conversion)", "(null)"}
 
@@ -383,11 +398,13 @@ def test_touch_weights_reproduce_the_credit_on_an_event_log():
         warnings.simplefilter("error")
         w = m.touch_weights(journeys)
     sums = np.bincount(journeys.touch_journey, w, minlength=journeys.n_journeys)
+    # atol=1e-12: weights normalised per journey, then split over touches (a few ulps)
     assert np.allclose(sums[journeys.lengths > 0], 1.0, atol=1e-12)
     assert (w >= 0).all()
     got = _credit_of(journeys, w)
     a = m.attribution_.set_index("channel")
     for c in ("email", "search", "display"):
+        # abs 1e-8 / 1e-6 (totals 4 / 185): raking runs to the float floor, well inside these
         assert got.loc[c, "conversions"] == pytest.approx(a.loc[c, "conversions"], abs=1e-8)
         assert got.loc[c, "revenue"] == pytest.approx(a.loc[c, "revenue"], abs=1e-6)
 
@@ -401,6 +418,7 @@ def test_touch_weights_sum_to_one_and_reproduce_conversions_when_feasible(rows):
         m = Markov().fit(journeys)
         w = m.touch_weights(journeys)
     sums = np.bincount(journeys.touch_journey, w, minlength=journeys.n_journeys)
+    # atol=1e-9: softmax weights per journey summed over random journeys (rounding only)
     assert np.allclose(sums[journeys.lengths > 0], 1.0, atol=1e-9)
     assert (w >= -1e-15).all()
     infeasible = any("touch weights reproduce" in str(x.message) for x in caught)
@@ -408,6 +426,7 @@ def test_touch_weights_sum_to_one_and_reproduce_conversions_when_feasible(rows):
         got = _credit_of(journeys, w)
         a = m.attribution_.set_index("channel")
         for c in journeys.channel_names:
+            # abs 1e-6 of the totals: the raking meets the margins to the float floor when feasible
             assert got.loc[c, "conversions"] == pytest.approx(a.loc[c, "conversions"], abs=1e-6)
             assert got.loc[c, "revenue"] == pytest.approx(a.loc[c, "revenue"], abs=1e-6 * max(1, a["revenue"].sum()))
 
@@ -424,6 +443,7 @@ def test_touch_weights_warn_when_infeasible():
     with pytest.warns(UserWarning, match="only approximately"):
         w = m.touch_weights(journeys)
     sums = np.bincount(journeys.touch_journey, w, minlength=journeys.n_journeys)
+    # allclose default: weights normalised per journey (rounding only)
     assert np.allclose(sums[journeys.lengths > 0], 1.0)
 
 
@@ -457,6 +477,7 @@ def test_many_channels_use_the_row_unique_fallback_with_the_same_result():
     assert float(big.n_channels + 1) ** 5 >= 2.0 ** 62
     a = markov_chain.removal_effects(markov_chain.build_chain(small, 5))
     b = markov_chain.removal_effects(markov_chain.build_chain(big, 5))
+    # 1e-12: the same chain with other state keys (unique rows); LU rounding only
     assert a.probability == pytest.approx(b.probability, abs=1e-12)
     assert np.allclose(a.conversion, b.conversion[:3], atol=1e-12)
     assert np.allclose(a.revenue, b.revenue[:3], atol=1e-12)

@@ -33,6 +33,7 @@ def test_journey_game_splits_each_conversion_equally_over_distinct_channels():
     # a > b > a converts once: a and b get 1/2 each (a's half spread over its two touches)
     # b > c converts twice: 1 each; c alone never converts
     j = paths([("a > b > a", 1, 0, 10.0), ("b > c", 2, 1, 40.0), ("c", 0, 5, 0.0)])
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     conv, rev = credits(Shapley(), j)
     assert conv == pytest.approx({"a": 0.5, "b": 1.5, "c": 1.0})
     assert rev == pytest.approx({"a": 5.0, "b": 25.0, "c": 20.0})
@@ -48,6 +49,7 @@ def test_rate_game_hand_computed():
     theirs: a = 1 + 2 = 3, b = 1 + 1 = 2. Revenue of a > b (30) splits the same way: a 20, b 10.
     """
     j = paths([("a", 1, 1, 5.0), ("b", 1, 3, 7.0), ("a > b", 3, 1, 30.0)])
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     conv, rev = credits(parse_model_spec("shapley:game=rate"), j)
     assert conv == pytest.approx({"a": 3.0, "b": 2.0})
     assert rev == pytest.approx({"a": 25.0, "b": 17.0})
@@ -59,6 +61,7 @@ def test_rate_game_negative_credit_is_warned():
     with pytest.warns(NegativeCreditWarning, match="negative credit to a"):
         a = Shapley(game="rate").fit(j).attribution_
     got = dict(zip(a["channel"], a["conversions"]))
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     assert got == pytest.approx({"a": 1 + 2 * (-0.25 / 0.2), "b": 8 + 2 * (0.45 / 0.2)})
     assert sum(got.values()) == pytest.approx(11.0)
 
@@ -66,6 +69,7 @@ def test_rate_game_negative_credit_is_warned():
 def test_moebius_and_zeta_are_inverse():
     rng = np.random.default_rng(0)
     v = rng.random(1 << 6)
+    # rel=1e-12: 64 additions and subtractions each way of values in [0, 1)
     assert zeta(moebius(v, 6), 6) == pytest.approx(v, rel=1e-12)
 
 
@@ -112,6 +116,7 @@ def test_rate_game_equals_brute_force_permutations_both_algorithms(table):
     for model in (Shapley(game="rate"), Shapley(game="rate", max_exact=1)):  # global transform; per-set transform
         got, _ = credits(model, j)
         for ch, value in expected.items():
+            # 1e-9: brute force over permutations vs the transform: sums of up to 5! terms in another order
             assert got.get(ch, 0.0) == pytest.approx(value, rel=1e-9, abs=1e-9)
         assert sum(got.values()) == pytest.approx(table["conversions"].sum(), rel=1e-9, abs=1e-9)
 
@@ -127,16 +132,19 @@ def test_touch_weights_reproduce_the_credit_and_sum_to_one(table):
         w = model.touch_weights(j)
         per_journey = np.bincount(j.touch_journey, w, minlength=j.n_journeys)
         converting = (j.conversions > 0) & (j.lengths > 0)
+        # rel=1e-9: per-journey weights normalised in floats (rounding only)
         assert per_journey[converting] == pytest.approx(np.ones(converting.sum()), rel=1e-9)
         conv = np.bincount(j.touch_channel, w * j.conversions[j.touch_journey], minlength=j.n_channels)
         expected = fitted.set_index("channel")["conversions"]
         for name, value in zip(j.channel_names, conv):
+            # 1e-9: brute force over permutations vs the model: the same sums in another order
             assert value == pytest.approx(expected.get(name, 0.0), rel=1e-9, abs=1e-9)
 
 
 def test_shapley_on_an_event_log_with_touchless_conversions():
     rows = [("a", 0, "touch", "x"), ("a", 1, "touch", "y"), ("a", 2, "conversion", None, 8.0),
             ("b", 0, "conversion", None, 2.0)]
+    # approx (rel 1e-6): hand-computed values; the float arithmetic is off by a few ulps at most
     conv, rev = credits(Shapley(), journeys_of(rows))
     assert conv == pytest.approx({"(none)": 1.0, "x": 0.5, "y": 0.5})
     assert rev == pytest.approx({"(none)": 2.0, "x": 4.0, "y": 4.0})

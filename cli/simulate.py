@@ -1,0 +1,104 @@
+"""``attribution simulate`` (a log with a known truth) and ``attribution evaluate`` (a scorecard against it)."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from attribution.cli.app import app
+from attribution.cli.render import format_frame
+
+
+@app.command("simulate")
+def simulate_command(
+    scenario: str = typer.Option("retail", "--scenario", help="Preset world: no_confounding, targeting, "
+                                 "navigational, b2b, many_channels, retail (see attribution.sim.scenarios)."),
+    users: int = typer.Option(20000, "--users", help="Users simulated."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every random draw (same seed, same files)."),
+    output: str = typer.Option(..., "--output", "-o", help="Event log to write (.parquet or .csv)."),
+    truth: str = typer.Option(..., "--truth", help="Ground truth to write (CSV): conversions and revenue each "
+                              "channel really caused, plus a (baseline) row."),
+    spend: Optional[str] = typer.Option(None, "--spend", help="Also write a daily spend table (CSV)."),
+) -> None:
+    """Simulate an event log whose causal truth is known (see ``attribution.sim.simulate``)."""
+    from attribution.io.export import check_output, write_output
+    from attribution.sim.scenarios import scenario_params
+    from attribution.sim.simulate import Simulation, make_spend
+
+    params = scenario_params(scenario, n_users=users)
+    sim = Simulation(**params)  # parameter errors before any file is touched
+    fmt = check_output(output)
+    truth_fmt = check_output(truth)
+    spend_fmt = check_output(spend) if spend is not None else None
+    events, gt = sim.run(seed=seed)
+    write_output(events, output, fmt)
+    write_output(gt.to_frame(include_baseline=True), truth, truth_fmt)
+    if spend is not None:
+        write_output(make_spend(events, costs=_costs(sim), start=sim.start, days=sim.days), spend, spend_fmt)
+    n_conv = int((events["event"] == "conversion").sum())
+    print(f"{scenario}: {len(events):,} events, {events['user_id'].nunique():,} users, {n_conv:,} conversions "
+          f"({gt.baseline_conversions:,.0f} caused by no channel) -> {output}, {truth}")
+
+
+def _costs(sim) -> dict:
+    """Cost per touch of the simulation's paid channels (the defaults, 1.0 for channels they do not cover)."""
+    from attribution.sim.simulate import DEFAULT_COSTS
+
+    free = {"direct", "organic_search", "referral", "content"}
+    return {c: DEFAULT_COSTS.get(c, 1.0) for c in sim.channels if c not in free}
+
+
+@app.command("evaluate")
+def evaluate_command(
+    events: str = typer.Argument(..., help="Event log (as written by 'attribution simulate')."),
+    truth: str = typer.Option(..., "--truth", help="Ground truth CSV (as written by 'attribution simulate')."),
+    model: Optional[List[str]] = typer.Option(None, "--model", "-m", help="Model spec (repeatable); default: the "
+                                              "heuristics, markov and hazard."),
+    basis: str = typer.Option("conversions", "--basis", help="Score conversions or revenue."),
+    lookback_days: str = typer.Option("30", "--lookback-days", help="Journey lookback window in days."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Also write the scorecard here."),
+) -> None:
+    """Score models against a simulated ground truth: shares (TVD, errors, rank correlation, credit to
+    zero-effect channels) and levels (Σ|credit − true| / Σ true)."""
+    from attribution.sim.evaluate import scorecard
+    from attribution.io.export import check_output, write_output
+    from attribution.models import default_model_specs
+    from attribution.runner import parse_lookback
+    from attribution.runner import run as run_pipeline
+
+    fmt = check_output(output) if output is not None else None
+    truth_frame = read_truth(truth)
+    specs = list(model) if model else default_model_specs() + ["hazard"]
+    result = run_pipeline([events], models=specs, lookback_days=parse_lookback(lookback_days))
+    card = scorecard(result.table, truth_frame, basis)
+    print(f"Scorecard on {basis} (shares exclude (none) and (baseline); level_error = Σ|credit − true| / Σ true):\n")
+    print(format_frame(card))
+    if output is not None:
+        write_output(card, output, fmt)
+
+
+def read_truth(path: str):
+    """A truth CSV: ``channel`` and ``conversions`` (and ``revenue``) columns, one row per channel."""
+    import pandas as pd
+
+    from attribution.exceptions import InputError, Problem
+
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise InputError(Problem("file_missing", "the truth file does not exist", "check the --truth path",
+                                 file=path)) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(Problem("truth_unreadable", f"is not a readable CSV ({exc})",
+                                 "pass the truth CSV written by 'attribution simulate'", file=path)) from None
+    for col in ("channel", "conversions"):
+        if col not in frame.columns:
+            raise InputError(Problem("column_missing", f"a truth table needs a '{col}' column",
+                                     "pass the truth CSV written by 'attribution simulate'", file=path, column=col))
+    bad = ~pd.to_numeric(frame["conversions"], errors="coerce").notna()
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(Problem("conversions_not_numeric", "must be a number", "fix the truth file", file=path,
+                                 column="conversions", count=int(bad.sum()), first_row=i))
+    return frame
