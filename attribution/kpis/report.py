@@ -48,12 +48,15 @@ JOURNEY_COLUMNS = ["journeys", "converting_journeys", "win_rate", "avg_days_to_c
 
 
 def _ratio(num, den) -> np.ndarray:
-    """num / den with null where den is 0 (or null): never ±inf."""
+    """num / den with null where den is 0 (or null), and where the quotient overflows (a denormal spend such as
+    5e-324): never ±inf."""
     num = np.asarray(num, float)
     den = np.asarray(den, float)
     out = np.full(np.broadcast(num, den).shape, np.nan)
     ok = np.isfinite(den) & (den != 0)
-    np.divide(num, den, out=out, where=ok)
+    with np.errstate(over="ignore"):  # an overflowing quotient is set to null just below
+        np.divide(num, den, out=out, where=ok)
+    out[~np.isfinite(out)] = np.nan
     return out
 
 
