@@ -14,9 +14,10 @@ from attribution.io.csvread import CsvOptions
 from attribution.io.events import Events, read_events
 from attribution.exceptions import ParameterError
 from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
-from attribution.journeys.paths import DEFAULT_SEPARATOR, read_paths
+from attribution.journeys.paths import DEFAULT_SEPARATOR, PathTable, read_paths
 from attribution.kpis.result import fit_models
 from attribution.kpis.summary import run_counts
+from attribution.options import RunOptions
 
 
 def parse_lookback(value) -> float | None:
@@ -186,7 +187,10 @@ def load_journeys(
     if input == "paths":
         from attribution.journeys.pathoptions import apply_path_options
 
-        table = read_paths(sources, columns=columns, separator=separator, csv=csv)
+        if _is_frame(sources):
+            table = PathTable.from_frame(_renamed(sources, columns), separator=separator)
+        else:
+            table = read_paths(sources, columns=columns, separator=separator, csv=csv)
         j = apply_path_options(table.journeys, path_options)
         return j, None, {"paths": j.n_journeys, "conversions": j.total_conversions, "revenue": j.total_revenue}
     if input != "events":
@@ -196,7 +200,9 @@ def load_journeys(
     time_range = None
     if path_options is not None and (path_options.conversions_from or path_options.conversions_to):
         time_range = path_options.read_range(lookback)
-    if grouping is not None:
+    if _is_frame(sources):
+        events = _frame_events(sources, columns, on_bad_rows, grouping, time)
+    elif grouping is not None:
         events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, csv=csv, **time)
     else:
         events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",),
@@ -219,6 +225,34 @@ def load_journeys(
     return journeys, events, summary
 
 
+def _frame_events(frame, columns, on_bad_rows, grouping, time) -> Events:
+    """Validate an event log given in memory (pandas or Arrow) as a file's rows are validated."""
+    import pyarrow as pa
+
+    from attribution.io.events import parse_column_map, validate_tables
+    from attribution.io.timeparse import TimeRule
+
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    mapping = parse_column_map(columns)
+    pieces = [("<frame>", table)]
+    if grouping is not None:
+        pieces = grouping.apply(pieces, mapping)
+    return validate_tables(pieces, mapping=mapping, on_bad_rows=on_bad_rows, time_rule=TimeRule.of(**time))
+
+
+def _renamed(frame, columns):
+    """A path table given in memory with its columns mapped to the canonical names."""
+    from attribution.io.events import parse_column_map
+
+    mapping = parse_column_map(columns)
+    if not mapping:
+        return frame
+    inverse = {actual: canon for canon, actual in mapping.items()}
+    if isinstance(frame, pd.DataFrame):
+        return frame.rename(columns=inverse)
+    return frame.rename_columns([inverse.get(c, c) for c in frame.column_names])
+
+
 def _grouping(channel_grouping, input: str = "events", fill_only: bool = False):
     """The run's :class:`~attribution.io.channel_groups.ChannelGrouping` (None without one), checked before reading."""
     if channel_grouping is None and not fill_only:
@@ -238,33 +272,50 @@ def journey_milestones(milestone_events, models) -> tuple[str, ...]:
     return tuple(dict.fromkeys([str(m) for m in (milestone_events or ())] + named))
 
 
-def run(sources, *, models=None, spend=None, spend_columns=None, milestone_events=(), period=None,
-        ci=None, n_boot=200, seed=0, engine="local", scheduler=None, memory_limit=None, spill_dir=None,
-        progress=None, by=None, channel_grouping=None, fill_only=False, campaigns=True, detail_sink=None,
-        delimiter=None, decimal=".", encoding=None, experiments=None, calibrate_untested="pool",
-        path_transform=None, exclude_channels=None, max_touches=None, conversions_from=None, conversions_to=None,
-        **options) -> RunResult:
-    """Read, build journeys, fit every model, and return the tidy table.
+def run(events, *, model=None, input="events", lookback_days=30.0, conversion_event=None, milestone_event=None,
+        column=None, separator=" > ", on_bad_rows="error", delimiter=None, decimal=".", encoding=None,
+        epoch_unit=None, valid_years=None, channel_grouping=None, fill_only=False, spend=None, spend_column=None,
+        period=None, by=None, ci=None, bootstrap=200, seed=0, engine="local", scheduler=None, memory_limit=None,
+        spill_dir=None, progress=None, experiments=None, calibrate_untested="pool", path_transform=None,
+        exclude_channel=None, max_touches=None, conversions_from=None, conversions_to=None, campaigns=True,
+        detail_sink=None, **aliases) -> RunResult:
+    """Read, build journeys, fit every model, and return the tidy table (the command line's ``attribution run``).
+
+    Every keyword is spelled as its command-line flag (``--conversion-event`` → ``conversion_event``) and collected
+    into one :class:`~attribution.options.RunOptions`; the plural spellings ``models``, ``conversion_events``,
+    ``milestone_events``, ``columns``, ``spend_columns``, ``exclude_channels`` and ``n_boot`` (for ``bootstrap``)
+    are accepted too. A single string where a list is expected is one item; an unknown keyword is an error.
 
     Parameters
     ----------
-    sources : str, path or list
-        Event-log files, folders or globs (or path-table files with ``input="paths"``).
-    models : list of str or models, optional
-        Spec strings such as ``"time_decay:half_life=3d"``; default: every heuristic model and ``markov``.
+    events : str, path, list of them, pandas.DataFrame or pyarrow.Table
+        Event-log files, folders or globs, or the log itself in memory (or path tables with ``input="paths"``).
+    model : str, model or list of them, optional
+        Spec strings such as ``"time_decay:half_life=3d"`` or model instances; default: every heuristic model and
+        ``markov``.
+    input : {"events", "paths"}
+        An event log or a path table (``path, conversions[, nulls][, revenue]``).
+    lookback_days : float or "none"
+        Days of touches before a conversion that belong to its journey (default 30).
+    conversion_event, milestone_event : str or list of str
+        Event names that close journeys (default ``conversion``); funnel milestones (the first is the lead).
+    column : list of "CANONICAL=ACTUAL" or dict
+        Map the log's columns to the canonical ones (``{"user_id": "visitor"}``).
+    separator : str
+        What joins channels in a path table (default ``" > "``).
+    on_bad_rows : {"error", "skip"}
+        Stop on rows that break a rule, or drop them and report the counts.
     spend : str, path or pandas.DataFrame, optional
         A spend table (SPEC 1.3) to join: adds spend, ROAS, ROI, CPA (and CPL) to every model's rows.
-    spend_columns : dict or list of "canonical=actual", optional
+    spend_column : dict or list of "canonical=actual", optional
         Column mapping of the spend table.
-    milestone_events : sequence of str
-        Funnel milestones; the first one is the lead, attributed with the same models (``leads``, ``cpl``).
     period : {"day", "week", "month"}, optional
         Cut credit (by conversion date), spend (by date) and journey statistics into periods.
     by : {"campaign"}, optional
         Also break the KPI rows down by the touch's campaign (spend by the spend table's campaign).
     ci : float, optional
         Confidence level of bootstrap intervals (e.g. 0.95): adds ``conversions_lo, conversions_hi, revenue_lo,
-        revenue_hi`` from ``n_boot`` replicates resampling journeys, seeded by ``seed``.
+        revenue_hi`` from ``bootstrap`` replicates resampling journeys, seeded by ``seed``.
     engine : {"local", "dask"}
         Where to run (:mod:`attribution.engines`); ``scheduler`` is a Dask scheduler address (else a LocalCluster).
     memory_limit : str or int, optional
@@ -296,75 +347,148 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     calibrate_untested : {"pool", "keep"}
         Channels without a test: partial pooling of the tested channels' factors, or unchanged.
     path_transform : {"unique", "exposure", "first", "frequency"}, optional
-    exclude_channels : str or sequence of str, optional
+    exclude_channel : str or sequence of str, optional
     max_touches : int, optional
         Path options applied to the journeys (:mod:`attribution.journeys.pathoptions`).
     conversions_from, conversions_to : str or datetime.date, optional
         Attribute only the conversions of these UTC days (inclusive), reading the touches their lookback needs
         (a daily job; :mod:`attribution.journeys.pathoptions`).
-    **options
-        Passed to :func:`load_journeys`: ``input``, ``lookback_days``, ``conversion_events``, ``columns``,
-        ``on_bad_rows``, ``separator``, ``epoch_unit`` (``"s"``, ``"ms"``, ``"us"`` or ``"ns"``; default: detected
-        from the magnitude) and ``valid_years`` (``"1990:2100"``, the default).
+    epoch_unit : {"s", "ms", "us", "ns"}, optional
+        Unit of numeric timestamps (default: detected from their magnitude); ``valid_years`` the plausible years
+        (default ``"1990:2100"``).
+
+    Returns
+    -------
+    RunResult
     """
-    from attribution.models import default_model_specs, parse_model_spec
+    named = {k: v for k, v in locals().items() if k in RunOptions.names()}
+    defaults = {f: getattr(RunOptions, f, None) for f in named}
+    given = {k: v for k, v in named.items() if not (v is None or _is_default(v, defaults[k]))}
+    return execute(events, RunOptions.of(**given, **aliases), campaigns=campaigns, detail_sink=detail_sink)
 
-    specs = list(models) if models else default_model_specs()
-    instances = [parse_model_spec(m) if isinstance(m, str) else m for m in specs]  # validate before reading
-    from attribution.journeys.pathoptions import PathOptions
 
-    options["path_options"] = PathOptions.of(path_transform, exclude_channels, max_touches, conversions_from,
-                                             conversions_to)
-    options["milestones"] = journey_milestones(milestone_events, instances)
-    from attribution.kpis.report import kpi_inputs, kpi_table
+def _is_default(value, default) -> bool:
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except Exception:  # noqa: BLE001 - arrays, frames: never a default
+        return False
 
-    csv = options["csv"] = CsvOptions.of(delimiter, decimal, encoding)
-    spend_table, period = kpi_inputs(spend, spend_columns, period, milestone_events, options, by, csv)  # fail early
-    from attribution.io.timeparse import TimeRule
 
-    TimeRule.of(options.get("epoch_unit"), options.get("valid_years"))  # option errors before any reading
-    grouping = _grouping(channel_grouping, options.get("input", "events"), fill_only)
-    if grouping is not None:
-        options["channel_grouping"] = grouping
-    if ci is not None:
-        from attribution.kpis.uncertainty import check_ci
+def execute(events, options: RunOptions, *, campaigns: bool = True, detail_sink=None) -> RunResult:
+    """The one orchestrator: validate every option, then run in memory or partitioned, and assemble the result.
 
-        ci, n_boot, seed = check_ci(ci, n_boot, seed)
-    if experiments is not None:  # the table's own rules before the (long) event read
-        from attribution.kpis.calibrate import check_run_options, read_experiments
+    ``campaigns=False`` skips reading the log's campaign column when nothing of the run reports campaigns;
+    ``detail_sink`` receives a partitioned run's ``--detail`` fact table (the caller commits it).
+    """
+    o = options
+    p = prepare(o)
+    in_memory_input = _is_frame(events)
+    parted = None
+    if not in_memory_input:
+        from attribution.engines import partitioned_run
 
-        check_run_options(options.get("input", "events"), calibrate_untested)
-        experiments = read_experiments(experiments)
-    from attribution.engines import partitioned_run
-
-    parted = partitioned_run(sources, instances, engine=engine, scheduler=scheduler, memory_limit=memory_limit,
-                             spill_dir=spill_dir, show_progress=progress, spend=spend_table,
-                             milestone_events=milestone_events, period=period, ci=ci, n_boot=n_boot, seed=seed, by=by,
-                             detail_sink=detail_sink,
-                             lookback_days=parse_lookback(options.get("lookback_days", DEFAULT_LOOKBACK_DAYS)),
-                             **{k: v for k, v in options.items() if k != "lookback_days"})
+        parted = partitioned_run(
+            events, p.models, engine=o.engine, scheduler=o.scheduler, memory_limit=o.memory_limit,
+            spill_dir=o.spill_dir, show_progress=o.progress, spend=p.spend, milestone_events=o.milestone_event,
+            period=p.period, ci=p.ci, n_boot=p.bootstrap, seed=p.seed, by=o.by, detail_sink=detail_sink,
+            input=o.input, lookback_days=p.lookback, conversion_events=o.conversion_event, columns=o.column or None,
+            on_bad_rows=o.on_bad_rows, channel_grouping=p.grouping, csv=p.csv, epoch_unit=o.epoch_unit,
+            valid_years=o.valid_years, milestones=p.milestones, path_options=p.path_options)
+    elif o.engine == "dask":
+        raise ParameterError("The dask engine reads files; write the frame to Parquet and pass the file, or run "
+                             "it with engine='local'.")
     if parted is not None:  # out of core or on Dask: same models, merged partition statistics
-        if experiments is not None:
+        if p.experiments is not None:
             raise ParameterError("--experiments needs an in-memory run (it dates every touch's credit by its "
                                  "conversion); this log was processed out of core or on Dask. Raise --memory-limit "
                                  "or use --engine local.")
         table, fitted, lead_models, summary = parted
-        return RunResult(table, None, fitted, None, summary, lead_models, None, spend_table, period)
-    journeys, events, summary = load_journeys(sources, campaigns=campaigns or by is not None or bool(milestone_events),
-                                              **options)
-    fitted = fit_models(journeys, instances)
-    table, lead_models, lead_journeys = kpi_table(fitted, journeys, events, spend=spend_table, period=period,
-                                                  milestone_events=milestone_events, by=by)
-    if ci is not None:
+        return RunResult(table, None, fitted, None, summary, lead_models, None, p.spend, p.period)
+    journeys, events_, summary = load_journeys(
+        events, input=o.input, lookback_days=p.lookback, conversion_events=o.conversion_event,
+        columns=o.column or None, on_bad_rows=o.on_bad_rows, separator=o.separator, channel_grouping=p.grouping,
+        campaigns=campaigns or o.by is not None or bool(o.milestone_event), csv=p.csv, epoch_unit=o.epoch_unit,
+        valid_years=o.valid_years, milestones=p.milestones, path_options=p.path_options)
+    return _in_memory(journeys, events_, summary, o, p)
+
+
+def _in_memory(journeys, events, summary, o: RunOptions, p) -> RunResult:
+    """Fit, KPI table, intervals and calibration of an in-memory run."""
+    from attribution.kpis.report import kpi_table
+
+    fitted = fit_models(journeys, p.models)
+    table, lead_models, lead_journeys = kpi_table(fitted, journeys, events, spend=p.spend, period=p.period,
+                                                  milestone_events=o.milestone_event, by=o.by)
+    if p.ci is not None:
         from attribution.kpis.uncertainty import add_intervals, bootstrap_intervals
 
-        intervals = bootstrap_intervals(fitted, journeys, level=ci, n_boot=n_boot, seed=seed, period=period)
-        table = add_intervals(table, intervals, period)
+        intervals = bootstrap_intervals(fitted, journeys, level=p.ci, n_boot=p.bootstrap, seed=p.seed,
+                                        period=p.period)
+        table = add_intervals(table, intervals, p.period)
     factors = None
-    if experiments is not None:
+    if p.experiments is not None:
         from attribution.kpis.calibrate import calibrate
 
-        table, factors = calibrate(table, experiments, models=fitted, journeys=journeys, events=events,
-                                   untested=calibrate_untested)
-    return RunResult(table, journeys, fitted, events, summary, lead_models, lead_journeys, spend_table, period,
+        table, factors = calibrate(table, p.experiments, models=fitted, journeys=journeys, events=events,
+                                   untested=o.calibrate_untested)
+    return RunResult(table, journeys, fitted, events, summary, lead_models, lead_journeys, p.spend, p.period,
                      factors)
+
+
+@dataclass
+class Prepared:
+    """What :func:`prepare` derived from the options, every check passed (before any reading)."""
+
+    models: list
+    spend: object
+    period: str | None
+    csv: CsvOptions
+    lookback: float | None
+    grouping: object
+    ci: float | None
+    bootstrap: int
+    seed: int
+    experiments: object
+    path_options: object
+    milestones: tuple
+
+
+def prepare(o: RunOptions) -> Prepared:
+    """Check every option and build what the run needs from them, so that a bad option fails before any work."""
+    from attribution.io.timeparse import TimeRule
+    from attribution.journeys.pathoptions import PathOptions
+    from attribution.kpis.report import kpi_inputs
+    from attribution.models import default_model_specs, parse_model_spec
+
+    specs = list(o.model) if o.model else default_model_specs()
+    models = [parse_model_spec(m) if isinstance(m, str) else m for m in specs]
+    path_options = PathOptions.of(o.path_transform, list(o.exclude_channel) or None, o.max_touches,
+                                  o.conversions_from, o.conversions_to)
+    csv = CsvOptions.of(o.delimiter, o.decimal, o.encoding)
+    kpi_options = {"input": o.input}
+    spend, period = kpi_inputs(o.spend, o.spend_column or None, o.period, o.milestone_event, kpi_options, o.by, csv)
+    TimeRule.of(o.epoch_unit, o.valid_years)
+    grouping = _grouping(o.channel_grouping, o.input, o.fill_only)
+    if o.input not in ("events", "paths"):
+        raise ParameterError(f"The '--input' option must be 'events' or 'paths'. Got {o.input!r} instead.")
+    lookback = parse_lookback(o.lookback_days)
+    ci, bootstrap, seed = o.ci, o.bootstrap, o.seed
+    if ci is not None:
+        from attribution.kpis.uncertainty import check_ci
+
+        ci, bootstrap, seed = check_ci(ci, bootstrap, seed)
+    experiments = None
+    if o.experiments is not None:  # the table's own rules before the (long) event read
+        from attribution.kpis.calibrate import check_run_options, read_experiments
+
+        check_run_options(o.input, o.calibrate_untested)
+        experiments = read_experiments(o.experiments)
+    return Prepared(models, spend, period, csv, lookback, grouping, ci, bootstrap, seed, experiments, path_options,
+                    journey_milestones(o.milestone_event, models))
+
+
+def _is_frame(events) -> bool:
+    """An event log (or path table) given in memory: a pandas DataFrame or a pyarrow Table."""
+    import pyarrow as pa
+
+    return isinstance(events, (pd.DataFrame, pa.Table))

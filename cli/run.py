@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from attribution.io.export import check_output, write_output
-from attribution.runner import run as run_pipeline
+from attribution.options import RunOptions
+from attribution.runner import execute
 
 from attribution.cli.app import app
 from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
@@ -147,44 +148,17 @@ def run_command(
         from attribution.engines.detail_out import DetailSink
 
         sink = DetailSink(detail, detail_fmt)
-    result = run_pipeline(
-        [str(e) for e in events],
-        models=model or None,
-        input=input,
-        lookback_days=lookback_days,
-        conversion_events=tuple(conversion_event or ("conversion",)),
-        columns=column,
-        on_bad_rows=on_bad_rows,
-        epoch_unit=epoch_unit,
-        valid_years=valid_years,
-        separator=separator,
-        spend=spend,
-        spend_columns=spend_column,
-        milestone_events=tuple(milestone_event or ()),
-        period=period,
-        by=by,
-        ci=ci,
-        n_boot=bootstrap,
-        seed=seed,
-        engine=engine,
-        scheduler=scheduler,
-        memory_limit=memory_limit,
-        spill_dir=spill_dir,
-        progress=False if quiet else None,
-        channel_grouping=channel_grouping,
-        fill_only=fill_only,
-        campaigns=detail is not None,  # --by and milestones keep them too; otherwise the column is not read
-        detail_sink=sink,
-        delimiter=delimiter,
-        decimal=decimal,
-        encoding=encoding,
-        experiments=experiments,
-        calibrate_untested=calibrate_untested,
-        path_transform=path_transform,
-        exclude_channels=exclude_channel,
-        max_touches=max_touches,
-        conversions_from=conversions_from,
-        conversions_to=conversions_to,
+    options = RunOptions.of(  # the flags, spelled as RunOptions' fields
+        model=model, input=input, lookback_days=lookback_days, conversion_event=conversion_event, column=column,
+        on_bad_rows=on_bad_rows, epoch_unit=epoch_unit, valid_years=valid_years, separator=separator, spend=spend,
+        spend_column=spend_column, milestone_event=milestone_event, period=period, by=by, ci=ci,
+        bootstrap=bootstrap, seed=seed, engine=engine, scheduler=scheduler, memory_limit=memory_limit,
+        spill_dir=spill_dir, progress=False if quiet else None, channel_grouping=channel_grouping,
+        fill_only=fill_only, delimiter=delimiter, decimal=decimal, encoding=encoding, experiments=experiments,
+        calibrate_untested=calibrate_untested, path_transform=path_transform, exclude_channel=exclude_channel,
+        max_touches=max_touches, conversions_from=conversions_from, conversions_to=conversions_to)
+    # campaigns: --by and milestones keep them too; otherwise the column is read only for --detail
+    result = execute([str(e) for e in events], options, campaigns=detail is not None, detail_sink=sink
     )
     echo_summary(result.summary, quiet)
     if detail is not None:
