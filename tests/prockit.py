@@ -21,7 +21,7 @@ def big_log(path, *, n: int, users: int, seed: int = 0, row_group_size: int = 20
     event = rng.choice(["touch", "conversion"], n, p=[0.9, 0.1])
     frame = pd.DataFrame({
         "user_id": np.char.add("user-", rng.integers(0, users, n).astype(str)),
-        "timestamp": pd.to_datetime(np.sort(rng.integers(0, 90 * 86_400, n)), unit="s"),
+        "timestamp": pd.to_datetime(1_704_067_200 + np.sort(rng.integers(0, 90 * 86_400, n)), unit="s"),  # 2024
         "event": event,
         "channel": np.where(event == "touch", rng.choice(CHANNELS, n), None),
         "revenue": np.where(event == "conversion", np.round(rng.gamma(2.0, 30.0, n), 2), np.nan),

@@ -34,7 +34,12 @@ def test_dask_equals_local_for_every_model(client, log, monkeypatch):
     local = run(log, models=models)
     dask = run_on(client, log, models, monkeypatch)
     assert dask.summary["engine"] == "dask"
-    assert_same_table(local.table, dask.table)
+    hazard = local.table["model"] == "hazard"
+    assert_same_table(local.table[~hazard].reset_index(drop=True), dask.table[~hazard].reset_index(drop=True))
+    # hazard: a penalised Newton fit on partition-summed statistics; the summation order moves its optimum by
+    # ~1e-9 relative (the fit stops at a 1e-10 gradient tolerance), so 1e-7
+    assert_same_table(local.table[hazard].reset_index(drop=True), dask.table[hazard].reset_index(drop=True),
+                      tol=1e-7)
     for key in ("rows", "journeys", "touches", "conversions", "events"):
         # approx: counts and revenue totals summed partition by partition (order only)
         assert dask.summary[key] == pytest.approx(local.summary[key]), key
