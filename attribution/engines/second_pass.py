@@ -121,6 +121,14 @@ class _Weighted:
     def touch_weights(self, journeys):
         return self._weights
 
+    @staticmethod
+    def has_touch_weights() -> bool:
+        return True
+
+    @property
+    def label(self) -> str:
+        return self.spec
+
 
 def conversion_users(journeys) -> pd.DataFrame:
     """Converting journeys per user id (``user_id``, ``n``): additive, for the global ``conversion_id`` numbering
