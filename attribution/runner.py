@@ -84,6 +84,9 @@ def load_journeys(
     valid_years=None,
     milestones=(),
     path_options=None,
+    schema: str | None = None,
+    identity_map=None,
+    journey_key: str | None = None,
 ) -> tuple[Journeys, Events | None, dict]:
     """Read the input and build the journeys once.
 
@@ -95,6 +98,9 @@ def load_journeys(
     ``milestones`` are the event names whose times the journeys carry (milestone models); ``path_options``
     (:class:`~attribution.journeys.pathoptions.PathOptions`) are applied to the journeys. With a conversion
     window, only the Parquet row groups that can hold rows from the lookback before the window to its end are read.
+    ``schema`` reads a GA4, Segment or Snowplow export in its native shape (its own conversion events unless
+    others are given); ``identity_map`` and ``journey_key`` group ids into persons or accounts
+    (:mod:`attribution.io.identity`).
     """
     csv = CsvOptions.of(csv)
     grouping = _grouping(channel_grouping, input)
@@ -111,13 +117,28 @@ def load_journeys(
     time_range = None
     if path_options is not None and (path_options.conversions_from or path_options.conversions_to):
         time_range = path_options.read_range(lookback)
-    if grouping is not None:
-        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, csv=csv, **time)
+    conversion_events = tuple(conversion_events) or ("conversion",)
+    from attribution.io.identity import Identity
+
+    identity = Identity.of(identity_map, journey_key)
+    if schema is not None:
+        from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
+
+        schema = check_schema(schema)
+        if grouping is not None:
+            raise ParameterError(f"--schema {schema} derives touch channels with GA4's channel group already; "
+                                 "leave out --channel-grouping.")
+        if conversion_events == ("conversion",):  # not given: the schema's own
+            conversion_events = DEFAULT_CONVERSIONS[schema]
+        events = read_events(sources, schema=schema, conversion_events=conversion_events, identity_map=identity,
+                             on_bad_rows=on_bad_rows, delimiter=csv.delimiter, decimal=csv.decimal,
+                             encoding=csv.encoding, **time)
+    elif grouping is not None:
+        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, csv=csv, identity=identity, **time)
     else:
         events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",),
                              delimiter=csv.delimiter, decimal=csv.decimal, encoding=csv.encoding,
-                             time_range=time_range, **time)
-    conversion_events = tuple(conversion_events) or ("conversion",)
+                             time_range=time_range, identity_map=identity, **time)
     counts = events.event_counts()
     missing = [e for e in conversion_events if e not in counts]
     if missing and events.num_rows:
@@ -131,6 +152,8 @@ def load_journeys(
     known = {"touch", *conversion_events}
     summary = {"files": len(events.files), **run_counts(events, journeys, counts)}
     summary["ignored"] = sum(v for k, v in counts.items() if k not in known)
+    if events.ids_merged is not None:
+        summary["ids_merged"] = events.ids_merged
     return journeys, events, summary
 
 
@@ -220,7 +243,10 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
     **options
         Passed to :func:`load_journeys`: ``input``, ``lookback_days``, ``conversion_events``, ``columns``,
         ``on_bad_rows``, ``separator``, ``epoch_unit`` (``"s"``, ``"ms"``, ``"us"`` or ``"ns"``; default: detected
-        from the magnitude) and ``valid_years`` (``"1990:2100"``, the default).
+        from the magnitude), ``valid_years`` (``"1990:2100"``, the default), ``schema`` (``"ga4"``,
+        ``"segment"``, ``"snowplow"``: read the export in its native shape), ``identity_map`` (``id, person_id``
+        file or frame) and ``journey_key`` (``"account_id"``). The last three join ids over the whole log, so
+        such runs are read in memory.
     """
     from attribution.models import default_model_specs, parse_model_spec
 
@@ -252,7 +278,12 @@ def run(sources, *, models=None, spend=None, spend_columns=None, milestone_event
         experiments = read_experiments(experiments)
     from attribution.engines import partitioned_run
 
-    parted = partitioned_run(sources, instances, engine=engine, scheduler=scheduler, memory_limit=memory_limit,
+    stitched = [k for k in ("schema", "identity_map", "journey_key") if options.get(k) is not None]
+    if stitched and (engine != "local" or memory_limit is not None):
+        warnings.warn(f"--{stitched[0].replace('_', '-')} joins ids over the whole log (a person's events may lie "
+                      "in any file piece): the log is read in memory, not out of core or on Dask.", UserWarning,
+                      stacklevel=2)
+    parted = None if stitched else partitioned_run(sources, instances, engine=engine, scheduler=scheduler, memory_limit=memory_limit,
                              spill_dir=spill_dir, show_progress=progress, spend=spend_table,
                              milestone_events=milestone_events, period=period, ci=ci, n_boot=n_boot, seed=seed, by=by,
                              detail_sink=detail_sink,

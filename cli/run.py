@@ -12,6 +12,7 @@ from attribution.runner import run as run_pipeline
 from attribution.cli.app import app
 from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
     InputKind, LockTimeout, LookbackDays, MilestoneEvent, OnBadRows, Quiet, Separator, Table, ValidYears, refuse_urls
+from attribution.cli.options import IdentityMap, JourneyKey, Schema
 from attribution.cli.render import echo_summary, echo_table
 
 
@@ -109,6 +110,9 @@ def run_command(
     if_exists: Annotated[str, typer.Option(
         "--if-exists", help="A SQL --output table that exists: replace (default), append, or replace-periods (its "
         "rows of the periods written are replaced: re-running a day replaces that day).")] = "replace",
+    schema: Schema = None,
+    identity_map: IdentityMap = None,
+    journey_key: JourneyKey = None,
 ) -> None:
     """Attribute conversions and revenue to channels with one or more models."""
     from attribution.io.sql import check_lock_timeout
@@ -185,6 +189,8 @@ def run_command(
         max_touches=max_touches,
         conversions_from=conversions_from,
         conversions_to=conversions_to,
+        **{k: v for k, v in (("schema", schema), ("identity_map", identity_map), ("journey_key", journey_key))
+           if v is not None},
     )
     echo_summary(result.summary, quiet)
     if detail is not None:

@@ -178,6 +178,9 @@ class Identity:
 
     @classmethod
     def of(cls, identity_map=None, journey_key=None) -> "Identity | None":
+        """The identity rules of a run (None: none); ``identity_map`` may already be an :class:`Identity`."""
+        if isinstance(identity_map, Identity) and journey_key is None:
+            return identity_map
         if identity_map is None and journey_key is None:
             return None
         if journey_key is not None and (not isinstance(journey_key, str) or not journey_key.strip()):

@@ -277,7 +277,7 @@ MAPPERS = {"ga4": ga4_frame, "segment": segment_frame, "snowplow": snowplow_fram
 
 
 def read_schema_events(sources, schema: str, *, conversion_events=None, identity=None, on_bad_rows: str = "error",
-                       csv=None):
+                       csv=None, time_rule=None):
     """Read an export in its native ``schema`` into validated :class:`~attribution.io.events.Events`.
 
     Parameters
@@ -292,6 +292,8 @@ def read_schema_events(sources, schema: str, *, conversion_events=None, identity
         after the schema's own stitching.
     on_bad_rows, csv
         As :func:`attribution.io.events.read_events`.
+    time_rule : attribution.io.timeparse.TimeRule, optional
+        How timestamps are validated (epoch unit, plausible years); GA4's microseconds are typed before it.
 
     Returns
     -------
@@ -339,7 +341,16 @@ def read_schema_events(sources, schema: str, *, conversion_events=None, identity
         tables, mapped = identity.apply(tables)
         merged += mapped
     tables = [(path, group_table(t, GA4_RULES, file=path)[0]) for path, t in tables]
-    events = validate_tables(tables, on_bad_rows=on_bad_rows)
+    events = validate_tables(tables, on_bad_rows=on_bad_rows, time_rule=time_rule)
     events.ids_merged = merged
     events.schema = schema
     return events
+
+
+def canonical_log(sources, schema: str, conversion_events=None, csv=None) -> tuple[pa.Table, list[str]]:
+    """An export as a canonical event log (``attribution channels --schema``): user_id, timestamp (UTC), event,
+    channel, revenue, campaign, source, medium, and the files read."""
+    events = read_schema_events(sources, schema, conversion_events=conversion_events, csv=csv)
+    table = events.table.drop_columns(["_row", "_file"])
+    ts = table["timestamp"].cast(pa.timestamp("ns", tz="UTC"))
+    return table.set_column(table.column_names.index("timestamp"), "timestamp", ts), events.files
