@@ -90,6 +90,11 @@ def read_native(path: str, csv=None) -> pa.Table:
 
         return read_csv(path, read_schema_names(path, csv), csv, ("tr_total",))
     except (pa.ArrowInvalid, OSError, UnicodeError) as exc:
+        if path.lower().endswith(JSON_SUFFIXES):
+            raise InputError(Problem("unreadable", f"the file cannot be read as newline-delimited JSON "
+                                     f"({str(exc).strip().splitlines()[0][:300] if str(exc).strip() else exc!r})",
+                                     "write one JSON object per line, each field with one type in every line",
+                                     file=path)) from None
         raise _unreadable(path, exc) from None
 
 
