@@ -38,6 +38,10 @@ def funnel_command(
     schema: Schema = None,
     identity_map: IdentityMap = None,
     journey_key: JourneyKey = None,
+    ltv: bool = typer.Option(
+        False, "--ltv", help="Write the cohort lifetime-value table instead: customers by the --period (default "
+        "month) of their first conversion; revenue, cumulative revenue and cumulative revenue per customer by "
+        "periods since it."),
 ) -> None:
     """Funnel summary: users, each milestone's count and rate, customers, repeat customers, days to convert,
     revenue per customer and win rate, overall, per lead source (first-touch channel) and per campaign."""
@@ -53,7 +57,8 @@ def funnel_command(
                    conversion_events=tuple(conversion_event or ("conversion",)), won_event=won_event,
                    lost_event=lost_event, columns=column, on_bad_rows=on_bad_rows, period=period,
                    delimiter=delimiter, decimal=decimal, encoding=encoding, epoch_unit=epoch_unit,
-                   valid_years=valid_years, schema=schema, identity_map=identity_map, journey_key=journey_key)
+                   valid_years=valid_years, schema=schema, identity_map=identity_map, journey_key=journey_key,
+                   ltv=ltv)
     if output is None:
         echo_table(frame)
     else:

@@ -3,7 +3,7 @@
 All four are computed from a :class:`~attribution.journeys.journeys.Journeys` with array operations (one group-by
 over path strings, bincounts over lengths, days and channels). ``attribution paths`` prints or writes them.
 
-Rules (``docs/path-reports.md``):
+Rules (``docs/path-reports.md``, "attribution paths"):
 
 * a *path* is a journey's channels in time order joined by ``" > "``; a conversion without touches has the path
   ``(none)``. ``journeys`` counts converting and non-converting journeys with that path, ``conversion_rate`` is
