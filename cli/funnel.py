@@ -50,7 +50,7 @@ def funnel_command(
 
     from attribution.io.sql import check_lock_timeout
 
-    refuse_urls(events)
+    refuse_urls(events, identity_map=identity_map)
     lock_timeout = check_lock_timeout(lock_timeout)
     fmt = check_output(output, format, table) if output is not None else None
     frame = funnel([str(e) for e in events], milestone_events=tuple(milestone_event or ()),

@@ -8,7 +8,7 @@ import typer
 
 from attribution.cli.app import app
 from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, Events, Format, \
-    IdentityMap, JourneyKey, LookbackDays, OnBadRows, Quiet, Schema, Table
+    IdentityMap, JourneyKey, LockTimeout, LookbackDays, OnBadRows, Quiet, Schema, Table, refuse_urls
 from attribution.cli.render import echo_summary, echo_table
 
 TITLES = {"top_paths": "Top converting paths", "path_length": "Path length (touches of converting journeys)",
@@ -35,6 +35,7 @@ def paths_command(
         ".parquet, .json or a SQL URL with --table."),
     format: Format = None,
     table: Table = None,
+    lock_timeout: LockTimeout = 60.0,
     quiet: Quiet = False,
 ) -> None:
     """Top converting paths (conversions, journeys, conversion rate, revenue), path-length and time-lag
@@ -43,8 +44,11 @@ def paths_command(
     from attribution.io.csvread import CsvOptions
     from attribution.io.export import check_output, write_output
     from attribution.kpis.pathreport import path_report, tidy_report
+    from attribution.io.sql import check_lock_timeout
     from attribution.runner import load_journeys
 
+    refuse_urls(events, identity_map=identity_map)
+    lock_timeout = check_lock_timeout(lock_timeout)
     if top < 0:
         raise ParameterError(f"The '--top' option must be a number >= 0 (0: all paths). Got {top} instead.")
     fmt = check_output(output, format, table) if output is not None else None
@@ -56,7 +60,7 @@ def paths_command(
     echo_summary(summary, quiet)
     reports = path_report(journeys, top or None)
     if output is not None:
-        write_output(tidy_report(reports), output, fmt, table)
+        write_output(tidy_report(reports), output, fmt, table, lock_timeout)
         return
     for name, frame in reports.items():
         print(TITLES[name])

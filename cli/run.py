@@ -117,7 +117,7 @@ def run_command(
     """Attribute conversions and revenue to channels with one or more models."""
     from attribution.io.sql import check_lock_timeout
 
-    refuse_urls(events, spend=spend, channel_grouping=channel_grouping)
+    refuse_urls(events, spend=spend, channel_grouping=channel_grouping, identity_map=identity_map)
     lock_timeout = check_lock_timeout(lock_timeout)
     if output is not None:  # fail on a bad output before any work
         fmt = check_output(output, format, table)
