@@ -72,6 +72,19 @@ def test_ga4_key_events_given_replace_purchase(exports):
     assert sum(j[2] for j in got) == 1.0
 
 
+def test_ga4_json_with_int64_as_strings_as_bigquery_writes_them(tmp_path):
+    rows = schema_exports.ga4_rows()
+    for row in rows:
+        row["event_timestamp"] = str(row["event_timestamp"])
+        for p in row["event_params"]:
+            if p["value"]["int_value"] is not None:
+                p["value"]["int_value"] = str(p["value"]["int_value"])
+    path = tmp_path / "bq.json"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    journeys, _, _ = load_journeys(str(path), schema="ga4")
+    assert journeys_by_user(journeys) == GA4_EXPECTED
+
+
 def test_ga4_timestamps_are_microseconds(exports):
     events = read_events(str(exports["ga4_parquet"]), schema="ga4")
     first = schema_exports.ga4_rows()[0]["event_timestamp"]

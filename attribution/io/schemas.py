@@ -190,9 +190,7 @@ def ga4_frame(table: pa.Table, conversions) -> pd.DataFrame:
     medium = pc.if_else(first, _text(field(table, "traffic_source.medium"), n), medium)
     campaign = pc.if_else(first, _text(field(table, "traffic_source.name"), n), campaign)
     revenue = pc.coalesce(_number(field(table, "ecommerce.purchase_revenue"), n), param(params, "value", n, "number"))
-    ts = field(table, "event_timestamp")
-    if ts is not None and (pa.types.is_integer(ts.type) or pa.types.is_floating(ts.type)):  # microseconds
-        ts = ts.cast(pa.int64(), safe=False).cast(pa.timestamp("us", tz="UTC"))
+    ts = _microseconds(field(table, "event_timestamp"))
     frame = pd.DataFrame({
         "anon": _text(field(table, "user_pseudo_id"), n).to_pandas(), "user": _text(field(table, "user_id"), n)
         .to_pandas(), "event": event.to_pandas(), "source": source.to_pandas(), "medium": medium.to_pandas(),
@@ -200,6 +198,21 @@ def ga4_frame(table: pa.Table, conversions) -> pd.DataFrame:
     frame["session"] = param(params, "ga_session_id", n, "number").to_pandas()
     frame["timestamp"] = ts.to_pandas() if ts is not None else None
     return _sessions_to_touches(frame, conversions)
+
+
+def _microseconds(ts):
+    """GA4 ``event_timestamp`` (epoch microseconds; BigQuery's JSON export writes INT64 values as strings) as a
+    UTC timestamp array; other values are left for validation to report."""
+    if ts is None:
+        return None
+    if pa.types.is_string(ts.type) or pa.types.is_large_string(ts.type):
+        digits = pc.fill_null(pc.match_substring_regex(ts, r"^\s*\d+\s*$"), True)
+        if not pc.all(digits).as_py():
+            return ts
+        ts = pc.cast(pc.utf8_trim_whitespace(ts), pa.int64())
+    if pa.types.is_integer(ts.type) or pa.types.is_floating(ts.type):
+        return ts.cast(pa.int64(), safe=False).cast(pa.timestamp("us", tz="UTC"))
+    return ts
 
 
 def _sessions_to_touches(frame: pd.DataFrame, conversions) -> pd.DataFrame:
