@@ -56,6 +56,9 @@ class RunOptions:
         Calibration to lift tests (:mod:`attribution.kpis.calibrate`).
     path_transform, exclude_channel, max_touches, conversions_from, conversions_to
         Path options and daily-job windows (:mod:`attribution.journeys.pathoptions`).
+    schema, identity_map, journey_key
+        Analytics exports in their native shape and identity stitching (:mod:`attribution.io.schemas`,
+        :mod:`attribution.io.identity`).
     """
 
     model: tuple = ()
@@ -92,6 +95,9 @@ class RunOptions:
     max_touches: int | None = None
     conversions_from: Any = None
     conversions_to: Any = None
+    schema: str | None = None
+    identity_map: Any = None
+    journey_key: str | None = None
 
     @classmethod
     def names(cls) -> list[str]:

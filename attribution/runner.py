@@ -170,6 +170,9 @@ def load_journeys(
     valid_years=None,
     milestones=(),
     path_options=None,
+    schema: str | None = None,
+    identity_map=None,
+    journey_key: str | None = None,
 ) -> tuple[Journeys, Events | None, dict]:
     """Read the input and build the journeys once.
 
@@ -181,6 +184,9 @@ def load_journeys(
     ``milestones`` are the event names whose times the journeys carry (milestone models); ``path_options``
     (:class:`~attribution.journeys.pathoptions.PathOptions`) are applied to the journeys. With a conversion
     window, only the Parquet row groups that can hold rows from the lookback before the window to its end are read.
+    ``schema`` reads a GA4, Segment or Snowplow export in its native shape (its own conversion events unless
+    others are given); ``identity_map`` and ``journey_key`` group ids into persons or accounts
+    (:mod:`attribution.io.identity`).
     """
     csv = CsvOptions.of(csv)
     grouping = _grouping(channel_grouping, input)
@@ -200,15 +206,30 @@ def load_journeys(
     time_range = None
     if path_options is not None and (path_options.conversions_from or path_options.conversions_to):
         time_range = path_options.read_range(lookback)
-    if _is_frame(sources):
+    conversion_events = tuple(conversion_events) or ("conversion",)
+    from attribution.io.identity import Identity
+
+    identity = Identity.of(identity_map, journey_key)
+    if schema is not None:
+        from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
+
+        schema = check_schema(schema)
+        if grouping is not None:
+            raise ParameterError(f"--schema {schema} derives touch channels with GA4's channel group already; "
+                                 "leave out --channel-grouping.")
+        if conversion_events == ("conversion",):  # not given: the schema's own
+            conversion_events = DEFAULT_CONVERSIONS[schema]
+        events = read_events(sources, schema=schema, conversion_events=conversion_events, identity_map=identity,
+                             on_bad_rows=on_bad_rows, delimiter=csv.delimiter, decimal=csv.decimal,
+                             encoding=csv.encoding, **time)
+    elif _is_frame(sources):
         events = _frame_events(sources, columns, on_bad_rows, grouping, time)
     elif grouping is not None:
-        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, csv=csv, **time)
+        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, csv=csv, identity=identity, **time)
     else:
         events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",),
                              delimiter=csv.delimiter, decimal=csv.decimal, encoding=csv.encoding,
-                             time_range=time_range, **time)
-    conversion_events = tuple(conversion_events) or ("conversion",)
+                             time_range=time_range, identity_map=identity, **time)
     counts = events.event_counts()
     missing = [e for e in conversion_events if e not in counts]
     if missing and events.num_rows:
@@ -222,6 +243,8 @@ def load_journeys(
     known = {"touch", *conversion_events}
     summary = {"files": len(events.files), **run_counts(events, journeys, counts)}
     summary["ignored"] = sum(v for k, v in counts.items() if k not in known)
+    if events.ids_merged is not None:
+        summary["ids_merged"] = events.ids_merged
     return journeys, events, summary
 
 
@@ -277,8 +300,8 @@ def run(events, *, model=None, input="events", lookback_days=30.0, conversion_ev
         epoch_unit=None, valid_years=None, channel_grouping=None, fill_only=False, spend=None, spend_column=None,
         period=None, by=None, ci=None, bootstrap=200, seed=0, engine="local", scheduler=None, memory_limit=None,
         spill_dir=None, progress=None, experiments=None, calibrate_untested="pool", path_transform=None,
-        exclude_channel=None, max_touches=None, conversions_from=None, conversions_to=None, campaigns=True,
-        detail_sink=None, **aliases) -> RunResult:
+        exclude_channel=None, max_touches=None, conversions_from=None, conversions_to=None, schema=None,
+        identity_map=None, journey_key=None, campaigns=True, detail_sink=None, **aliases) -> RunResult:
     """Read, build journeys, fit every model, and return the tidy table (the command line's ``attribution run``).
 
     Every keyword is spelled as its command-line flag (``--conversion-event`` → ``conversion_event``) and collected
@@ -356,6 +379,13 @@ def run(events, *, model=None, input="events", lookback_days=30.0, conversion_ev
     epoch_unit : {"s", "ms", "us", "ns"}, optional
         Unit of numeric timestamps (default: detected from their magnitude); ``valid_years`` the plausible years
         (default ``"1990:2100"``).
+    schema : {"ga4", "segment", "snowplow"}, optional
+        Read an analytics export in its native shape (:mod:`attribution.io.schemas`).
+    identity_map : str, path or pandas.DataFrame, optional
+        ``id, person_id``: ids joined into one person before journeys (:mod:`attribution.io.identity`).
+    journey_key : str, optional
+        A column (``account_id``) whose value makes one journey of all its users' events. Runs with
+        ``schema``, ``identity_map`` or ``journey_key`` join ids over the whole log and are read in memory.
 
     Returns
     -------
@@ -387,7 +417,12 @@ def execute(events, options: RunOptions, *, campaigns: bool = True, detail_sink=
     if not in_memory_input:
         from attribution.engines import partitioned_run
 
-        parted = partitioned_run(
+        stitched = [k for k in ("schema", "identity_map", "journey_key") if getattr(o, k) is not None]
+        if stitched and (o.engine != "local" or o.memory_limit is not None):
+            warnings.warn(f"--{stitched[0].replace('_', '-')} joins ids over the whole log (a person's events may "
+                          "lie in any file piece): the log is read in memory, not out of core or on Dask.",
+                          UserWarning, stacklevel=2)
+        parted = None if stitched else partitioned_run(
             events, p.models, engine=o.engine, scheduler=o.scheduler, memory_limit=o.memory_limit,
             spill_dir=o.spill_dir, show_progress=o.progress, spend=p.spend, milestone_events=o.milestone_event,
             period=p.period, ci=p.ci, n_boot=p.bootstrap, seed=p.seed, by=o.by, detail_sink=detail_sink,
@@ -408,7 +443,8 @@ def execute(events, options: RunOptions, *, campaigns: bool = True, detail_sink=
         events, input=o.input, lookback_days=p.lookback, conversion_events=o.conversion_event,
         columns=o.column or None, on_bad_rows=o.on_bad_rows, separator=o.separator, channel_grouping=p.grouping,
         campaigns=campaigns or o.by is not None or bool(o.milestone_event), csv=p.csv, epoch_unit=o.epoch_unit,
-        valid_years=o.valid_years, milestones=p.milestones, path_options=p.path_options)
+        valid_years=o.valid_years, milestones=p.milestones, path_options=p.path_options, schema=o.schema,
+        identity_map=o.identity_map, journey_key=o.journey_key)
     return _in_memory(journeys, events_, summary, o, p)
 
 

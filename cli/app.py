@@ -167,7 +167,7 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks ins
 
 def _register_commands() -> None:
     # each command lives in its own module and registers itself on ``app``
-    from attribution.cli import channels, compare, demo, funnel, report, run, simulate, transitions  # noqa: F401
+    from attribution.cli import channels, compare, demo, funnel, paths, report, run, simulate, transitions  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

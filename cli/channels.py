@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from attribution.cli.app import app
-from attribution.cli.options import Decimal, Delimiter, Encoding
+from attribution.cli.options import ConversionEvent, Decimal, Delimiter, Encoding, Schema
 from attribution.cli.render import format_frame
 
 
@@ -26,8 +26,13 @@ def channels_command(
     delimiter: Delimiter = None,
     decimal: Decimal = ".",
     encoding: Encoding = None,
+    schema: Schema = None,
+    conversion_event: ConversionEvent = None,
 ) -> None:
-    """Derive the channel of every touch from its source / medium / campaign, as GA4's channel groups do."""
+    """Derive the channel of every touch from its source / medium / campaign, as GA4's channel groups do.
+
+    With --schema, the export is first mapped to the canonical columns (touches, conversions, stitched ids) and
+    the grouped canonical log is written."""
     import pyarrow as pa
 
     from attribution.io.channel_groups import group_table, load_rules
@@ -48,10 +53,17 @@ def channels_command(
     check_column_map(mapping, CANONICAL)
     csv = CsvOptions.of(delimiter, decimal, encoding)
     rule_set = load_rules(rules)
-    files = resolve_sources([str(e) for e in events])
-    revenue = [mapping.get("revenue", "revenue")]
-    parts = [read_columns(f, read_schema_names(f, csv), csv=csv, numeric=revenue).drop_columns(["_row"]) for f in files]
-    table = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
+    if schema is not None:
+        from attribution.io.schemas import canonical_log
+
+        table, files = canonical_log([str(e) for e in events], schema, conversion_event, csv)
+        mapping = {}
+    else:
+        files = resolve_sources([str(e) for e in events])
+        revenue = [mapping.get("revenue", "revenue")]
+        parts = [read_columns(f, read_schema_names(f, csv), csv=csv, numeric=revenue).drop_columns(["_row"])
+                 for f in files]
+        table = pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
     grouped, summary = group_table(table, rule_set, columns=mapping, fill_only=fill_only, default=default,
                                    file=files[0] if len(files) == 1 else f"{len(files)} files")
     if fmt == "parquet":

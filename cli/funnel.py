@@ -9,6 +9,7 @@ import typer
 from attribution.cli.app import app
 from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
     LockTimeout, MilestoneEvent, OnBadRows, Quiet, Table, ValidYears, refuse_urls
+from attribution.cli.options import IdentityMap, JourneyKey, Schema
 from attribution.cli.render import echo_table
 
 
@@ -34,6 +35,13 @@ def funnel_command(
     table: Table = None,
     lock_timeout: LockTimeout = 60.0,
     quiet: Quiet = False,  # noqa: ARG001
+    schema: Schema = None,
+    identity_map: IdentityMap = None,
+    journey_key: JourneyKey = None,
+    ltv: bool = typer.Option(
+        False, "--ltv", help="Write the cohort lifetime-value table instead: customers by the --period (default "
+        "month) of their first conversion; revenue, cumulative revenue and cumulative revenue per customer by "
+        "periods since it."),
 ) -> None:
     """Funnel summary: users, each milestone's count and rate, customers, repeat customers, days to convert,
     revenue per customer and win rate, overall, per lead source (first-touch channel) and per campaign."""
@@ -42,14 +50,15 @@ def funnel_command(
 
     from attribution.io.sql import check_lock_timeout
 
-    refuse_urls(events)
+    refuse_urls(events, identity_map=identity_map)
     lock_timeout = check_lock_timeout(lock_timeout)
     fmt = check_output(output, format, table) if output is not None else None
     frame = funnel([str(e) for e in events], milestone_events=tuple(milestone_event or ()),
                    conversion_events=tuple(conversion_event or ("conversion",)), won_event=won_event,
                    lost_event=lost_event, columns=column, on_bad_rows=on_bad_rows, period=period,
                    delimiter=delimiter, decimal=decimal, encoding=encoding, epoch_unit=epoch_unit,
-                   valid_years=valid_years)
+                   valid_years=valid_years, schema=schema, identity_map=identity_map, journey_key=journey_key,
+                   ltv=ltv)
     if output is None:
         echo_table(frame)
     else:

@@ -58,3 +58,13 @@ def refuse_urls(events=(), **files) -> None:
         refuse_url(value, "EVENTS")
     for option, value in files.items():
         refuse_url(value, "--" + option.replace("_", "-"))
+Schema = Annotated[Optional[str], typer.Option(
+    "--schema", help="Read an analytics export in its native shape: ga4 (BigQuery export, Parquet or NDJSON), "
+    "segment (JSON lines or Parquet) or snowplow (atomic events, CSV, Parquet or NDJSON). Touches, conversions "
+    "(default purchase / 'Order Completed' / transaction), ids and GA4 channels are derived.")]
+IdentityMap = Annotated[Optional[str], typer.Option(
+    "--identity-map", help="CSV or Parquet of id, person_id: every event of a mapped id belongs to the person "
+    "(retroactively).")]
+JourneyKey = Annotated[Optional[str], typer.Option(
+    "--journey-key", help="Column that replaces user_id for grouping, e.g. account_id: one journey per account "
+    "(rows without it keep their user).")]

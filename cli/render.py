@@ -45,6 +45,8 @@ def echo_summary(summary: dict, quiet: bool) -> None:
         parts.append(f"{summary['conversions']:,.6g} conversions")
     if summary.get("touchless_conversions"):
         parts.append(f"{summary['touchless_conversions']:,.6g} touchless -> (none)")
+    if summary.get("ids_merged") is not None:
+        parts.append(f"{summary['ids_merged']:,} ids merged")
     if summary.get("ignored"):
         parts.append(f"{summary['ignored']:,} rows of other events ignored")
     dropped = {k: v for k, v in summary.get("dropped", {}).items() if v}

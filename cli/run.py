@@ -13,6 +13,7 @@ from attribution.runner import execute
 from attribution.cli.app import app
 from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
     InputKind, LockTimeout, LookbackDays, MilestoneEvent, OnBadRows, Quiet, Separator, Table, ValidYears, refuse_urls
+from attribution.cli.options import IdentityMap, JourneyKey, Schema
 from attribution.cli.render import echo_summary, echo_table
 
 
@@ -110,11 +111,14 @@ def run_command(
     if_exists: Annotated[str, typer.Option(
         "--if-exists", help="A SQL --output table that exists: replace (default), append, or replace-periods (its "
         "rows of the periods written are replaced: re-running a day replaces that day).")] = "replace",
+    schema: Schema = None,
+    identity_map: IdentityMap = None,
+    journey_key: JourneyKey = None,
 ) -> None:
     """Attribute conversions and revenue to channels with one or more models."""
     from attribution.io.sql import check_lock_timeout
 
-    refuse_urls(events, spend=spend, channel_grouping=channel_grouping)
+    refuse_urls(events, spend=spend, channel_grouping=channel_grouping, identity_map=identity_map)
     lock_timeout = check_lock_timeout(lock_timeout)
     if output is not None:  # fail on a bad output before any work
         fmt = check_output(output, format, table)
@@ -156,10 +160,10 @@ def run_command(
         spill_dir=spill_dir, progress=False if quiet else None, channel_grouping=channel_grouping,
         fill_only=fill_only, delimiter=delimiter, decimal=decimal, encoding=encoding, experiments=experiments,
         calibrate_untested=calibrate_untested, path_transform=path_transform, exclude_channel=exclude_channel,
-        max_touches=max_touches, conversions_from=conversions_from, conversions_to=conversions_to)
+        max_touches=max_touches, conversions_from=conversions_from, conversions_to=conversions_to, schema=schema,
+        identity_map=identity_map, journey_key=journey_key)
     # campaigns: --by and milestones keep them too; otherwise the column is read only for --detail
-    result = execute([str(e) for e in events], options, campaigns=detail is not None, detail_sink=sink
-    )
+    result = execute([str(e) for e in events], options, campaigns=detail is not None, detail_sink=sink)
     echo_summary(result.summary, quiet)
     if detail is not None:
         from attribution.kpis.detail import detail_frame

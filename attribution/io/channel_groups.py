@@ -398,12 +398,21 @@ class ChannelGrouping:
                               default=self.default, file=path)[0]) for path, table in pieces]
 
     def read(self, sources, *, columns=None, on_bad_rows: str = "error", csv=None, epoch_unit=None,
-             valid_years=None):
-        """:func:`attribution.io.events.read_events` of a grouped log: plan, read, group, validate."""
+             valid_years=None, identity=None):
+        """:func:`attribution.io.events.read_events` of a grouped log: plan, read, group, validate (``identity``:
+        an :class:`~attribution.io.identity.Identity` applied before validation)."""
         from attribution.io.events import validate_tables
+        from attribution.io.sources import read_schema_names
         from attribution.io.timeparse import TimeRule
 
         time_rule = TimeRule.of(epoch_unit, valid_years)  # option errors before any reading
         plan = self.plan(sources, columns=columns, csv=csv)
+        if identity is not None:
+            identity.extend_plan(plan, lambda path: read_schema_names(path, plan.csv))
         tables = self.apply([(path, plan.read(path, wanted)) for path, wanted in plan.files], plan.mapping)
-        return validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
+        if identity is None:
+            return validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
+        tables, merged = identity.apply(tables, plan.actual("user_id"))
+        events = validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
+        events.ids_merged = merged
+        return events

@@ -86,6 +86,11 @@ class Events:
     run never builds one Python-visible string per row for them.
     """
 
+    #: distinct ids stitched into another by the identity rules (:mod:`attribution.io.identity`); None without
+    ids_merged: int | None = None
+    #: the export shape the log was read from (:mod:`attribution.io.schemas`); None for canonical logs
+    schema: str | None = None
+
     def __init__(self, table: pa.Table, files=None, dropped=None, encodings=None, *, pending=None, time_units=None):
         self._table = table
         #: file path → {epoch unit: (rows, first row)} of the files whose epoch numbers had their unit detected
@@ -174,6 +179,10 @@ def read_events(
     epoch_unit: str | None = None,
     valid_years=None,
     time_range=None,
+    schema: str | None = None,
+    conversion_events=None,
+    identity_map=None,
+    journey_key: str | None = None,
 ) -> Events:
     """Read and validate an event log.
 
@@ -199,20 +208,46 @@ def read_events(
     time_range : (int or None, int or None), optional
         UTC epoch nanoseconds [lo, hi): Parquet row groups whose timestamp statistics show no row in it are not
         read (the rows read may still lie outside it; :func:`attribution.io.sources.read_columns`).
+    schema : {"ga4", "segment", "snowplow"}, optional
+        Read an analytics export in its native shape (:mod:`attribution.io.schemas`); ``conversion_events``
+        then says which of its events are conversions (default: the schema's own).
+    identity_map : str, path or pandas.DataFrame, optional
+        ``id, person_id``: every event of a mapped id belongs to the person (:mod:`attribution.io.identity`).
+    journey_key : str, optional
+        A column (``account_id``) that replaces ``user_id`` for grouping events into journeys.
 
     Returns
     -------
     Events
+        With ``ids_merged`` (distinct ids stitched into another) when an identity rule applied.
 
     Raises
     ------
     InputError
         With every broken rule: missing files or columns, unparsable timestamps, bad revenue, ...
     """
+    from attribution.io.identity import Identity
+
     time_rule = TimeRule.of(epoch_unit, valid_years)  # option errors before any reading
-    plan = plan_read(sources, columns=columns, skip=skip, csv=CsvOptions.of(delimiter, decimal, encoding))
+    identity = Identity.of(identity_map, journey_key)
+    csv = CsvOptions.of(delimiter, decimal, encoding)
+    if schema is not None:
+        from attribution.io.schemas import read_schema_events
+
+        if columns:
+            raise ParameterError("--schema maps the export's own fields; it takes no --column mapping.")
+        return read_schema_events(sources, schema, conversion_events=conversion_events, identity=identity,
+                                  on_bad_rows=on_bad_rows, csv=csv, time_rule=time_rule)
+    plan = plan_read(sources, columns=columns, skip=skip, csv=csv)
+    if identity is not None:
+        identity.extend_plan(plan, lambda path: read_schema_names(path, csv))
     tables = [(path, plan.read(path, wanted, time_range)) for path, wanted in plan.files]
-    return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
+    if identity is None:
+        return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
+    tables, merged = identity.apply(tables, plan.actual("user_id"))
+    events = _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
+    events.ids_merged = merged
+    return events
 
 
 @dataclass

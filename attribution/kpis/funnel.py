@@ -206,12 +206,27 @@ def funnel_frame(
 
 def funnel(sources, *, milestone_events=(), conversion_events=("conversion",), won_event=None, lost_event=None,
            columns=None, on_bad_rows="error", period=None, delimiter=None, decimal=".", encoding=None,
-           epoch_unit=None, valid_years=None) -> pd.DataFrame:
+           epoch_unit=None, valid_years=None, schema=None, identity_map=None, journey_key=None,
+           ltv: bool = False) -> pd.DataFrame:
     """Read an event log and return its funnel summary (:func:`funnel_frame`); ``delimiter``, ``decimal``,
-    ``encoding``, ``epoch_unit`` and ``valid_years`` as :func:`attribution.io.events.read_events`."""
+    ``encoding``, ``epoch_unit`` and ``valid_years`` as :func:`attribution.io.events.read_events`; ``schema``,
+    ``identity_map`` and ``journey_key`` say how an export is mapped and ids are joined (same function). With
+    ``ltv`` the cohort lifetime-value table by ``period`` (default month) is returned instead
+    (:func:`attribution.kpis.cohorts.cohort_ltv`)."""
     from attribution.io.events import read_events
+    from attribution.io.periods import check_period
 
+    period = check_period(period)
+    if schema is not None and tuple(conversion_events) == ("conversion",):  # not given: the schema's own
+        from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
+
+        conversion_events = DEFAULT_CONVERSIONS[check_schema(schema)]
     events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, delimiter=delimiter, decimal=decimal,
-                         encoding=encoding, epoch_unit=epoch_unit, valid_years=valid_years)
+                         encoding=encoding, epoch_unit=epoch_unit, valid_years=valid_years, schema=schema,
+                         conversion_events=conversion_events, identity_map=identity_map, journey_key=journey_key)
+    if ltv:
+        from attribution.kpis.cohorts import cohort_ltv
+
+        return cohort_ltv(events, conversion_events=conversion_events, period=period or "month")
     return funnel_frame(events, milestone_events=milestone_events, conversion_events=conversion_events,
                         won_event=won_event, lost_event=lost_event, period=period)
