@@ -192,12 +192,28 @@ def partial_stats(journeys, taus, pre_window_days: float) -> pd.DataFrame:
         last = int(np.floor(max(prep.end.max(), prep.t.max() if prep.t.size else -np.inf)))
         frames.append(pd.DataFrame({"kind": ["end"], "key": [f"{last:012d}"], "w": [1.0]}))
     frames.append(_conversion_rows(journeys, prep, taus, names, xcols, code, text))
-    out = pd.concat([f for f in frames if f is not None and len(f)], ignore_index=True) if frames else None
-    if out is None or not len(out):
-        out = pd.DataFrame({"kind": pd.Series([], dtype=object), "key": pd.Series([], dtype=object), "w": []})
-    for c in ("kind", "key"):
-        out[c] = out[c].astype(object)
-    return out.fillna(0.0)
+    return _stack([f for f in frames if f is not None and len(f)])
+
+
+def _stack(frames: list) -> pd.DataFrame:
+    """The statistics frames one under another, numeric columns absent from a frame as 0 (``concat`` +
+    ``fillna`` without the wide intermediate of missing values)."""
+    if not frames:
+        return pd.DataFrame({"kind": pd.Series([], dtype=object), "key": pd.Series([], dtype=object), "w": []})
+    sizes = np.array([len(f) for f in frames])
+    cuts = np.r_[0, np.cumsum(sizes)]
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    out = {}
+    for c in columns:
+        if c in ("kind", "key"):
+            out[c] = np.concatenate([f[c].to_numpy(dtype=object) for f in frames])
+            continue
+        col = np.zeros(int(cuts[-1]))
+        for i, f in enumerate(frames):  # a loop per statistics kind
+            if c in f.columns:
+                col[cuts[i]:cuts[i + 1]] = f[c].to_numpy(float)
+        out[c] = col
+    return pd.DataFrame(out)
 
 
 def _conversion_rows(journeys, prep, taus, names, xcols, code, text):
