@@ -58,9 +58,12 @@ def evaluate_command(
     basis: str = typer.Option("conversions", "--basis", help="Score conversions or revenue."),
     lookback_days: str = typer.Option("30", "--lookback-days", help="Journey lookback window in days."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Also write the scorecard here."),
+    experiments: Optional[str] = typer.Option(None, "--experiments", help="Lift tests (channel, start, end, "
+                                              "incremental_conversions[, se]): score the calibrated credit."),
 ) -> None:
     """Score models against a simulated ground truth: shares (TVD, errors, rank correlation, credit to
-    zero-effect channels) and levels (Σ|credit − true| / Σ true)."""
+    zero-effect channels) and levels (Σ|credit − true| / Σ true); with ``--experiments``, of the credit
+    calibrated to the lift tests (attribution.kpis.calibrate)."""
     from attribution.sim.evaluate import scorecard
     from attribution.io.export import check_output, write_output
     from attribution.models import default_model_specs
@@ -70,9 +73,10 @@ def evaluate_command(
     fmt = check_output(output) if output is not None else None
     truth_frame = read_truth(truth)
     specs = list(model) if model else default_model_specs() + ["hazard"]
-    result = run_pipeline([events], models=specs, lookback_days=parse_lookback(lookback_days))
+    result = run_pipeline([events], models=specs, lookback_days=parse_lookback(lookback_days),
+                          experiments=experiments)
     card = scorecard(result.table, truth_frame, basis)
-    print(f"Scorecard on {basis} (shares exclude (none) and (baseline); level_error = Σ|credit − true| / Σ true):\n")
+    print(f"Scorecard on {basis}{' calibrated to ' + experiments if experiments else ''} (shares exclude (none) and (baseline); level_error = Σ|credit − true| / Σ true):\n")
     print(format_frame(card))
     if output is not None:
         write_output(card, output, fmt)

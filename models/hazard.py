@@ -39,10 +39,16 @@ pattern (Σ weight × the time at risk between touches), per pattern × day of a
 and Σ exp((s − day)/τ_m), which give each kernel's exposure ∫_s^{min(s + lookback, E)} φ_m) and the last day
 with an event (``E``). The fit on merged statistics is the fit in memory.
 
-Limits
-------
-A finite lookback hides touches older than it before a conversion, and hides them depending on the outcome;
-with channels that act over weeks, use an unlimited lookback (``--lookback-days none``). See docs/hazard.md.
+Finite lookback
+---------------
+A finite lookback keeps a touch only when a conversion (or the user's last touch) follows it within the lookback,
+so which touches are seen depends on the outcome: fitted on every kept touch, the model would take the selection
+for an effect. The fit therefore sees, per user, only the touches within the lookback before the user's last
+kept touch — a window that is seen whatever the user's conversions — and its intent pattern, time at risk, kernel
+exposure and conversions are restricted to it. Credit still goes to every kept touch of a converting journey,
+with the fitted β and γ. Touches older than the lookback before a conversion belong to no journey and get no
+credit: with channels that act over weeks, a lookback longer than the sales cycle (or ``--lookback-days none``)
+lets their credit reach them. See docs/hazard.md.
 
 References
 ----------

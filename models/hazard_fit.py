@@ -40,12 +40,21 @@ class HazardFit:
 
 
 def _split(keys, sep: str) -> tuple[np.ndarray, np.ndarray]:
-    """The parts of string keys before and after the first ``sep``."""
-    arr = np.asarray(keys, dtype=object).astype(str)
+    """The parts of string keys before and after the first ``sep`` (vectorised in Arrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = keys if isinstance(keys, pa.Array) else pa.array(np.asarray(keys, dtype=object), pa.string())
     if not len(arr):
         return np.zeros(0, dtype=object), np.zeros(0, dtype=object)
-    parts = pd.Series(arr).str.partition(sep)
-    return parts[0].to_numpy(dtype=object), parts[2].to_numpy(dtype=object)
+    parts = pc.split_pattern(arr, sep, max_splits=1)
+    two = pc.greater_equal(pc.list_value_length(parts), 2)
+    first = pc.list_element(parts, 0).to_numpy(zero_copy_only=False)
+    second = np.full(len(arr), "", dtype=object)
+    idx = np.flatnonzero(two.to_numpy(zero_copy_only=False))
+    if idx.size:
+        second[idx] = pc.list_element(parts.take(pa.array(idx)), 1).to_numpy(zero_copy_only=False)
+    return first.astype(object), second
 
 
 def _col(frame: pd.DataFrame, name: str) -> np.ndarray:

@@ -30,14 +30,19 @@ class Prepared:
     end: np.ndarray  # journey end (conversion or last touch), days
     juser: np.ndarray  # compact user index of every journey
     ustart: np.ndarray  # first touch index of every compact user (touches of a user are consecutive)
-    counts: np.ndarray  # (users, channels) kept touches, capped at COUNT_CAP
-    total: np.ndarray  # kept touches per user, capped at TOTAL_CAP
-    first: np.ndarray  # first kept touch time per user (nan: none)
+    counts: np.ndarray  # (users, channels) fit touches, capped at COUNT_CAP
+    total: np.ndarray  # fit touches per user, capped at TOTAL_CAP
+    first: np.ndarray  # first fit touch time per user (nan: none)
     weight: np.ndarray  # user weight: mean of its journeys' conversions + nulls
     n_users: int
     lookback: float  # days (inf: unlimited): a conversion is seen with a touch only this long after it
-    gaps: np.ndarray  # per user: Σ min(next kept touch − touch, lookback) over all but the last kept touch
-    last: np.ndarray  # per user: last kept touch time (nan: none)
+    gaps: np.ndarray  # per user: Σ min(next fit touch − touch, lookback) over all but the last fit touch
+    last: np.ndarray  # per user: last fit touch time (nan: none)
+    fit: np.ndarray  # kept touches the fit sees: within the lookback before the user's last kept touch
+    # (a finite lookback keeps a touch when a conversion follows it within the lookback, so touches are seen
+    # depending on the outcome; the lookback before the user's last touch is seen whatever the outcome, and the
+    # fit's intent pattern, time at risk, kernel exposure and conversions are restricted to it. Credit still
+    # goes to every kept touch of a converting journey.)
 
 
 def prepare(journeys, pre_window_days: float) -> Prepared:
@@ -54,6 +59,12 @@ def prepare(journeys, pre_window_days: float) -> Prepared:
     ustart = journeys.offsets[:-1][jstart]
     tu = juser[tj]
     n_ch = journeys.n_channels
+    lookback = np.inf if journeys.lookback_days is None else float(journeys.lookback_days)
+    keep_all = keep
+    if np.isfinite(lookback):  # the fit sees the lookback before each user's last touch (see Prepared.fit)
+        final = np.full(n_users, -np.inf)
+        np.maximum.at(final, tu[keep], t[keep])
+        keep = keep & (final[tu] - t <= lookback)
     counts = np.bincount(tu[keep] * n_ch + journeys.touch_channel[keep], minlength=n_users * n_ch)
     counts = np.minimum(counts.reshape(n_users, n_ch), COUNT_CAP)
     total = np.minimum(np.bincount(tu[keep], minlength=n_users), TOTAL_CAP)
@@ -62,13 +73,13 @@ def prepare(journeys, pre_window_days: float) -> Prepared:
     first[~np.isfinite(first)] = np.nan
     jw = journeys.conversions + journeys.nulls
     weight = np.bincount(juser, jw, minlength=n_users) / np.maximum(np.bincount(juser, minlength=n_users), 1)
-    lookback = np.inf if journeys.lookback_days is None else float(journeys.lookback_days)
     kt, ku = t[keep], tu[keep]  # kept touches, in (user, time) order
     same = ku[1:] == ku[:-1]
     gaps = np.bincount(ku[:-1][same], np.minimum(np.diff(kt)[same], lookback), minlength=n_users)
     last = np.full(n_users, np.nan)
     last[ku] = kt  # the last assignment per user wins: its latest touch
-    return Prepared(t, keep, end, juser, ustart, counts, total, first, weight, n_users, lookback, gaps, last)
+    return Prepared(t, keep_all, end, juser, ustart, counts, total, first, weight, n_users, lookback, gaps, last,
+                    keep)
 
 
 def intent_features(counts: np.ndarray, total: np.ndarray) -> np.ndarray:
@@ -175,7 +186,7 @@ def partial_stats(journeys, taus, pre_window_days: float) -> pd.DataFrame:
                                     "f": last["f"]}))
     frames.append(pd.DataFrame({"kind": ["lookback"], "key": [repr(prep.lookback)], "w": [1.0]}))
     # kernel exposure: per channel × day of touch
-    kept = np.flatnonzero(prep.keep)
+    kept = np.flatnonzero(prep.fit)
     if kept.size:
         day = np.floor(prep.t[kept])
         frac = prep.t[kept] - day
@@ -192,22 +203,39 @@ def partial_stats(journeys, taus, pre_window_days: float) -> pd.DataFrame:
         last = int(np.floor(max(prep.end.max(), prep.t.max() if prep.t.size else -np.inf)))
         frames.append(pd.DataFrame({"kind": ["end"], "key": [f"{last:012d}"], "w": [1.0]}))
     frames.append(_conversion_rows(journeys, prep, taus, names, xcols, code, text))
-    out = pd.concat([f for f in frames if f is not None and len(f)], ignore_index=True) if frames else None
-    if out is None or not len(out):
-        out = pd.DataFrame({"kind": pd.Series([], dtype=object), "key": pd.Series([], dtype=object), "w": []})
-    for c in ("kind", "key"):
-        out[c] = out[c].astype(object)
-    return out.fillna(0.0)
+    return _stack([f for f in frames if f is not None and len(f)])
+
+
+def _stack(frames: list) -> pd.DataFrame:
+    """The statistics frames one under another, numeric columns absent from a frame as 0 (``concat`` +
+    ``fillna`` without the wide intermediate of missing values)."""
+    if not frames:
+        return pd.DataFrame({"kind": pd.Series([], dtype=object), "key": pd.Series([], dtype=object), "w": []})
+    sizes = np.array([len(f) for f in frames])
+    cuts = np.r_[0, np.cumsum(sizes)]
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    out = {}
+    for c in columns:
+        if c in ("kind", "key"):
+            out[c] = np.concatenate([f[c].to_numpy(dtype=object) for f in frames])
+            continue
+        col = np.zeros(int(cuts[-1]))
+        for i, f in enumerate(frames):  # a loop per statistics kind
+            if c in f.columns:
+                col[cuts[i]:cuts[i + 1]] = f[c].to_numpy(float)
+        out[c] = col
+    return pd.DataFrame(out)
 
 
 def _conversion_rows(journeys, prep, taus, names, xcols, code, text):
     conv, pair_conv, pair_touch, own = conversion_pairs(journeys, prep)
     if not conv.size:
         return None
-    xf = kernel_sums(journeys, prep, taus, conv, pair_conv, pair_touch)
+    seen = prep.fit[pair_touch]
+    xf = kernel_sums(journeys, prep, taus, conv, pair_conv, pair_touch, seen)
     xo = kernel_sums(journeys, prep, taus, conv, pair_conv, pair_touch, own)
     cu = prep.juser[conv]
-    at_risk = np.bincount(pair_conv, minlength=conv.size) > 0  # a kept touch within the lookback before it
+    at_risk = np.bincount(pair_conv[seen], minlength=conv.size) > 0  # a kept touch within the lookback before it
     touched = journeys.lengths[conv] > 0
     ids = journeys.user_ids
     uid = (ids.value if hasattr(ids, "value") else pa.array(ids)).take(pa.array(journeys.user[conv]))

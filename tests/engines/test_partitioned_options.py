@@ -112,7 +112,12 @@ def test_second_pass_models_equal_in_memory(log, buckets, period, by, monkeypatc
         warnings.simplefilter("always")
         ooc = out_of_core(log, buckets, monkeypatch, **options)
     assert "removal_effect" in memory.table.columns and memory.table["leads"].sum() > 0
-    assert_same_keyed_table(memory.table, ooc.table)
+    hazard = (memory.table["model"] == "hazard").to_numpy()
+    assert_same_keyed_table(memory.table[~hazard].reset_index(drop=True), ooc.table[~hazard].reset_index(drop=True))
+    # hazard: a penalised Newton fit on partition-summed statistics; the summation order moves its optimum by
+    # ~1e-9 relative (observed <= 1.7e-9), so 1e-7, as in the Dask equality test
+    assert_same_keyed_table(memory.table[hazard].reset_index(drop=True), ooc.table[hazard].reset_index(drop=True),
+                            tol=1e-7)
     # the raking's warning (margins not met exactly) is raised when, and only when, the in-memory run raises it
     from attribution.exceptions import TouchWeightsWarning
 
