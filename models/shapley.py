@@ -143,7 +143,7 @@ class Shapley(AttributionModel):
         conv = stats["conversions"].to_numpy(float)
         nulls = stats["nulls"].to_numpy(float)
         revenue = stats["revenue"].to_numpy(float)
-        empty = np.array([len(m) == 0 for m in members])
+        empty = np.array([len(m) == 0 for m in members], dtype=bool)  # bool also when there are no sets
         weights = self._set_weights(members, code, len(names), conv, nulls)  # (sets, channels), rows sum to 1
         credit_conv = (weights * conv[:, None]).sum(axis=0)
         credit_rev = (weights * revenue[:, None]).sum(axis=0)

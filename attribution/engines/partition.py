@@ -98,6 +98,9 @@ def iter_pieces(path: str, columns: list[str], dictionary=(), batch_rows: int = 
         try:
             batch = reader.read_next_batch()
         except StopIteration:
+            if offset == 0:  # a header-only file: one empty piece, as a Parquet file without row groups gives
+                table = checked(reader.schema.empty_table(), path, csv, numeric, encoding, 0)
+                yield table.append_column("_row", pa.array(np.zeros(0, np.int64)))
             return
         except pa.ArrowInvalid as exc:  # a column's type, inferred from the first block, does not fit a later one
             raise_undecodable(path, exc, encoding, offset)
