@@ -68,11 +68,14 @@ class CsvOptions:
         Decimal mark of the numeric columns.
     encoding : str, optional
         Text encoding of files without a byte-order mark (None: UTF-8).
+    text : tuple of str
+        Columns read as text whatever they hold (identifiers: user ids of 20 digits stay exact, not float64).
     """
 
     delimiter: str | None = None
     decimal: str = "."
     encoding: str | None = None
+    text: tuple = ()
 
     @classmethod
     def of(cls, delimiter=None, decimal=".", encoding=None) -> "CsvOptions":
@@ -162,6 +165,7 @@ def reader_options(path: str, options: CsvOptions | None, columns=None, numeric=
     options = options or CsvOptions()
     delimiter, encoding = dialect(path, options)
     types = {c: pa.string() for c in numeric} if options.decimal == "," else {}
+    types.update({c: pa.string() for c in options.text if columns is None or c in columns})
     convert = pacsv.ConvertOptions(include_columns=columns, null_values=list(CSV_NULLS), strings_can_be_null=True,
                                    quoted_strings_can_be_null=True, column_types=types)
     read = pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8" else encoding)

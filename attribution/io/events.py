@@ -10,7 +10,7 @@ are dropped instead and counted per reason.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -296,7 +296,7 @@ def plan_read(sources, *, columns=None, skip=(), csv: CsvOptions | None = None) 
     files = resolve_sources(sources)
     problems: list[Problem] = []
     planned = []
-    csv = csv or CsvOptions()
+    csv = replace(csv or CsvOptions(), text=(mapping.get("user_id", "user_id"),))  # ids as text: exact above 2**63
     for path in files:
         wanted = plan_columns(path, read_schema_names(path, csv),
                               tuple(c for c in CANONICAL if c not in skip or c in REQUIRED), REQUIRED, mapping,

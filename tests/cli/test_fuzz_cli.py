@@ -190,8 +190,6 @@ def cases(draw):
                 case.args += ["--decimal", ","]
             elif any(isinstance(v, str) and "." in v for v in case.columns["revenue"]):
                 case.unsure = True  # decimal commas without --decimal: refused or bad rows
-        if user_kind == "uint64" and any(u is not None and u >= 2**63 for u in users):
-            case.unsure = True  # CSV ids above 2**63 are read as float64 and refused: test_fuzz_regressions (xfail)
         if case.csv["header"] in ("dup", "missing"):
             case.refused = True
         if case.csv["header"] == "none" and n:
