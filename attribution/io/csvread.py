@@ -69,7 +69,8 @@ class CsvOptions:
     encoding : str, optional
         Text encoding of files without a byte-order mark (None: UTF-8).
     text : tuple of str
-        Columns read as text whatever they hold (identifiers: user ids of 20 digits stay exact, not float64).
+        Identifier columns: read as text when their values are not all int64 integers (user ids above 2**63
+        would otherwise be inferred as float64 and lose their last digits).
     """
 
     delimiter: str | None = None
@@ -165,7 +166,6 @@ def reader_options(path: str, options: CsvOptions | None, columns=None, numeric=
     options = options or CsvOptions()
     delimiter, encoding = dialect(path, options)
     types = {c: pa.string() for c in numeric} if options.decimal == "," else {}
-    types.update({c: pa.string() for c in options.text if columns is None or c in columns})
     convert = pacsv.ConvertOptions(include_columns=columns, null_values=list(CSV_NULLS), strings_can_be_null=True,
                                    quoted_strings_can_be_null=True, column_types=types)
     read = pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8" else encoding)
@@ -199,6 +199,8 @@ def read_csv(path: str, columns: list[str], options: CsvOptions | None, numeric=
     read, parse, convert = reader_options(path, options, columns, [c for c in numeric if c in columns])
     try:
         table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+        if _as_text(table.schema, options, convert):  # identifiers inferred as float64: read them as text
+            table = pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid as exc:
         raise_undecodable(path, exc, read.encoding)
         raise
@@ -208,7 +210,21 @@ def read_csv(path: str, columns: list[str], options: CsvOptions | None, numeric=
 def open_csv(path: str, columns: list[str], options: CsvOptions | None, numeric=()):
     """A streaming reader of the named columns and the encoding it reads in (pieces go through :func:`checked`)."""
     read, parse, convert = reader_options(path, options, columns, [c for c in numeric if c in columns])
-    return pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert), read.encoding
+    reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    if _as_text(reader.schema, options, convert):
+        reader.close()
+        reader = pacsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    return reader, read.encoding
+
+
+def _as_text(schema: pa.Schema, options: CsvOptions | None, convert) -> bool:
+    """Whether an identifier column (``options.text``) was inferred as floating point; if so, it is set to be
+    read as text in ``convert`` (integers keep their int64 type)."""
+    floats = [c for c in (options.text if options else ()) if c in schema.names
+              and pa.types.is_floating(schema.field(c).type)]
+    if floats:
+        convert.column_types = {**dict(convert.column_types), **{c: pa.string() for c in floats}}
+    return bool(floats)
 
 
 def raise_undecodable(path: str, exc: Exception, encoding: str, first_row: int | None = None) -> None:
