@@ -150,7 +150,10 @@ def convert_timestamps(array: pa.Array | pa.ChunkedArray, rule: TimeRule | None 
         nonnull = array.drop_null()
         if len(nonnull) and bool(pc.all(pc.match_substring_regex(nonnull, _NUMERIC.pattern)).as_py()):
             return _epoch_text(array, valid, rule)
-        return _iso_text(array, rule)
+        numeric = pc.fill_null(pc.match_substring_regex(array, _NUMERIC.pattern), False)
+        if not bool(pc.any(numeric).as_py()):
+            return _iso_text(array, rule)
+        return _mixed_text(array, numeric.to_numpy(zero_copy_only=False), valid, rule)
     # anything else (bool, binary, nested): nothing parses
     n = len(array)
     return TimeColumn(np.zeros(n, np.int64), np.ones(n, bool), np.zeros(n, bool))
@@ -304,6 +307,18 @@ def _epoch_text(array: pa.Array, valid: np.ndarray, rule: TimeRule) -> TimeColum
             return _epoch_ints(ints.fill_null(0).to_numpy(zero_copy_only=False), valid, rule)
     floats = pd.to_numeric(pd.Series(array.to_numpy(zero_copy_only=False), dtype=object), errors="coerce")
     return _epoch_floats(floats.to_numpy(float), rule, valid)
+
+
+def _mixed_text(array: pa.Array, numeric: np.ndarray, valid: np.ndarray, rule: TimeRule) -> TimeColumn:
+    """A text column mixing ISO-8601 strings and epoch numbers: each row read as what it is (the numbers as
+    :func:`_epoch_text` reads a numeric column, their units reported with row numbers of the whole column)."""
+    rows = np.flatnonzero(numeric)
+    epochs = _epoch_text(array.filter(pa.array(numeric)), valid[rows], rule)
+    result = _iso_text(array, rule)
+    result.ns[rows], result.unparsable[rows], result.out_of_range[rows] = \
+        epochs.ns, epochs.unparsable, epochs.out_of_range
+    result.units = {unit: (count, int(rows[first])) for unit, (count, first) in epochs.units.items()}
+    return result
 
 
 def _iso_text(array: pa.Array, rule: TimeRule) -> TimeColumn:

@@ -52,3 +52,21 @@ def test_csv_user_ids_above_2_63_are_distinct_users(tmp_path, monkeypatch, memor
     res = runner.invoke(app, ["run", str(tmp_path / "e.csv"), "-m", "linear", "-o", str(tmp_path / "out.csv"), *memory])
     assert res.exit_code == 0, res.output
     assert "3 journeys" in res.stderr and "3 conversions" in res.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_text_column_mixing_iso_strings_and_epoch_numbers_reads_both(tmp_path, fmt):
+    """Epoch numbers in a text column that also holds ISO strings were all 'timestamp_unparsable'."""
+    ts = ["2026-01-05T10:00:00Z", "1767866400000000000", "2026-01-06", "1767952800000000000"]  # ns: Jan 8, Jan 9
+    cols = {"user_id": ["a", "a", "b", "b"], "timestamp": ts, "event": ["touch", "conversion"] * 2,
+            "channel": ["x", None, "y", None], "revenue": [None, 1.0, None, 2.0]}
+    path = tmp_path / f"e.{fmt}"
+    if fmt == "csv":
+        path.write_text(HEADER + "".join(f"{u},{t},{e},{c or ''},{r or ''}\n" for u, t, e, c, r in zip(*cols.values())))
+    else:
+        pq.write_table(pa.table(cols), path)
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["run", str(path), "-m", "linear", "-o", str(out), "--lookback-days", "5"])
+    assert res.exit_code == 0, res.output
+    assert "2 conversions" in res.stderr and "touchless" not in res.stderr  # both touches within 5 days
+    assert "linear,x,1.0,1.0" in out.read_text() and "linear,y,1.0,2.0" in out.read_text()
