@@ -341,8 +341,7 @@ The same on the command line:
 
 ```bash
 attribution simulate --scenario navigational --users 20000 --seed 0 -o nav.parquet --truth truth.csv
-attribution run nav.parquet -m last_touch -m linear -m markov -m hazard --lookback-days none -o credit.csv
-attribution evaluate credit.csv --truth truth.csv
+attribution evaluate nav.parquet --truth truth.csv -m last_touch -m linear -m markov -m hazard --lookback-days none
 ```"""),
 ]
 
