@@ -144,7 +144,7 @@ def test_out_of_memory_anywhere_is_exit_2_with_the_memory_limit_to_set(monkeypat
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(run_module, "run_pipeline", fail)
+    monkeypatch.setattr(run_module, "execute", fail)
     res = CliRunner().invoke(app, ["run", str(tmp_events([("a", 0, "touch", "email")]))])
     assert res.exit_code == 2, res.output
     assert "ran out of memory" in res.output and "--memory-limit" in res.output
