@@ -67,7 +67,7 @@ def run_command(
         "revenue_lo/hi.")] = None,
     bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap replicates for --ci.")] = 200,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (same seed, same numbers).")] = 0,
-    # engines (issue 6): out of core and Dask
+    # engines: out of core and Dask
     engine: Annotated[str, typer.Option(
         "--engine", help="Where to run: 'local' (in memory, or out of core when the log does not fit) or 'dask' "
         "(extra 'dask').")] = "local",
