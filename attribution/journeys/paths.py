@@ -122,12 +122,11 @@ def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR, csv
             parts.append((path, t.rename_columns([inverse.get(n, n) for n in t.column_names])))
     if problems:
         raise InputError(problems)
+    # every file's paths are split, checked and concatenated first, then grouped once: no file is grouped twice
     tables = []
     for path, t in parts:
-        tables.append(_build(t, separator=separator, file=path, mapping=mapping).journeys)
-    if len(tables) == 1:
-        return PathTable.from_journeys(tables[0])
-    return PathTable.from_journeys(_concat_journeys(tables))
+        tables.append(_parse(t, separator=separator, file=path, mapping=mapping))
+    return PathTable.from_journeys(tables[0] if len(tables) == 1 else _concat_journeys(tables))
 
 
 def _concat_journeys(parts):
@@ -176,6 +175,13 @@ def _numeric(table: pa.Table, name: str, file: str, mapping, problems: list[Prob
 
 
 def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathTable:
+    """A validated table's distinct paths (:func:`_parse`, then grouped)."""
+    journeys = _parse(table, separator=separator, file=file, mapping=mapping)
+    return PathTable.from_journeys(journeys)
+
+
+def _parse(table: pa.Table, *, separator: str, file: str, mapping=None):
+    """One journey per row of a path table (not grouped yet): paths split into channel codes, counts checked."""
     from attribution.journeys.journeys import Journeys
 
     problems: list[Problem] = []
@@ -198,9 +204,8 @@ def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathT
         raise InputError(problems)
     codes, offsets, names = split_paths(path, separator)
     codes, names = _checked_names(codes, offsets, names, table["_row"].to_numpy(), file, mapping)
-    journeys = Journeys(names, codes.astype(np.int64), offsets, conversions, nulls, revenue,
-                        lookback_days=None, meta={"source": "path_table", "file": file})
-    return PathTable.from_journeys(journeys)
+    return Journeys(names, codes.astype(np.int64), offsets, conversions, nulls, revenue,
+                    lookback_days=None, meta={"source": "path_table", "file": file})
 
 
 def _checked_names(codes: np.ndarray, offsets: np.ndarray, names, rows, file: str, mapping):
