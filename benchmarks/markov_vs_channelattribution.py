@@ -112,11 +112,17 @@ def run_worker(tool: str, data: str, order: int, timeout: float):
             os.unlink(out)
 
 
-def time_command(args: list[str], cwd: str) -> float:
-    """Wall seconds of one ``attribution`` command in a fresh process (its output discarded)."""
-    exe = os.path.join(os.path.dirname(sys.executable), "attribution")
+def time_command(args: list[str], cwd: str, source: str | None = None) -> float:
+    """Wall seconds of one ``attribution`` command in a fresh process (its output discarded); with ``source``, the
+    package found first in that source tree (an earlier version, for a before/after column)."""
+    if source:
+        boot = (f"import sys; sys.path.insert(0, {source!r}); from attribution.cli.app import main; "
+                "sys.argv[0] = 'attribution'; main()")
+        cmd = [sys.executable, "-c", boot, *args]
+    else:
+        cmd = [os.path.join(os.path.dirname(sys.executable), "attribution"), *args]
     t0 = time.perf_counter()
-    proc = subprocess.run([exe, *args], capture_output=True, text=True, cwd=cwd)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"attribution {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
@@ -145,7 +151,7 @@ def cli_rows(args, data: str, ca: bool) -> None:
             fh.write("path,conversions,nulls,revenue\na > b,1,2,3.5\nb,0,1,0\n")
         out = os.path.join(tmp, "out.csv")
         header = (f"{'order':>5} | {'input':>7} | {'load':>5} | {'start s':>7} | {'cmd s':>7} | {'net s':>7} | "
-                  f"{'CA s':>7} | {'ratio':>6}")
+                  f"{'CA s':>7} | {'ratio':>6}" + (f" | {'before net s':>12} | {'ratio':>6}" if args.before else ""))
         print(header)
         print("-" * len(header))
         for k in args.orders:
@@ -161,8 +167,14 @@ def cli_rows(args, data: str, ca: bool) -> None:
                     ratio = theirs["seconds"] / net if theirs and net > 0.05 else float("nan")
                     ratios[name].append(ratio)
                     ca_s = f"{theirs['seconds']:7.2f}" if theirs else f"{'-':>7}"
+                    extra = ""
+                    if args.before:
+                        old = (time_command(["run", inputs[name], *model], tmp, args.before)
+                               - time_command(["run", tiny, *model], tmp, args.before))
+                        old_ratio = theirs["seconds"] / old if theirs and old > 0.05 else float("nan")
+                        extra = f" | {old:12.2f} | {old_ratio:5.1f}x"
                     print(f"{k:>5} | {name:>7} | {load:5.1f} | {start:7.2f} | {cmd:7.2f} | {net:7.2f} | {ca_s} | "
-                          f"{ratio:5.1f}x", flush=True)
+                          f"{ratio:5.1f}x{extra}", flush=True)
             for name in args.inputs:
                 print(f"order {k}, {name}: median ratio {statistics.median(ratios[name]):.1f}x over {args.repeat} "
                       f"repeat(s); load average now {os.getloadavg()[0]:.1f}", flush=True)
@@ -195,6 +207,9 @@ def main(argv=None) -> None:
                     help="cli: the command end to end net of start-up (default); fit: Markov.fit_paths in memory")
     ap.add_argument("--inputs", nargs="+", choices=["csv", "parquet"], default=["csv", "parquet"],
                     help="path-table formats given to the command (--mode cli)")
+    ap.add_argument("--before", metavar="SOURCE_TREE",
+                    help="also time the command of an earlier source tree (e.g. `git archive` of a commit, with "
+                         "attribution/cli and attribution/models linked to its cli/ and models/)")
     ap.add_argument("--worker", choices=["ours", "ca"], help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
