@@ -122,12 +122,11 @@ def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR, csv
             parts.append((path, t.rename_columns([inverse.get(n, n) for n in t.column_names])))
     if problems:
         raise InputError(problems)
+    # every file's paths are split, checked and concatenated first, then grouped once: no file is grouped twice
     tables = []
     for path, t in parts:
-        tables.append(_build(t, separator=separator, file=path, mapping=mapping).journeys)
-    if len(tables) == 1:
-        return PathTable.from_journeys(tables[0])
-    return PathTable.from_journeys(_concat_journeys(tables))
+        tables.append(_parse(t, separator=separator, file=path, mapping=mapping))
+    return PathTable.from_journeys(tables[0] if len(tables) == 1 else _concat_journeys(tables))
 
 
 def _concat_journeys(parts):
@@ -176,6 +175,13 @@ def _numeric(table: pa.Table, name: str, file: str, mapping, problems: list[Prob
 
 
 def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathTable:
+    """A validated table's distinct paths (:func:`_parse`, then grouped)."""
+    journeys = _parse(table, separator=separator, file=file, mapping=mapping)
+    return PathTable.from_journeys(journeys)
+
+
+def _parse(table: pa.Table, *, separator: str, file: str, mapping=None):
+    """One journey per row of a path table (not grouped yet): paths split into channel codes, counts checked."""
     from attribution.journeys.journeys import Journeys
 
     problems: list[Problem] = []
@@ -198,9 +204,8 @@ def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathT
         raise InputError(problems)
     codes, offsets, names = split_paths(path, separator)
     codes, names = _checked_names(codes, offsets, names, table["_row"].to_numpy(), file, mapping)
-    journeys = Journeys(names, codes.astype(np.int64), offsets, conversions, nulls, revenue,
-                        lookback_days=None, meta={"source": "path_table", "file": file})
-    return PathTable.from_journeys(journeys)
+    return Journeys(names, codes.astype(np.int64), offsets, conversions, nulls, revenue,
+                    lookback_days=None, meta={"source": "path_table", "file": file})
 
 
 def _checked_names(codes: np.ndarray, offsets: np.ndarray, names, rows, file: str, mapping):
@@ -300,7 +305,7 @@ def group_code_sequences(codes: np.ndarray, offsets: np.ndarray, n_codes: int) -
         return list(out)
 
     # round 1: every sequence by its first word (order within ties does not matter: only groups are kept)
-    col = columns(np.arange(n, dtype=np.int64), 0, 1)[0]
+    col = _first_words(codes, starts, lengths, per_word, bits)
     order = np.argsort(col)
     col = col[order]
     new = np.empty(n, bool)
@@ -338,3 +343,33 @@ def group_code_sequences(codes: np.ndarray, offsets: np.ndarray, n_codes: int) -
     group = np.empty(n, np.int64)
     group[order] = rank
     return group, int(rank[-1]) + 1
+
+
+def _first_words(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, per_word: int, bits: int,
+                 block: int = 1 << 18) -> np.ndarray:
+    """First 64-bit word of every sequence (its first ``per_word`` digits, as in :func:`group_code_sequences`).
+
+    One pass over the touches in storage order, a block of sequences at a time: each touch's digit is shifted to
+    its place and the digits of a sequence are OR-ed together (``bitwise_or.reduceat``), so memory is read in
+    order instead of one gather per position over sequences sorted by length.
+    """
+    n = len(lengths)
+    out = np.zeros(n, np.uint64)
+    for a in range(0, n, block):
+        ln = lengths[a:a + block]
+        keep = np.flatnonzero(ln > 0)
+        if not len(keep):
+            continue
+        lo = int(starts[a + keep[0]])
+        hi = int(starts[a + keep[-1]] + ln[keep[-1]])
+        first = starts[a:a + block] - lo  # this block's sequence starts within codes[lo:hi]
+        pos = np.arange(hi - lo, dtype=np.int64)
+        pos -= np.repeat(first, ln)  # position within its sequence (touches of a block's sequences are contiguous)
+        digit = codes[lo:hi].astype(np.uint64)
+        digit += np.uint64(1)
+        late = pos >= per_word
+        pos[late] = 0
+        digit <<= ((per_word - 1 - pos) * bits).astype(np.uint64)
+        digit[late] = 0
+        out[a + keep] = np.bitwise_or.reduceat(digit, first[keep])
+    return out

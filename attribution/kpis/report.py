@@ -289,7 +289,8 @@ def _with_labels(out: pd.DataFrame, journeys: Journeys, by: str | None) -> pd.Da
 def _channel_sums_by_bitmask(journeys: Journeys, codes: np.ndarray, n_codes: int, values: np.ndarray) -> pd.DataFrame:
     """Σ ``values`` (one row of :data:`JOURNEY_STAT_COLUMNS` per journey) over the journeys holding each code
     (up to 64), and over the touchless ones (code -1): each journey's codes OR-ed into one 64-bit mask, then one
-    dot product per code. Codes no journey holds are left out (as the pairs' sums leave them out)."""
+    pass per byte of the masks: the values are summed per byte value (256 bins), and each code of that byte adds up
+    the bins whose bit it is. Codes no journey holds are left out (as the pairs' sums leave them out)."""
     sums = np.zeros((n_codes + 1, values.shape[1]))
     count = np.zeros(n_codes + 1, np.int64)
     touchless = journeys.touchless()
@@ -298,10 +299,15 @@ def _channel_sums_by_bitmask(journeys: Journeys, codes: np.ndarray, n_codes: int
     if journeys.n_touches:
         nonempty, masks = journey_code_masks(journeys, codes)
         held = values[nonempty]
-        for c in range(n_codes):
-            has = ((masks >> np.uint64(c)) & np.uint64(1)).astype(np.float64)
-            count[c + 1] = int(has.sum())
-            sums[c + 1] = has @ held
+        byte_values = np.arange(256, dtype=np.uint16)
+        for b in range(-(-n_codes // 8)):
+            byte = ((masks >> np.uint64(8 * b)) & np.uint64(255)).astype(np.intp)
+            n_bin = np.bincount(byte, minlength=256)
+            bins = np.stack([np.bincount(byte, held[:, i], minlength=256) for i in range(held.shape[1])], axis=1)
+            for c in range(8 * b, min(8 * b + 8, n_codes)):
+                has = ((byte_values >> (c - 8 * b)) & 1).astype(bool)
+                count[c + 1] = int(n_bin[has].sum())
+                sums[c + 1] = bins[has].sum(axis=0)
     present = np.flatnonzero(count)
     return pd.DataFrame({"code": present - 1, **{c: sums[present, i] for i, c in enumerate(JOURNEY_STAT_COLUMNS)}})
 
