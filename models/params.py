@@ -169,11 +169,12 @@ class AnyOf(Constraint):
         return any(o.ok(value) for o in self.options)
 
     def parse(self, text: str):
-        for o in self.options:
-            value = o.parse(text)
+        values = [o.parse(text) for o in self.options]
+        for o, value in zip(self.options, values):
             if o.ok(value):
                 return value
-        return text
+        # none fits: the first reading that is not plain text (``order=0`` → 0), so the message shows the value
+        return next((v for v in values if not isinstance(v, str)), text)
 
 
 def split_names(value) -> tuple[str, ...]:
