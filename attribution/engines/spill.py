@@ -72,8 +72,10 @@ class SpillFolder:
             else:
                 self.path = None
                 raise OutputError(f"Cannot create a spill folder under {self.parent!r}: every name tried exists.")
-            with open(os.path.join(self.path, OWNER), "w", encoding="utf-8") as fh:
+            partial = os.path.join(self.path, OWNER + ".partial")
+            with open(partial, "w", encoding="utf-8") as fh:
                 fh.write(" ".join(_identity(os.getpid())) + "\n")
+            os.replace(partial, os.path.join(self.path, OWNER))  # the owner file appears whole, or not at all
         except OSError as exc:
             raise OutputError(spill_message(self.parent, exc)) from None
         return self.path
@@ -118,6 +120,8 @@ def _is_stale(path: str, pid: int, mtime: float) -> bool:
         with open(os.path.join(path, OWNER), encoding="utf-8") as fh:
             recorded = fh.read().split()
     except OSError:
+        return not _pid_exists(pid) and time.time() - mtime > UNOWNED_AGE
+    if not recorded:  # written by an older version that was killed mid-write: as a folder without an owner
         return not _pid_exists(pid) and time.time() - mtime > UNOWNED_AGE
     if len(recorded) != 5 or recorded[0] != str(pid):
         return False  # not a file we wrote: leave the folder alone
