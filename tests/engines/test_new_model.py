@@ -17,7 +17,7 @@ from attribution.models.params import Number
 
 
 # ------------------------------------------------------------------------------------------ the new model
-class Recency(TouchWeightModel):
+class Recency(TouchWeightModel, register=False):  # registered by the fixture below, for these tests only
     """Weight ∝ (position + 1) ** power within each journey: later touches earn more (power 0 = linear).
 
     Parameters
@@ -54,6 +54,17 @@ def assert_same_table(a, b, tol):
             assert a[col].astype(str).tolist() == b[col].astype(str).tolist(), col
 
 
+@pytest.fixture
+def registered():
+    """``recency`` in the registry for one test: a class statement without ``register=False`` registers for good,
+    and the other tests of the session (which run every registered model, on Dask workers too) must not see it."""
+    from attribution.models.base import MODELS
+
+    MODELS["recency"] = Recency
+    yield
+    MODELS.pop("recency", None)
+
+
 OPTIONS = [{}, {"period": "month"}, {"by": "campaign"}, {"ci": 0.9, "n_boot": 20, "seed": 3}]
 
 
@@ -62,7 +73,7 @@ def log(tmp_path_factory):
     return make_log(tmp_path_factory.mktemp("newmodel"), n=3000, users=300)
 
 
-def test_label_registry_and_parameters():
+def test_label_registry_and_parameters(registered):
     from attribution.models import parse_model_spec
 
     assert Recency(power=2).label == "recency:power=2" and Recency().label == "recency"
@@ -106,7 +117,7 @@ def test_dask_equals_in_memory(log, monkeypatch):
     assert_same_table(memory, dask, tol=1e-9)  # 1e-9: sums over 3 buckets in another order (~1e-15 each)
 
 
-def test_command_line_spec_and_detail(log, tmp_path):
+def test_command_line_spec_and_detail(log, tmp_path, registered):
     from attribution.cli.app import app
 
     out, detail = tmp_path / "t.csv", tmp_path / "d.csv"
