@@ -401,7 +401,7 @@ class ChannelGrouping:
              valid_years=None, identity=None):
         """:func:`attribution.io.events.read_events` of a grouped log: plan, read, group, validate (``identity``:
         an :class:`~attribution.io.identity.Identity` applied before validation)."""
-        from attribution.io.events import validate_tables
+        from attribution.io.events import validate_planned
         from attribution.io.sources import read_schema_names
         from attribution.io.timeparse import TimeRule
 
@@ -410,9 +410,4 @@ class ChannelGrouping:
         if identity is not None:
             identity.extend_plan(plan, lambda path: read_schema_names(path, plan.csv))
         tables = self.apply([(path, plan.read(path, wanted)) for path, wanted in plan.files], plan.mapping)
-        if identity is None:
-            return validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
-        tables, merged = identity.apply(tables, plan.actual("user_id"))
-        events = validate_tables(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
-        events.ids_merged = merged
-        return events
+        return validate_planned(tables, plan, identity, on_bad_rows=on_bad_rows, time_rule=time_rule)

@@ -242,6 +242,12 @@ def read_events(
     if identity is not None:
         identity.extend_plan(plan, lambda path: read_schema_names(path, csv))
     tables = [(path, plan.read(path, wanted, time_range)) for path, wanted in plan.files]
+    return validate_planned(tables, plan, identity, on_bad_rows=on_bad_rows, time_rule=time_rule)
+
+
+def validate_planned(tables, plan, identity=None, *, on_bad_rows: str = "error", time_rule=None) -> Events:
+    """Validate a read plan's tables, first joining ids by ``identity`` (an
+    :class:`~attribution.io.identity.Identity`) when given; the events then record ``ids_merged``."""
     if identity is None:
         return _validate(tables, mapping=plan.mapping, on_bad_rows=on_bad_rows, time_rule=time_rule)
     tables, merged = identity.apply(tables, plan.actual("user_id"))
