@@ -7,8 +7,11 @@ that every broken rule is reported at once (pandera's ``lazy=True`` convention).
 
 from __future__ import annotations
 
+import contextvars
+import shlex
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 
 #: the longest value echoed in a message (longer ones are cut, with an ellipsis)
@@ -22,6 +25,63 @@ def shorten(value: Any, limit: int = MAX_SHOWN) -> Any:
         return value[: limit - 1] + ("…" if isinstance(value, str) else b"...") + (
             f" ({len(value):,} chars)" if isinstance(value, str) else f" ({len(value):,} bytes)".encode())
     return value
+
+
+#: who is asking: "python" (the library, the default) or "cli" (set by the command line while a command runs)
+_FRONT_END: contextvars.ContextVar[str] = contextvars.ContextVar("attribution_front_end", default="python")
+
+
+@contextmanager
+def command_line() -> Iterator[None]:
+    """Within this block, messages name options as command-line flags (``--lookback-days 30``)."""
+    token = _FRONT_END.set("cli")
+    try:
+        yield
+    finally:
+        _FRONT_END.reset(token)
+
+
+def option(flag: str, value: Any = None, *, quoted: bool = False) -> str:
+    """An option as the caller spells it, for messages.
+
+    The command line reads ``--lookback-days none``; Python reads ``lookback_days='none'`` (the keyword of
+    :func:`attribution.run` and :class:`attribution.options.RunOptions`, which are spelled like the flags).
+
+    Parameters
+    ----------
+    flag : str
+        The option's flag without the dashes, e.g. ``"lookback-days"``.
+    value : optional
+        A value to show with it (``--period month`` / ``period='month'``).
+    quoted : bool
+        Put the command-line form in single quotes (``'--ci'``); the Python name of an option without a value is
+        quoted too (``'ci'``).
+
+    Examples
+    --------
+    >>> option("lookback-days", "none")
+    "lookback_days='none'"
+    >>> with command_line():
+    ...     option("lookback-days", "none"), option("delimiter", ";")
+    ('--lookback-days none', "--delimiter ';'")
+    """
+    flag = flag.lstrip("-")
+    if _FRONT_END.get() == "cli":
+        text = f"--{flag}" if value is None else f"--{flag} {value if quoted else shlex.quote(str(value))}"
+        return f"'{text}'" if quoted else text
+    name = flag.replace("-", "_")
+    if value is None:
+        return f"'{name}'" if quoted else name
+    shown = value if isinstance(value, (int, float)) or _is_number(value) else repr(str(value))
+    return f"{name}={shown}"
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 class AttributionError(Exception):

@@ -26,6 +26,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from attribution.exceptions import option
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_MAX = -4
@@ -243,5 +244,5 @@ def out_of_memory_message(detail: str = "") -> str:
     suggest = max(room // 2, 64 * 1024**2) // (16 * 1024**2) * (16 * 1024**2)
     what = f" ({detail})" if detail else ""
     return (f"The run ran out of memory{what}; this process can still use about {format_size(room)} ({source}). "
-            f"Rerun with --memory-limit {format_size(suggest)} (or smaller) to process the log out of core in "
+            f"Rerun with {option('memory-limit', format_size(suggest))} (or smaller) to process the log out of core in "
             "user buckets on disk, or give the process more memory.")

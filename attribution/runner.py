@@ -12,7 +12,7 @@ import pandas as pd
 
 from attribution.io.csvread import CsvOptions
 from attribution.io.events import Events, read_events
-from attribution.exceptions import ParameterError
+from attribution.exceptions import ParameterError, option
 from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
 from attribution.journeys.paths import DEFAULT_SEPARATOR, PathTable, read_paths
 from attribution.kpis.result import fit_models
@@ -36,7 +36,7 @@ def parse_lookback(value) -> float | None:
     except (TypeError, ValueError):
         days = float("nan")
     if not days == days or days < 0:
-        raise ParameterError(f"The '--lookback-days' option must be a number of days >= 0 or 'none'. Got {value!r} instead.")
+        raise ParameterError(f"The {option('lookback-days', quoted=True)} option must be a number of days >= 0 or 'none'. Got {value!r} instead.")
     return days
 
 
@@ -200,7 +200,7 @@ def load_journeys(
         j = apply_path_options(table.journeys, path_options)
         return j, None, {"paths": j.n_journeys, "conversions": j.total_conversions, "revenue": j.total_revenue}
     if input != "events":
-        raise ParameterError(f"The '--input' option must be 'events' or 'paths'. Got {input!r} instead.")
+        raise ParameterError(f"The {option('input', quoted=True)} option must be 'events' or 'paths'. Got {input!r} instead.")
     lookback = parse_lookback(lookback_days)  # option errors before any reading
     time = {"epoch_unit": epoch_unit, "valid_years": valid_years}
     time_range = None
@@ -215,8 +215,8 @@ def load_journeys(
 
         schema = check_schema(schema)
         if grouping is not None:
-            raise ParameterError(f"--schema {schema} derives touch channels with GA4's channel group already; "
-                                 "leave out --channel-grouping.")
+            raise ParameterError(f"{option('schema', schema)} derives touch channels with GA4's channel group already; "
+                                 f"leave out {option('channel-grouping')}.")
         if conversion_events == ("conversion",):  # not given: the schema's own
             conversion_events = DEFAULT_CONVERSIONS[schema]
         events = read_events(sources, schema=schema, conversion_events=conversion_events, identity_map=identity,
@@ -235,7 +235,7 @@ def load_journeys(
     if missing and events.num_rows:
         warnings.warn(
             f"no rows with conversion event {', '.join(map(repr, missing))}; event names in the log: "
-            f"{', '.join(map(repr, list(counts)[:10]))}. Use --conversion-event NAME.",
+            f"{', '.join(map(repr, list(counts)[:10]))}. Use {option('conversion-event', 'NAME')}.",
             UserWarning, stacklevel=2,
         )
     journeys = Journeys.from_events(events, conversion_events=conversion_events, lookback_days=lookback,
@@ -284,8 +284,8 @@ def _grouping(channel_grouping, input: str = "events", fill_only: bool = False):
 
     grouping = ChannelGrouping.of(channel_grouping, fill_only=fill_only)
     if input == "paths":
-        raise ParameterError("--channel-grouping derives touch channels from the source / medium columns of an "
-                             "event log; a path table has channels already (leave out --channel-grouping).")
+        raise ParameterError(f"{option('channel-grouping')} derives touch channels from the source / medium columns of an "
+                             f"event log; a path table has channels already (leave out {option('channel-grouping')}).")
     return grouping
 
 
@@ -434,9 +434,9 @@ def execute(events, options: RunOptions, *, campaigns: bool = True, detail_sink=
                              "it with engine='local'.")
     if parted is not None:  # out of core or on Dask: same models, merged partition statistics
         if p.experiments is not None:
-            raise ParameterError("--experiments needs an in-memory run (it dates every touch's credit by its "
-                                 "conversion); this log was processed out of core or on Dask. Raise --memory-limit "
-                                 "or use --engine local.")
+            raise ParameterError(f"{option('experiments')} needs an in-memory run (it dates every touch's credit by its "
+                                 f"conversion); this log was processed out of core or on Dask. Raise {option('memory-limit')} "
+                                 f"or use {option('engine', 'local')}.")
         table, fitted, lead_models, summary = parted
         return RunResult(table, None, fitted, None, summary, lead_models, None, p.spend, p.period)
     journeys, events_, summary = load_journeys(
@@ -506,7 +506,7 @@ def prepare(o: RunOptions) -> Prepared:
     TimeRule.of(o.epoch_unit, o.valid_years)
     grouping = _grouping(o.channel_grouping, o.input, o.fill_only)
     if o.input not in ("events", "paths"):
-        raise ParameterError(f"The '--input' option must be 'events' or 'paths'. Got {o.input!r} instead.")
+        raise ParameterError(f"The {option('input', quoted=True)} option must be 'events' or 'paths'. Got {o.input!r} instead.")
     lookback = parse_lookback(o.lookback_days)
     ci, bootstrap, seed = o.ci, o.bootstrap, o.seed
     if ci is not None:

@@ -1,4 +1,4 @@
-"""Seeded generator of large synthetic event logs for the scale benchmarks (issue 6).
+"""Seeded generator of large synthetic event logs for the scale benchmarks.
 
 Writes an event log with the canonical columns (``user_id`` string, ``timestamp`` naive UTC, ``event``,
 ``channel``, ``revenue``, ``campaign``) plus two columns a run never needs (``session_id``, ``page``), laid out

@@ -1,4 +1,4 @@
-"""Seeded generator of synthetic path tables (SPEC 1.2) for the Markov benchmark and tests (issue 4).
+"""Seeded generator of synthetic path tables (SPEC 1.2) for the Markov benchmark and tests.
 
 Each path is a walk of a hidden first-order chain over ``--channels`` channels (fixed skewed start weights,
 a random sparse-ish transition matrix with a preference to repeat the same channel), of length

@@ -23,7 +23,7 @@ import warnings
 
 import typer
 
-from attribution.exceptions import AttributionError
+from attribution.exceptions import AttributionError, command_line
 
 _state = {"debug": False}
 
@@ -35,48 +35,54 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):  #
 def _guarded(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        warnings.showwarning = _show_warning
-        try:
-            return fn(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
-            raise
-        except BrokenPipeError:  # the reader of stdout went away (``| head``): stop quietly
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            raise typer.Exit(0) from None
-        except AttributionError as exc:
-            if _state["debug"]:
-                raise
-            print(f"error: {exc}", file=sys.stderr)
-            raise typer.Exit(2) from None
-        except (KeyboardInterrupt, Terminated) as exc:
-            code = 143 if isinstance(exc, Terminated) else 130
-            name = "SIGTERM" if code == 143 else "SIGINT"
-            print(f"error: stopped by {name}; temporary files removed, previous outputs left as they were.",
-                  file=sys.stderr)
-            raise typer.Exit(code) from None
-        except (MemoryError, OSError) as exc:
-            message = None if _state["debug"] else _resource_message(exc)
-            if message is None:
-                _internal(exc)
-            print(f"error: {message}", file=sys.stderr)
-            raise typer.Exit(2) from None
-        except RuntimeError as exc:
-            if "can't start new thread" not in str(exc) or _state["debug"]:  # no room left for a thread's stack
-                _internal(exc)
-            from attribution.memory import out_of_memory_message
-
-            print(f"error: {out_of_memory_message(str(exc))}", file=sys.stderr)
-            raise typer.Exit(2) from None
-        except Exception as exc:
-            import click
-
-            if isinstance(exc, click.ClickException) or _state["debug"]:
-                raise
-            _internal(exc)
+        with command_line():  # messages, the handlers' below included, name options as flags (--lookback-days)
+            return _handled(fn, args, kwargs)
 
     return wrapper
+
+
+def _handled(fn, args, kwargs):
+    """``fn(*args, **kwargs)`` with every failure turned into one line on stderr and its exit status."""
+    warnings.showwarning = _show_warning
+    try:
+        return fn(*args, **kwargs)
+    except (typer.Exit, typer.Abort):
+        raise
+    except BrokenPipeError:  # the reader of stdout went away (``| head``): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
+    except AttributionError as exc:
+        if _state["debug"]:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    except (KeyboardInterrupt, Terminated) as exc:
+        code = 143 if isinstance(exc, Terminated) else 130
+        name = "SIGTERM" if code == 143 else "SIGINT"
+        print(f"error: stopped by {name}; temporary files removed, previous outputs left as they were.",
+              file=sys.stderr)
+        raise typer.Exit(code) from None
+    except (MemoryError, OSError) as exc:
+        message = None if _state["debug"] else _resource_message(exc)
+        if message is None:
+            _internal(exc)
+        print(f"error: {message}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    except RuntimeError as exc:
+        if "can't start new thread" not in str(exc) or _state["debug"]:  # no room left for a thread's stack
+            _internal(exc)
+        from attribution.memory import out_of_memory_message
+
+        print(f"error: {out_of_memory_message(str(exc))}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException) or _state["debug"]:
+            raise
+        _internal(exc)
 
 
 def _internal(exc: BaseException):

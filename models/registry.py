@@ -6,7 +6,7 @@ Models register themselves when their class is defined (:class:`~attribution.mod
 
 from __future__ import annotations
 
-from attribution.exceptions import ParameterError
+from attribution.exceptions import ParameterError, option
 
 from attribution.models import hazard, heuristic, logistic, milestone, shapley  # noqa: F401 - they register on import
 from attribution.models.base import MODELS, AttributionModel
@@ -59,7 +59,7 @@ def parse_model_spec(spec: str) -> AttributionModel:
     name = name.strip()
     if name not in MODELS:
         raise ParameterError(
-            f"Unknown model {name!r} in --model {spec!r}. Available models: {', '.join(available_models())}."
+            f"Unknown model {name!r} in {option('model', spec)}. Available models: {', '.join(available_models())}."
         )
     cls = MODELS[name]
     accepted = cls._param_names()
@@ -71,13 +71,13 @@ def parse_model_spec(spec: str) -> AttributionModel:
             if not eq or not key:
                 raise ParameterError(
                     f"Model parameters must look like key=value (e.g. {name}:{accepted[0] if accepted else 'key'}=...). "
-                    f"Got {item!r} in --model {spec!r}."
+                    f"Got {item!r} in {option('model', spec)}."
                 )
             if key not in accepted:
                 hint = f"accepted parameters: {', '.join(accepted)}" if accepted else "it takes no parameters"
-                raise ParameterError(f"Unknown parameter {key!r} of model {name!r} in --model {spec!r}; {hint}.")
+                raise ParameterError(f"Unknown parameter {key!r} of model {name!r} in {option('model', spec)}; {hint}.")
             if key in params:
-                raise ParameterError(f"Parameter {key!r} is given twice in --model {spec!r}.")
+                raise ParameterError(f"Parameter {key!r} is given twice in {option('model', spec)}.")
             constraint = cls.parameter_constraints.get(key)
             params[key] = constraint.parse(value.strip()) if constraint is not None else _coerce(value.strip())
     model = cls(**params)

@@ -65,7 +65,7 @@ def test_bad_rules():
         rules_from_frame(pd.DataFrame({"channel": ["x"], "source": ["(unclosed"]}))
     with pytest.raises(InputError, match="needs 'channel'"):
         rules_from_frame(pd.DataFrame({"name": ["x"]}))
-    with pytest.raises(ParameterError, match="'--channel-grouping' option must be 'ga4' or a CSV file"):
+    with pytest.raises(ParameterError, match="'channel_grouping' option must be 'ga4' or a CSV file"):
         load_rules("/no/such/rules.csv")
 
 

@@ -99,7 +99,7 @@ def test_comma_numbers_without_decimal_option_point_to_it(tmp_path):
     path.write_text("user_id;timestamp;event;channel;revenue\nu1;2026-01-01;touch;a;\nu1;2026-01-02;conversion;;12,5\n")
     with pytest.raises(InputError) as err:
         read_events(str(path))
-    assert err.value.problems[0].code == "decimal_mark" and "--decimal ," in str(err.value)
+    assert err.value.problems[0].code == "decimal_mark" and "decimal=','" in str(err.value)
     assert read_events(str(path), decimal=",").table["revenue"].to_pylist() == [0.0, 12.5]
 
 
@@ -120,7 +120,7 @@ def test_undecodable_byte_names_file_column_row_and_option(tmp_path):
         read_events(str(path))
     p = err.value.problems[0]
     assert (p.code, p.file, p.column, p.first_row, p.count) == ("encoding", str(path), "channel", 1, 2)
-    assert "--encoding" in p.fix and "binary" not in str(err.value)
+    assert "encoding" in p.fix and "binary" not in str(err.value)
     assert read_events(str(path), encoding="latin-1").table["channel"].to_pylist()[1] == "Référencement"
 
 
@@ -138,7 +138,7 @@ def test_wrong_delimiter_names_the_delimiter_option(tmp_path):
     with pytest.raises(InputError) as err:
         read_events(str(path), delimiter=",")
     assert err.value.codes == ["csv_delimiter"]
-    assert "--delimiter ';'" in str(err.value) and "--column" not in str(err.value)
+    assert "delimiter=';'" in str(err.value) and "column=" not in str(err.value)
     assert read_events(str(path)).num_rows == 1  # detected
 
 

@@ -110,7 +110,7 @@ def test_missing_file_column_and_unknown_format(tmp_path):
         read_events(str(tmp_path / "nope.parquet"))
     assert info.value.codes == ["file_missing"]
     path = write_csv(tmp_path, "user,timestamp,event,channel\na,2024-01-01,touch,x\n")
-    with pytest.raises(InputError, match=r"required column 'user_id' is missing.*--column user_id=") as info:
+    with pytest.raises(InputError, match=r"required column 'user_id' is missing.*column='user_id=") as info:
         read_events(path)
     (tmp_path / "data.xlsx").write_text("x")
     with pytest.raises(InputError, match="neither Parquet"):

@@ -101,5 +101,5 @@ def test_cohorts_by_first_row(events):
     assert cohorts["segment"].tolist() == ["2025-12-29", "2026-01-05"]
     assert cohorts["users"].tolist() == [3, 3] and cohorts["customers"].tolist() == [1, 2]
     assert cohorts["users"].sum() == seg(f, "all", "all")["users"]
-    with pytest.raises(ParameterError, match="'--period' option"):
+    with pytest.raises(ParameterError, match="'period' option"):
         funnel_frame(events, period="year")

@@ -131,7 +131,7 @@ def test_journey_key_makes_one_journey_per_account(tmp_path):
 
 def test_journey_key_missing_is_named(tmp_path):
     ACCOUNTS.drop(columns="account_id").to_csv(tmp_path / "crm.csv", index=False)
-    with pytest.raises(InputError, match="--journey-key column 'account_id' is missing"):
+    with pytest.raises(InputError, match="journey_key column 'account_id' is missing"):
         load_journeys(str(tmp_path / "crm.csv"), journey_key="account_id")
     result = runner.invoke(app, ["funnel", str(tmp_path / "crm.csv"), "--journey-key", "account_id"])
     assert result.exit_code == 2 and "columns found: user_id" in result.output

@@ -232,7 +232,7 @@ def test_period_needs_dated_spend(tmp_path):
 
 def test_bad_period_is_a_parameter_error(tmp_path):
     events, _ = write_inputs(tmp_path)
-    with pytest.raises(ParameterError, match="'--period' option must be one of day, week, month"):
+    with pytest.raises(ParameterError, match="'period' option must be one of day, week, month"):
         run([str(events)], models=["linear"], period="fortnight")
 
 
@@ -417,5 +417,5 @@ def test_by_campaign_needs_campaigns(tmp_path, journeys):
     bare = Journeys.from_events(Events.from_frame(EVENTS.drop(columns="campaign")))
     with pytest.raises(ParameterError, match="needs a 'campaign' column in the event log"):
         channel_report(fitted(bare, "linear"), bare, by="campaign")
-    with pytest.raises(ParameterError, match="'--by' option must be one of campaign"):
+    with pytest.raises(ParameterError, match="'by' option must be one of campaign"):
         channel_report(fitted(journeys, "linear"), journeys, by="source")

@@ -97,11 +97,11 @@ def test_vectorised_options_equal_a_per_journey_reference(rows, transform, limit
 
 
 def test_options_are_checked():
-    with pytest.raises(ParameterError, match="path-transform"):
+    with pytest.raises(ParameterError, match="path_transform"):
         PathOptions.of(path_transform="sorted")
-    with pytest.raises(ParameterError, match="max-touches"):
+    with pytest.raises(ParameterError, match="max_touches"):
         PathOptions.of(max_touches=0)
-    with pytest.raises(ParameterError, match="conversions-from"):
+    with pytest.raises(ParameterError, match="conversions_from"):
         PathOptions.of(conversions_from="yesterday")
     with pytest.raises(ParameterError, match="before"):
         PathOptions.of(conversions_from="2024-03-02", conversions_to="2024-03-01")

@@ -142,9 +142,9 @@ def test_a_flat_csv_read_as_ga4_names_what_was_expected(tmp_path):
 def test_unknown_schema_and_schema_with_grouping_are_option_errors(exports):
     with pytest.raises(ParameterError, match="ga4, segment, snowplow"):
         read_events(str(exports["ga4_json"]), schema="adobe")
-    with pytest.raises(ParameterError, match="no --column"):
+    with pytest.raises(ParameterError, match="no column mapping"):
         read_events(str(exports["ga4_json"]), schema="ga4", columns={"user_id": "user_pseudo_id"})
-    with pytest.raises(ParameterError, match="leave out --channel-grouping"):
+    with pytest.raises(ParameterError, match="leave out channel_grouping"):
         load_journeys(str(exports["ga4_json"]), schema="ga4", channel_grouping="ga4")
 
 

@@ -64,7 +64,7 @@ def test_every_broken_rule_reported_at_once(tmp_path):
 def test_missing_columns_name_the_mapping_fix(tmp_path):
     path = tmp_path / "s.csv"
     pd.DataFrame({"channel": ["a"], "cost": [1.0]}).to_csv(path, index=False)
-    with pytest.raises(InputError, match=r"--spend-column spend=YOUR_COLUMN"):
+    with pytest.raises(InputError, match=r"spend_column='spend=YOUR_COLUMN'"):
         read_spend(path)
     with pytest.raises(ParameterError, match="unknown column"):
         read_spend(path, columns=["price=cost"])
@@ -80,5 +80,5 @@ def test_cost_types():
 
 
 def test_period_without_dates_is_explained():
-    with pytest.raises(ParameterError, match="--spend-column date=YOUR_COLUMN"):
+    with pytest.raises(ParameterError, match="spend_column='date=YOUR_COLUMN'"):
         read_spend(pd.DataFrame({"channel": ["a"], "spend": [1.0]})).by_channel("month")

@@ -80,8 +80,8 @@ def test_intervals_bracket_the_estimate_and_touchless_go_to_none(journeys):
         assert iv.loc[ch, "conversions_lo"] <= point.loc[ch, "conversions"] <= iv.loc[ch, "conversions_hi"]
 
 
-@pytest.mark.parametrize("args, fragment", [((1.5, 10, 0), "'--ci' option"), ((0.9, 1, 0), "'--bootstrap'"),
-                                            ((0.9, 10, -1), "'--seed'")])
+@pytest.mark.parametrize("args, fragment", [((1.5, 10, 0), "'ci' option"), ((0.9, 1, 0), "'bootstrap'"),
+                                            ((0.9, 10, -1), "'seed'")])
 def test_bad_options(args, fragment):
     with pytest.raises(ParameterError, match=fragment):
         check_ci(*args)

@@ -34,7 +34,7 @@ import math
 import os
 import re
 
-from attribution.exceptions import ParameterError
+from attribution.exceptions import ParameterError, option
 
 ENGINES = ("local", "dask")
 #: peak bytes of the in-memory run per event row, measured on the 10M-event benchmark log (about 300)
@@ -46,9 +46,9 @@ _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb":
 def check_engine(engine: str | None, scheduler: str | None = None) -> str:
     engine = (engine or "local").strip().lower()
     if engine not in ENGINES:
-        raise ParameterError(f"The '--engine' option must be one of {', '.join(ENGINES)}. Got {engine!r} instead.")
+        raise ParameterError(f"The {option('engine', quoted=True)} option must be one of {', '.join(ENGINES)}. Got {engine!r} instead.")
     if scheduler is not None and engine != "dask":
-        raise ParameterError("The '--scheduler' option needs '--engine dask'.")
+        raise ParameterError(f"The {option('scheduler', quoted=True)} option needs {option('engine', 'dask', quoted=True)}.")
     return engine
 
 
@@ -63,7 +63,7 @@ def parse_memory_limit(value) -> int | None:
         unit = m.group(2).lower() if m else None
         size = float(m.group(1)) * _UNITS[unit] if m and unit in _UNITS else float("nan")
     if not math.isfinite(size) or size <= 0:
-        raise ParameterError(f"The '--memory-limit' option must be a size such as 4GB or 512MB. Got {value!r} instead.")
+        raise ParameterError(f"The {option('memory-limit', quoted=True)} option must be a size such as 4GB or 512MB. Got {value!r} instead.")
     return int(size)
 
 
@@ -144,7 +144,7 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     limit = parse_memory_limit(memory_limit)
     if input != "events":
         if engine == "dask":
-            raise ParameterError("The dask engine reads event logs; a path table is small: run it with --engine local.")
+            raise ParameterError(f"The dask engine reads event logs; a path table is small: run it with {option('engine', 'local')}.")
         return None
     if channel_grouping is not None:  # each partition is grouped before its validation (partial.process_partition)
         from attribution.io.channel_groups import ChannelGrouping
@@ -170,9 +170,9 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
 
         names = ", ".join(repr(model_spec(m)) for m in models if not journey_local(m))
         raise ParameterError(
-            f"--ci with --period is not available with {where} for {names} yet: each bootstrap replicate would need "
-            "its own touch weights from the whole log. Run those models with --ci or --period (not both), or in "
-            "memory (--engine local with a larger --memory-limit).")
+            f"{option('ci')} with {option('period')} is not available with {where} for {names} yet: each bootstrap replicate would need "
+            f"its own touch weights from the whole log. Run those models with {option('ci')} or {option('period')} (not both), or in "
+            f"memory ({option('engine', 'local')} with a larger {option('memory-limit')}).")
     from attribution.engines.partial import RunSpec, finalise
 
     milestone_events = [str(m) for m in (milestone_events or ())]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from attribution.io.events import add_units, mixed_unit_problems
-from attribution.exceptions import DroppedRowsWarning, InputError, Problem
+from attribution.exceptions import DroppedRowsWarning, InputError, Problem, option
 
 
 @dataclass
@@ -255,7 +255,7 @@ def fit_merged(results, spec: RunSpec, *, files) -> dict:
     if missing and counts["rows"]:
         warnings.warn(
             f"no rows with conversion event {', '.join(map(repr, missing))}; event names in the log: "
-            f"{', '.join(map(repr, list(counts['events'])[:10]))}. Use --conversion-event NAME.",
+            f"{', '.join(map(repr, list(counts['events'])[:10]))}. Use {option('conversion-event', 'NAME')}.",
             UserWarning, stacklevel=2,
         )
     if spec.lead_event is not None and spec.lead_event not in counts["events"]:

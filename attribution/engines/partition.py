@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from attribution.exceptions import InputError, Problem
+from attribution.exceptions import InputError, Problem, option
 from attribution.io.csvread import checked, open_csv, raise_undecodable
 from attribution.io.sources import file_kind
 from attribution.kernels.userorder import hash_strings, mix64 as _mix64
@@ -109,7 +109,7 @@ def iter_pieces(path: str, columns: list[str], dictionary=(), batch_rows: int = 
                 "must keep the type its first rows have when read piece by piece (out of core / Dask); in the "
                 f"piece from row {offset:,} on: " + str(exc).strip().splitlines()[0],
                 "convert the log to Parquet (typed columns), or give the run enough memory to read the file whole "
-                "(a larger --memory-limit, --engine local)", file=path, first_row=offset)) from None
+                f"(a larger {option('memory-limit')}, {option('engine', 'local')})", file=path, first_row=offset)) from None
         table = checked(pa.Table.from_batches([batch]), path, csv, numeric, encoding, offset)
         yield table.append_column("_row", pa.array(np.arange(offset, offset + table.num_rows, dtype=np.int64)))
         offset += table.num_rows

@@ -30,7 +30,7 @@ import stat
 import tempfile
 import time
 
-from attribution.exceptions import OutputError
+from attribution.exceptions import OutputError, option
 
 PREFIX = "attribution-buckets-"
 OWNER = "owner"
@@ -59,7 +59,7 @@ class SpillFolder:
             When the parent folder does not exist or no folder can be created in it (read-only, full, forbidden).
         """
         if not os.path.isdir(self.parent):
-            raise OutputError(f"The spill folder {self.parent!r} does not exist (--spill-dir).")
+            raise OutputError(f"The spill folder {self.parent!r} does not exist ({option('spill-dir')}).")
         remove_stale(self.parent)
         try:
             for _ in range(100):
@@ -88,7 +88,7 @@ class SpillFolder:
 def spill_message(folder: str, exc: OSError) -> str:
     """One message for a spill folder that cannot be written."""
     return (f"Cannot write the out-of-core user buckets under {folder!r}: {exc.strerror or exc}. Free disk space "
-            "there or choose another folder with --spill-dir (or give a larger --memory-limit to run in memory).")
+            f"there or choose another folder with {option('spill-dir')} (or give a larger {option('memory-limit')} to run in memory).")
 
 
 def remove_stale(parent: str) -> list[str]:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from attribution.kpis.compare import channel_totals, compare_table
-from attribution.exceptions import ParameterError
+from attribution.exceptions import ParameterError, option
 from attribution.journeys.journeys import NONE_CHANNEL
 
 
@@ -115,7 +115,7 @@ def gather(sources, *, models=None, spend=None, spend_columns=None, milestone_ev
     content.markov = next((m for m, s in zip(result.models, specs) if getattr(m, "removal_effects_", None)
                            is not None), None)
     if content.markov is None:
-        content.notes["markov"] = "No Markov model in this run: add --model markov for its removal effects."
+        content.notes["markov"] = f"No Markov model in this run: add {option('model', 'markov')} for its removal effects."
     if result.journeys is None:
         content.notes["journeys"] = "A partitioned run keeps no journeys: path and funnel sections left out."
         return content
@@ -129,7 +129,7 @@ def gather(sources, *, models=None, spend=None, spend_columns=None, milestone_ev
         except ParameterError as exc:
             content.notes["trend"] = str(exc)
     else:
-        content.notes["trend"] = "No period chosen (--period day, week or month draws the trend)."
+        content.notes["trend"] = f"No period chosen ({option('period', 'day')}, week or month draws the trend)."
     _journey_sections(content, result, milestone_events, conversion_events, top)
     return content
 

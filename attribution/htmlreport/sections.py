@@ -9,6 +9,7 @@ from attribution.journeys.journeys import NONE_CHANNEL
 
 from attribution.htmlreport.content import ReportContent, channel_rows
 from attribution.htmlreport.page import cards, esc, image, note, number, section, settings_list, table
+from attribution.exceptions import option
 
 DPI = 100
 
@@ -77,7 +78,7 @@ def channel_table(c: ReportContent) -> str:
                "touch, which no channel can claim.")
     else:
         how = (f"What each channel earned under the {c.primary} model: conversions, share and revenue." + more,
-               "'(none)' holds conversions with no marketing touch, which no channel can claim; --spend adds ROAS "
+               f"'(none)' holds conversions with no marketing touch, which no channel can claim; {option('spend')} adds ROAS "
                "and CPA.")
     return section(f"Channels ({c.primary})", how, "".join(parts), "channels")
 
@@ -91,7 +92,7 @@ def returns(c: ReportContent) -> str:
     if not c.has_spend:
         return section("Return on spend", (
             "ROAS and CPA need what each channel cost.",
-            "Run the report with --spend FILE (channel, spend[, date])."), note("No spend table given."), "returns")
+            f"Run the report with {option('spend', 'FILE')} (channel, spend[, date])."), note("No spend table given."), "returns")
     from attribution.plotting import plot_roi
 
     body = (_chart(plot_roi, (10.5, 5.2), "ROAS by channel and model", table=c.result.table, metric="roas")
@@ -130,7 +131,7 @@ def funnel(c: ReportContent) -> str:
     return section("Funnel", (
         "How many people reached each stage, from everyone seen in the log to paying customers; the percentage "
         "is the share of the stage before that went on.",
-        "A stage counts everyone who reached it or any later stage. Add stages with --milestone-event."),
+        f"A stage counts everyone who reached it or any later stage. Add stages with {option('milestone-event')}."),
         body, "funnel")
 
 

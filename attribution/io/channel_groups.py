@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.kernels.encoding import encode_sorted
-from attribution.exceptions import InputError, ParameterError, Problem
+from attribution.exceptions import InputError, ParameterError, Problem, option
 
 UNASSIGNED = "Unassigned"
 
@@ -171,7 +171,7 @@ def load_rules(spec: str) -> tuple[Rule, ...]:
     import os
 
     if not os.path.isfile(spec):
-        raise ParameterError(f"The '--channel-grouping' option must be 'ga4' or a CSV file of rules "
+        raise ParameterError(f"The {option('channel-grouping', quoted=True)} option must be 'ga4' or a CSV file of rules "
                              f"(channel, source, medium, campaign). Got {spec!r} instead.")
     return rules_from_frame(pd.read_csv(spec, dtype=str, keep_default_na=False), file=spec)
 
@@ -212,7 +212,7 @@ def _group(table: pa.Table, rules, *, columns, fill_only: bool, default: str, fi
     have = [c for c in GROUP_COLUMNS if name(c) in table.column_names]
     if name("event") not in table.column_names or not have:
         raise InputError(Problem("column_missing", "channel grouping needs the 'event' column and at least one of "
-                                 "'source', 'medium', 'campaign'", "map them with --column source=YOUR_COLUMN",
+                                 "'source', 'medium', 'campaign'", f"map them with {option('column', 'source=YOUR_COLUMN')}",
                                  file=file, column=name("event") if name("event") not in table.column_names
                                  else name("source")))
     if isinstance(rules, pd.DataFrame):
@@ -324,8 +324,8 @@ class ChannelGrouping:
             return replace(spec, fill_only=True) if fill_only and not spec.fill_only else spec
         if spec is None:
             if fill_only:
-                raise ParameterError("The '--fill-only' option keeps channels that --channel-grouping would "
-                                     "replace; it needs '--channel-grouping ga4|RULES.csv'.")
+                raise ParameterError(f"The {option('fill-only', quoted=True)} option keeps channels that {option('channel-grouping')} would "
+                                     f"replace; it needs {option('channel-grouping', 'ga4|RULES.csv', quoted=True)}.")
             return None
         if not isinstance(default, str) or not default.strip():
             raise ParameterError(f"The default channel of a channel grouping must be a non-empty name. "
@@ -375,18 +375,18 @@ class ChannelGrouping:
         mistyped = [c for c in GROUP_COLUMNS if c in mapping and all(mapping[c] not in n for _, n, _ in schemas)]
         for c in mistyped:
             path, _, found = schemas[0]
-            problems.append(Problem("column_missing", f"column '{mapping[c]}' (given with --column {c}={mapping[c]}) "
-                                    f"is missing (columns found: {found})", "check the --column mapping",
+            problems.append(Problem("column_missing", f"column '{mapping[c]}' (given with {option('column', f'{c}={mapping[c]}')}) "
+                                    f"is missing (columns found: {found})", f"check the {option('column')} mapping",
                                     file=path if len(files) == 1 else f"{path} (and every other file)",
                                     column=mapping[c]))
         for path, names, found in schemas if not mistyped else ():
             if not any(mapping.get(c, c) in names for c in need):
                 wanted = " or ".join(f"'{mapping.get(c, c)}'" for c in need)
                 problems.append(Problem(
-                    "column_missing", f"--channel-grouping {self.label} derives each touch's channel from "
+                    "column_missing", f"{option('channel-grouping', self.label)} derives each touch's channel from "
                     f"{wanted}, and the file has none of them (columns found: {found})",
-                    "map your columns with " + " ".join(f"--column {c}=YOUR_{c.upper()}" for c in need)
-                    + ", or leave out --channel-grouping if the log has a channel column",
+                    "map your columns with " + " ".join(option('column', f'{c}=YOUR_{c.upper()}') for c in need)
+                    + f", or leave out {option('channel-grouping')} if the log has a channel column",
                     file=path, column=mapping.get(need[0], need[0])))
         if problems:
             raise InputError(problems)

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from attribution.exceptions import InputError, ParameterError, Problem
+from attribution.exceptions import InputError, ParameterError, Problem, option
 
 #: fields read as null in a CSV file (exact match; pyarrow's defaults, pinned here, plus Python's ``None``)
 CSV_NULLS = ("", "NA", "N/A", "n/a", "#N/A", "#N/A N/A", "#NA", "NULL", "null", "NaN", "nan", "-NaN", "-nan",
@@ -95,18 +95,18 @@ class CsvOptions:
         if delimiter is not None and str(delimiter).lower() != "auto":
             delimiter = _NAMES.get(str(delimiter).lower(), str(delimiter))
             if len(delimiter) != 1 or delimiter in "\r\n\"":
-                raise ParameterError("The '--delimiter' option must be one character (',', ';', 'tab', '|') or "
+                raise ParameterError(f"The {option('delimiter', quoted=True)} option must be one character (',', ';', 'tab', '|') or "
                                      f"'auto'. Got {delimiter!r} instead.")
         else:
             delimiter = None
         decimal = "." if decimal is None else str(decimal)
         if decimal not in (".", ","):
-            raise ParameterError(f"The '--decimal' option must be '.' or ','. Got {decimal!r} instead.")
+            raise ParameterError(f"The {option('decimal', quoted=True)} option must be '.' or ','. Got {decimal!r} instead.")
         if encoding is not None and str(encoding).lower() != "auto":
             try:
                 encoding = codecs.lookup(str(encoding)).name
             except LookupError:
-                raise ParameterError("The '--encoding' option must be a text encoding such as utf-8, latin-1, "
+                raise ParameterError(f"The {option('encoding', quoted=True)} option must be a text encoding such as utf-8, latin-1, "
                                      f"cp1252 or utf-16. Got {encoding!r} instead.") from None
         else:
             encoding = None
@@ -232,11 +232,12 @@ def raise_undecodable(path: str, exc: Exception, encoding: str, first_row: int |
     if "utf8" in str(exc).lower().replace("-", ""):
         raise InputError(Problem(
             "encoding", f"holds bytes that are not valid {encoding} text",
-            _ENCODING_FIX, file=path, first_row=first_row)) from None
+            _encoding_fix(), file=path, first_row=first_row)) from None
 
 
-_ENCODING_FIX = ("give the file's encoding with --encoding (latin-1 or cp1252 for most Western spreadsheet exports; "
-                 "UTF-16 and UTF-8 with a byte-order mark are detected)")
+def _encoding_fix() -> str:
+    return (f"give the file's encoding with {option('encoding')} (latin-1 or cp1252 for most Western spreadsheet exports; "
+            "UTF-16 and UTF-8 with a byte-order mark are detected)")
 
 
 def checked(table: pa.Table, path: str, options: CsvOptions | None, numeric=(), encoding: str = "utf8",
@@ -273,7 +274,7 @@ def _undecodable(col: pa.ChunkedArray, path: str, name: str, encoding: str, offs
     raw = col[first].as_py() or b""
     raise InputError(Problem(
         "encoding", f"holds bytes that are not valid {'UTF-8' if encoding in ('utf8', 'utf-8') else encoding} text",
-        _ENCODING_FIX, file=path, column=name, count=len(rows), first_row=offset + first,
+        _encoding_fix(), file=path, column=name, count=len(rows), first_row=offset + first,
         example={name: raw[:60]}))
 
 
@@ -301,8 +302,8 @@ def _comma_numbers(col: pa.ChunkedArray, path: str, name: str, offset: int) -> p
     comma = pc.fill_null(pc.match_substring_regex(text, _COMMA_NUMBER), False)
     point = pc.fill_null(pc.match_substring(text, "."), False)
     _first(np.asarray(point.to_numpy(zero_copy_only=False)) & ~np.asarray(comma.to_numpy(zero_copy_only=False)),
-           text, path, name, offset, "must be a number written with a decimal comma (--decimal ,), and holds a '.'",
-           "write the numbers without thousands separators and with a decimal comma, or leave out --decimal , "
+           text, path, name, offset, f"must be a number written with a decimal comma ({option('decimal', ',')}), and holds a '.'",
+           f"write the numbers without thousands separators and with a decimal comma, or leave out {option('decimal', ',')} "
            "if the file uses decimal points", "decimal_mark")
     return pc.if_else(comma, pc.replace_substring(text, ",", "."), text)
 
@@ -316,7 +317,7 @@ def _no_comma_numbers(col: pa.ChunkedArray, path: str, name: str, offset: int) -
         return  # points are the decimal mark here: comma values are bad rows of the validation
     _first(np.asarray(comma.to_numpy(zero_copy_only=False)), col, path, name, offset,
            "must be a number, and its values are written with a decimal comma",
-           "rerun with --decimal , (and --delimiter ';' if the file is ';'-separated); remove thousands separators "
+           f"rerun with {option('decimal', ',')} (and {option('delimiter', ';')} if the file is ';'-separated); remove thousands separators "
            "if the commas are those", "decimal_mark")
 
 
@@ -336,5 +337,5 @@ def delimiter_hint(path: str, names, missing, options: CsvOptions | None) -> Pro
                 return Problem(
                     "csv_delimiter", f"the header was read as column {str(name)[:80]!r}: the file looks "
                     f"'{_shown(cand)}'-separated, and was read with '{_shown(used)}'",
-                    f"rerun with --delimiter '{_shown(cand)}'", file=path)
+                    f"rerun with {option('delimiter', _shown(cand))}", file=path)
     return None

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.exceptions import DroppedRowsWarning, InputError, ParameterError, Problem, RenamedChannelWarning, \
+from attribution.exceptions import DroppedRowsWarning, InputError, ParameterError, Problem, RenamedChannelWarning, option, \
     shorten
 from attribution.io.csvread import CsvOptions
 from attribution.io.sources import plan_columns, read_columns, read_schema_names, resolve_sources
@@ -49,7 +49,7 @@ def parse_column_map(items) -> dict[str, str]:
         for item in items:
             if "=" not in item:
                 raise ParameterError(
-                    f"The '--column' option must look like CANONICAL=ACTUAL (e.g. user_id=visitor). Got {item!r} instead."
+                    f"The {option('column', quoted=True)} option must look like CANONICAL=ACTUAL (e.g. user_id=visitor). Got {item!r} instead."
                 )
             canon, actual = item.split("=", 1)
             pairs.append((canon.strip(), actual.strip()))
@@ -60,7 +60,7 @@ def check_column_map(mapping: dict[str, str], canonical: tuple[str, ...]) -> Non
     unknown = [c for c in mapping if c not in canonical]
     if unknown:
         raise ParameterError(
-            f"The '--column' option maps unknown canonical column(s) {', '.join(map(repr, unknown))}; "
+            f"The {option('column', quoted=True)} option maps unknown canonical column(s) {', '.join(map(repr, unknown))}; "
             f"canonical columns are {', '.join(canonical)}."
         )
 
@@ -235,7 +235,7 @@ def read_events(
         from attribution.io.schemas import read_schema_events
 
         if columns:
-            raise ParameterError("--schema maps the export's own fields; it takes no --column mapping.")
+            raise ParameterError(f"{option('schema')} maps the export's own fields; it takes no {option('column')} mapping.")
         return read_schema_events(sources, schema, conversion_events=conversion_events, identity=identity,
                                   on_bad_rows=on_bad_rows, csv=csv, time_rule=time_rule)
     plan = plan_read(sources, columns=columns, skip=skip, csv=csv)
@@ -354,8 +354,8 @@ def mixed_unit_problems(units_by_file: dict, mapping=None) -> list[Problem]:
             "timestamp_mixed_units",
             f"epoch numbers must all be in one unit (told apart by magnitude: below 1e11 s, 1e14 ms, 1e17 us, "
             f"else ns); this column mixes {', '.join(units)} ({seen})",
-            "convert the column to one unit, or force one with --epoch-unit (the rows in other units then fall "
-            "outside --valid-years and are reported)",
+            f"convert the column to one unit, or force one with {option('epoch-unit')} (the rows in other units then fall "
+            f"outside {option('valid-years')} and are reported)",
             file=path, column=(mapping or {}).get("timestamp", "timestamp"),
             count=sum(v[0] for v in others.values()), first_row=min(v[1] for v in others.values())))
     return problems
@@ -382,7 +382,7 @@ def _validate(tables, *, mapping=None, on_bad_rows="error", time_rule=None, chec
         for canon in REQUIRED:
             if canon not in table.column_names:
                 problems.append(Problem("column_missing", f"required column '{mapping.get(canon, canon)}' is missing",
-                                        f"map it with --column {canon}=YOUR_COLUMN", file=path, column=canon))
+                                        f"map it with {option('column', f'{canon}=YOUR_COLUMN')}", file=path, column=canon))
         if problems:
             continue
         part, bad, enc, units = _canonical_part(table, path, mapping, problems, time_rule)
@@ -690,11 +690,11 @@ def _timestamp(table: pa.Table, cols: dict, flag, rule: TimeRule) -> dict:
     cols["timestamp_raw"] = table["timestamp"]  # for error examples only (dropped after validation)
     flag("timestamp_unparsable", "timestamp",
          "must be a timestamp, an ISO-8601 string (2026-01-31T12:00:00Z) or epoch seconds, ms, us or ns",
-         "fix or drop the rows (or rerun with --on-bad-rows skip)", ts.unparsable)
+         f"fix or drop the rows (or rerun with {option('on-bad-rows', 'skip')})", ts.unparsable)
     flag("timestamp_out_of_range", "timestamp",
          f"must fall within the years {rule.describe()} (UTC)",
-         "fix or drop the rows, or widen the window with --valid-years FIRST:LAST (epoch numbers in an "
-         "unexpected unit: --epoch-unit s|ms|us|ns)", ts.out_of_range)
+         f"fix or drop the rows, or widen the window with {option('valid-years', 'FIRST:LAST')} (epoch numbers in an "
+         f"unexpected unit: {option('epoch-unit', 's|ms|us|ns')})", ts.out_of_range)
     rows = table["_row"]
     return {u: (n, int(rows[i].as_py())) for u, (n, i) in ts.units.items()}
 
@@ -729,9 +729,9 @@ def _channel(table: pa.Table, path: str, name, is_touch: np.ndarray, flag, probl
         if renamed.any():
             channel = pc.if_else(renamed, RESERVED[NONE_CHANNEL], channel)
     flag("channel_missing_on_touch", "channel", "must be set on touch rows",
-         "fill the channel of every touch (or rerun with --on-bad-rows skip)", is_touch & no_channel)
+         f"fill the channel of every touch (or rerun with {option('on-bad-rows', 'skip')})", is_touch & no_channel)
     flag("channel_control_character", "channel", "must not contain control characters (U+0000 to U+001F, U+007F)",
-         "remove them from the channel names (or rerun with --on-bad-rows skip)", is_touch & control)
+         f"remove them from the channel names (or rerun with {option('on-bad-rows', 'skip')})", is_touch & control)
     if (renamed & is_touch).any():
         warnings.warn(f"touches with the channel {NONE_CHANNEL!r} (the name of the touchless row) are reported as "
                       f"{RESERVED[NONE_CHANNEL]!r}", RenamedChannelWarning, stacklevel=4)

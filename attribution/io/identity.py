@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.exceptions import InputError, ParameterError, Problem
+from attribution.exceptions import InputError, ParameterError, Problem, option
 
 
 def _strings(col) -> pa.Array:
@@ -184,7 +184,7 @@ class Identity:
         if identity_map is None and journey_key is None:
             return None
         if journey_key is not None and (not isinstance(journey_key, str) or not journey_key.strip()):
-            raise ParameterError(f"The '--journey-key' option must name a column (e.g. account_id). "
+            raise ParameterError(f"The {option('journey-key', quoted=True)} option must name a column (e.g. account_id). "
                                  f"Got {journey_key!r} instead.")
         return cls(IdentityMap.of(identity_map), journey_key.strip() if journey_key else None)
 
@@ -197,8 +197,8 @@ class Identity:
             names = names_of(path)
             if self.journey_key not in names:
                 found = ", ".join(map(str, names[:12])) + (", ..." if len(names) > 12 else "")
-                problems.append(Problem("column_missing", f"--journey-key column '{self.journey_key}' is missing "
-                                        f"(columns found: {found})", "name a column of the log with --journey-key",
+                problems.append(Problem("column_missing", f"{option('journey-key')} column '{self.journey_key}' is missing "
+                                        f"(columns found: {found})", f"name a column of the log with {option('journey-key')}",
                                         file=path, column=self.journey_key))
             elif self.journey_key not in wanted:
                 wanted.append(self.journey_key)

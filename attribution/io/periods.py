@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attribution.exceptions import ParameterError
+from attribution.exceptions import ParameterError, option
 from attribution.io.timeparse import NS_PER_DAY
 
 PERIODS = ("day", "week", "month")
@@ -33,7 +33,7 @@ def check_choice(option: str, value, choices) -> str | None:
 
 def check_period(period: str | None) -> str | None:
     """Validate a ``--period`` value (None = no period cut)."""
-    return check_choice("--period", period, PERIODS)
+    return check_choice(f"{option('period')}", period, PERIODS)
 
 
 def epoch_days(ns: np.ndarray) -> np.ndarray:
@@ -52,7 +52,7 @@ def period_start_days(days: np.ndarray, period: str) -> np.ndarray:
     if period == "month":
         months = days.astype("datetime64[D]").astype("datetime64[M]")
         return months.astype("datetime64[D]").astype(np.int64)
-    raise ParameterError(f"The '--period' option must be one of {', '.join(PERIODS)}. Got {period!r} instead.")
+    raise ParameterError(f"The {option('period', quoted=True)} option must be one of {', '.join(PERIODS)}. Got {period!r} instead.")
 
 
 def period_of_ns(ns: np.ndarray, period: str) -> np.ndarray:

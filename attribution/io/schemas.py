@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.exceptions import InputError, ParameterError, Problem
+from attribution.exceptions import InputError, ParameterError, Problem, option
 from attribution.io.events import TOUCH_EVENT
 from attribution.io.timeparse import to_epoch_ns
 
@@ -52,7 +52,7 @@ def check_schema(schema) -> str | None:
         return None
     name = str(schema).strip().lower()
     if name not in SCHEMAS:
-        raise ParameterError(f"The '--schema' option must be one of {', '.join(SCHEMAS)}. Got {schema!r} instead.")
+        raise ParameterError(f"The {option('schema', quoted=True)} option must be one of {', '.join(SCHEMAS)}. Got {schema!r} instead.")
     return name
 
 
@@ -138,10 +138,10 @@ def check_shape(table: pa.Table, path: str, schema: str) -> None:
         found = ", ".join(table.column_names[:15]) + (", ..." if table.num_columns > 15 else "")
         expected = "; ".join(" or ".join(g) for g in REQUIRED_FIELDS[schema])
         raise InputError(Problem(
-            "schema_mismatch", f"--schema {schema} expects the fields {expected}; missing: {', '.join(missing)} "
+            "schema_mismatch", f"{option('schema', schema)} expects the fields {expected}; missing: {', '.join(missing)} "
             f"(columns found: {found})", "check that the file is a " + {"ga4": "GA4 BigQuery export (Parquet or "
             "newline-delimited JSON)", "segment": "Segment event export (JSON lines or Parquet)", "snowplow":
-            "Snowplow atomic events export"}[schema] + ", or read it without --schema", file=path))
+            "Snowplow atomic events export"}[schema] + f", or read it without {option('schema')}", file=path))
 
 
 def param(params, key: str, n: int, kind: str = "string"):
@@ -334,7 +334,7 @@ def read_schema_events(sources, schema: str, *, conversion_events=None, identity
             key = field(table, identity.journey_key)
             if key is None:
                 found = ", ".join(table.column_names[:15])
-                raise InputError(Problem("column_missing", f"--journey-key field '{identity.journey_key}' is "
+                raise InputError(Problem("column_missing", f"{option('journey-key')} field '{identity.journey_key}' is "
                                          f"missing (columns found: {found})", "name a field of the export (nested "
                                          "fields as parent.child)", file=path, column=identity.journey_key))
             frame[identity.journey_key] = _text(key, table.num_rows).take(pa.array(frame["_row"])).to_pandas()

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from attribution.exceptions import InputError, Problem
+from attribution.exceptions import InputError, Problem, option
 from attribution.io.csvread import CsvOptions, delimiter_hint, header_names, read_csv
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
@@ -125,10 +125,10 @@ def read_columns(path: str, columns: list[str], dictionary=(), csv: CsvOptions |
 def _unreadable(path: str, exc: Exception) -> InputError:
     fix = "check that it is a valid Parquet or CSV file"
     if file_kind(path) == "csv" and "columns, got" in str(exc):
-        fix = ("check the delimiter (--delimiter) and the quoting: every line needs as many fields as the header "
+        fix = (f"check the delimiter ({option('delimiter')}) and the quoting: every line needs as many fields as the header "
                "(in a ','-separated file, numbers with a decimal comma must be quoted)")
     elif isinstance(exc, UnicodeError):
-        fix = "give the file's encoding with --encoding (UTF-16 and UTF-8 with a byte-order mark are detected)"
+        fix = f"give the file's encoding with {option('encoding')} (UTF-16 and UTF-8 with a byte-order mark are detected)"
     return InputError(Problem("unreadable", f"the file cannot be read ({_first_line(exc)[:300]})", fix, file=path))
 
 
@@ -138,11 +138,11 @@ def _first_line(exc: Exception) -> str:
 
 
 def plan_columns(path: str, names, canonical, required, mapping: dict, problems: list, *,
-                 option: str = "--column", what: str = "column", csv: CsvOptions | None = None) -> list[str]:
+                 flag: str = "column", what: str = "column", csv: CsvOptions | None = None) -> list[str]:
     """Actual names of the ``canonical`` columns a file has (in canonical order), given its column ``names``.
 
     Appends one ``column_missing`` :class:`Problem` to ``problems`` per missing ``required`` column, naming the
-    columns found and the mapping option (``--column``, ``--spend-column``) that fixes it; for a CSV file whose
+    columns found and the mapping option ``flag`` (``column``, ``spend-column``) that fixes it; for a CSV file whose
     header was split with the wrong delimiter, one ``csv_delimiter`` problem naming ``--delimiter`` instead.
     """
     found = ", ".join(map(str, names[:12])) + (", ..." if len(names) > 12 else "")
@@ -158,8 +158,8 @@ def plan_columns(path: str, names, canonical, required, mapping: dict, problems:
         if actual in names:
             wanted.append(actual)
         elif canon in required:
-            hint = (f"map it with {option} {canon}=YOUR_COLUMN" if canon not in mapping
-                    else f"check the {option} mapping")
+            hint = (f"map it with {option(flag, f'{canon}=YOUR_COLUMN')}" if canon not in mapping
+                    else f"check the {option(flag)} mapping")
             problems.append(Problem("column_missing", f"required {what} '{actual}' is missing (columns found: {found})",
                                     hint, file=path, column=actual))
     return wanted

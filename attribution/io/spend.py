@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.io.events import parse_column_map
-from attribution.exceptions import InputError, ParameterError, Problem
+from attribution.exceptions import InputError, ParameterError, Problem, option
 from attribution.kernels.constants import NONE_CHANNEL
 from attribution.io.periods import check_period, epoch_days, period_start_days
 from attribution.io.sources import file_kind, plan_columns, read_columns, read_schema_names
@@ -93,11 +93,11 @@ class Spend:
         frame = self.frame
         if by is not None:
             if by != "campaign":
-                raise ParameterError(f"The '--by' option must be campaign. Got {by!r} instead.")
+                raise ParameterError(f"The {option('by', quoted=True)} option must be campaign. Got {by!r} instead.")
             if "campaign" not in frame.columns:
                 raise ParameterError(
-                    f"--by campaign needs the campaign of every spend row, and the spend table {self.file} has no "
-                    "'campaign' column. Add one (map it with --spend-column campaign=YOUR_COLUMN), or drop --by."
+                    f"{option('by', 'campaign')} needs the campaign of every spend row, and the spend table {self.file} has no "
+                    f"'campaign' column. Add one (map it with {option('spend-column', 'campaign=YOUR_COLUMN')}), or drop {option('by')}."
                 )
             camp = frame["campaign"].astype(object)
             blank = camp.isna() | camp.astype(str).str.strip().eq("")
@@ -107,8 +107,8 @@ class Spend:
         if period is not None:
             if not self.has_dates:
                 raise ParameterError(
-                    f"--period {period} needs the date of every spend row, and the spend table {self.file} has no "
-                    "'date' column. Add a date column (map it with --spend-column date=YOUR_COLUMN), or drop --period."
+                    f"{option('period', period)} needs the date of every spend row, and the spend table {self.file} has no "
+                    f"'date' column. Add a date column (map it with {option('spend-column', 'date=YOUR_COLUMN')}), or drop {option('period')}."
                 )
             frame = frame.assign(period=period_start_days(frame["day"].to_numpy(), period))
             keys.append("period")
@@ -140,7 +140,7 @@ def read_spend(source, *, columns=None, csv=None) -> Spend:
     unknown = [c for c in mapping if c not in SPEND_CANONICAL]
     if unknown:
         raise ParameterError(
-            f"The '--spend-column' option maps unknown column(s) {', '.join(map(repr, unknown))}; the spend table's "
+            f"The {option('spend-column', quoted=True)} option maps unknown column(s) {', '.join(map(repr, unknown))}; the spend table's "
             f"columns are {', '.join(SPEND_CANONICAL)}."
         )
     name = lambda canon: mapping.get(canon, canon)  # noqa: E731
@@ -153,7 +153,7 @@ def read_spend(source, *, columns=None, csv=None) -> Spend:
         path = os.fspath(source)
         if not os.path.isfile(path):
             raise InputError(Problem("file_missing", "the spend file does not exist",
-                                     "check the --spend path (it is read relative to the working directory)", file=path))
+                                     f"check the {option('spend')} path (it is read relative to the working directory)", file=path))
         if file_kind(path) is None:
             raise InputError(Problem("unknown_format",
                                      "the spend file is neither Parquet (.parquet) nor CSV (.csv, .tsv, .txt)",
@@ -161,7 +161,7 @@ def read_spend(source, *, columns=None, csv=None) -> Spend:
         names = read_schema_names(path, csv)
         table = None
     problems = []
-    plan_columns(path, names, SPEND_REQUIRED, SPEND_REQUIRED, mapping, problems, option="--spend-column",
+    plan_columns(path, names, SPEND_REQUIRED, SPEND_REQUIRED, mapping, problems, flag="spend-column",
                  what="spend column", csv=csv)
     if problems:
         raise InputError(problems)

@@ -29,7 +29,7 @@ import re
 
 import pandas as pd
 
-from attribution.exceptions import OutputError, ParameterError
+from attribution.exceptions import OutputError, ParameterError, option
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _TABLE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$")
@@ -191,7 +191,7 @@ def check_lock_timeout(seconds) -> float:
     except (TypeError, ValueError):
         value = float("nan")
     if not (0 < value < 10**7):
-        raise ParameterError(f"The '--lock-timeout' option must be a number of seconds > 0. Got {seconds!r} instead.")
+        raise ParameterError(f"The {option('lock-timeout', quoted=True)} option must be a number of seconds > 0. Got {seconds!r} instead.")
     return value
 
 
@@ -307,7 +307,7 @@ class _Refused(Exception):
 def check_if_exists(if_exists: str) -> str:
     """``--if-exists``: replace (default), append, or replace-periods."""
     if if_exists not in IF_EXISTS:
-        raise ParameterError(f"The '--if-exists' option must be one of {', '.join(IF_EXISTS)}. Got {if_exists!r} "
+        raise ParameterError(f"The {option('if-exists', quoted=True)} option must be one of {', '.join(IF_EXISTS)}. Got {if_exists!r} "
                              "instead.")
     return if_exists
 
@@ -340,8 +340,8 @@ def _keep_table(conn, frame: pd.DataFrame, name: str, schema: str | None, if_exi
     have = [c["name"] for c in inspect(conn).get_columns(name, schema=schema)]
     if have != list(frame.columns):
         raise _Refused(f"Cannot {if_exists.replace('-', ' ')} table {name!r}: it has the columns "
-                          f"{', '.join(have)}; this output has {', '.join(frame.columns)}. Write with --if-exists "
-                          "replace, or to another --table. Nothing was changed in the database.")
+                          f"{', '.join(have)}; this output has {', '.join(frame.columns)}. Write with {option('if-exists', 'replace')}, "
+                          f"or to another {option('table')}. Nothing was changed in the database.")
     if if_exists == "replace-periods":
         prep = conn.dialect.identifier_preparer
         target = (prep.quote_schema(schema) + "." if schema else "") + prep.quote(name)
@@ -376,7 +376,7 @@ def write_sql_tables(items, url: str, lock_timeout: float = LOCK_TIMEOUT, if_exi
     """
     targets = [(frame, table, *check_sql_target(url, table)) for frame, table in items]
     if check_if_exists(if_exists) == "replace-periods" and any("period" not in f.columns for f, _ in items):
-        raise ParameterError("--if-exists replace-periods needs a period column: run with --period day|week|month.")
+        raise ParameterError(f"{option('if-exists', 'replace-periods')} needs a period column: run with {option('period', 'day|week|month')}.")
     from sqlalchemy.exc import SQLAlchemyError
 
     names = ", ".join(repr(t) for _, t, _, _ in targets)
@@ -403,7 +403,7 @@ def write_sql_tables(items, url: str, lock_timeout: float = LOCK_TIMEOUT, if_exi
             raise OutputError(
                 f"Cannot write table {names} to {safe_url(url)}: another session holds a lock on it (an open "
                 f"transaction); gave up after waiting {lock_timeout:g} s. Nothing was changed in the database. "
-                "End that transaction, or wait longer with --lock-timeout SECONDS.") from None
+                f"End that transaction, or wait longer with {option('lock-timeout', 'SECONDS')}.") from None
         raise OutputError(f"Cannot write table {names} to {safe_url(url)}: {_scrub(_first_line(exc), url)}. "
                           "Nothing was changed in the database.") from None
     except Exception as exc:  # psycopg errors outside SQLAlchemy's wrapping (COPY)

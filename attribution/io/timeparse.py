@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.exceptions import ParameterError
+from attribution.exceptions import ParameterError, option
 
 NS_PER_SECOND = 1_000_000_000
 NS_PER_DAY = 86_400 * NS_PER_SECOND
@@ -55,11 +55,11 @@ class TimeRule:
 
     def __post_init__(self):
         if self.epoch_unit is not None and self.epoch_unit not in UNIT_NS:
-            raise ParameterError(f"The '--epoch-unit' option must be one of s, ms, us, ns. Got {self.epoch_unit!r} instead.")
+            raise ParameterError(f"The {option('epoch-unit', quoted=True)} option must be one of s, ms, us, ns. Got {self.epoch_unit!r} instead.")
         lo, hi = self.valid_years
         if not (YEAR_LIMITS[0] <= lo <= hi <= YEAR_LIMITS[1]):
             raise ParameterError(
-                f"The '--valid-years' option must be FIRST:LAST with {YEAR_LIMITS[0]} <= FIRST <= LAST <= "
+                f"The {option('valid-years', quoted=True)} option must be FIRST:LAST with {YEAR_LIMITS[0]} <= FIRST <= LAST <= "
                 f"{YEAR_LIMITS[1]} (the range of nanosecond timestamps). Got {lo}:{hi} instead.")
 
     @classmethod
@@ -70,7 +70,7 @@ class TimeRule:
         elif isinstance(valid_years, str):
             m = re.fullmatch(r"\s*(\d{4})\s*[:-]\s*(\d{4})\s*", valid_years)
             if not m:
-                raise ParameterError(f"The '--valid-years' option must look like 1990:2100. Got {valid_years!r} instead.")
+                raise ParameterError(f"The {option('valid-years', quoted=True)} option must look like 1990:2100. Got {valid_years!r} instead.")
             years = (int(m.group(1)), int(m.group(2)))
         else:
             years = tuple(int(y) for y in valid_years)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from attribution.exceptions import ParameterError
+from attribution.exceptions import ParameterError, option
 from attribution.io.timeparse import NS_PER_DAY
 
 TRANSFORMS = ("unique", "exposure", "first", "frequency")
@@ -69,23 +69,23 @@ class PathOptions:
         """Validated options from the command-line / keyword values; None when none is set."""
         transform = "unique" if path_transform is None else str(path_transform).strip().lower()
         if transform not in TRANSFORMS:
-            raise ParameterError(f"The '--path-transform' option must be one of {', '.join(TRANSFORMS)}. "
+            raise ParameterError(f"The {option('path-transform', quoted=True)} option must be one of {', '.join(TRANSFORMS)}. "
                                  f"Got {path_transform!r} instead.")
         if isinstance(exclude_channels, str):
             exclude_channels = [exclude_channels]
         excluded = tuple(dict.fromkeys(str(c) for c in (exclude_channels or ())))
         if any(not c.strip() for c in excluded):
-            raise ParameterError("The '--exclude-channel' option must name a channel. Got an empty name instead.")
+            raise ParameterError(f"The {option('exclude-channel', quoted=True)} option must name a channel. Got an empty name instead.")
         if max_touches is not None:
             ok = isinstance(max_touches, (int, np.integer)) and not isinstance(max_touches, bool) and max_touches >= 1
             if not ok:
-                raise ParameterError(f"The '--max-touches' option must be a whole number >= 1. Got {max_touches!r} "
+                raise ParameterError(f"The {option('max-touches', quoted=True)} option must be a whole number >= 1. Got {max_touches!r} "
                                      "instead.")
             max_touches = int(max_touches)
-        start = _date("--conversions-from", conversions_from)
-        end = _date("--conversions-to", conversions_to)
+        start = _date(f"{option('conversions-from')}", conversions_from)
+        end = _date(f"{option('conversions-to')}", conversions_to)
         if start is not None and end is not None and end < start:
-            raise ParameterError(f"The '--conversions-to' date ({end}) is before the '--conversions-from' date "
+            raise ParameterError(f"The {option('conversions-to', quoted=True)} date ({end}) is before the {option('conversions-from', quoted=True)} date "
                                  f"({start}).")
         options = cls(transform, excluded, max_touches, start, end)
         return None if options == cls() else options
@@ -144,7 +144,7 @@ def apply_path_options(journeys, options: PathOptions | None):
 def conversion_window(journeys, start: int | None, end: int | None):
     """Only the converting journeys whose conversion time is in [start, end)."""
     if journeys.end_time is None:
-        raise ParameterError("--conversions-from / --conversions-to need conversion times: run them on an event log "
+        raise ParameterError(f"{option('conversions-from')} / {option('conversions-to')} need conversion times: run them on an event log "
                              "(a path table has none).")
     keep = journeys.conversions > 0
     if start is not None:

@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from attribution.kernels.encoding import encode_sorted, take_segments
 from attribution.io.events import check_column_map, parse_column_map
-from attribution.exceptions import InputError, Problem
+from attribution.exceptions import InputError, Problem, option
 from attribution.journeys.pathsplit import split_paths
 from attribution.io.sources import plan_columns, read_columns, read_schema_names, resolve_sources
 
@@ -188,7 +188,7 @@ def _parse(table: pa.Table, *, separator: str, file: str, mapping=None):
     for req in ("path", "conversions"):
         if req not in table.column_names:
             problems.append(Problem("column_missing", f"required column '{req}' is missing",
-                                    f"map it with --column {req}=YOUR_COLUMN", file=file, column=req))
+                                    f"map it with {option('column', f'{req}=YOUR_COLUMN')}", file=file, column=req))
     if problems:
         raise InputError(problems)
     path = table["path"]

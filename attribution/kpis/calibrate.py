@@ -81,7 +81,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.exceptions import InputError, ParameterError, Problem
+from attribution.exceptions import InputError, ParameterError, Problem, option
 from attribution.io.periods import check_choice
 from attribution.io.sources import file_kind, read_columns, read_schema_names
 from attribution.io.timeparse import NS_PER_DAY, to_epoch_ns
@@ -196,7 +196,7 @@ def _load(source) -> tuple[pa.Table, str]:
         path = os.fspath(source)
         if not os.path.isfile(path):
             raise InputError(Problem("file_missing", "the experiments file does not exist",
-                                     "check the --experiments path (it is read relative to the working directory)",
+                                     f"check the {option('experiments')} path (it is read relative to the working directory)",
                                      file=path))
         if file_kind(path) is None:
             raise InputError(Problem("unknown_format", "the experiments file is neither Parquet (.parquet) nor CSV "
@@ -311,7 +311,7 @@ def window_credit(model, journeys: Journeys, experiments: Experiments) -> np.nda
     from attribution.kpis.report import touch_weights_of
 
     if not journeys.has_times:
-        raise ParameterError("--experiments needs conversion dates, which a path table does not have; run it "
+        raise ParameterError(f"{option('experiments')} needs conversion dates, which a path table does not have; run it "
                              "on an event log.")
     weights = touch_weights_of(model, journeys)
     tj = journeys.touch_journey
@@ -501,9 +501,9 @@ def _recompute(out: pd.DataFrame, group: list) -> pd.DataFrame:
 def check_run_options(input: str = "events", untested: str = "pool") -> str:
     """Fail fast on options calibration cannot use: a path table (no dates), an unknown ``untested`` choice."""
     if input == "paths":
-        raise ParameterError("--experiments needs conversion dates, which a path table does not have; run it on an "
+        raise ParameterError(f"{option('experiments')} needs conversion dates, which a path table does not have; run it on an "
                              "event log.")
-    return check_choice("--calibrate-untested", untested, UNTESTED)
+    return check_choice(f"{option('calibrate-untested')}", untested, UNTESTED)
 
 
 class CalibrationWarning(UserWarning):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from attribution.exceptions import ParameterError
+from attribution.exceptions import ParameterError, option
 from attribution.journeys.journeys import NONE_CHANNEL
 from attribution.kpis.report import _ratio
 
@@ -50,7 +50,7 @@ def channel_totals(table: pd.DataFrame, touchless: bool = False, by_period: bool
         raise ParameterError(f"An attribution table needs the columns model, channel, conversions; "
                              f"{', '.join(missing)} missing.")
     if by_period and "period" not in table.columns:
-        raise ParameterError("This needs a table cut by period (run with --period day, week or month).")
+        raise ParameterError(f"This needs a table cut by period (run with {option('period', 'day')}, week or month).")
     rows = table if touchless else table[table["channel"].astype(str) != NONE_CHANNEL]
     keys = ["model", "channel"] + (["period"] if by_period else [])
     cut = [c for c in ("period", "campaign") if c in rows.columns and c not in keys]

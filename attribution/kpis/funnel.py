@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 
 from attribution.kernels.encoding import encode_sorted
 from attribution.io.events import TOUCH_EVENT, Events
-from attribution.exceptions import ParameterError
+from attribution.exceptions import ParameterError, option
 from attribution.journeys.journeys import NONE_CHANNEL
 from attribution.kpis.report import _ratio
 from attribution.io.timeparse import NS_PER_DAY
@@ -94,7 +94,7 @@ def funnel_frame(
     clash = sorted((set(stages) & _RESERVED) | (set(stages) & set(conversion_events)))
     if len(set(stages)) != len(stages) or clash:
         raise ParameterError(
-            "The '--milestone-event' names must be distinct and differ from the conversion events and from "
+            f"The {option('milestone-event', quoted=True)} names must be distinct and differ from the conversion events and from "
             f"{', '.join(sorted(_RESERVED))}. Got {stages!r} instead."
         )
     table = events.table

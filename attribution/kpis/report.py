@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from attribution.kernels.encoding import unique_sorted
-from attribution.exceptions import ParameterError
+from attribution.exceptions import ParameterError, option
 from attribution.journeys.journeys import BASELINE_CHANNEL as BASELINE, NONE_CHANNEL, Journeys
 from attribution.io.periods import check_choice, check_period, days_to_dates, period_of_ns
 from attribution.kpis.result import model_spec
@@ -65,7 +65,7 @@ def journey_periods(journeys: Journeys, period: str) -> np.ndarray:
     """Period start (epoch day) of every journey: the date of its conversion (or last touch if it did not convert)."""
     if journeys.end_time is None:
         raise ParameterError(
-            "--period needs conversion dates, which a path table does not have; run it on an event log."
+            f"{option('period')} needs conversion dates, which a path table does not have; run it on an event log."
         )
     return period_of_ns(journeys.end_time, period)
 
@@ -82,7 +82,7 @@ def touch_weights_of(model, journeys: Journeys) -> np.ndarray:
     if weights is None:
         raise ParameterError(
             f"The {model_spec(model)!r} model gives no per-touch weights, so its credit cannot be dated "
-            "(--period) or broken down by touch (--detail). Leave that model out for these options."
+            f"({option('period')}) or broken down by touch (--detail). Leave that model out for these options."
         )
     return np.asarray(weights, float)
 
@@ -92,7 +92,7 @@ BY = ("campaign",)
 
 def check_by(by: str | None) -> str | None:
     """Validate a ``--by`` value (None = one row per channel)."""
-    return check_choice("--by", by, BY)
+    return check_choice(f"{option('by')}", by, BY)
 
 
 def touch_groups(journeys: Journeys, by: str | None = None) -> tuple[np.ndarray, int]:
@@ -102,8 +102,8 @@ def touch_groups(journeys: Journeys, by: str | None = None) -> tuple[np.ndarray,
     if by is None:
         return journeys.touch_channel, journeys.n_channels
     if journeys.touch_campaign is None or journeys.campaign_names is None:
-        raise ParameterError("--by campaign needs a 'campaign' column in the event log (map it with "
-                             "--column campaign=YOUR_COLUMN).")
+        raise ParameterError(f"{option('by', 'campaign')} needs a 'campaign' column in the event log (map it with "
+                             f"{option('column', 'campaign=YOUR_COLUMN')}).")
     k = len(journeys.campaign_names) + 1  # slot 0: touches without a campaign
     return journeys.touch_channel * np.int64(k) + (journeys.touch_campaign + 1), journeys.n_channels * k
 
@@ -523,12 +523,12 @@ def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(),
     options = options or {}
     if options.get("input", "events") == "paths":
         if by is not None:
-            raise ParameterError("--by campaign needs an event log (a path table has no campaigns).")
+            raise ParameterError(f"{option('by', 'campaign')} needs an event log (a path table has no campaigns).")
         if period is not None:
-            raise ParameterError("--period needs conversion dates, which a path table does not have; "
+            raise ParameterError(f"{option('period')} needs conversion dates, which a path table does not have; "
                                  "run it on an event log.")
         if milestone_events:
-            raise ParameterError("--milestone-event needs an event log (a path table has no milestones).")
+            raise ParameterError(f"{option('milestone-event')} needs an event log (a path table has no milestones).")
     table = None
     if spend is not None:
         table = spend if isinstance(spend, Spend) else read_spend(spend, columns=spend_columns, csv=csv)

@@ -36,7 +36,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from attribution.exceptions import ParameterError
+from attribution.exceptions import ParameterError, option
 from attribution.kernels.userorder import hash_strings, mix64
 from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 from attribution.kpis.result import model_spec
@@ -52,11 +52,11 @@ def check_ci(level, n_boot, seed) -> tuple[float, int, int]:
     except (TypeError, ValueError):
         lvl = float("nan")
     if not 0 < lvl < 1:
-        raise ParameterError(f"The '--ci' option must be a confidence level between 0 and 1 (e.g. 0.95). Got {level!r} instead.")
+        raise ParameterError(f"The {option('ci', quoted=True)} option must be a confidence level between 0 and 1 (e.g. 0.95). Got {level!r} instead.")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
-        raise ParameterError(f"The '--bootstrap' option must be an integer >= 2. Got {n_boot!r} instead.")
+        raise ParameterError(f"The {option('bootstrap', quoted=True)} option must be an integer >= 2. Got {n_boot!r} instead.")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError(f"The '--seed' option must be an integer >= 0. Got {seed!r} instead.")
+        raise ParameterError(f"The {option('seed', quoted=True)} option must be an integer >= 0. Got {seed!r} instead.")
     return lvl, int(n_boot), int(seed)
 
 
@@ -212,7 +212,7 @@ def journey_hashes(journeys: Journeys) -> np.ndarray:
     import pyarrow.compute as pc
 
     if journeys.user is None or journeys.user_ids is None:
-        raise ParameterError("--ci on a partitioned run needs user ids (an event log).")
+        raise ParameterError(f"{option('ci')} on a partitioned run needs user ids (an event log).")
     ids = journeys.user_ids
     if isinstance(ids, pa.ChunkedArray):
         ids = ids.combine_chunks()

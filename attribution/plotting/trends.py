@@ -8,6 +8,7 @@ import pandas as pd
 from attribution.kpis.compare import channel_totals
 
 from attribution.plotting._common import colour, legend_outside, new_axes, number_axis, percent_axis, pick_model, tidy
+from attribution.exceptions import option
 
 _LABELS = {"conversions": "Attributed conversions", "revenue": "Attributed revenue", "spend": "Spend",
            "share": "Share of conversions", "roas": "ROAS (revenue / spend)",
@@ -40,7 +41,7 @@ def plot_kpi_trend(table: pd.DataFrame, metric: str = "conversions", model: str 
     if metric not in _LABELS:
         raise ValueError(f"metric must be one of {', '.join(_LABELS)}. Got {metric!r} instead.")
     if "period" not in table.columns:
-        raise ValueError("plot_kpi_trend needs a table cut by period (run with --period day, week or month).")
+        raise ValueError(f"plot_kpi_trend needs a table cut by period (run with {option('period', 'day')}, week or month).")
     if metric in ("spend", "roas", "roi", "cpa") and "spend" not in table.columns:
         raise ValueError(f"metric {metric!r} needs a table with spend (run with a spend table).")
     name = pick_model(table, model, "plot_kpi_trend")

@@ -294,5 +294,5 @@ def test_files_that_lack_a_grouping_column(tmp_path):
     with pytest.raises(InputError) as info:
         run([str(one), str(three)], models=["last_touch"], channel_grouping="ga4")
     assert len(info.value.problems) == 1 and info.value.problems[0].file == str(three)
-    with pytest.raises(InputError, match=r"'utm_campaing' \(given with --column campaign=utm_campaing\) is missing"):
+    with pytest.raises(InputError, match=r"'utm_campaing' \(given with column='campaign=utm_campaing'\) is missing"):
         run([str(one), str(two)], channel_grouping="ga4", columns=["campaign=utm_campaing"])

@@ -1,4 +1,4 @@
-"""Engines (issue 6): out of core and Dask give the in-memory numbers, for every registered model.
+"""Engines: out of core and Dask give the in-memory numbers, for every registered model.
 
 The reference is always the in-memory run of the same log in the same test (no typed-in numbers). Logs are
 generated here with a seeded generator: several files, string or integer user ids, timestamp ties between
@@ -85,14 +85,14 @@ def test_memory_limit_parsing(text, expected):
 
 @pytest.mark.parametrize("text", ["lots", "-1GB", "0", "5 parsecs"])
 def test_bad_memory_limit_is_a_parameter_error(text):
-    with pytest.raises(ParameterError, match="--memory-limit"):
+    with pytest.raises(ParameterError, match="'memory_limit'"):
         parse_memory_limit(text)
 
 
 def test_bad_engine_and_scheduler_without_dask():
-    with pytest.raises(ParameterError, match="--engine"):
+    with pytest.raises(ParameterError, match="'engine'"):
         check_engine("spark")
-    with pytest.raises(ParameterError, match="--scheduler"):
+    with pytest.raises(ParameterError, match="'scheduler'"):
         check_engine("local", "tcp://127.0.0.1:8786")
 
 
@@ -121,7 +121,7 @@ def test_partitioned_runs_refuse_ci_with_period_for_markov(log, monkeypatch):
     """--period, --by and --ci run partitioned now (tests/engines/test_partitioned_options.py,
     test_partitioned_ci.py); --ci together with --period for Markov does not yet."""
     monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 3)
-    with pytest.raises(ParameterError, match="--ci"):
+    with pytest.raises(ParameterError, match="ci with period"):
         run(log, models=["markov"], memory_limit="1MB", ci=0.9, period="month")
 
 

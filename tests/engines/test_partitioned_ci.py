@@ -179,7 +179,7 @@ def test_widths_match_the_in_memory_bootstrap(log, monkeypatch):
 
 def test_ci_with_period_for_whole_log_models_is_refused(log, monkeypatch):
     monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: 3)
-    with pytest.raises(ParameterError, match="--ci with --period.*'markov'"):
+    with pytest.raises(ParameterError, match="ci with period.*'markov'"):
         run(log, models=["linear", "markov"], memory_limit="1MB", ci=0.9, period="month")
 
 

@@ -1,4 +1,4 @@
-"""Markov removal-effect model (SPEC 3.1, issue 4): hand-computed chains, a plain dense reference, properties."""
+"""Markov removal-effect model (SPEC 3.1): hand-computed chains, a plain dense reference, properties."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Our exact Markov credit against ChannelAttribution's simulated one (issue 4; slow).
+"""Our exact Markov credit against ChannelAttribution's simulated one (slow).
 
 ChannelAttribution (PyPI ``channelattribution``, GPL, builds C++ from source) estimates the same removal effects
 by simulating random walks on the same k-order chain. Its answer is noisy; ours is exact. For every channel with
