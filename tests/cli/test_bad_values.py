@@ -119,7 +119,8 @@ def test_revenue_that_would_overflow_is_bad_input_without_a_warning(tmp_path, mo
         warnings.simplefilter("error", RuntimeWarning)
         res = invoke("run", tmp_path / "e.parquet", *options)
         assert res.exit_code == 2, res.output
-        assert "[revenue_too_large]; 2 rows break it, first at row 1" in res.stderr
+        assert "column 'revenue': must be at most 1e+15" in res.stderr
+        assert "[too_large]; 2 rows break it, first at row 1" in res.stderr
         assert "Warning" not in res.stderr
         out = tmp_path / "out.csv"
         res = invoke("run", tmp_path / "e.parquet", "-m", "linear", "--on-bad-rows", "skip", "-o", out, *options)
