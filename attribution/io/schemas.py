@@ -26,9 +26,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
+import pyarrow.parquet as pq
 
 from attribution.exceptions import InputError, ParameterError, Problem
-from attribution.io.events import TOUCH_EVENT
+from attribution.io.channel_groups import GA4_RULES, group_table
+from attribution.io.csvread import read_csv
+from attribution.io.events import TOUCH_EVENT, validate_tables
+from attribution.io.identity import self_stitch
+from attribution.io.sources import file_kind, read_schema_names, resolve_sources, unreadable
 from attribution.io.timeparse import to_epoch_ns
 
 SCHEMAS = ("ga4", "segment", "snowplow")
@@ -58,8 +64,6 @@ def check_schema(schema) -> str | None:
 
 def resolve(sources) -> list[str]:
     """Files of a schema input: Parquet, CSV (Snowplow) or newline-delimited JSON files, folders and globs."""
-    from attribution.io.sources import resolve_sources
-
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     json_files = [os.fspath(s) for s in sources if os.fspath(s).lower().endswith(JSON_SUFFIXES)]
@@ -74,20 +78,11 @@ def resolve(sources) -> list[str]:
 
 def read_native(path: str, csv=None) -> pa.Table:
     """One export file as read: newline-delimited JSON (nested), Parquet (nested) or CSV (flat)."""
-    from attribution.io.sources import _unreadable, file_kind
-
     try:
         if path.lower().endswith(JSON_SUFFIXES):
-            import pyarrow.json as pj
-
             return pj.read_json(path)
         if file_kind(path) == "parquet":
-            import pyarrow.parquet as pq
-
             return pq.read_table(path)
-        from attribution.io.csvread import read_csv
-        from attribution.io.sources import read_schema_names
-
         return read_csv(path, read_schema_names(path, csv), csv, ("tr_total",))
     except (pa.ArrowInvalid, OSError, UnicodeError) as exc:
         if path.lower().endswith(JSON_SUFFIXES):
@@ -95,7 +90,7 @@ def read_native(path: str, csv=None) -> pa.Table:
                                      f"({str(exc).strip().splitlines()[0][:300] if str(exc).strip() else exc!r})",
                                      "write one JSON object per line, each field with one type in every line",
                                      file=path)) from None
-        raise _unreadable(path, exc) from None
+        raise unreadable(path, exc) from None
 
 
 def field(table: pa.Table, dotted: str):
@@ -318,10 +313,6 @@ def read_schema_events(sources, schema: str, *, conversion_events=None, identity
     Events
         With ``ids_merged``: distinct ids stitched into another (self-stitching plus the identity map).
     """
-    from attribution.io.channel_groups import GA4_RULES, group_table
-    from attribution.io.events import validate_tables
-    from attribution.io.identity import self_stitch
-
     schema = check_schema(schema)
     conversions = tuple(conversion_events or ()) or DEFAULT_CONVERSIONS[schema]
     files = resolve(sources)
