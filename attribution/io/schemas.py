@@ -21,6 +21,7 @@ References
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ import pyarrow.parquet as pq
 
 from attribution.exceptions import InputError, ParameterError, Problem
 from attribution.io.channel_groups import GA4_RULES, group_table
+from attribution.io.columns import NOT_NUMERIC, parse_numbers
 from attribution.io.csvread import read_csv
 from attribution.io.events import TOUCH_EVENT, validate_tables
 from attribution.io.identity import self_stitch
@@ -117,12 +119,36 @@ def _text(col, n: int) -> pa.Array:
     return pc.if_else(pc.equal(pc.utf8_trim_whitespace(col), ""), _NULL, col)
 
 
-def _number(col, n: int) -> pa.Array:
+def _number(col, n: int, name: str, rows=None) -> pa.Array:
+    """Numbers of an export's field (null where empty or absent), read as
+    :func:`attribution.io.columns.parse_numbers` reads them (text numbers too: BigQuery's JSON export writes
+    integers as strings).
+
+    Parameters
+    ----------
+    col : pyarrow.Array or None
+    n : int
+        Its length (when absent).
+    name : str
+        The field, for the message.
+    rows : numpy.ndarray, optional
+        The export row of each value (default: its position).
+
+    Raises
+    ------
+    InputError
+        For values that are not numbers (text, booleans): ``not_numeric``, naming the field (the caller adds
+        the file).
+    """
     if col is None or pa.types.is_null(col.type):
         return pa.nulls(n, pa.float64())
-    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        return pa.array(pd.to_numeric(col.to_pandas(), errors="coerce"), pa.float64(), from_pandas=True)
-    return col.cast(pa.float64())
+    values, empty, not_number = parse_numbers(col)
+    if not_number.any():
+        i = int(np.flatnonzero(not_number)[0])
+        raise InputError(Problem(NOT_NUMERIC, "must be a number", "fix the export's values, or leave them empty",
+                                 column=name, count=int(not_number.sum()),
+                                 first_row=int(rows[i]) if rows is not None else i, example={name: col[i].as_py()}))
+    return pa.array(values, pa.float64(), mask=empty)
 
 
 def check_shape(table: pa.Table, path: str, schema: str) -> None:
@@ -156,7 +182,8 @@ def param(params, key: str, n: int, kind: str = "string"):
     if kind == "string":
         values = _text(sub("string_value"), len(flat))
     else:
-        values = pc.coalesce(*[_number(sub(f), len(flat)) for f in ("double_value", "float_value", "int_value")])
+        values = pc.coalesce(*[_number(sub(f), len(flat), f"event_params.{key}.value.{f}", rows=parent)
+                               for f in ("double_value", "float_value", "int_value")])
     rows = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
     at = np.full(n, -1, np.int64)
     at[parent[rows]] = rows
@@ -184,7 +211,8 @@ def ga4_frame(table: pa.Table, conversions) -> pd.DataFrame:
     source = pc.if_else(first, _text(field(table, "traffic_source.source"), n), source)
     medium = pc.if_else(first, _text(field(table, "traffic_source.medium"), n), medium)
     campaign = pc.if_else(first, _text(field(table, "traffic_source.name"), n), campaign)
-    revenue = pc.coalesce(_number(field(table, "ecommerce.purchase_revenue"), n), param(params, "value", n, "number"))
+    revenue = pc.coalesce(_number(field(table, "ecommerce.purchase_revenue"), n, "ecommerce.purchase_revenue"),
+                          param(params, "value", n, "number"))
     ts = _microseconds(field(table, "event_timestamp"))
     frame = pd.DataFrame({
         "anon": _text(field(table, "user_pseudo_id"), n).to_pandas(), "user": _text(field(table, "user_id"), n)
@@ -249,7 +277,8 @@ def segment_frame(table: pa.Table, conversions) -> pd.DataFrame:
     kind = _text(field(table, "type"), n).to_pandas()
     name = _text(field(table, "event"), n).to_pandas()
     anon = _text(field(table, "anonymousId"), n).to_pandas()
-    revenue = pc.coalesce(_number(field(table, "properties.revenue"), n), _number(field(table, "properties.total"), n))
+    revenue = pc.coalesce(_number(field(table, "properties.revenue"), n, "properties.revenue"),
+                          _number(field(table, "properties.total"), n, "properties.total"))
     frame = pd.DataFrame({
         "anon": anon, "user": _text(field(table, "userId"), n).to_pandas(),
         "event": name.where(kind.eq("track"), kind), "source": _text(field(table, "context.campaign.source"), n)
@@ -280,7 +309,7 @@ def snowplow_frame(table: pa.Table, conversions) -> pd.DataFrame:
         "source": mkt_source.where(tagged, _text(field(table, "refr_source"), n).to_pandas().where(referred)),
         "medium": mkt_medium.where(tagged, refr.map(REFERER_MEDIUM).where(referred)),
         "campaign": _text(field(table, "mkt_campaign"), n).to_pandas().where(tagged),
-        "revenue": _number(field(table, "tr_total"), n).to_pandas(),
+        "revenue": _number(field(table, "tr_total"), n, "tr_total").to_pandas(),
         "timestamp": field(table, "derived_tstamp").to_pandas(), "_row": np.arange(n)})
     touch = event.eq("page_view") & (tagged | referred)
     return emit(frame, touch, conversions)
@@ -320,7 +349,10 @@ def read_schema_events(sources, schema: str, *, conversion_events=None, identity
     for path in files:
         table = read_native(path, csv)
         check_shape(table, path, schema)
-        frame = MAPPERS[schema](table, conversions)
+        try:
+            frame = MAPPERS[schema](table, conversions)
+        except InputError as exc:  # the mappers name the field; the file is known here
+            raise InputError([replace(p, file=path) for p in exc.problems]) from None
         if identity is not None and identity.journey_key is not None:
             key = field(table, identity.journey_key)
             if key is None:
