@@ -45,7 +45,8 @@ def test_bad_counts_are_reported(tmp_path):
     with pytest.raises(InputError) as info:
         read_paths(str(f))
     found = sorted((p.code, p.column, p.count, p.first_row) for p in info.value.problems)
-    assert found == [("negative", "conversions", 1, 0), ("negative", "nulls", 1, 2), ("not_numeric", "conversions", 1, 1)]
+    assert found == [("negative", "conversions", 1, 0), ("negative", "nulls", 1, 2),
+                     ("not_numeric", "conversions", 1, 1)]
     with pytest.raises(InputError, match="required column 'conversions'"):
         PathTable.from_frame(pd.DataFrame({"path": ["a"]}))
 

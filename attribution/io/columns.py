@@ -188,7 +188,9 @@ def parse_numbers(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarr
         typ = col.type
     n = len(col)
     if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ) or pa.types.is_null(typ):
-        values = np.array(col.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+        values = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        if not values.flags.writeable:  # a zero-copy view of Arrow's buffer
+            values = values.copy()
         return values, np.isnan(values), np.zeros(n, bool)
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
         text = pd.Series(col.to_numpy(zero_copy_only=False), dtype=object)
@@ -235,7 +237,8 @@ def number_column(col, *, fix: str, negative_fix: str | None = None, limit: floa
     too_large = values > limit if limit is not None else np.zeros(len(values), bool)
     too_large &= ~not_number
     rules = (
-        (NOT_NUMERIC, "must be a finite number" + ("" if required else f" (empty means {empty_means})"), fix, not_number),
+        (NOT_NUMERIC, "must be a finite number" + ("" if required else f" (empty means {empty_means})"), fix,
+         not_number),
         (NEGATIVE, "must be >= 0", negative_fix or "fix or drop the rows with negative values", negative),
         (TOO_LARGE, f"must be at most {limit:.0e} (sums of such values stay finite)",
          limit_fix or "check the unit of the column (cents? micros?) or fix the rows", too_large),

@@ -598,7 +598,8 @@ class _RowFlags:
     def __call__(self, code: str, column: str, rule: str, fix: str, mask) -> None:
         mask = np.asarray(mask, bool)
         if mask.any():
-            self.bad[code, column] = (Problem(code, rule, fix, file=self.path, column=self.mapping.get(column, column)), mask)
+            problem = Problem(code, rule, fix, file=self.path, column=self.mapping.get(column, column))
+            self.bad[code, column] = (problem, mask)
 
 
 def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem], time_rule: TimeRule):

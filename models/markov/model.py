@@ -158,7 +158,8 @@ class Markov(TouchWeightModel):
         ------
         InputError
             For a missing column, and (every one at once) for counts or revenue that are not finite numbers, are
-            negative or exceed :data:`attribution.io.columns.MAX_VALUE`, as :func:`attribution.journeys.paths.read_paths`.
+            negative or exceed :data:`attribution.io.columns.MAX_VALUE`, as
+            :func:`attribution.journeys.paths.read_paths`.
         """
         table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
         if path not in table.column_names or conversions not in table.column_names:
