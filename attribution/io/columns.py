@@ -188,7 +188,8 @@ def parse_numbers(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarr
         typ = col.type
     n = len(col)
     if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ) or pa.types.is_null(typ):
-        values = col.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        # unchecked: integers above 2**53 round to the nearest float64 (they are far above MAX_VALUE anyway)
+        values = pc.cast(col, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
         if not values.flags.writeable:  # a zero-copy view of Arrow's buffer
             values = values.copy()
         return values, np.isnan(values), np.zeros(n, bool)
