@@ -84,9 +84,12 @@ def evaluate_command(
 
 def read_truth(path: str):
     """A truth CSV: ``channel`` and ``conversions`` (and ``revenue``) columns, one row per channel."""
+    import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     from attribution.exceptions import InputError, Problem
+    from attribution.io.columns import NOT_NUMERIC, parse_numbers
 
     try:
         frame = pd.read_csv(path)
@@ -100,9 +103,11 @@ def read_truth(path: str):
         if col not in frame.columns:
             raise InputError(Problem("column_missing", f"a truth table needs a '{col}' column",
                                      "pass the truth CSV written by 'attribution simulate'", file=path, column=col))
-    bad = ~pd.to_numeric(frame["conversions"], errors="coerce").notna()
+    values, empty, not_number = parse_numbers(pa.array(frame["conversions"], from_pandas=True))
+    bad = not_number | empty | np.isinf(values)
     if bad.any():
-        i = int(bad.to_numpy().nonzero()[0][0])
-        raise InputError(Problem("conversions_not_numeric", "must be a number", "fix the truth file", file=path,
-                                 column="conversions", count=int(bad.sum()), first_row=i))
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(Problem(NOT_NUMERIC, "must be a finite number", "fix the truth file", file=path,
+                                 column="conversions", count=int(bad.sum()), first_row=i,
+                                 example=frame[["channel", "conversions"]].iloc[i].astype(str).to_dict()))
     return frame

@@ -230,11 +230,14 @@ def test_every_broken_rule_at_once_with_count_and_first_row():
                         {**GOOD, "incremental_conversions": -2.0}, {**GOOD, "se": -1.0}, {**GOOD, "se": "x"},
                         {**GOOD, "channel": "(none)"}, {**GOOD, "incremental_conversions": None}])
     err = codes_of(bad)
-    assert err.codes == ["channel_missing", "channel_reserved", "start_unparsable", "end_before_start",
-                         "incremental_not_numeric", "incremental_negative", "se_not_numeric", "se_negative"]
-    p = {x.code: x for x in err.problems}
-    assert p["incremental_not_numeric"].count == 2 and p["incremental_not_numeric"].first_row == 4
-    assert p["end_before_start"].first_row == 3 and p["end_before_start"].example["end"] == "2026-01-01"
+    assert [(x.code, x.column) for x in err.problems] == [
+        ("channel_missing", "channel"), ("channel_reserved", "channel"), ("start_unparsable", "start"),
+        ("end_before_start", "end"), ("not_numeric", "incremental_conversions"),
+        ("negative", "incremental_conversions"), ("not_numeric", "se"), ("negative", "se")]
+    p = {(x.code, x.column): x for x in err.problems}
+    assert p["not_numeric", "incremental_conversions"].count == 2
+    assert p["not_numeric", "incremental_conversions"].first_row == 4
+    assert p["end_before_start", "end"].first_row == 3 and p["end_before_start", "end"].example["end"] == "2026-01-01"
     missing = codes_of(pd.DataFrame({"channel": ["a"], "start": ["2026-01-01"]}))
     assert missing.codes == ["column_missing", "column_missing"]
 

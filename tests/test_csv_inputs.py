@@ -109,7 +109,7 @@ def test_points_and_stray_commas_stay_bad_rows(tmp_path):
     path.write_text("user_id,timestamp,event,channel,revenue\nu1,2026-01-01,conversion,,2.5\n"
                     'u2,2026-01-01,conversion,,"1,5"\n')
     ev = read_events(str(path), on_bad_rows="skip")
-    assert ev.dropped == {"revenue_not_numeric": 1}
+    assert ev.dropped == {"not_numeric": 1}
 
 
 def test_undecodable_byte_names_file_column_row_and_option(tmp_path):

@@ -85,11 +85,12 @@ def test_every_broken_rule_is_reported_at_once_with_count_and_first_row(tmp_path
     with pytest.raises(InputError) as info:
         read_events(path)
     err = info.value
-    assert sorted(err.codes) == ["channel_missing_on_touch", "revenue_negative", "revenue_not_numeric",
+    assert sorted(err.codes) == ["channel_missing_on_touch", "negative", "not_numeric",
                                  "timestamp_unparsable", "user_id_null"]
     by_code = {p.code: p for p in err.problems}
     assert (by_code["timestamp_unparsable"].count, by_code["timestamp_unparsable"].first_row) == (2, 1)
-    assert (by_code["revenue_negative"].count, by_code["revenue_negative"].first_row) == (1, 2)
+    assert (by_code["negative"].count, by_code["negative"].first_row) == (1, 2)
+    assert by_code["negative"].column == by_code["not_numeric"].column == "revenue"
     assert by_code["channel_missing_on_touch"].first_row == 3
     assert by_code["user_id_null"].first_row == 6
     text = str(err)
@@ -101,7 +102,7 @@ def test_skip_drops_bad_rows_and_counts_them(tmp_path):
                                "a,nope,touch,x,\na,2024-01-02,conversion,,-1\na,2024-01-03,conversion,,4\n")
     with pytest.warns(UserWarning, match="dropped bad rows"):
         ev = read_events(path, on_bad_rows="skip")
-    assert ev.dropped == {"revenue_negative": 1, "timestamp_unparsable": 1}
+    assert ev.dropped == {"negative": 1, "timestamp_unparsable": 1}
     assert ev.table["event"].to_pylist() == ["touch", "conversion"]
 
 

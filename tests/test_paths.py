@@ -44,7 +44,9 @@ def test_bad_counts_are_reported(tmp_path):
     f.write_text("path,conversions,nulls\na,-1,0\nb,x,2\nc,1,-2\n")
     with pytest.raises(InputError) as info:
         read_paths(str(f))
-    assert sorted(info.value.codes) == ["conversions_negative", "conversions_not_numeric", "nulls_negative"]
+    found = sorted((p.code, p.column, p.count, p.first_row) for p in info.value.problems)
+    assert found == [("negative", "conversions", 1, 0), ("negative", "nulls", 1, 2),
+                     ("not_numeric", "conversions", 1, 1)]
     with pytest.raises(InputError, match="required column 'conversions'"):
         PathTable.from_frame(pd.DataFrame({"path": ["a"]}))
 

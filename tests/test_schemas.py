@@ -85,6 +85,27 @@ def test_ga4_json_with_int64_as_strings_as_bigquery_writes_them(tmp_path):
     assert journeys_by_user(journeys) == GA4_EXPECTED
 
 
+def test_revenue_that_is_not_a_number_is_refused_naming_field_file_and_row(tmp_path):
+    """An export's revenue written as text is read when it is a number and refused (never read as empty)
+    when it is not."""
+    rows = schema_exports.segment_rows()
+    paid = [i for i, r in enumerate(rows) if r["properties"]["revenue"] is not None]
+    for i in paid:
+        rows[i]["properties"]["revenue"] = str(rows[i]["properties"]["revenue"])
+    path = tmp_path / "text.json"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    as_text = read_events(str(path), schema="segment")
+    assert sorted(as_text.table["revenue"].to_pylist()) == sorted(read_events(
+        str(schema_exports.write_all(tmp_path / "e")["segment_json"]), schema="segment").table["revenue"].to_pylist())
+    rows[paid[0]]["properties"]["revenue"] = "thirty"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(InputError) as err:
+        read_events(str(path), schema="segment")
+    (problem,) = err.value.problems
+    assert (problem.code, problem.column, problem.file, problem.first_row, problem.count) == (
+        "not_numeric", "properties.revenue", str(path), paid[0], 1)
+
+
 def test_ga4_timestamps_are_microseconds(exports):
     events = read_events(str(exports["ga4_parquet"]), schema="ga4")
     first = schema_exports.ga4_rows()[0]["event_timestamp"]

@@ -56,7 +56,8 @@ def test_every_broken_rule_reported_at_once(tmp_path):
     with pytest.raises(InputError) as err:
         read_spend(path)
     assert sorted(err.value.codes) == sorted(
-        ["channel_missing", "channel_reserved", "spend_not_numeric", "spend_negative", "date_unparsable"])
+        ["channel_missing", "channel_reserved", "not_numeric", "negative", "date_unparsable"])
+    assert {p.column for p in err.value.problems if p.code in ("not_numeric", "negative")} == {"spend"}
     text = str(err.value)
     assert str(path) in text and "column 'spend'" in text and "first at row 3" in text
 

@@ -13,16 +13,22 @@ References
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.kernels.encoding import encode_sorted
 from attribution.exceptions import InputError, ParameterError, Problem, option
+from attribution.io.columns import check_column_map, parse_column_map
+from attribution.io.csvread import CsvOptions
+from attribution.io.events import CANONICAL, REQUIRED, TOUCH_EVENT, ReadPlan, validate_planned
+from attribution.io.sources import plan_columns, read_schema_names, resolve_sources
+from attribution.io.timeparse import TimeRule
+from attribution.kernels.encoding import compact_codes, encode_sorted
 
 UNASSIGNED = "Unassigned"
 
@@ -168,8 +174,6 @@ def load_rules(spec: str) -> tuple[Rule, ...]:
     """``ga4`` (built in) or the path of a CSV rules table."""
     if spec.strip().lower() == "ga4":
         return GA4_RULES
-    import os
-
     if not os.path.isfile(spec):
         raise ParameterError(f"The {option('channel-grouping', quoted=True)} option must be 'ga4' or a CSV file of rules "
                              f"(channel, source, medium, campaign). Got {spec!r} instead.")
@@ -204,9 +208,6 @@ def _combinations(columns: list, n: int) -> tuple[np.ndarray, list[pa.Array]]:
 
 def _group(table: pa.Table, rules, *, columns, fill_only: bool, default: str, file: str):
     """:func:`group_table` without the summary: (table with a dictionary ``channel``, touch mask, name map)."""
-    from attribution.kernels.encoding import compact_codes
-    from attribution.io.events import TOUCH_EVENT
-
     columns = columns or {}
     name = lambda c: columns.get(c, c)  # noqa: E731
     have = [c for c in GROUP_COLUMNS if name(c) in table.column_names]
@@ -319,8 +320,6 @@ class ChannelGrouping:
         """A grouping from ``"ga4"``, the path of a rules CSV, a rules frame or a sequence of :class:`Rule`
         (None: no grouping). Raises :class:`ParameterError` / :class:`InputError` before any log is read."""
         if isinstance(spec, ChannelGrouping):
-            from dataclasses import replace
-
             return replace(spec, fill_only=True) if fill_only and not spec.fill_only else spec
         if spec is None:
             if fill_only:
@@ -330,8 +329,6 @@ class ChannelGrouping:
         if not isinstance(default, str) or not default.strip():
             raise ParameterError(f"The default channel of a channel grouping must be a non-empty name. "
                                  f"Got {default!r} instead.")
-        import os
-
         if isinstance(spec, (str, os.PathLike)):
             text = os.fspath(spec)
             rules, label = load_rules(text), text
@@ -354,13 +351,8 @@ class ChannelGrouping:
     def plan(self, sources, *, columns=None, csv=None):
         """:func:`attribution.io.events.plan_read` for a grouped log: ``channel`` is optional, the grouping's
         columns are checked instead (schemas only, every file, every problem at once)."""
-        from attribution.io.events import CANONICAL, REQUIRED, ReadPlan, check_column_map, parse_column_map
-        from attribution.io.sources import plan_columns, read_schema_names, resolve_sources
-
         mapping = parse_column_map(columns)
         check_column_map(mapping, CANONICAL)
-        from attribution.io.csvread import CsvOptions
-
         csv = csv or CsvOptions()
         files = resolve_sources(sources)
         required = tuple(c for c in REQUIRED if c != "channel")
@@ -401,10 +393,6 @@ class ChannelGrouping:
              valid_years=None, identity=None):
         """:func:`attribution.io.events.read_events` of a grouped log: plan, read, group, validate (``identity``:
         an :class:`~attribution.io.identity.Identity` applied before validation)."""
-        from attribution.io.events import validate_planned
-        from attribution.io.sources import read_schema_names
-        from attribution.io.timeparse import TimeRule
-
         time_rule = TimeRule.of(epoch_unit, valid_years)  # option errors before any reading
         plan = self.plan(sources, columns=columns, csv=csv)
         if identity is not None:

@@ -10,6 +10,7 @@ are dropped instead and counted per reason.
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -17,12 +18,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.exceptions import DroppedRowsWarning, InputError, ParameterError, Problem, RenamedChannelWarning, option, \
-    shorten
+from attribution.exceptions import DroppedRowsWarning, InputError, ParameterError, Problem, RenamedChannelWarning, option
+from attribution.io.columns import MAX_VALUE, check_column_map, column_type_problem, has_control, number_column, \
+    parse_column_map, text_column, to_canonical
 from attribution.io.csvread import CsvOptions
+from attribution.io.identity import Identity
 from attribution.io.sources import plan_columns, read_columns, read_schema_names, resolve_sources
-from attribution.kernels.encoding import encode_sorted
 from attribution.io.timeparse import TimeRule, convert_timestamps
+from attribution.kernels.constants import NONE_CHANNEL
+from attribution.kernels.encoding import encode_sorted
+from attribution.kernels.userorder import IdHashes
 
 REQUIRED = ("user_id", "timestamp", "event", "channel")
 OPTIONAL = ("revenue", "campaign", "source", "medium", "conversion_id")
@@ -30,39 +35,8 @@ CANONICAL = REQUIRED + OPTIONAL
 TOUCH_EVENT = "touch"
 #: low-cardinality string columns: read from Parquet as dictionaries and kept encoded (``Events.codes``)
 ENCODED = ("event", "channel", "campaign", "source", "medium")
-#: the largest revenue of one row: a billion rows of it still sum to 1e24, far from float64 overflow (1.8e308)
-MAX_REVENUE = 1e15
-#: the name of the touchless row in every output (``attribution.journeys.journeys.NONE_CHANNEL``)
-from attribution.kernels.constants import NONE_CHANNEL  # noqa: E402
 #: reserved channel names and what touches that carry them are renamed to
 RESERVED = {NONE_CHANNEL: "(none) (channel)"}
-
-
-def parse_column_map(items) -> dict[str, str]:
-    """Parse ``canonical=actual`` strings (or a dict) into a canonical → actual mapping."""
-    if items is None:
-        return {}
-    if isinstance(items, dict):
-        pairs = list(items.items())
-    else:
-        pairs = []
-        for item in items:
-            if "=" not in item:
-                raise ParameterError(
-                    f"The {option('column', quoted=True)} option must look like CANONICAL=ACTUAL (e.g. user_id=visitor). Got {item!r} instead."
-                )
-            canon, actual = item.split("=", 1)
-            pairs.append((canon.strip(), actual.strip()))
-    return dict(pairs)
-
-
-def check_column_map(mapping: dict[str, str], canonical: tuple[str, ...]) -> None:
-    unknown = [c for c in mapping if c not in canonical]
-    if unknown:
-        raise ParameterError(
-            f"The {option('column', quoted=True)} option maps unknown canonical column(s) {', '.join(map(repr, unknown))}; "
-            f"canonical columns are {', '.join(canonical)}."
-        )
 
 
 class Events:
@@ -91,8 +65,12 @@ class Events:
     #: the export shape the log was read from (:mod:`attribution.io.schemas`); None for canonical logs
     schema: str | None = None
 
-    def __init__(self, table: pa.Table, files=None, dropped=None, encodings=None, *, pending=None, time_units=None):
+    def __init__(self, table: pa.Table, files=None, dropped=None, encodings=None, *, pending=None, time_units=None,
+                 user_hashes: Future | None = None):
         self._table = table
+        #: the user ids' hashes (:class:`attribution.kernels.userorder.IdHashes`) being computed on another thread
+        #: while the log was validated, or None; taken once by :meth:`take_user_hashes`
+        self._user_hashes = user_hashes
         #: file path → {epoch unit: (rows, first row)} of the files whose epoch numbers had their unit detected
         self.time_units = dict(time_units) if time_units else {}
         self.files = list(files) if files is not None else []
@@ -136,6 +114,18 @@ class Events:
         if name not in self.encodings:
             self.encodings[name] = encode_sorted(self.column(name))
         return self.encodings[name]
+
+    def take_user_hashes(self) -> IdHashes | None:
+        """The user ids' hashes computed in the background while the log was validated (one per row of
+        ``user_id``), or None when none were started or they failed (the caller then hashes the column itself,
+        which raises a real error properly). Given once: the future is dropped after it."""
+        pending, self._user_hashes = self._user_hashes, None
+        if pending is None:
+            return None
+        try:
+            return pending.result()
+        except Exception:  # noqa: BLE001 (hashing again on the caller's thread raises it, if it is real)
+            return None
 
     @property
     def num_rows(self) -> int:
@@ -226,13 +216,11 @@ def read_events(
     InputError
         With every broken rule: missing files or columns, unparsable timestamps, bad revenue, ...
     """
-    from attribution.io.identity import Identity
-
     time_rule = TimeRule.of(epoch_unit, valid_years)  # option errors before any reading
     identity = Identity.of(identity_map, journey_key)
     csv = CsvOptions.of(delimiter, decimal, encoding)
     if schema is not None:
-        from attribution.io.schemas import read_schema_events
+        from attribution.io.schemas import read_schema_events  # schemas validate through this module
 
         if columns:
             raise ParameterError(f"{option('schema')} maps the export's own fields; it takes no {option('column')} mapping.")
@@ -362,21 +350,64 @@ def mixed_unit_problems(units_by_file: dict, mapping=None) -> list[Problem]:
 
 
 def _validate(tables, *, mapping=None, on_bad_rows="error", time_rule=None, check_units=True) -> Events:
+    """Validate ``[(file path, table as read), ...]``: canonical columns per file (:func:`_canonical_part`), the
+    bad rows of every file counted per reason, then raised (``on_bad_rows="error"``) or dropped."""
     if on_bad_rows not in ("error", "skip"):
         raise ParameterError(f"The 'on_bad_rows' option must be 'error' or 'skip'. Got {on_bad_rows!r} instead.")
     mapping = mapping or {}
-    inverse = {v: k for k, v in mapping.items()}
-    problems: list[Problem] = []
-    parts = []
-    files = []
-    masks = []
-    encodings = []
     tables = list(tables)
     hashing = _hash_users_in_background(tables, mapping)
-    time_rule, time_units = time_rule or TimeRule(), {}
+    files, parts, masks, encodings, time_units = _canonical_parts(tables, mapping, time_rule or TimeRule())
+    held = {c for c in ENCODED if encodings and all(c in e for e in encodings)}
+    if "channel" not in held:  # some file's channels are plain strings: the coded ones become trimmed columns too
+        parts = [p.set_column(p.column_names.index("channel"), "channel", _as_dictionary(*e["channel"]))
+                 if "channel" in e else p for p, e in zip(parts, encodings)]
+    problems = _row_problems(parts, masks, mapping)
+    if check_units:  # mixed units: no rule tells which rows are right, so refused whatever on_bad_rows
+        _refuse_mixed_units(time_units, mapping, problems if on_bad_rows == "error" else [])
+    unified = _concat(parts)
+    merged = _concat_encodings(encodings, parts, unified.column_names)
+    dropped: dict[str, int] = {}
+    if problems:
+        if on_bad_rows == "error":
+            raise _input_error(problems, time_units)
+        keep, dropped = _kept_rows(parts, masks)
+        unified = unified.filter(pa.array(keep))
+        merged = {k: (codes[keep], vocab) for k, (codes, vocab) in merged.items()}
+        warnings.warn(
+            "dropped bad rows: " + ", ".join(f"{k}: {v:,}" for k, v in dropped.items() if v),
+            DroppedRowsWarning, stacklevel=2,
+        )
+    # code-held columns stay codes until someone reads ``Events.table`` (see Events)
+    pending = {name: i for i, name in enumerate(unified.column_names) if name in merged}  # original positions
+    unified = unified.drop_columns(list(pending))
+    for name in [c for c in unified.column_names if pa.types.is_dictionary(unified[c].type)]:
+        i = unified.column_names.index(name)
+        unified = unified.set_column(i, name, unified[name].cast(pa.string()))
+    return Events(unified, files, dropped, merged, pending=pending, time_units=time_units,
+                  user_hashes=hashing if not dropped else None)  # same rows as hashed: journeys pick them up
+
+
+def _canonical_parts(tables: list, mapping: dict, time_rule: TimeRule):
+    """Every file's table in canonical columns (:func:`_canonical_part`), numbered by file (``_file``).
+
+    Returns
+    -------
+    files, parts, masks, encodings : list
+        Per file: its path, canonical table, {(code, column): (Problem, mask)} of bad rows and coded columns.
+    time_units : dict
+        The epoch units detected per file (:attr:`Events.time_units`).
+
+    Raises
+    ------
+    InputError
+        For a missing required column or a column of the wrong type (in any file: all of them at once).
+    """
+    problems: list[Problem] = []
+    files, parts, masks, encodings, time_units = [], [], [], [], {}
     for file_index, (path, table) in enumerate(tables):
         files.append(path)
-        table = table.rename_columns([inverse.get(n, n) for n in table.column_names])
+        table = to_canonical(table, mapping)
         if "_row" not in table.column_names:
             table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
         for canon in REQUIRED:
@@ -387,62 +418,51 @@ def _validate(tables, *, mapping=None, on_bad_rows="error", time_rule=None, chec
             continue
         part, bad, enc, units = _canonical_part(table, path, mapping, problems, time_rule)
         add_units(time_units, path, units)
-        part = part.append_column("_file", pa.array(np.full(part.num_rows, file_index, np.int32)))
-        parts.append(part)
+        parts.append(part.append_column("_file", pa.array(np.full(part.num_rows, file_index, np.int32))))
         masks.append(bad)
         encodings.append(enc)
     if problems:
         raise _input_error(problems, time_units)
-    held = {c for c in ENCODED if encodings and all(c in e for e in encodings)}
-    if "channel" not in held:  # some file's channels are plain strings: the coded ones become trimmed columns too
-        parts = [p.set_column(p.column_names.index("channel"), "channel", _as_dictionary(*e["channel"]))
-                 if "channel" in e else p for p, e in zip(parts, encodings)]
-    # bad-row masks per reason, concatenated over files
-    reasons = sorted({r for m in masks for r in m})
-    rows = sum(p.num_rows for p in parts)
-    for reason in reasons:
-        flagged = np.concatenate([m.get(reason, (None, np.zeros(p.num_rows, bool)))[1] for m, p in zip(masks, parts)])
-        if flagged.any():
-            first = int(np.flatnonzero(flagged)[0])
-            offset = 0
-            for m, p in zip(masks, parts):
-                if first < offset + p.num_rows:
-                    problem: Problem = m[reason][0]
-                    local = first - offset
-                    problems.append(Problem(problem.code, problem.rule, problem.fix, file=problem.file,
-                                            column=problem.column, count=int(flagged.sum()),
-                                            first_row=int(p["_row"][local].as_py()),
-                                            example=_example(p, local, problem.column, mapping)))
-                    break
-                offset += p.num_rows
-    if check_units:  # mixed units: no rule tells which rows are right, so refused whatever on_bad_rows
-        _refuse_mixed_units(time_units, mapping, problems if on_bad_rows == "error" else [])
-    unified = _concat(parts)
-    merged = _concat_encodings(encodings, parts, unified.column_names)
+    return files, parts, masks, encodings, time_units
+
+
+def _flagged(reason: tuple[str, str], parts: list[pa.Table], masks: list[dict]) -> np.ndarray:
+    """The rows of every file that break ``reason``, concatenated in file order."""
+    return np.concatenate([m.get(reason, (None, np.zeros(p.num_rows, bool)))[1] for m, p in zip(masks, parts)])
+
+
+def _row_problems(parts: list[pa.Table], masks: list[dict], mapping: dict) -> list[Problem]:
+    """One problem per reason over all files: how many rows break it, and the first of them (its file's
+    problem, row number and values)."""
+    problems = []
+    for reason in sorted({r for m in masks for r in m}):
+        flagged = _flagged(reason, parts, masks)
+        if not flagged.any():
+            continue
+        first = int(np.flatnonzero(flagged)[0])
+        offset = 0
+        for m, p in zip(masks, parts):
+            if first < offset + p.num_rows:
+                problem: Problem = m[reason][0]
+                local = first - offset
+                problems.append(Problem(problem.code, problem.rule, problem.fix, file=problem.file,
+                                        column=problem.column, count=int(flagged.sum()),
+                                        first_row=int(p["_row"][local].as_py()),
+                                        example=_example(p, local, problem.column, mapping)))
+                break
+            offset += p.num_rows
+    return problems
+
+
+def _kept_rows(parts: list[pa.Table], masks: list[dict]) -> tuple[np.ndarray, dict[str, int]]:
+    """The rows that break no rule (``on_bad_rows="skip"``) and the rows dropped per reason code."""
+    keep = np.ones(sum(p.num_rows for p in parts), bool)
     dropped: dict[str, int] = {}
-    if problems:
-        if on_bad_rows == "error":
-            raise _input_error(problems, time_units)
-        keep = np.ones(rows, bool)
-        for reason in reasons:
-            flagged = np.concatenate([m.get(reason, (None, np.zeros(p.num_rows, bool)))[1] for m, p in zip(masks, parts)])
-            dropped[reason] = int(flagged.sum())
-            keep &= ~flagged
-        unified = unified.filter(pa.array(keep))
-        merged = {k: (codes[keep], vocab) for k, (codes, vocab) in merged.items()}
-        warnings.warn(
-            "dropped bad rows: " + ", ".join(f"{k}: {v:,}" for k, v in dropped.items() if v),
-            DroppedRowsWarning, stacklevel=2,
-        )
-    if hashing is not None and not dropped:  # same rows as hashed: journeys pick the hashes up
-        merged["_user_hash"] = hashing
-    # code-held columns stay codes until someone reads ``Events.table`` (see Events)
-    pending = {name: i for i, name in enumerate(unified.column_names) if name in merged}  # original positions
-    unified = unified.drop_columns(list(pending))
-    for name in [c for c in unified.column_names if pa.types.is_dictionary(unified[c].type)]:
-        i = unified.column_names.index(name)
-        unified = unified.set_column(i, name, unified[name].cast(pa.string()))
-    return Events(unified, files, dropped, merged, pending=pending, time_units=time_units)
+    for reason in sorted({r for m in masks for r in m}):
+        flagged = _flagged(reason, parts, masks)
+        dropped[reason[0]] = dropped.get(reason[0], 0) + int(flagged.sum())
+        keep &= ~flagged
+    return keep, dropped
 
 
 def _refuse_mixed_units(time_units: dict, mapping, problems: list[Problem]) -> None:
@@ -472,10 +492,6 @@ def _hash_users_in_background(tables, mapping):
     typ = col.type
     if col.null_count or not (pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_integer(typ)):
         return None
-    from concurrent.futures import ThreadPoolExecutor
-
-    from attribution.kernels.userorder import IdHashes
-
     pool = ThreadPoolExecutor(1)
     future = pool.submit(IdHashes, col)
     pool.shutdown(wait=False)
@@ -563,35 +579,76 @@ def _concat(parts: list[pa.Table]) -> pa.Table:
     return pa.concat_tables(aligned) if len(aligned) > 1 else aligned[0]
 
 
-def _string_column(col: pa.ChunkedArray) -> pa.ChunkedArray | None:
-    typ = col.type
-    if pa.types.is_dictionary(typ):
-        col = col.cast(typ.value_type)
-        typ = col.type
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        return col.cast(pa.string())
-    if pa.types.is_null(typ):
-        return col.cast(pa.string())
-    return None
+class _RowFlags:
+    """The bad rows of one file's table, per reason: ``{(code, column): (Problem without counts, mask)}`` (a
+    code names a rule; the rules of numbers, :mod:`attribution.io.columns`, may apply to several columns).
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    mapping : dict
+        Canonical → actual column names (problems name the actual column).
+    """
+
+    def __init__(self, path: str, mapping: dict):
+        self.path, self.mapping = path, mapping
+        self.bad: dict[tuple[str, str], tuple[Problem, np.ndarray]] = {}
+
+    def __call__(self, code: str, column: str, rule: str, fix: str, mask) -> None:
+        mask = np.asarray(mask, bool)
+        if mask.any():
+            problem = Problem(code, rule, fix, file=self.path, column=self.mapping.get(column, column))
+            self.bad[code, column] = (problem, mask)
 
 
 def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem], time_rule: TimeRule):
-    """Canonical types for one file's table; returns it, {reason: (Problem, mask)} of bad rows, the
-    (codes, sorted vocabulary) of the dictionary-read columns (see :data:`ENCODED`) and the detected epoch units
-    ({unit: (rows, first row)})."""
-    n = table.num_rows
-    bad: dict[str, tuple[Problem, np.ndarray]] = {}
-    enc: dict[str, tuple[np.ndarray, pa.Array]] = {}
+    """Canonical types for one file's table.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        With canonical column names and ``_row``.
+    path : str
+    mapping : dict
+        Canonical → actual column names, for messages.
+    problems : list of Problem
+        Where whole-column problems (a column of the wrong type) are appended.
+    time_rule : TimeRule
+
+    Returns
+    -------
+    part : pyarrow.Table
+        The canonical columns (``timestamp_raw`` and ``revenue_raw`` as read, for error examples).
+    bad : dict
+        ``{(code, column): (Problem, mask)}`` of bad rows.
+    enc : dict
+        The (codes, sorted vocabulary) of the dictionary-read columns (see :data:`ENCODED`).
+    units : dict
+        The detected epoch units, ``{unit: (rows, first row)}``.
+    """
     name = lambda canon: mapping.get(canon, canon)  # noqa: E731
-
-    def flag(code, column, rule, fix, mask):
-        mask = np.asarray(mask, bool)
-        if mask.any():
-            bad[code] = (Problem(code, rule, fix, file=path, column=name(column)), mask)
-
-    cols = {}
+    flag = _RowFlags(path, mapping)
+    enc: dict[str, tuple[np.ndarray, pa.Array]] = {}
     table = _scalar_columns(table, path, name, problems)
-    # user_id: string or integer
+    cols = {"user_id": _user_ids(table, path, name, flag, problems)}
+    units = _timestamp(table, cols, flag, time_rule)
+    cols["event"], is_touch = _event(table, path, name, flag, problems, enc)
+    cols["channel"] = _channel(table, path, name, is_touch, flag, problems, enc)
+    if "revenue" in table.column_names:
+        cols["revenue"] = _revenue(table["revenue"], flag)
+        cols["revenue_raw"] = table["revenue"]  # for error examples only (dropped after validation)
+    else:
+        cols["revenue"] = pa.chunked_array([pa.array(np.zeros(table.num_rows), pa.float64())])
+    for opt in ("campaign", "source", "medium", "conversion_id"):
+        if opt in table.column_names:
+            cols[opt] = _optional_text(table[opt], opt, enc)
+    cols["_row"] = table["_row"]
+    return pa.table(cols), flag.bad, enc, units
+
+
+def _user_ids(table: pa.Table, path: str, name, flag: _RowFlags, problems: list) -> pa.ChunkedArray:
+    """The user id column, string or int64 (unsigned 64-bit ids as text), nulls flagged."""
     user = table["user_id"]
     if pa.types.is_dictionary(user.type):
         user = user.cast(user.type.value_type)
@@ -599,87 +656,62 @@ def _canonical_part(table: pa.Table, path: str, mapping, problems: list[Problem]
         user = user.cast(pa.string())  # ids up to 2**64 - 1 stay distinct (int64 holds half of them)
     elif pa.types.is_integer(user.type):
         user = user.cast(pa.int64())
-    elif pa.types.is_string(user.type) or pa.types.is_large_string(user.type) or pa.types.is_null(user.type):
-        user = user.cast(pa.string())
     else:
-        problems.append(Problem("column_type", f"must be a string or integer column, found {user.type}",
-                                "store user ids as strings or integers", file=path, column=name("user_id")))
-        user = pa.chunked_array([pa.nulls(n, pa.string())])
-    cols["user_id"] = user
+        text = text_column(user)
+        if text is None:
+            problems.append(column_type_problem("a string or integer", user.type,
+                                                "store user ids as strings or integers", file=path,
+                                                column=name("user_id")))
+            text = pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
+        user = text
     flag("user_id_null", "user_id", "must not be null", "drop events without a user or fill the user id",
          user.is_null().to_numpy(zero_copy_only=False))
+    return user
 
-    # timestamp
-    units = _timestamp(table, cols, flag, time_rule)
 
-    # event
+def _event(table: pa.Table, path: str, name, flag: _RowFlags, problems: list, enc: dict):
+    """The event column (codes into ``enc`` for a dictionary column), nulls flagged; and which rows are
+    touches."""
     if _is_string_dictionary(table["event"].type):
         codes, vocab = encode_sorted(table["event"])
         enc["event"] = (codes, vocab)
         event = table["event"]  # a placeholder for examples; the column is rebuilt from the codes when read
+        event_null = codes < 0
+        is_touch = codes == _code_of(vocab, TOUCH_EVENT)
     else:
-        event = _string_column(table["event"])
-    if event is None:
-        problems.append(Problem("column_type", f"must be a string column, found {table['event'].type}",
-                                "store event names as strings (touch, conversion, ...)", file=path, column=name("event")))
-        event = pa.chunked_array([pa.nulls(n, pa.string())])
-    cols["event"] = event
-    if "event" in enc:
-        event_null = enc["event"][0] < 0
-        is_touch = enc["event"][0] == _code_of(enc["event"][1], TOUCH_EVENT)
-    else:
+        event = text_column(table["event"])
+        if event is None:
+            problems.append(column_type_problem("a string", table["event"].type,
+                                                "store event names as strings (touch, conversion, ...)", file=path,
+                                                column=name("event")))
+            event = pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
         event_null = event.is_null().to_numpy(zero_copy_only=False)
         is_touch = pc.fill_null(pc.equal(event, TOUCH_EVENT), False).to_numpy(zero_copy_only=False)
     flag("event_null", "event", "must not be null", "fill the event name (touch, conversion, ...)", event_null)
+    return event, is_touch
 
-    # channel
-    cols["channel"] = _channel(table, path, name, is_touch, flag, problems, enc)
 
-    # revenue
-    if "revenue" in table.column_names:
-        raw = table["revenue"]
-        if pa.types.is_dictionary(raw.type):
-            raw = raw.cast(raw.type.value_type)
-        if pa.types.is_integer(raw.type) or pa.types.is_floating(raw.type) or pa.types.is_decimal(raw.type) or pa.types.is_null(raw.type):
-            values = raw.cast(pa.float64()).to_numpy(zero_copy_only=False)
-            non_numeric = None
-        elif pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type):
-            text = raw.to_numpy(zero_copy_only=False)
-            values = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(float)
-            non_numeric = np.isnan(values) & ~pd.isna(pd.Series(text, dtype=object)).to_numpy()
-            non_numeric &= pd.Series(text, dtype=object).fillna("").str.strip().ne("").to_numpy()
-        else:
-            values = np.full(n, np.nan)
-            non_numeric = ~raw.is_null().to_numpy(zero_copy_only=False)
-        if not values.flags.writeable:
-            values = values.copy()
-        infinite = np.isinf(values)
-        flag("revenue_not_numeric", "revenue", "must be a number", "store revenue as numbers (null means 0)",
-             infinite if non_numeric is None else non_numeric | infinite)
-        flag("revenue_negative", "revenue", "must be >= 0", "refunds are not conversions: remove them or net them "
-             "into the conversion's revenue", values < 0)
-        too_large = values > MAX_REVENUE  # NaN compares False
-        flag("revenue_too_large", "revenue", f"must be at most {MAX_REVENUE:.0e} (sums of such values stay finite)",
-             "check the unit of the revenue column (cents? micros?) or fix the rows", too_large & ~infinite)
-        np.copyto(values, 0.0, where=~(values >= 0) | infinite | too_large)  # null (NaN), negative, too large: 0
-        cols["revenue"] = pa.chunked_array([pa.array(values, pa.float64())])
-        cols["revenue_raw"] = raw  # for error examples only (dropped after validation)
-    else:
-        cols["revenue"] = pa.chunked_array([pa.array(np.zeros(n), pa.float64())])
+def _revenue(raw: pa.ChunkedArray, flag: _RowFlags) -> pa.ChunkedArray:
+    """Revenue as float64 (:func:`attribution.io.columns.number_column`): empty and bad rows 0, bad rows
+    flagged."""
+    values, broken = number_column(
+        raw, fix="store revenue as numbers (empty means 0)",
+        negative_fix="refunds are not conversions: remove them or net them into the conversion's revenue",
+        limit=MAX_VALUE, limit_fix="check the unit of the revenue column (cents? micros?) or fix the rows")
+    for b in broken:
+        flag(b.code, "revenue", b.rule, b.fix, b.mask)
+    return pa.chunked_array([pa.array(values, pa.float64())])
 
-    for opt in ("campaign", "source", "medium", "conversion_id"):
-        if opt in table.column_names:
-            col = table[opt]
-            if opt in ENCODED and _is_string_dictionary(col.type):
-                codes, vocab = encode_sorted(col)
-                enc[opt] = (codes, vocab)
-                cols[opt] = col  # as read (same values); rebuilt from the codes when read
-                continue
-            if pa.types.is_dictionary(col.type):
-                col = col.cast(col.type.value_type)
-            cols[opt] = col.cast(pa.string())
-    cols["_row"] = table["_row"]
-    return pa.table(cols), bad, enc, units
+
+def _optional_text(col: pa.ChunkedArray, canon: str, enc: dict) -> pa.ChunkedArray:
+    """An optional text column as string; a dictionary-read low-cardinality one (:data:`ENCODED`) is kept as
+    read, its codes into ``enc``."""
+    if canon in ENCODED and _is_string_dictionary(col.type):
+        enc[canon] = encode_sorted(col)
+        return col  # as read (same values); rebuilt from the codes when read
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    return col.cast(pa.string())
 
 
 def _timestamp(table: pa.Table, cols: dict, flag, rule: TimeRule) -> dict:
@@ -715,16 +747,16 @@ def _channel(table: pa.Table, path: str, name, is_touch: np.ndarray, flag, probl
         enc["channel"] = (codes, vocab)
         channel = table["channel"]  # a placeholder for examples (as read); see _validate for mixed inputs
         no_channel = (codes < 0) | (codes == _code_of(vocab, ""))
-        control = np.isin(codes, np.flatnonzero(_has_control(vocab)))
+        control = np.isin(codes, np.flatnonzero(has_control(vocab)))
     else:
-        channel = _string_column(table["channel"])
+        channel = text_column(table["channel"])
         if channel is None:
-            problems.append(Problem("column_type", f"must be a string column, found {table['channel'].type}",
-                                    "store channel names as strings", file=path, column=name("channel")))
+            problems.append(column_type_problem("a string", table["channel"].type, "store channel names as strings",
+                                                file=path, column=name("channel")))
             channel = pa.chunked_array([pa.nulls(n, pa.string())])
         channel = pc.utf8_trim_whitespace(channel)
         no_channel = pc.fill_null(pc.equal(channel, ""), True).to_numpy(zero_copy_only=False)
-        control = _has_control(channel)
+        control = has_control(channel)
         renamed = pc.fill_null(pc.equal(channel, NONE_CHANNEL), False).to_numpy(zero_copy_only=False)
         if renamed.any():
             channel = pc.if_else(renamed, RESERVED[NONE_CHANNEL], channel)
@@ -734,14 +766,8 @@ def _channel(table: pa.Table, path: str, name, is_touch: np.ndarray, flag, probl
          f"remove them from the channel names (or rerun with {option('on-bad-rows', 'skip')})", is_touch & control)
     if (renamed & is_touch).any():
         warnings.warn(f"touches with the channel {NONE_CHANNEL!r} (the name of the touchless row) are reported as "
-                      f"{RESERVED[NONE_CHANNEL]!r}", RenamedChannelWarning, stacklevel=4)
+                      f"{RESERVED[NONE_CHANNEL]!r}", RenamedChannelWarning, stacklevel=5)
     return channel
-
-
-def _has_control(strings) -> np.ndarray:
-    """Whether each string holds a control character (null: False)."""
-    hits = pc.match_substring_regex(strings, "[\\x00-\\x1f\\x7f]")
-    return pc.fill_null(hits, False).to_numpy(zero_copy_only=False)
 
 
 #: what each canonical column holds, for the message when a file stores it as a nested type
@@ -757,9 +783,10 @@ def _scalar_columns(table: pa.Table, path: str, name, problems: list) -> pa.Tabl
         typ = table.schema.field(i).type
         typ = typ.value_type if pa.types.is_dictionary(typ) else typ
         if col in SCALAR_KINDS and pa.types.is_nested(typ):
-            problems.append(Problem("column_type", f"must be {SCALAR_KINDS[col]} column, found {shorten(str(typ))}",
-                                    f"store one {SCALAR_KINDS[col].split(' ', 1)[1]} value per row in '{name(col)}' "
-                                    "(flatten or map the column before reading)", file=path, column=name(col)))
+            problems.append(column_type_problem(SCALAR_KINDS[col], typ,
+                                                f"store one {SCALAR_KINDS[col].split(' ', 1)[1]} value per row in "
+                                                f"'{name(col)}' (flatten or map the column before reading)",
+                                                file=path, column=name(col)))
             table = table.set_column(i, col, pa.nulls(table.num_rows, pa.string()))
     return table
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import secrets
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from attribution.exceptions import OutputError, ParameterError
+from attribution.io.sql import LOCK_TIMEOUT, check_sql_target, is_sql_target, probe_sql_target, write_sql
 
 FORMATS = ("csv", "parquet", "json")
 _EXT = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
@@ -159,8 +161,6 @@ def write_table(frame: pd.DataFrame, path: str, fmt: str | None = None) -> str:
 
 def _dates_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """JSON has no date type: dates (``period``, ``*_date``) as ``2026-01-31``, timestamps as ISO-8601 UTC text."""
-    import datetime
-
     cols = [c for c in frame.columns if frame[c].dtype == object
             and isinstance(frame[c].dropna().iloc[0] if frame[c].notna().any() else None, datetime.date)
             and not isinstance(frame[c].dropna().iloc[0], datetime.datetime)]
@@ -183,8 +183,6 @@ def check_output(output: str, fmt: str | None = None, table: str | None = None, 
 
     Returns the file format, or ``"sql"`` for a database URL (``sqlite:///...``, ``postgresql://...``).
     """
-    from attribution.io.sql import check_sql_target, is_sql_target, probe_sql_target
-
     if is_sql_target(output):
         check_sql_target(output, table, table_option)
         probe_sql_target(output)  # unreachable server, bad credentials: say so before the long work
@@ -199,8 +197,6 @@ def write_output(frame: pd.DataFrame, output: str, fmt: str | None = None, table
     """Write ``frame`` to a file atomically, or write ``table`` in a database in one transaction (``if_exists``:
     replace, append or replace-periods; :func:`attribution.io.sql.write_sql`), waiting at most ``lock_timeout``
     seconds for a table another session holds locked (default 60)."""
-    from attribution.io.sql import LOCK_TIMEOUT, is_sql_target, write_sql
-
     if is_sql_target(output):
         write_sql(frame, output, table, LOCK_TIMEOUT if lock_timeout is None else lock_timeout, if_exists=if_exists)
         return "sql"

@@ -22,10 +22,12 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.exceptions import InputError, ParameterError, Problem, option
+from attribution.io.sources import read_columns, read_schema_names, resolve_sources
 
 
 def _strings(col) -> pa.Array:
@@ -62,8 +64,6 @@ class IdentityMap:
         """
         if spec is None or isinstance(spec, IdentityMap):
             return spec
-        import pandas as pd
-
         if isinstance(spec, pd.DataFrame):
             table, label = pa.Table.from_pandas(spec, preserve_index=False), "<identity map frame>"
         elif isinstance(spec, (str, os.PathLike)):
@@ -117,8 +117,6 @@ class IdentityMap:
 
 
 def _read_map(path: str) -> pa.Table:
-    from attribution.io.sources import read_columns, read_schema_names, resolve_sources
-
     resolve_sources([path])  # a missing file or an unknown format: one clear message
     names = read_schema_names(path)
     wanted = [c for c in ("id", "person_id") if c in names]

@@ -21,14 +21,22 @@ References
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
+import pyarrow.parquet as pq
 
 from attribution.exceptions import InputError, ParameterError, Problem, option
-from attribution.io.events import TOUCH_EVENT
+from attribution.io.channel_groups import GA4_RULES, group_table
+from attribution.io.columns import NOT_NUMERIC, parse_numbers
+from attribution.io.csvread import read_csv
+from attribution.io.events import TOUCH_EVENT, validate_tables
+from attribution.io.identity import self_stitch
+from attribution.io.sources import file_kind, read_schema_names, resolve_sources, unreadable
 from attribution.io.timeparse import to_epoch_ns
 
 SCHEMAS = ("ga4", "segment", "snowplow")
@@ -58,8 +66,6 @@ def check_schema(schema) -> str | None:
 
 def resolve(sources) -> list[str]:
     """Files of a schema input: Parquet, CSV (Snowplow) or newline-delimited JSON files, folders and globs."""
-    from attribution.io.sources import resolve_sources
-
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     json_files = [os.fspath(s) for s in sources if os.fspath(s).lower().endswith(JSON_SUFFIXES)]
@@ -74,20 +80,11 @@ def resolve(sources) -> list[str]:
 
 def read_native(path: str, csv=None) -> pa.Table:
     """One export file as read: newline-delimited JSON (nested), Parquet (nested) or CSV (flat)."""
-    from attribution.io.sources import _unreadable, file_kind
-
     try:
         if path.lower().endswith(JSON_SUFFIXES):
-            import pyarrow.json as pj
-
             return pj.read_json(path)
         if file_kind(path) == "parquet":
-            import pyarrow.parquet as pq
-
             return pq.read_table(path)
-        from attribution.io.csvread import read_csv
-        from attribution.io.sources import read_schema_names
-
         return read_csv(path, read_schema_names(path, csv), csv, ("tr_total",))
     except (pa.ArrowInvalid, OSError, UnicodeError) as exc:
         if path.lower().endswith(JSON_SUFFIXES):
@@ -95,7 +92,7 @@ def read_native(path: str, csv=None) -> pa.Table:
                                      f"({str(exc).strip().splitlines()[0][:300] if str(exc).strip() else exc!r})",
                                      "write one JSON object per line, each field with one type in every line",
                                      file=path)) from None
-        raise _unreadable(path, exc) from None
+        raise unreadable(path, exc) from None
 
 
 def field(table: pa.Table, dotted: str):
@@ -122,12 +119,36 @@ def _text(col, n: int) -> pa.Array:
     return pc.if_else(pc.equal(pc.utf8_trim_whitespace(col), ""), _NULL, col)
 
 
-def _number(col, n: int) -> pa.Array:
+def _number(col, n: int, name: str, rows=None) -> pa.Array:
+    """Numbers of an export's field (null where empty or absent), read as
+    :func:`attribution.io.columns.parse_numbers` reads them (text numbers too: BigQuery's JSON export writes
+    integers as strings).
+
+    Parameters
+    ----------
+    col : pyarrow.Array or None
+    n : int
+        Its length (when absent).
+    name : str
+        The field, for the message.
+    rows : numpy.ndarray, optional
+        The export row of each value (default: its position).
+
+    Raises
+    ------
+    InputError
+        For values that are not numbers (text, booleans): ``not_numeric``, naming the field (the caller adds
+        the file).
+    """
     if col is None or pa.types.is_null(col.type):
         return pa.nulls(n, pa.float64())
-    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        return pa.array(pd.to_numeric(col.to_pandas(), errors="coerce"), pa.float64(), from_pandas=True)
-    return col.cast(pa.float64())
+    values, empty, not_number = parse_numbers(col)
+    if not_number.any():
+        i = int(np.flatnonzero(not_number)[0])
+        raise InputError(Problem(NOT_NUMERIC, "must be a number", "fix the export's values, or leave them empty",
+                                 column=name, count=int(not_number.sum()),
+                                 first_row=int(rows[i]) if rows is not None else i, example={name: col[i].as_py()}))
+    return pa.array(values, pa.float64(), mask=empty)
 
 
 def check_shape(table: pa.Table, path: str, schema: str) -> None:
@@ -161,7 +182,8 @@ def param(params, key: str, n: int, kind: str = "string"):
     if kind == "string":
         values = _text(sub("string_value"), len(flat))
     else:
-        values = pc.coalesce(*[_number(sub(f), len(flat)) for f in ("double_value", "float_value", "int_value")])
+        values = pc.coalesce(*[_number(sub(f), len(flat), f"event_params.{key}.value.{f}", rows=parent)
+                               for f in ("double_value", "float_value", "int_value")])
     rows = np.flatnonzero(hit.to_numpy(zero_copy_only=False))
     at = np.full(n, -1, np.int64)
     at[parent[rows]] = rows
@@ -189,7 +211,8 @@ def ga4_frame(table: pa.Table, conversions) -> pd.DataFrame:
     source = pc.if_else(first, _text(field(table, "traffic_source.source"), n), source)
     medium = pc.if_else(first, _text(field(table, "traffic_source.medium"), n), medium)
     campaign = pc.if_else(first, _text(field(table, "traffic_source.name"), n), campaign)
-    revenue = pc.coalesce(_number(field(table, "ecommerce.purchase_revenue"), n), param(params, "value", n, "number"))
+    revenue = pc.coalesce(_number(field(table, "ecommerce.purchase_revenue"), n, "ecommerce.purchase_revenue"),
+                          param(params, "value", n, "number"))
     ts = _microseconds(field(table, "event_timestamp"))
     frame = pd.DataFrame({
         "anon": _text(field(table, "user_pseudo_id"), n).to_pandas(), "user": _text(field(table, "user_id"), n)
@@ -254,7 +277,8 @@ def segment_frame(table: pa.Table, conversions) -> pd.DataFrame:
     kind = _text(field(table, "type"), n).to_pandas()
     name = _text(field(table, "event"), n).to_pandas()
     anon = _text(field(table, "anonymousId"), n).to_pandas()
-    revenue = pc.coalesce(_number(field(table, "properties.revenue"), n), _number(field(table, "properties.total"), n))
+    revenue = pc.coalesce(_number(field(table, "properties.revenue"), n, "properties.revenue"),
+                          _number(field(table, "properties.total"), n, "properties.total"))
     frame = pd.DataFrame({
         "anon": anon, "user": _text(field(table, "userId"), n).to_pandas(),
         "event": name.where(kind.eq("track"), kind), "source": _text(field(table, "context.campaign.source"), n)
@@ -285,7 +309,7 @@ def snowplow_frame(table: pa.Table, conversions) -> pd.DataFrame:
         "source": mkt_source.where(tagged, _text(field(table, "refr_source"), n).to_pandas().where(referred)),
         "medium": mkt_medium.where(tagged, refr.map(REFERER_MEDIUM).where(referred)),
         "campaign": _text(field(table, "mkt_campaign"), n).to_pandas().where(tagged),
-        "revenue": _number(field(table, "tr_total"), n).to_pandas(),
+        "revenue": _number(field(table, "tr_total"), n, "tr_total").to_pandas(),
         "timestamp": field(table, "derived_tstamp").to_pandas(), "_row": np.arange(n)})
     touch = event.eq("page_view") & (tagged | referred)
     return emit(frame, touch, conversions)
@@ -318,10 +342,6 @@ def read_schema_events(sources, schema: str, *, conversion_events=None, identity
     Events
         With ``ids_merged``: distinct ids stitched into another (self-stitching plus the identity map).
     """
-    from attribution.io.channel_groups import GA4_RULES, group_table
-    from attribution.io.events import validate_tables
-    from attribution.io.identity import self_stitch
-
     schema = check_schema(schema)
     conversions = tuple(conversion_events or ()) or DEFAULT_CONVERSIONS[schema]
     files = resolve(sources)
@@ -329,7 +349,10 @@ def read_schema_events(sources, schema: str, *, conversion_events=None, identity
     for path in files:
         table = read_native(path, csv)
         check_shape(table, path, schema)
-        frame = MAPPERS[schema](table, conversions)
+        try:
+            frame = MAPPERS[schema](table, conversions)
+        except InputError as exc:  # the mappers name the field; the file is known here
+            raise InputError([replace(p, file=path) for p in exc.problems]) from None
         if identity is not None and identity.journey_key is not None:
             key = field(table, identity.journey_key)
             if key is None:

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from attribution.exceptions import InputError, Problem, option
 from attribution.io.csvread import CsvOptions, delimiter_hint, header_names, read_csv
+from attribution.io.prune import row_groups_in, row_numbers
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".tsv", ".tsv.gz", ".tsv.bz2", ".txt")  # .txt: Excel's "Unicode text"
@@ -87,7 +88,7 @@ def read_schema_names(path: str, csv: CsvOptions | None = None) -> list[str]:
             return list(pq.read_schema(path).names)
         return header_names(path, csv)
     except (pa.ArrowInvalid, OSError, UnicodeError) as exc:
-        raise _unreadable(path, exc) from None
+        raise unreadable(path, exc) from None
 
 
 def read_columns(path: str, columns: list[str], dictionary=(), csv: CsvOptions | None = None,
@@ -107,8 +108,6 @@ def read_columns(path: str, columns: list[str], dictionary=(), csv: CsvOptions |
                        and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
             pruned = None
             if time_range is not None:
-                from attribution.io.prune import row_groups_in, row_numbers
-
                 pruned = row_groups_in(path, time_range[0], *time_range[1])
             if pruned is not None:
                 table = pq.ParquetFile(path, read_dictionary=as_dict or None, pre_buffer=False).read_row_groups(
@@ -118,11 +117,11 @@ def read_columns(path: str, columns: list[str], dictionary=(), csv: CsvOptions |
         else:
             table = read_csv(path, columns, csv, numeric)
     except (pa.ArrowInvalid, OSError, UnicodeError) as exc:
-        raise _unreadable(path, exc) from None
+        raise unreadable(path, exc) from None
     return table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
 
 
-def _unreadable(path: str, exc: Exception) -> InputError:
+def unreadable(path: str, exc: Exception) -> InputError:
     fix = "check that it is a valid Parquet or CSV file"
     if file_kind(path) == "csv" and "columns, got" in str(exc):
         fix = (f"check the delimiter ({option('delimiter')}) and the quoting: every line needs as many fields as the header "

@@ -30,12 +30,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.io.events import parse_column_map
 from attribution.exceptions import InputError, ParameterError, Problem, option
-from attribution.kernels.constants import NONE_CHANNEL
+from attribution.io.columns import check_column_map, column_type_problem, number_column, parse_column_map, \
+    text_column
 from attribution.io.periods import check_period, epoch_days, period_start_days
 from attribution.io.sources import file_kind, plan_columns, read_columns, read_schema_names
 from attribution.io.timeparse import YEAR_LIMITS, TimeRule, convert_timestamps
+from attribution.kernels.constants import NONE_CHANNEL
 
 SPEND_REQUIRED = ("channel", "spend")
 SPEND_OPTIONAL = ("date", "campaign", "cost_type")
@@ -133,34 +134,16 @@ def read_spend(source, *, columns=None, csv=None) -> Spend:
     Raises
     ------
     InputError
-        With every broken rule at once: a missing file or column, a null channel, a non-numeric, negative or
-        infinite spend, an unparsable date, spend on the reserved channel ``(none)``.
+        With every broken rule at once: a missing file or column, a null channel, a spend that is not a finite
+        number, negative or above :data:`attribution.io.columns.MAX_VALUE`, an unparsable date, spend on the
+        reserved channel ``(none)``.
     """
     mapping = parse_column_map(columns)
-    unknown = [c for c in mapping if c not in SPEND_CANONICAL]
-    if unknown:
-        raise ParameterError(
-            f"The {option('spend-column', quoted=True)} option maps unknown column(s) {', '.join(map(repr, unknown))}; the spend table's "
-            f"columns are {', '.join(SPEND_CANONICAL)}."
-        )
+    check_column_map(mapping, SPEND_CANONICAL, flag="spend-column", what="column(s)",
+                     listing="the spend table's columns are")
     name = lambda canon: mapping.get(canon, canon)  # noqa: E731
-    if isinstance(source, pd.DataFrame):
-        path = "<frame>"
-        table = pa.Table.from_pandas(source, preserve_index=False)
-        table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-        names = table.column_names
-    else:
-        path = os.fspath(source)
-        if not os.path.isfile(path):
-            raise InputError(Problem("file_missing", "the spend file does not exist",
-                                     f"check the {option('spend')} path (it is read relative to the working directory)", file=path))
-        if file_kind(path) is None:
-            raise InputError(Problem("unknown_format",
-                                     "the spend file is neither Parquet (.parquet) nor CSV (.csv, .tsv, .txt)",
-                                     "rename the file with its format's extension", file=path))
-        names = read_schema_names(path, csv)
-        table = None
-    problems = []
+    path, names, table = _open_spend(source, csv)
+    problems: list[Problem] = []
     plan_columns(path, names, SPEND_REQUIRED, SPEND_REQUIRED, mapping, problems, flag="spend-column",
                  what="spend column", csv=csv)
     if problems:
@@ -168,59 +151,23 @@ def read_spend(source, *, columns=None, csv=None) -> Spend:
     wanted = [name(c) for c in SPEND_CANONICAL if name(c) in names]
     if table is None:
         table = read_columns(path, wanted, csv=csv, numeric=[name("spend")])
-    rows = table["_row"].to_numpy()
-    n = table.num_rows
-
-    def flag(code, canon, rule, fix, mask):
-        mask = np.asarray(mask, bool)
-        if mask.any():
-            first = int(np.flatnonzero(mask)[0])
-            example = {name(c): table[name(c)][first].as_py() for c in ("channel", "spend", "date") if name(c) in wanted}
-            problems.append(Problem(code, rule, fix, file=path, column=name(canon), count=int(mask.sum()),
-                                    first_row=int(rows[first]), example=example))
-
-    out: dict[str, np.ndarray] = {}
-    channel = _strings(table[name("channel")])
-    if channel is None:
-        problems.append(Problem("column_type", f"must be a string column, found {table[name('channel')].type}",
-                                "store channel names as strings, spelled as in the event log", file=path,
-                                column=name("channel")))
-        channel = pa.chunked_array([pa.nulls(n, pa.string())])
-    channel = pc.utf8_trim_whitespace(channel)
-    ch = np.asarray(channel.to_numpy(zero_copy_only=False), dtype=object)
-    missing = pc.fill_null(pc.equal(channel, ""), True).to_numpy(zero_copy_only=False)
-    flag("channel_missing", "channel", "must be set on every spend row", "fill the channel of every spend row", missing)
-    flag("channel_reserved", "channel", f"must not be the reserved channel '{NONE_CHANNEL}' (touchless conversions, "
-         "which cost nothing)", "book that spend on the channel that caused it", ch == NONE_CHANNEL)
-    out["channel"] = ch
-
-    values, non_numeric = _numbers(table[name("spend")])
-    flag("spend_not_numeric", "spend", "must be a number", "store spend as numbers (null means 0)",
-         non_numeric | np.isinf(values))
-    flag("spend_negative", "spend", "must be >= 0", "net refunds and credits into the channel's spend", values < 0)
-    out["spend"] = np.where(np.isfinite(values) & (values >= 0), values, 0.0)
-
+    flag = _flagger(table, path, name, wanted, problems)
+    out = {"channel": _spend_channels(table[name("channel")], flag, problems, path, name("channel"))}
+    out["spend"], broken = number_column(table[name("spend")], fix="store spend as numbers (empty means 0)",
+                                         negative_fix="net refunds and credits into the channel's spend")
+    for b in broken:
+        flag(b.code, "spend", b.rule, b.fix, b.mask)
     if name("date") in wanted:
         dates = convert_timestamps(table[name("date")], TimeRule(valid_years=YEAR_LIMITS))  # any representable day
-        ns = dates.ns
         flag("date_unparsable", "date", "must be a date (2026-01-31), a timestamp or an ISO-8601 string",
              "fix the dates, or drop the date column if spend is not dated", dates.unparsable)
         flag("date_out_of_range", "date", f"must fall within the years {YEAR_LIMITS[0]}..{YEAR_LIMITS[1]}",
              "fix the dates", dates.out_of_range)
-        out["day"] = epoch_days(ns)
+        out["day"] = epoch_days(dates.ns)
     if name("campaign") in wanted:
-        camp = _strings(table[name("campaign")])
-        out["campaign"] = (np.asarray(camp.to_numpy(zero_copy_only=False), dtype=object) if camp is not None
-                           else np.asarray(table[name("campaign")].cast(pa.string()).to_numpy(zero_copy_only=False),
-                                           dtype=object))
+        out["campaign"] = _text_values(table[name("campaign")])
     if name("cost_type") in wanted:
-        ct = _strings(table[name("cost_type")])
-        if ct is None:
-            ct = table[name("cost_type")].cast(pa.string())
-        kinds = pc.utf8_lower(pc.utf8_trim_whitespace(ct))
-        is_media = pc.fill_null(pc.equal(kinds, MEDIA), True).to_numpy(zero_copy_only=False)
-        is_media |= pc.fill_null(pc.equal(kinds, ""), False).to_numpy(zero_copy_only=False)
-        out["cost_type"] = np.asarray(kinds.to_numpy(zero_copy_only=False), dtype=object)
+        out["cost_type"], is_media = _cost_types(table[name("cost_type")])
         out["media_spend"] = np.where(is_media, out["spend"], 0.0)
     if problems:
         raise InputError(problems)
@@ -229,29 +176,76 @@ def read_spend(source, *, columns=None, csv=None) -> Spend:
     return Spend(frame, path, dict(mapping))
 
 
-def _strings(col) -> pa.ChunkedArray | None:
-    typ = col.type
-    if pa.types.is_dictionary(typ):
-        col = col.cast(typ.value_type)
-        typ = col.type
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_null(typ):
-        return col.cast(pa.string())
-    return None
+def _open_spend(source, csv) -> tuple[str, list, pa.Table | None]:
+    """The spend source's display path, its column names and, for a frame, its table (None for a file, whose
+    columns are read once they are planned).
+
+    Raises
+    ------
+    InputError
+        For a missing file or one of an unknown format.
+    """
+    if isinstance(source, pd.DataFrame):
+        table = pa.Table.from_pandas(source, preserve_index=False)
+        table = table.append_column("_row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+        return "<frame>", table.column_names, table
+    path = os.fspath(source)
+    if not os.path.isfile(path):
+        raise InputError(Problem("file_missing", "the spend file does not exist",
+                                 f"check the {option('spend')} path (it is read relative to the working directory)", file=path))
+    if file_kind(path) is None:
+        raise InputError(Problem("unknown_format",
+                                 "the spend file is neither Parquet (.parquet) nor CSV (.csv, .tsv, .txt)",
+                                 "rename the file with its format's extension", file=path))
+    return path, read_schema_names(path, csv), None
 
 
-def _numbers(col) -> tuple[np.ndarray, np.ndarray]:
-    """Values as float (null = 0) and a mask of non-numeric entries."""
-    typ = col.type
-    if pa.types.is_dictionary(typ):
-        col = col.cast(typ.value_type)
-        typ = col.type
-    n = len(col)
-    if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ) or pa.types.is_null(typ):
-        values = col.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(float)
-        return np.where(np.isnan(values), 0.0, values), np.zeros(n, bool)
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        text = pd.Series(col.to_numpy(zero_copy_only=False), dtype=object)
-        values = pd.to_numeric(text, errors="coerce").to_numpy(float)
-        blank = text.isna().to_numpy() | text.fillna("").str.strip().eq("").to_numpy()
-        return np.where(np.isnan(values), 0.0, values), np.isnan(values) & ~blank
-    return np.zeros(n), ~col.is_null().to_numpy(zero_copy_only=False)
+def _flagger(table: pa.Table, path: str, name, wanted: list, problems: list):
+    """``flag(code, canon, rule, fix, mask)``: one problem (appended to ``problems``) for the rows of ``mask``,
+    with the first one's row number and values."""
+    rows = table["_row"].to_numpy()
+
+    def flag(code, canon, rule, fix, mask):
+        mask = np.asarray(mask, bool)
+        if mask.any():
+            first = int(np.flatnonzero(mask)[0])
+            example = {name(c): table[name(c)][first].as_py() for c in ("channel", "spend", "date") if name(c) in wanted}
+            problems.append(Problem(code, rule, fix, file=path, column=name(canon), count=int(mask.sum()),
+                                    first_row=int(rows[first]), example=example))
+    return flag
+
+
+def _spend_channels(col, flag, problems: list, path: str, column: str) -> np.ndarray:
+    """The channel names, trimmed; missing ones and the reserved touchless channel flagged, a column that is not
+    text reported."""
+    channel = text_column(col)
+    if channel is None:
+        problems.append(column_type_problem("a string", col.type, "store channel names as strings, spelled as in "
+                                            "the event log", file=path, column=column))
+        channel = pa.chunked_array([pa.nulls(len(col), pa.string())])
+    channel = pc.utf8_trim_whitespace(channel)
+    ch = np.asarray(channel.to_numpy(zero_copy_only=False), dtype=object)
+    missing = pc.fill_null(pc.equal(channel, ""), True).to_numpy(zero_copy_only=False)
+    flag("channel_missing", "channel", "must be set on every spend row", "fill the channel of every spend row", missing)
+    flag("channel_reserved", "channel", f"must not be the reserved channel '{NONE_CHANNEL}' (touchless conversions, "
+         "which cost nothing)", "book that spend on the channel that caused it", ch == NONE_CHANNEL)
+    return ch
+
+
+def _as_text(col) -> pa.ChunkedArray:
+    """A column as text: a text column as it is, any other type cast to string."""
+    text = text_column(col)
+    return col.cast(pa.string()) if text is None else text
+
+
+def _text_values(col) -> np.ndarray:
+    """A column's values as Python strings (other types cast to string)."""
+    return np.asarray(_as_text(col).to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _cost_types(col) -> tuple[np.ndarray, np.ndarray]:
+    """The cost types, trimmed and lower-cased, and which rows are media spend (media, empty or null)."""
+    kinds = pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(col)))
+    is_media = pc.fill_null(pc.equal(kinds, MEDIA), True).to_numpy(zero_copy_only=False)
+    is_media |= pc.fill_null(pc.equal(kinds, ""), False).to_numpy(zero_copy_only=False)
+    return np.asarray(kinds.to_numpy(zero_copy_only=False), dtype=object), is_media

@@ -25,9 +25,14 @@ References
 
 from __future__ import annotations
 
+import os
 import re
+from urllib.parse import unquote
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from attribution.exceptions import OutputError, ParameterError, option
 
@@ -62,8 +67,6 @@ def safe_url(url) -> str:
 
 def looks_like_url(value) -> bool:
     """True for ``scheme://...`` (also ``scheme:/...`` as a path library leaves it), never for a file that exists."""
-    import os
-
     text = str(value)
     return bool(_SCHEME.match(text)) and not os.path.exists(text)
 
@@ -158,8 +161,6 @@ def probe_sql_target(url: str) -> None:
     OutputError
         With the URL (password masked) and the driver's first line of explanation.
     """
-    import os
-
     from sqlalchemy.engine import make_url
 
     parsed = make_url(_normalise_url(url))
@@ -233,9 +234,6 @@ def _sql_types(frame: pd.DataFrame) -> dict:
 
 def _arrow_table(frame: pd.DataFrame):
     """``frame`` as an Arrow table with timestamps at microseconds (what PostgreSQL and SQLAlchemy keep)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for i, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type) and field.type.unit == "ns":
@@ -246,8 +244,6 @@ def _arrow_table(frame: pd.DataFrame):
 
 def _copy_postgres(conn, frame: pd.DataFrame, table: str, schema: str | None) -> None:
     """Bulk-load ``frame`` with one COPY in the connection's open transaction (Arrow's C++ CSV writer)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
     from psycopg import sql
 
     raw = conn.connection.driver_connection
@@ -268,9 +264,6 @@ def _python_columns(frame: pd.DataFrame) -> list[list]:
     Dates become ``2026-01-31`` and timestamps ``2026-01-31 12:00:00.000000`` (UTC), the text forms SQLAlchemy
     reads back from SQLite; NaN and NaT become NULL.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     table = _arrow_table(frame)
     out = []
     for field, col in zip(table.schema, table.columns):
@@ -450,8 +443,6 @@ def _scrub(text: str, url: str) -> str:
     if ":" not in userinfo:
         return text
     secret = userinfo.split(":", 1)[1]
-    from urllib.parse import unquote
-
     parts = {secret, unquote(secret)}
     for piece in list(parts):
         parts.update(re.split(r"[:@/]", piece))

@@ -361,14 +361,8 @@ def _user_time_order(events: Events, rows: np.ndarray | None, conv: np.ndarray, 
 
 def _hashed_ids(events: Events, column):
     """The user ids' hashes started while the log was validated, else the id column (hashed when used)."""
-    pending = events.encodings.pop("_user_hash", None)
-    if pending is None:
-        return column
-    try:
-        hashed = pending.result()
-    except Exception:  # noqa: BLE001 (hashing again on this thread raises it properly, if it is real)
-        return column
-    return hashed if hashed.n == len(column) else column
+    hashed = events.take_user_hashes()
+    return hashed if hashed is not None and hashed.n == len(column) else column
 
 
 def _int64(col) -> np.ndarray:

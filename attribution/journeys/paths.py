@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.kernels.encoding import encode_sorted, take_segments
-from attribution.io.events import check_column_map, parse_column_map
-from attribution.exceptions import InputError, Problem, option
-from attribution.journeys.pathsplit import split_paths
+from attribution.exceptions import InputError, Problem, RenamedChannelWarning, option
+from attribution.io.columns import check_column_map, column_type_problem, has_control, number_column, \
+    parse_column_map, text_column, to_canonical
+from attribution.io.events import NONE_CHANNEL, RESERVED
 from attribution.io.sources import plan_columns, read_columns, read_schema_names, resolve_sources
+from attribution.journeys.pathsplit import split_paths
+from attribution.kernels.encoding import encode_sorted, take_segments
 
 PATH_COLUMNS = ("path", "conversions", "nulls", "revenue")
 DEFAULT_SEPARATOR = " > "
@@ -118,8 +122,7 @@ def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR, csv
         if not problems:
             t = read_columns(path, wanted, csv=csv,
                              numeric=[mapping.get(c, c) for c in ("conversions", "nulls", "revenue")])
-            inverse = {v: k for k, v in mapping.items()}
-            parts.append((path, t.rename_columns([inverse.get(n, n) for n in t.column_names])))
+            parts.append((path, to_canonical(t, mapping)))
     if problems:
         raise InputError(problems)
     # every file's paths are split, checked and concatenated first, then grouped once: no file is grouped twice
@@ -148,30 +151,32 @@ def _concat_journeys(parts):
                     np.concatenate(conv), np.concatenate(nul), np.concatenate(rev), lookback_days=None)
 
 
-def _numeric(table: pa.Table, name: str, file: str, mapping, problems: list[Problem], required: bool) -> np.ndarray:
-    n = table.num_rows
+def path_numbers(table: pa.Table, name: str, problems: list[Problem], *, file: str = "<frame>",
+                 column: str | None = None, path: str = "path") -> np.ndarray:
+    """A count or revenue column of a path table as float64, by the rules of numbers
+    (:func:`attribution.io.columns.number_column`: empty and offending rows 0).
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        The path table; its ``_row`` column (when present) numbers the rows of ``file``.
+    name : str
+        The column (absent: all 0).
+    problems : list of Problem
+        Where one problem per rule broken is appended (with the first row's path and value).
+    file, column, path : str
+        For messages: the file, the column's name there (default ``name``) and the path column.
+    """
     if name not in table.column_names:
-        return np.zeros(n)
+        return np.zeros(table.num_rows)
     col = table[name]
-    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_decimal(col.type) or pa.types.is_null(col.type):
-        values = col.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(float)
-        nonnum = np.zeros(n, bool)
-    else:
-        text = pd.Series(col.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
-        values = pd.to_numeric(text, errors="coerce").to_numpy(float)
-        nonnum = np.isnan(values) & text.notna().to_numpy() & text.fillna("").str.strip().ne("").to_numpy()
-    values = np.where(np.isnan(values) & ~nonnum, 0.0, values)
-    nonnum |= np.isinf(values)
-    rows = table["_row"].to_numpy()
-    for code, rule, mask in ((f"{name}_not_numeric", "must be a number", nonnum),
-                             (f"{name}_negative", "must be >= 0", values < 0)):
-        if mask.any():
-            i = int(np.flatnonzero(mask)[0])
-            problems.append(Problem(code, rule, "fix the counts (fractional counts are allowed, negatives are not)",
-                                    file=file, column=mapping.get(name, name) if mapping else name,
-                                    count=int(mask.sum()), first_row=int(rows[i]),
-                                    example={"path": table["path"][i].as_py(), name: col[i].as_py()}))
-    return np.where(np.isfinite(values) & (values >= 0), values, 0.0)
+    values, broken = number_column(col, fix="store the counts as numbers (empty means 0)",
+                                   negative_fix="fix the counts (fractional counts are allowed, negatives are not)")
+    rows = table["_row"].to_numpy() if "_row" in table.column_names else np.arange(table.num_rows)
+    for b in broken:
+        problems.append(b.problem(file=file, column=column or name, rows=rows,
+                                  example=lambda i: {path: table[path][i].as_py(), column or name: col[i].as_py()}))
+    return values
 
 
 def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathTable:
@@ -191,15 +196,14 @@ def _parse(table: pa.Table, *, separator: str, file: str, mapping=None):
                                     f"map it with {option('column', f'{req}=YOUR_COLUMN')}", file=file, column=req))
     if problems:
         raise InputError(problems)
-    path = table["path"]
-    if pa.types.is_dictionary(path.type):
-        path = path.cast(path.type.value_type)
-    if not (pa.types.is_string(path.type) or pa.types.is_large_string(path.type)):
-        raise InputError(Problem("column_type", f"must be a string column, found {path.type}",
-                                 "store paths as text such as 'email > search'", file=file, column="path"))
-    conversions = _numeric(table, "conversions", file, mapping, problems, True)
-    nulls = _numeric(table, "nulls", file, mapping, problems, False)
-    revenue = _numeric(table, "revenue", file, mapping, problems, False)
+    path = text_column(table["path"])
+    if path is None or pa.types.is_null(table["path"].type):
+        raise InputError(column_type_problem("a string", table["path"].type,
+                                             "store paths as text such as 'email > search'", file=file,
+                                             column=(mapping or {}).get("path", "path")))
+    conversions, nulls, revenue = (
+        path_numbers(table, c, problems, file=file, column=(mapping or {}).get(c, c))
+        for c in ("conversions", "nulls", "revenue"))
     if problems:
         raise InputError(problems)
     codes, offsets, names = split_paths(path, separator)
@@ -211,14 +215,9 @@ def _parse(table: pa.Table, *, separator: str, file: str, mapping=None):
 def _checked_names(codes: np.ndarray, offsets: np.ndarray, names, rows, file: str, mapping):
     """The event log's channel-name rules on a path table's channels: control characters refused (they would
     split at the engine's internal separators), ``(none)`` (the touchless row's name) renamed with a warning."""
-    import warnings
-
-    from attribution.io.events import NONE_CHANNEL, RESERVED, _has_control
-    from attribution.exceptions import RenamedChannelWarning
-
     kind = type(names)
     names = pa.array(list(names), pa.string())
-    bad = np.flatnonzero(_has_control(names))
+    bad = np.flatnonzero(has_control(names))
     if len(bad):
         path_of = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
         hit = np.unique(path_of[np.isin(codes, bad)])

@@ -82,6 +82,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.exceptions import InputError, ParameterError, Problem, option
+from attribution.io.columns import number_column
 from attribution.io.periods import check_choice
 from attribution.io.sources import file_kind, read_columns, read_schema_names
 from attribution.io.timeparse import NS_PER_DAY, to_epoch_ns
@@ -163,18 +164,17 @@ def read_experiments(source) -> Experiments:
     stop = np.where(whole_day, end + NS_PER_DAY, end + 1)  # a date as end covers its day; a time is inclusive
     flag("end_before_start", "end", "must not be before start", "swap start and end, or fix the dates",
          ~bad_start & ~bad_end & (end < start))
-    measured, bad = _numbers(table["incremental_conversions"], null_ok=False)
-    flag("incremental_not_numeric", "incremental_conversions", "must be a finite number",
-         "store the measured incremental conversions as numbers", bad)
-    flag("incremental_negative", "incremental_conversions", "must be >= 0",
-         "a test that found a negative lift measures 0 within its noise: enter 0 (with its se)", ~bad & (measured < 0))
+    measured, broken = number_column(
+        table["incremental_conversions"], required=True, fix="store the measured incremental conversions as numbers",
+        negative_fix="a test that found a negative lift measures 0 within its noise: enter 0 (with its se)")
+    for b in broken:
+        flag(b.code, "incremental_conversions", b.rule, b.fix, b.mask)
     se = np.zeros(table.num_rows)
-    if "se" in names:
-        se, bad_se = _numbers(table["se"], null_ok=True)
-        flag("se_not_numeric", "se", "must be a finite number (or empty: unknown)", "store standard errors as "
-             "numbers", bad_se)
-        flag("se_negative", "se", "must be >= 0", "a standard error is never negative: check the column",
-             ~bad_se & (se < 0))
+    if "se" in names:  # empty: unknown (0)
+        se, broken = number_column(table["se"], fix="store standard errors as numbers", empty_means="unknown",
+                                   negative_fix="a standard error is never negative: check the column")
+        for b in broken:
+            flag(b.code, "se", b.rule, b.fix, b.mask)
     if table.num_rows == 0:
         problems.append(Problem("no_tests", "the experiment table has no rows", "add one row per test", file=path))
     if problems:
@@ -228,28 +228,6 @@ def _frame_table(frame: pd.DataFrame) -> pa.Table:
 
 def _py(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-def _numbers(col, null_ok: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Values as float (null = 0) and a mask of entries that are not finite numbers (nulls too unless
-    ``null_ok``)."""
-    if pa.types.is_dictionary(col.type):
-        col = col.cast(col.type.value_type)
-    typ = col.type
-    if pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ) or pa.types.is_null(typ):
-        values = col.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(float)
-        null = col.is_null().to_numpy(zero_copy_only=False)
-    elif pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        text = pd.Series(col.to_numpy(zero_copy_only=False), dtype=object)
-        values = pd.to_numeric(text, errors="coerce").to_numpy(float)
-        null = (text.isna() | text.fillna("").str.strip().eq("")).to_numpy()
-    else:
-        values = np.full(len(col), np.nan)
-        null = col.is_null().to_numpy(zero_copy_only=False)
-    bad = ~np.isfinite(values) & ~null
-    if not null_ok:
-        bad |= null
-    return np.where(np.isfinite(values), values, 0.0), bad
 
 
 def check_experiments(experiments: Experiments, channels, first_ns: int, last_ns: int) -> None:

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from attribution.exceptions import InputError, NoNullJourneysWarning, ParameterError, Problem
 from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.paths import path_numbers
 
 from attribution.models.base import TouchWeightModel
 from attribution.models.params import AnyOf, Boolean, Choice, Integer
@@ -150,31 +151,26 @@ class Markov(TouchWeightModel):
             One row per path (duplicates are fine: counts add up); ``nulls`` and ``revenue`` may be absent.
         separator : str
             What joins the channels (surrounding white space of each channel is ignored).
+        path, conversions, nulls, revenue : str
+            The names of the columns.
+
+        Raises
+        ------
+        InputError
+            For a missing column, and (every one at once) for counts or revenue that are not finite numbers, are
+            negative or exceed :data:`attribution.io.columns.MAX_VALUE`, as
+            :func:`attribution.journeys.paths.read_paths`.
         """
         table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
         if path not in table.column_names or conversions not in table.column_names:
             raise InputError(Problem("column_missing", f"a path table needs columns '{path}' and '{conversions}'",
                                      "name the columns or pass path=/conversions=", column=path))
-        n = table.num_rows
-
-        def numbers(col):
-            if col not in table.column_names:
-                return np.zeros(n)
-            try:
-                values = table[col].cast(pa.float64()).to_numpy(zero_copy_only=False).astype(float)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                raise InputError(Problem(f"{col}_not_numeric", "must be a number", "fix the counts",
-                                         column=col)) from None
-            values = np.where(np.isnan(values), 0.0, values)
-            bad = (values < 0) | ~np.isfinite(values)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise InputError(Problem(f"{col}_negative", "must be a finite number >= 0", "fix the counts",
-                                         column=col, count=int(bad.sum()), first_row=i))
-            return values
-
+        problems: list[Problem] = []
+        counts = [path_numbers(table, col, problems, path=path) for col in (conversions, nulls, revenue)]
+        if problems:
+            raise InputError(problems)
         codes, offsets, names = split_paths(table[path], separator)
-        self._fit_encoded(EncodedPaths(names, codes, offsets, numbers(conversions), numbers(nulls), numbers(revenue)))
+        self._fit_encoded(EncodedPaths(names, codes, offsets, *counts))
         return self
 
     def _fit_encoded(self, p: EncodedPaths) -> None:

@@ -119,10 +119,27 @@ def test_revenue_that_would_overflow_is_bad_input_without_a_warning(tmp_path, mo
         warnings.simplefilter("error", RuntimeWarning)
         res = invoke("run", tmp_path / "e.parquet", *options)
         assert res.exit_code == 2, res.output
-        assert "[revenue_too_large]; 2 rows break it, first at row 1" in res.stderr
+        assert "column 'revenue': must be at most 1e+15" in res.stderr
+        assert "[too_large]; 2 rows break it, first at row 1" in res.stderr
         assert "Warning" not in res.stderr
         out = tmp_path / "out.csv"
         res = invoke("run", tmp_path / "e.parquet", "-m", "linear", "--on-bad-rows", "skip", "-o", out, *options)
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out)
     assert np.isfinite(table["revenue"]).all() and table["revenue"].sum() == 0.0
+
+
+def test_integers_beyond_float64_precision_are_too_large_not_an_internal_error(tmp_path):
+    """An int64 revenue or path count above 2**53 has no exact float64: it is refused as too large (it is far
+    above the 1e15 limit), never a crash of the conversion."""
+    cols = base_columns()
+    cols["revenue"] = pa.array([None, 2**60, None, 4], pa.int64())
+    pq.write_table(pa.table(cols), tmp_path / "e.parquet")
+    res = invoke("run", tmp_path / "e.parquet", "-m", "linear")
+    assert res.exit_code == 2, res.output
+    assert "column 'revenue'" in res.stderr and "[too_large]; 1 row breaks it, first at row 1" in res.stderr
+    pq.write_table(pa.table({"path": ["a", "b"], "conversions": pa.array([1, 2**62], pa.int64())}),
+                   tmp_path / "p.parquet")
+    res = invoke("run", tmp_path / "p.parquet", "--input", "paths", "-m", "linear")
+    assert res.exit_code == 2, res.output
+    assert "column 'conversions'" in res.stderr and "[too_large]" in res.stderr and "Traceback" not in res.output

@@ -64,6 +64,10 @@ def test_unknown_scenario_and_bad_truth_exit_2(tmp_path):
     bad.write_text("name,value\nx,1\n")
     res = CliRunner().invoke(app, ["evaluate", str(events), "--truth", str(bad)])
     assert res.exit_code == 2 and "channel" in res.output
+    bad.write_text("channel,conversions\nx,1\ny,lots\nz,inf\n")
+    res = CliRunner().invoke(app, ["evaluate", str(events), "--truth", str(bad)])
+    assert res.exit_code == 2 and "column 'conversions': must be a finite number [not_numeric]" in res.output
+    assert "2 rows break it, first at row 1" in res.output
 
 
 def test_evaluate_with_experiments_scores_the_calibrated_credit(tmp_path):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attribution.exceptions import NoNullJourneysWarning, ParameterError
+from attribution.exceptions import InputError, NoNullJourneysWarning, ParameterError
 from attribution.journeys.paths import PathTable
 from attribution.models import Markov, merge_stats, parse_model_spec
 from attribution.models.markov import chain as markov_chain
@@ -171,6 +171,21 @@ def test_bad_spec_values():
 
 
 # ------------------------------------------------------------------------------------------ dense reference
+def test_fit_paths_refuses_what_read_paths_refuses():
+    """In-memory path tables follow the rules of numbers of path-table files: every broken rule at once, with
+    the column, the count and the first row; text numbers are read, booleans and infinities are not."""
+    frame = pd.DataFrame({"p": ["a", "b > a", "b", "a"], "c": ["1", "x", "-2", "inf"],
+                          "n": [0.0, 1.0, 2e15, None], "v": [True, False, None, True]})
+    with pytest.raises(InputError) as info:
+        Markov().fit_paths(frame, path="p", conversions="c", nulls="n", revenue="v")
+    found = sorted((p.code, p.column, p.count, p.first_row) for p in info.value.problems)
+    assert found == [("negative", "c", 1, 2), ("not_numeric", "c", 2, 1), ("not_numeric", "v", 3, 0),
+                     ("too_large", "n", 1, 2)]
+    good = pd.DataFrame({"path": ["a", "b > a", "b"], "conversions": ["1", " 2 ", ""], "nulls": [1, 0, 3]})
+    expected = Markov().fit_paths(good.assign(conversions=[1.0, 2.0, 0.0]))
+    pd.testing.assert_frame_equal(Markov().fit_paths(good).attribution_, expected.attribution_)
+
+
 def dense_reference(rows, order, collapse):
     """A deliberately plain implementation: Python tuples and dicts for states, dense numpy matrices, and
     ``numpy.linalg.solve`` on (I − Q) with the removed states' columns zeroed."""
