@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from attribution.exceptions import AttributionWarning
-from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.journeys import Journeys
 
-from attribution.models.base import AttributionModel, credit_table
+from attribution.models.base import AttributionModel, credit_frame, credit_table
 from attribution.models.params import Choice, Integer
 from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
 
@@ -151,13 +151,8 @@ class Shapley(AttributionModel):
             bad = ", ".join(str(c) for c in names[credit_conv < -1e-12])
             warnings.warn(f"shapley:game=rate gives negative credit to {bad}: journeys with it convert less often "
                           "than without it (the rate game's known pitfall)", NegativeCreditWarning, stacklevel=3)
-        rows = pd.DataFrame({"channel": pd.Series(names.tolist(), dtype=object), "conversions": credit_conv,
-                             "revenue": credit_rev})
-        none_conv, none_rev = float(conv[empty].sum()), float(revenue[empty].sum())
-        if none_conv > 0 or none_rev > 0:
-            rows = pd.concat([pd.DataFrame({"channel": pd.Series([NONE_CHANNEL], dtype=object),
-                                            "conversions": [none_conv], "revenue": [none_rev]}), rows])
-        self.attribution_ = rows.sort_values("channel", kind="stable", ignore_index=True)
+        self.attribution_ = credit_frame(names.tolist(), credit_conv, credit_rev, float(conv[empty].sum()),
+                                         float(revenue[empty].sum()))
 
     def _set_weights(self, members, code, n, conv, nulls) -> np.ndarray:
         """Each channel set's split of its conversions over channels (rows sum to 1 for non-empty sets)."""
