@@ -57,3 +57,16 @@ def set_members(stats: pd.DataFrame):
     names = np.array(sorted({c for m in members for c in m}), dtype=object)
     code = {c: i for i, c in enumerate(names)}
     return members, names, code
+
+
+def set_touch_weights(journeys: Journeys, set_weights: np.ndarray, stats: pd.DataFrame, keys: np.ndarray,
+                      names, pairs) -> np.ndarray:
+    """Per-touch weights from per-set weights: the weight of the touch's channel in its journey's set row
+    (``set_weights[set, channel]``; rows follow ``stats``, columns ``names``), split equally over that channel's
+    touches in the journey. ``keys`` are the journeys' set keys and ``pairs`` :func:`distinct_channel_pairs`."""
+    pair_of_touch, pair_journey, pair_channel = pairs
+    set_of_journey = pd.Index(stats["channels"]).get_indexer(keys)
+    col = pd.Index(names).get_indexer(np.asarray(journeys.channel_names, dtype=object))
+    touches_per_pair = np.bincount(pair_of_touch, minlength=len(pair_journey))
+    pair_weight = set_weights[set_of_journey[pair_journey], col[pair_channel]] if len(pair_journey) else np.zeros(0)
+    return (pair_weight / touches_per_pair)[pair_of_touch]

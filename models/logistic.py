@@ -24,7 +24,9 @@ from attribution.journeys.journeys import Journeys
 
 from attribution.models.base import AttributionModel, credit_frame
 from attribution.models.params import Number
-from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
+from attribution.models.channel_sets import (
+    channel_set_keys, distinct_channel_pairs, set_members, set_stats, set_touch_weights,
+)
 
 
 class Logistic(AttributionModel):
@@ -106,8 +108,4 @@ class Logistic(AttributionModel):
         keys = channel_set_keys(journeys, pair_journey, pair_channel)
         stats = set_stats(journeys, keys)
         w, names = self._set_weights(stats)
-        set_of_journey = pd.Index(stats["channels"]).get_indexer(keys)
-        col = pd.Index(names).get_indexer(np.asarray(journeys.channel_names, dtype=object))
-        touches_per_pair = np.bincount(pair_of_touch, minlength=len(pair_journey))
-        pair_weight = w[set_of_journey[pair_journey], col[pair_channel]] if len(pair_journey) else np.zeros(0)
-        return (pair_weight / touches_per_pair)[pair_of_touch]
+        return set_touch_weights(journeys, w, stats, keys, names, (pair_of_touch, pair_journey, pair_channel))

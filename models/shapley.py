@@ -39,7 +39,9 @@ from attribution.journeys.journeys import Journeys
 
 from attribution.models.base import AttributionModel, credit_frame, credit_table
 from attribution.models.params import Choice, Integer
-from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
+from attribution.models.channel_sets import (
+    channel_set_keys, distinct_channel_pairs, set_members, set_stats, set_touch_weights,
+)
 
 
 
@@ -198,18 +200,14 @@ class Shapley(AttributionModel):
         For the rate game they come from the coalition values of these same journeys, so crediting them
         reproduces :meth:`fit`'s result; a channel's weight can be negative there.
         """
-        pair_of_touch, pair_journey, pair_channel = distinct_channel_pairs(journeys)
-        touches_per_pair = np.bincount(pair_of_touch, minlength=len(pair_journey))
+        pair_of_touch, pair_journey, pair_channel = pairs = distinct_channel_pairs(journeys)
         if self.game == "journey":
+            touches_per_pair = np.bincount(pair_of_touch, minlength=len(pair_journey))
             distinct = np.bincount(pair_journey, minlength=journeys.n_journeys)
-            pair_weight = 1.0 / distinct[pair_journey]
-        else:
-            journey_keys = channel_set_keys(journeys, pair_journey, pair_channel)
-            stats = set_stats(journeys, journey_keys)
-            members, names, code = set_members(stats)
-            set_w = self._set_weights(members, code, len(names), stats["conversions"].to_numpy(float),
-                                      stats["nulls"].to_numpy(float))
-            set_of_journey = pd.Index(stats["channels"]).get_indexer(journey_keys)
-            col = np.array([code.get(str(c), 0) for c in journeys.channel_names] or [0], np.int64)
-            pair_weight = set_w[set_of_journey[pair_journey], col[pair_channel]]
-        return (pair_weight / touches_per_pair)[pair_of_touch]
+            return (1.0 / distinct[pair_journey] / touches_per_pair)[pair_of_touch]
+        journey_keys = channel_set_keys(journeys, pair_journey, pair_channel)
+        stats = set_stats(journeys, journey_keys)
+        members, names, code = set_members(stats)
+        set_w = self._set_weights(members, code, len(names), stats["conversions"].to_numpy(float),
+                                  stats["nulls"].to_numpy(float))
+        return set_touch_weights(journeys, set_w, stats, journey_keys, names, pairs)
