@@ -486,15 +486,15 @@ def _with_baseline(out: pd.DataFrame, table: pd.DataFrame, group: list, keys: li
 
 def _recompute(out: pd.DataFrame, group: list) -> pd.DataFrame:
     """``share`` and the KPI ratios from the (calibrated) sums of each row, never averaged."""
-    from attribution.kpis.report import _ratio
+    from attribution.kpis.report import ratio
 
     total = out.groupby(group, sort=False)["conversions"].transform("sum").to_numpy(float)
-    out["share"] = _ratio(out["conversions"], total)
+    out["share"] = ratio(out["conversions"], total)
     for col, num, den in RATIO_COLUMNS:
         if col in out.columns:
-            out[col] = _ratio(out[num], out[den])
+            out[col] = ratio(out[num], out[den])
     if "roi" in out.columns:
-        out["roi"] = _ratio(out["revenue"].to_numpy(float) - out["spend"].to_numpy(float), out["spend"])
+        out["roi"] = ratio(out["revenue"].to_numpy(float) - out["spend"].to_numpy(float), out["spend"])
     return out
 
 

@@ -47,7 +47,7 @@ from attribution.io.events import TOUCH_EVENT, Events
 from attribution.io.periods import check_period, period_of_ns
 from attribution.exceptions import ParameterError
 from attribution.journeys.journeys import NONE_CHANNEL
-from attribution.kpis.report import _ratio
+from attribution.kpis.report import ratio
 from attribution.io.timeparse import NS_PER_DAY
 
 _RESERVED = {"by", "segment", "users", "customers", "customer_rate", "repeat_customers", "repeat_rate", "revenue",
@@ -209,22 +209,22 @@ def _funnel_columns(out: pd.DataFrame, stages: list[str], outcomes: bool) -> pd.
     previous = out["users"].to_numpy(float)
     for s in stages:
         result[s] = out[s].to_numpy(float)
-        result[f"{s}_rate"] = _ratio(out[s], previous)
+        result[f"{s}_rate"] = ratio(out[s], previous)
         previous = out[s].to_numpy(float)
     result["customers"] = out["customers"].to_numpy(float)
-    result["customer_rate"] = _ratio(out["customers"], previous)
+    result["customer_rate"] = ratio(out["customers"], previous)
     result["repeat_customers"] = out["repeat_customers"].to_numpy(float)
-    result["repeat_rate"] = _ratio(out["repeat_customers"], out["customers"])
+    result["repeat_rate"] = ratio(out["repeat_customers"], out["customers"])
     result["days_to_convert_median"] = out["days_to_convert_median"].to_numpy(float)
     result["days_to_convert_mean"] = out["days_to_convert_mean"].to_numpy(float)
     result["revenue"] = out["revenue"].to_numpy(float)
-    result["revenue_per_customer"] = _ratio(out["revenue"], out["customers"])
+    result["revenue_per_customer"] = ratio(out["revenue"], out["customers"])
     if stages:
-        result["revenue_per_lead"] = _ratio(out["revenue"], out[stages[0]])
+        result["revenue_per_lead"] = ratio(out["revenue"], out[stages[0]])
     if outcomes:
         result["won"] = out["won"].to_numpy(float)
         result["lost"] = out["lost"].to_numpy(float)
-        result["win_rate"] = _ratio(out["won"], out["won"] + out["lost"])
+        result["win_rate"] = ratio(out["won"], out["won"] + out["lost"])
     for c in ["users", *stages, "customers", "repeat_customers"] + (["won", "lost"] if outcomes else []):
         result[c] = result[c].astype(np.int64)  # counts of people and rows
     result["by"] = result["by"].astype(object)
