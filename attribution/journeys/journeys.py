@@ -31,12 +31,10 @@ from attribution.kernels.encoding import compact_codes, positions, segment_ids, 
 from attribution.io.events import TOUCH_EVENT, Events
 from attribution.io.timeparse import NS_PER_DAY
 from attribution.kernels.userorder import DeferredIds, code_time_order, user_time_order
-from attribution.journeys.milestones import milestone_rows, split_milestones
-
+from attribution.journeys.milestones import NO_MILESTONE, milestone_rows, split_milestones  # noqa: F401 - re-exported
 from attribution.kernels.constants import BASELINE_CHANNEL, NONE_CHANNEL  # noqa: F401 - re-exported
+
 DEFAULT_LOOKBACK_DAYS = 30.0
-#: ``milestone_times`` entry of a journey in which the milestone does not occur (no touch is at or before it)
-NO_MILESTONE = np.iinfo(np.int64).min
 
 
 @dataclass(eq=False)
@@ -176,7 +174,7 @@ class Journeys:
         journeys = cls._from_events(events, [str(e) for e in conversion_events], lookback_days,
                                     [str(m) for m in milestone_events])
         if path_options is not None:
-            from attribution.journeys.pathoptions import apply_path_options
+            from attribution.journeys.pathoptions import apply_path_options  # here: it builds on this module
 
             journeys = apply_path_options(journeys, path_options)
         return journeys
@@ -272,7 +270,7 @@ class Journeys:
     @classmethod
     def from_paths(cls, paths) -> "Journeys":
         """Journeys from a path table (one journey entry per distinct path, counts possibly fractional)."""
-        from attribution.journeys.paths import PathTable
+        from attribution.journeys.paths import PathTable  # here: paths builds on this module
 
         if not isinstance(paths, PathTable):
             paths = PathTable.from_frame(paths)
@@ -305,7 +303,7 @@ class Journeys:
 
     def to_path_table(self):
         """Aggregate into the distinct-path table (SPEC 1.2)."""
-        from attribution.journeys.paths import PathTable
+        from attribution.journeys.paths import PathTable  # here: paths builds on this module
 
         return PathTable.from_journeys(self)
 

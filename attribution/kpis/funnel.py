@@ -43,10 +43,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.kernels.encoding import encode_sorted
-from attribution.io.events import TOUCH_EVENT, Events
+from attribution.io.events import TOUCH_EVENT, Events, read_events
 from attribution.io.periods import check_period, period_of_ns
 from attribution.exceptions import ParameterError
+from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
 from attribution.journeys.journeys import NONE_CHANNEL
+from attribution.kpis.cohorts import cohort_ltv
 from attribution.kpis.report import ratio
 from attribution.io.timeparse import NS_PER_DAY
 
@@ -241,20 +243,13 @@ def funnel(sources, *, milestone_events=(), conversion_events=("conversion",), w
     ``identity_map`` and ``journey_key`` say how an export is mapped and ids are joined (same function). With
     ``ltv`` the cohort lifetime-value table by ``period`` (default month) is returned instead
     (:func:`attribution.kpis.cohorts.cohort_ltv`)."""
-    from attribution.io.events import read_events
-    from attribution.io.periods import check_period
-
     period = check_period(period)
     if schema is not None and tuple(conversion_events) == ("conversion",):  # not given: the schema's own
-        from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
-
         conversion_events = DEFAULT_CONVERSIONS[check_schema(schema)]
     events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, delimiter=delimiter, decimal=decimal,
                          encoding=encoding, epoch_unit=epoch_unit, valid_years=valid_years, schema=schema,
                          conversion_events=conversion_events, identity_map=identity_map, journey_key=journey_key)
     if ltv:
-        from attribution.kpis.cohorts import cohort_ltv
-
         return cohort_ltv(events, conversion_events=conversion_events, period=period or "month")
     return funnel_frame(events, milestone_events=milestone_events, conversion_events=conversion_events,
                         won_event=won_event, lost_event=lost_event, period=period)

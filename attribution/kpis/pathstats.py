@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from attribution.exceptions import ParameterError
-from attribution.journeys.journeys import Journeys
+from attribution.journeys.journeys import NONE_CHANNEL, Journeys
 from attribution.kpis.report import ratio
 from attribution.io.timeparse import NS_PER_DAY
 
@@ -153,7 +153,6 @@ def top_paths(journeys: Journeys, n: int = 10, separator: str = " > ", by: str =
         raise ParameterError(f"by must be 'conversions', 'revenue' or 'journeys'. Got {by!r} instead.")
     if int(n) < 1:
         raise ParameterError(f"n must be at least 1. Got {n!r} instead.")
-    from attribution.journeys.journeys import NONE_CHANNEL
 
     table = journeys.to_path_table().journeys  # distinct paths, sorted by path text
     values = {"conversions": table.conversions, "revenue": table.revenue,
