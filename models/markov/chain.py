@@ -30,10 +30,9 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from attribution.kernels.constants import KEY_SEPARATOR
 from attribution.models.markov.paths import split_paths
 
-#: separator of the channels of a path in the sufficient statistics; it cannot occur in a channel name
-KEY_SEPARATOR = "\x1f"
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 
 

@@ -14,11 +14,12 @@ import pyarrow as pa
 
 from attribution.exceptions import InputError, NoNullJourneysWarning, ParameterError, Problem
 from attribution.journeys.journeys import Journeys
+from attribution.kernels.constants import KEY_SEPARATOR
 
 from attribution.models.base import TouchWeightModel, credit_frame
 from attribution.models.params import AnyOf, Boolean, Choice, Integer
 from attribution.models.markov.chain import (
-    CONVERSION, KEY_SEPARATOR, NULL, EncodedPaths, build_chain, collapse_repeats, encode_strings, parse_paths,
+    CONVERSION, NULL, EncodedPaths, build_chain, collapse_repeats, encode_strings, parse_paths,
     removal_effects,
 )
 from attribution.models.markov.order import CANDIDATE_ORDERS, select_order
