@@ -202,15 +202,7 @@ class Journeys:
         seg_start, seg, n_seg, end_idx = _segments(first_of_user, conv)
         converted = conv[end_idx]
         ref = ts[end_idx]
-        touch = ~conv
-        if lookback_days is not None:
-            limit = np.int64(round(float(lookback_days) * NS_PER_DAY))
-            age = ref[seg]
-            age -= ts
-            touch &= age <= limit
-            del age
-        kept = np.flatnonzero(touch)
-        del touch
+        kept = _kept_touches(ts, conv, ref, seg, lookback_days)
         counts = np.bincount(seg[kept], minlength=n_seg)
         milestone_times = None if marks is None else marks.journey_times(seg, conv, ts, n_seg, mile_names)
         del seg
@@ -377,6 +369,18 @@ def _user_time_order(events: Events, rows: np.ndarray | None, conv: np.ndarray, 
     first = np.ones(len(order), bool)
     np.not_equal(sorted_users[1:], sorted_users[:-1], out=first[1:])
     return order, first, user_ids
+
+
+def _kept_touches(ts: np.ndarray, conv: np.ndarray, ref: np.ndarray, seg: np.ndarray, lookback_days) -> np.ndarray:
+    """The sorted rows that are touches within ``lookback_days`` of their journey's end ``ref[seg]`` (every touch
+    without a lookback); the age temporary is freed on return."""
+    touch = ~conv
+    if lookback_days is not None:
+        limit = np.int64(round(float(lookback_days) * NS_PER_DAY))
+        age = ref[seg]
+        age -= ts
+        touch &= age <= limit
+    return np.flatnonzero(touch)
 
 
 def _hashed_ids(events: Events, column):
