@@ -85,7 +85,7 @@ from attribution.exceptions import InputError, ParameterError, Problem
 from attribution.io.periods import check_choice
 from attribution.io.sources import file_kind, read_columns, read_schema_names
 from attribution.io.timeparse import NS_PER_DAY, to_epoch_ns
-from attribution.kernels.constants import NONE_CHANNEL
+from attribution.kernels.constants import BASELINE_CHANNEL, NONE_CHANNEL
 from attribution.journeys.journeys import Journeys
 from attribution.kpis.report import ratio, touch_weights_of
 from attribution.kpis.result import model_spec
@@ -93,7 +93,7 @@ from attribution.kpis.result import model_spec
 __all__ = ["Experiments", "read_experiments", "check_experiments", "window_credit", "pool_factors",
            "apply_factors", "calibrate", "lift_tests_from_truth", "true_window_conversions", "BASELINE"]
 
-BASELINE = "(baseline)"
+BASELINE = BASELINE_CHANNEL
 REQUIRED = ("channel", "start", "end", "incremental_conversions")
 OPTIONAL = ("se",)
 UNTESTED = ("pool", "keep")

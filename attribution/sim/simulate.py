@@ -79,6 +79,8 @@ import pyarrow as pa
 from scipy import special
 
 from attribution.exceptions import ParameterError
+from attribution.kernels.constants import BASELINE_CHANNEL
+from attribution.kernels.userorder import splitmix64
 
 __all__ = [
     "CHANNELS", "Simulation", "SimulationResult", "GroundTruth", "simulate", "make_spend", "DEFAULT_COSTS",
@@ -86,7 +88,7 @@ __all__ = [
 ]
 
 CHANNELS = ("direct", "email", "paid_search", "organic_search", "social", "display", "affiliate", "referral")
-BASELINE = "(baseline)"
+BASELINE = BASELINE_CHANNEL
 EVENT_ORDER = ("touch", "lead", "qualified", "conversion")  # tie order at equal timestamps
 SECONDS_PER_DAY = 86_400
 MAX_DAYS = 2**26 // SECONDS_PER_DAY  # 776 days: seconds fit the 26 bits of the sort key
@@ -718,8 +720,6 @@ def _within(counts: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - starts
 
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _BELOW_ONE = np.nextafter(1.0, 0.0)
 
@@ -735,9 +735,7 @@ def _hash_uniform(key, index: np.ndarray) -> np.ndarray:
     .. [1] Steele, Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014.
     """
     with np.errstate(over="ignore"):
-        z = np.uint64(key) + (np.asarray(index, np.uint64) + np.uint64(1)) * _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-        z = z ^ (z >> np.uint64(31))
+        z = splitmix64(np.asarray(np.uint64(key) + (np.asarray(index, np.uint64) + np.uint64(1)) * _GOLDEN,
+                                  np.uint64))
     u = ((z >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 2**53)
     return np.minimum(u, _BELOW_ONE)  # the top value would round to 1.0
