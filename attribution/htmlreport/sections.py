@@ -10,10 +10,9 @@ from attribution.journeys.journeys import NONE_CHANNEL
 from attribution.htmlreport.content import ReportContent, channel_rows
 from attribution.htmlreport.page import cards, esc, image, note, number, section, settings_list, table
 from attribution.plotting import (
-    plot_funnel, plot_kpi_trend, plot_model_comparison, plot_path_lengths, plot_removal_effects, plot_roi,
-    plot_time_lags, plot_top_paths, plot_transition_graph,
+    chart_bytes, plot_funnel, plot_kpi_trend, plot_model_comparison, plot_path_lengths, plot_removal_effects,
+    plot_roi, plot_time_lags, plot_top_paths, plot_transition_graph,
 )
-from attribution.plotting._common import chart_bytes
 
 DPI = 100
 
