@@ -47,7 +47,7 @@ def compare_command(
 
     fmt = check_output(output, format, table) if output is not None else None
     if plot is not None:
-        from attribution.plotting._common import chart_format
+        from attribution.plotting import chart_format
 
         chart_format(plot)
     result = run_pipeline([str(e) for e in events], models=model or None, input=input, lookback_days=lookback_days,

@@ -279,17 +279,23 @@ def credit_table(journeys: Journeys, weights: np.ndarray) -> pd.DataFrame:
 
 def channel_frame(journeys: Journeys, conversions: np.ndarray, revenue: np.ndarray, **extra) -> pd.DataFrame:
     """Assemble the fitted frame, adding the ``(none)`` row for touchless conversions."""
-    names = list(journeys.channel_names)
     empty = journeys.touchless()
-    none_conv = float(journeys.conversions[empty].sum())
-    none_rev = float(journeys.revenue[empty].sum())
+    return credit_frame(journeys.channel_names, conversions, revenue, float(journeys.conversions[empty].sum()),
+                        float(journeys.revenue[empty].sum()), **extra)
+
+
+def credit_frame(names, conversions, revenue, none_conversions: float, none_revenue: float,
+                 **extra) -> pd.DataFrame:
+    """A model's ``attribution_``: one row per channel (``extra`` columns per channel too), plus the touchless
+    ``(none)`` row when touchless conversions or revenue exist (its extras NaN), sorted by channel."""
+    names = list(names)
     conversions = np.asarray(conversions, float)
     revenue = np.asarray(revenue, float)
     cols = {k: np.asarray(v, float) for k, v in extra.items()}
-    if none_conv > 0 or none_rev > 0:
+    if none_conversions > 0 or none_revenue > 0:
         names = [NONE_CHANNEL] + names
-        conversions = np.r_[none_conv, conversions]
-        revenue = np.r_[none_rev, revenue]
+        conversions = np.r_[float(none_conversions), conversions]
+        revenue = np.r_[float(none_revenue), revenue]
         cols = {k: np.r_[np.nan, v] for k, v in cols.items()}
     frame = pd.DataFrame({"channel": pd.Series(names, dtype=object), "conversions": conversions, "revenue": revenue,
                           **cols})

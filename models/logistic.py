@@ -20,11 +20,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.journeys import Journeys
 
-from attribution.models.base import AttributionModel
+from attribution.models.base import AttributionModel, credit_frame
 from attribution.models.params import Number
-from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
+from attribution.models.channel_sets import (
+    channel_set_keys, distinct_channel_pairs, set_members, set_stats, set_touch_weights,
+)
 
 
 class Logistic(AttributionModel):
@@ -97,14 +99,8 @@ class Logistic(AttributionModel):
         conv = stats["conversions"].to_numpy(float)
         revenue = stats["revenue"].to_numpy(float)
         empty = stats["channels"].astype(str).to_numpy() == ""
-        frame = pd.DataFrame({"channel": pd.Series(names.tolist(), dtype=object),
-                              "conversions": (w * conv[:, None]).sum(axis=0),
-                              "revenue": (w * revenue[:, None]).sum(axis=0)})
-        if conv[empty].sum() > 0 or revenue[empty].sum() > 0:
-            none = pd.DataFrame({"channel": pd.Series([NONE_CHANNEL], dtype=object),
-                                 "conversions": [conv[empty].sum()], "revenue": [revenue[empty].sum()]})
-            frame = pd.concat([none, frame], ignore_index=True)
-        self.attribution_ = frame.sort_values("channel", kind="stable", ignore_index=True)
+        self.attribution_ = credit_frame(names.tolist(), (w * conv[:, None]).sum(axis=0),
+                                         (w * revenue[:, None]).sum(axis=0), conv[empty].sum(), revenue[empty].sum())
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
         """Per-touch weights (summing to 1 in every converting journey) from a fit on these journeys."""
@@ -112,8 +108,4 @@ class Logistic(AttributionModel):
         keys = channel_set_keys(journeys, pair_journey, pair_channel)
         stats = set_stats(journeys, keys)
         w, names = self._set_weights(stats)
-        set_of_journey = pd.Index(stats["channels"]).get_indexer(keys)
-        col = pd.Index(names).get_indexer(np.asarray(journeys.channel_names, dtype=object))
-        touches_per_pair = np.bincount(pair_of_touch, minlength=len(pair_journey))
-        pair_weight = w[set_of_journey[pair_journey], col[pair_channel]] if len(pair_journey) else np.zeros(0)
-        return (pair_weight / touches_per_pair)[pair_of_touch]
+        return set_touch_weights(journeys, w, stats, keys, names, (pair_of_touch, pair_journey, pair_channel))

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs
+
 ROW_KEYS = ["channels", "p", "v"]
 ROW_SUMS = ["n", "conversions", "nulls", "revenue"]
 
@@ -24,8 +26,6 @@ ROW_SUMS = ["n", "conversions", "nulls", "revenue"]
 def journey_keys(journeys) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     """Per journey: ``channels`` (set key), ``p``, ``v`` as a frame; plus each touch's pair index and each pair's
     journey and channel code (:func:`attribution.models.channel_sets.distinct_channel_pairs`)."""
-    from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs
-
     pair_of_touch, pair_journey, pair_channel = distinct_channel_pairs(journeys)
     keys = channel_set_keys(journeys, pair_journey, pair_channel)
     conv, rev = journeys.conversions, journeys.revenue

@@ -35,11 +35,13 @@ import numpy as np
 import pandas as pd
 
 from attribution.exceptions import AttributionWarning
-from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.journeys import Journeys
 
-from attribution.models.base import AttributionModel, credit_table
+from attribution.models.base import AttributionModel, credit_frame, credit_table
 from attribution.models.params import Choice, Integer
-from attribution.models.channel_sets import channel_set_keys, distinct_channel_pairs, set_members, set_stats
+from attribution.models.channel_sets import (
+    channel_set_keys, distinct_channel_pairs, set_members, set_stats, set_touch_weights,
+)
 
 
 
@@ -151,13 +153,8 @@ class Shapley(AttributionModel):
             bad = ", ".join(str(c) for c in names[credit_conv < -1e-12])
             warnings.warn(f"shapley:game=rate gives negative credit to {bad}: journeys with it convert less often "
                           "than without it (the rate game's known pitfall)", NegativeCreditWarning, stacklevel=3)
-        rows = pd.DataFrame({"channel": pd.Series(names.tolist(), dtype=object), "conversions": credit_conv,
-                             "revenue": credit_rev})
-        none_conv, none_rev = float(conv[empty].sum()), float(revenue[empty].sum())
-        if none_conv > 0 or none_rev > 0:
-            rows = pd.concat([pd.DataFrame({"channel": pd.Series([NONE_CHANNEL], dtype=object),
-                                            "conversions": [none_conv], "revenue": [none_rev]}), rows])
-        self.attribution_ = rows.sort_values("channel", kind="stable", ignore_index=True)
+        self.attribution_ = credit_frame(names.tolist(), credit_conv, credit_rev, float(conv[empty].sum()),
+                                         float(revenue[empty].sum()))
 
     def _set_weights(self, members, code, n, conv, nulls) -> np.ndarray:
         """Each channel set's split of its conversions over channels (rows sum to 1 for non-empty sets)."""
@@ -203,18 +200,14 @@ class Shapley(AttributionModel):
         For the rate game they come from the coalition values of these same journeys, so crediting them
         reproduces :meth:`fit`'s result; a channel's weight can be negative there.
         """
-        pair_of_touch, pair_journey, pair_channel = distinct_channel_pairs(journeys)
-        touches_per_pair = np.bincount(pair_of_touch, minlength=len(pair_journey))
+        pair_of_touch, pair_journey, pair_channel = pairs = distinct_channel_pairs(journeys)
         if self.game == "journey":
+            touches_per_pair = np.bincount(pair_of_touch, minlength=len(pair_journey))
             distinct = np.bincount(pair_journey, minlength=journeys.n_journeys)
-            pair_weight = 1.0 / distinct[pair_journey]
-        else:
-            journey_keys = channel_set_keys(journeys, pair_journey, pair_channel)
-            stats = set_stats(journeys, journey_keys)
-            members, names, code = set_members(stats)
-            set_w = self._set_weights(members, code, len(names), stats["conversions"].to_numpy(float),
-                                      stats["nulls"].to_numpy(float))
-            set_of_journey = pd.Index(stats["channels"]).get_indexer(journey_keys)
-            col = np.array([code.get(str(c), 0) for c in journeys.channel_names] or [0], np.int64)
-            pair_weight = set_w[set_of_journey[pair_journey], col[pair_channel]]
-        return (pair_weight / touches_per_pair)[pair_of_touch]
+            return (1.0 / distinct[pair_journey] / touches_per_pair)[pair_of_touch]
+        journey_keys = channel_set_keys(journeys, pair_journey, pair_channel)
+        stats = set_stats(journeys, journey_keys)
+        members, names, code = set_members(stats)
+        set_w = self._set_weights(members, code, len(names), stats["conversions"].to_numpy(float),
+                                  stats["nulls"].to_numpy(float))
+        return set_touch_weights(journeys, set_w, stats, journey_keys, names, pairs)

@@ -17,6 +17,9 @@ import os
 
 import numpy as np
 
+from attribution import __version__
+from attribution.exceptions import ParameterError
+from attribution.io.export import check_writable, write_atomic
 from attribution.htmlreport.content import ReportContent, gather
 from attribution.htmlreport.page import page
 from attribution.htmlreport.sections import SECTIONS, headline
@@ -42,8 +45,6 @@ def _subtitle(content: ReportContent) -> str:
 
 
 def _settings(sources, options: dict, content: ReportContent) -> list[tuple[str, str]]:
-    from attribution import __version__
-
     shown = lambda v: "none" if v in (None, (), []) else ", ".join(map(str, v)) if isinstance(v, (list, tuple)) \
         else str(v)  # noqa: E731
     models = list(dict.fromkeys(content.result.table["model"].astype(str)))
@@ -73,9 +74,6 @@ def write_report(output, sources, **options) -> ReportContent:
     -------
     ReportContent
     """
-    from attribution.exceptions import ParameterError
-    from attribution.io.export import check_writable, write_atomic
-
     if os.path.splitext(str(output))[1].lower() not in (".html", ".htm"):
         raise ParameterError(f"The report is an HTML file: give --output a name ending in .html. Got {output!r}.")
     check_writable(str(output))

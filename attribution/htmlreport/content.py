@@ -10,7 +10,12 @@ import pandas as pd
 
 from attribution.kpis.compare import channel_totals, compare_table
 from attribution.exceptions import ParameterError, option
+from attribution.io.periods import check_period
 from attribution.journeys.journeys import NONE_CHANNEL
+from attribution.kpis.funnel import funnel_frame
+from attribution.kpis.pathstats import path_length_distribution, time_lag_distribution, top_paths
+from attribution.kpis.report import kpi_table
+from attribution.runner import run
 
 
 @dataclass
@@ -97,10 +102,6 @@ def gather(sources, *, models=None, spend=None, spend_columns=None, milestone_ev
     -------
     ReportContent
     """
-    from attribution.kpis.report import kpi_table
-    from attribution.io.periods import check_period
-    from attribution.runner import run
-
     period = check_period(period)
     result = run(sources, models=models, spend=spend, spend_columns=spend_columns,
                  milestone_events=tuple(milestone_events), ci=ci, n_boot=n_boot, seed=seed,
@@ -135,9 +136,6 @@ def gather(sources, *, models=None, spend=None, spend_columns=None, milestone_ev
 
 
 def _journey_sections(content: ReportContent, result, milestone_events, conversion_events, top: int) -> None:
-    from attribution.kpis.funnel import funnel_frame
-    from attribution.kpis.pathstats import path_length_distribution, time_lag_distribution, top_paths
-
     journeys = result.journeys
     content.lengths = path_length_distribution(journeys, max_length=15)
     content.paths = top_paths(journeys, n=top)

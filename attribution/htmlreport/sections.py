@@ -10,6 +10,10 @@ from attribution.journeys.journeys import NONE_CHANNEL
 from attribution.htmlreport.content import ReportContent, channel_rows
 from attribution.htmlreport.page import cards, esc, image, note, number, section, settings_list, table
 from attribution.exceptions import option
+from attribution.plotting import (
+    chart_bytes, plot_funnel, plot_kpi_trend, plot_model_comparison, plot_path_lengths, plot_removal_effects,
+    plot_roi, plot_time_lags, plot_top_paths, plot_transition_graph,
+)
 
 DPI = 100
 
@@ -17,8 +21,6 @@ DPI = 100
 def _chart(draw, figsize, alt: str, **kwargs) -> str:
     """Draw a chart on a figure of its own (no pyplot: no global state, no window) and inline it."""
     from matplotlib.figure import Figure
-
-    from attribution.plotting._common import chart_bytes
 
     ax = Figure(figsize=figsize).subplots()
     draw(ax=ax, **kwargs)
@@ -36,8 +38,6 @@ def headline(c: ReportContent) -> str:
 
 
 def comparison(c: ReportContent) -> str:
-    from attribution.plotting import plot_model_comparison
-
     models = list(dict.fromkeys(c.result.table["model"].astype(str)))
     body = _chart(plot_model_comparison, (11.0, 4.6), "Share of conversions by channel and model",
                   table=c.result.table)
@@ -93,8 +93,6 @@ def returns(c: ReportContent) -> str:
         return section("Return on spend", (
             "ROAS and CPA need what each channel cost.",
             f"Run the report with {option('spend', 'FILE')} (channel, spend[, date])."), note("No spend table given."), "returns")
-    from attribution.plotting import plot_roi
-
     body = (_chart(plot_roi, (10.5, 5.2), "ROAS by channel and model", table=c.result.table, metric="roas")
             + _chart(plot_roi, (10.5, 5.2), "CPA by channel and model", table=c.result.table, metric="cpa"))
     return section("Return on spend by model", (
@@ -108,8 +106,6 @@ def trend(c: ReportContent) -> str:
     if c.trend is None:
         return section("Trend", ("How the channels move from period to period.", "Choose a period to see it."),
                        note(c.notes.get("trend", "No trend.")), "trend")
-    from attribution.plotting import plot_kpi_trend
-
     body = _chart(plot_kpi_trend, (10.5, 4.0), "Conversions by period", table=c.trend, metric="conversions",
                   total=False)
     if c.has_spend:
@@ -124,8 +120,6 @@ def funnel(c: ReportContent) -> str:
     if c.funnel is None:
         return section("Funnel", ("Users through the funnel stages.", ""), note(c.notes.get("journeys", "")),
                        "funnel")
-    from attribution.plotting import plot_funnel
-
     stages = len([col for col in c.funnel.columns if col.endswith("_rate")])
     body = _chart(plot_funnel, (9.0, 1.2 + 0.6 * (stages + 1)), "Funnel", funnel=c.funnel)
     return section("Funnel", (
@@ -138,8 +132,6 @@ def funnel(c: ReportContent) -> str:
 def paths(c: ReportContent) -> str:
     if c.paths is None:
         return section("Paths", ("", ""), note(c.notes.get("journeys", "")), "paths")
-    from attribution.plotting import plot_path_lengths, plot_time_lags, plot_top_paths
-
     pair = _chart(plot_path_lengths, (6.2, 3.8), "Conversions by path length", lengths=c.lengths)
     if c.lags is not None:
         pair += _chart(plot_time_lags, (6.2, 3.8), "Time lag to conversion", lags=c.lags)
@@ -155,8 +147,6 @@ def paths(c: ReportContent) -> str:
 def markov(c: ReportContent) -> str:
     if c.markov is None:
         return section("Markov removal effects", ("", ""), note(c.notes["markov"]), "markov")
-    from attribution.plotting import plot_removal_effects, plot_transition_graph
-
     effects = c.markov.removal_effects_
     body = _chart(plot_removal_effects, (9.0, 1.2 + 0.4 * len(effects)), "Removal effects", effects=effects)
     body += _chart(plot_transition_graph, (10.0, 6.0), "Strongest transitions",

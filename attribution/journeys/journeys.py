@@ -31,12 +31,10 @@ from attribution.kernels.encoding import compact_codes, positions, segment_ids, 
 from attribution.io.events import TOUCH_EVENT, Events
 from attribution.io.timeparse import NS_PER_DAY
 from attribution.kernels.userorder import DeferredIds, code_time_order, user_time_order
-from attribution.journeys.milestones import milestone_rows, split_milestones
-
+from attribution.journeys.milestones import NO_MILESTONE, milestone_rows, split_milestones  # noqa: F401 - re-exported
 from attribution.kernels.constants import BASELINE_CHANNEL, NONE_CHANNEL  # noqa: F401 - re-exported
+
 DEFAULT_LOOKBACK_DAYS = 30.0
-#: ``milestone_times`` entry of a journey in which the milestone does not occur (no touch is at or before it)
-NO_MILESTONE = np.iinfo(np.int64).min
 
 
 @dataclass(eq=False)
@@ -176,7 +174,7 @@ class Journeys:
         journeys = cls._from_events(events, [str(e) for e in conversion_events], lookback_days,
                                     [str(m) for m in milestone_events])
         if path_options is not None:
-            from attribution.journeys.pathoptions import apply_path_options
+            from attribution.journeys.pathoptions import apply_path_options  # here: it builds on this module
 
             journeys = apply_path_options(journeys, path_options)
         return journeys
@@ -185,69 +183,26 @@ class Journeys:
     def _from_events(cls, events: Events, conversion_events: list, lookback_days, milestone_events: list
                      ) -> "Journeys":
         mile_names = list(dict.fromkeys(m for m in milestone_events if m not in conversion_events))
-        # every string column is handled as int codes into a sorted vocabulary (no per-row strings moved)
-        ev_codes, ev_vocab = events.codes("event")
-        ev_names = np.asarray(ev_vocab.to_pylist(), dtype=object)
-        conv_code = np.isin(ev_names, conversion_events)
-        touch_code = ev_names == TOUCH_EVENT
-        is_conv_all = np.append(conv_code, False)[ev_codes]  # code -1 (null) → last entry, False
-        keep = is_conv_all | np.append(touch_code, False)[ev_codes]
-        mile_all = milestone_rows(ev_names, ev_codes, mile_names)
-        if mile_all is not None:
-            keep |= mile_all >= 0
-        all_rows = bool(keep.all())
-        kept_rows = None if all_rows else np.flatnonzero(keep).astype(np.int64)
+        kept_rows, conv, mile = _journey_rows(events, conversion_events, mile_names)
+        all_rows = kept_rows is None
         pick = (lambda a: a) if all_rows else (lambda a: a[kept_rows])  # noqa: E731
-        conv = pick(is_conv_all)
-        mile = None if mile_all is None else pick(mile_all)
         ts = pick(_int64(events.column("timestamp")))
         # stable sort by (user, time, conversion flag): ties keep input order, touches before conversions
         order, first_of_user, user_ids = _user_time_order(events, kept_rows, conv, ts)
-        # vocabularies from every touch (and campaign) row, whatever the journeys keep: order-independent
-        not_touch = conv if mile is None else conv | (mile >= 0)
-        ch_codes, ch_vocab = events.codes("channel")
-        channel_codes, channel_names = compact_codes(np.where(not_touch, -1, pick(ch_codes)), ch_vocab)
-        campaign_codes = campaign_names = None
-        if "campaign" in events.column_names:
-            cp_codes, cp_vocab = events.codes("campaign")
-            cp = pick(cp_codes) if mile is None else np.where(mile >= 0, -1, pick(cp_codes))
-            campaign_codes, campaign_names = compact_codes(cp, cp_vocab)
+        channel_codes, channel_names, campaign_codes, campaign_names = _touch_vocabularies(events, pick, conv, mile)
         ts = ts[order]
         conv = conv[order]
         marks = None
         if mile is not None:  # milestone rows leave the sequence; where they stood is kept (milestones.py)
             ts, conv, order, first_of_user, user_ids, marks = split_milestones(ts, conv, order, first_of_user,
                                                                                user_ids, mile[order])
-        n = len(order)
+        if len(order) == 0:
+            return cls._empty(user_ids, campaign_names, lookback_days, conversion_events, milestone_events, mile_names)
 
-        if n == 0:
-            empty_i = np.zeros(0, np.int64)
-            return cls(np.array([], dtype=object), empty_i, np.zeros(1, np.int64), np.zeros(0), np.zeros(0),
-                       np.zeros(0), empty_i, empty_i, empty_i, user_ids, empty_i if campaign_codes is not None else None,
-                       _names(campaign_names) if campaign_names is not None else None, empty_i, empty_i,
-                       lookback_days, {"conversion_events": conversion_events, "milestone_events": milestone_events},
-                       {m: np.zeros(0, np.int64) for m in mile_names} if mile_names else None)
-
-        seg_start = first_of_user.copy()
-        seg_start[1:] |= conv[:-1]
-        seg = np.cumsum(seg_start)
-        seg -= 1
-        n_seg = int(seg[-1]) + 1
-        seg_end = np.empty(n, bool)
-        seg_end[:-1] = seg_start[1:]
-        seg_end[-1] = True
-        end_idx = np.flatnonzero(seg_end)
+        seg_start, seg, n_seg, end_idx = _segments(first_of_user, conv)
         converted = conv[end_idx]
         ref = ts[end_idx]
-        touch = ~conv
-        if lookback_days is not None:
-            limit = np.int64(round(float(lookback_days) * NS_PER_DAY))
-            age = ref[seg]
-            age -= ts
-            touch &= age <= limit
-            del age
-        kept = np.flatnonzero(touch)
-        del touch
+        kept = _kept_touches(ts, conv, ref, seg, lookback_days)
         counts = np.bincount(seg[kept], minlength=n_seg)
         milestone_times = None if marks is None else marks.journey_times(seg, conv, ts, n_seg, mile_names)
         del seg
@@ -294,9 +249,20 @@ class Journeys:
         )
 
     @classmethod
+    def _empty(cls, user_ids, campaign_names, lookback_days, conversion_events, milestone_events, mile_names
+               ) -> "Journeys":
+        """No journey: every array empty, the vocabularies and the run's parameters kept."""
+        empty_i = np.zeros(0, np.int64)
+        return cls(np.array([], dtype=object), empty_i, np.zeros(1, np.int64), np.zeros(0), np.zeros(0),
+                   np.zeros(0), empty_i, empty_i, empty_i, user_ids, empty_i if campaign_names is not None else None,
+                   _names(campaign_names) if campaign_names is not None else None, empty_i, empty_i,
+                   lookback_days, {"conversion_events": conversion_events, "milestone_events": milestone_events},
+                   {m: np.zeros(0, np.int64) for m in mile_names} if mile_names else None)
+
+    @classmethod
     def from_paths(cls, paths) -> "Journeys":
         """Journeys from a path table (one journey entry per distinct path, counts possibly fractional)."""
-        from attribution.journeys.paths import PathTable
+        from attribution.journeys.paths import PathTable  # here: paths builds on this module
 
         if not isinstance(paths, PathTable):
             paths = PathTable.from_frame(paths)
@@ -329,13 +295,59 @@ class Journeys:
 
     def to_path_table(self):
         """Aggregate into the distinct-path table (SPEC 1.2)."""
-        from attribution.journeys.paths import PathTable
+        from attribution.journeys.paths import PathTable  # here: paths builds on this module
 
         return PathTable.from_journeys(self)
 
     def __repr__(self) -> str:
         return (f"Journeys({self.n_journeys:,} journeys, {self.n_touches:,} touches, {self.n_channels} channels, "
                 f"{self.total_conversions:,.6g} conversions)")
+
+
+def _journey_rows(events: Events, conversion_events: list, mile_names: list):
+    """The rows journeys are built from (touches, conversions, milestones): their indices (``None`` for every
+    row), and for those rows the conversion flag and the milestone code (``None`` without milestones).
+    Every string column is handled as int codes into a sorted vocabulary (no per-row strings moved)."""
+    ev_codes, ev_vocab = events.codes("event")
+    ev_names = np.asarray(ev_vocab.to_pylist(), dtype=object)
+    conv_code = np.isin(ev_names, conversion_events)
+    touch_code = ev_names == TOUCH_EVENT
+    is_conv_all = np.append(conv_code, False)[ev_codes]  # code -1 (null) → last entry, False
+    keep = is_conv_all | np.append(touch_code, False)[ev_codes]
+    mile_all = milestone_rows(ev_names, ev_codes, mile_names)
+    if mile_all is not None:
+        keep |= mile_all >= 0
+    if keep.all():
+        return None, is_conv_all, mile_all
+    kept_rows = np.flatnonzero(keep).astype(np.int64)
+    return kept_rows, is_conv_all[kept_rows], None if mile_all is None else mile_all[kept_rows]
+
+
+def _segments(first_of_user: np.ndarray, conv: np.ndarray):
+    """Journeys over the (user, time)-sorted rows: a journey starts at a user's first row and after each
+    conversion. Returns the start flags, each row's journey, the number of journeys and each journey's last row."""
+    seg_start = first_of_user.copy()
+    seg_start[1:] |= conv[:-1]
+    seg = np.cumsum(seg_start)
+    seg -= 1
+    seg_end = np.empty(len(conv), bool)
+    seg_end[:-1] = seg_start[1:]
+    seg_end[-1] = True
+    return seg_start, seg, int(seg[-1]) + 1, np.flatnonzero(seg_end)
+
+
+def _touch_vocabularies(events: Events, pick, conv: np.ndarray, mile):
+    """Channel and campaign codes of the kept rows with their compact vocabularies, from every touch (and
+    campaign) row, whatever the journeys keep: order-independent. Campaigns are ``None`` without the column."""
+    not_touch = conv if mile is None else conv | (mile >= 0)
+    ch_codes, ch_vocab = events.codes("channel")
+    channel_codes, channel_names = compact_codes(np.where(not_touch, -1, pick(ch_codes)), ch_vocab)
+    campaign_codes = campaign_names = None
+    if "campaign" in events.column_names:
+        cp_codes, cp_vocab = events.codes("campaign")
+        cp = pick(cp_codes) if mile is None else np.where(mile >= 0, -1, pick(cp_codes))
+        campaign_codes, campaign_names = compact_codes(cp, cp_vocab)
+    return channel_codes, channel_names, campaign_codes, campaign_names
 
 
 def _user_time_order(events: Events, rows: np.ndarray | None, conv: np.ndarray, ts: np.ndarray):
@@ -357,6 +369,18 @@ def _user_time_order(events: Events, rows: np.ndarray | None, conv: np.ndarray, 
     first = np.ones(len(order), bool)
     np.not_equal(sorted_users[1:], sorted_users[:-1], out=first[1:])
     return order, first, user_ids
+
+
+def _kept_touches(ts: np.ndarray, conv: np.ndarray, ref: np.ndarray, seg: np.ndarray, lookback_days) -> np.ndarray:
+    """The sorted rows that are touches within ``lookback_days`` of their journey's end ``ref[seg]`` (every touch
+    without a lookback); the age temporary is freed on return."""
+    touch = ~conv
+    if lookback_days is not None:
+        limit = np.int64(round(float(lookback_days) * NS_PER_DAY))
+        age = ref[seg]
+        age -= ts
+        touch &= age <= limit
+    return np.flatnonzero(touch)
 
 
 def _hashed_ids(events: Events, column):

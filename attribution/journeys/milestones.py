@@ -31,8 +31,11 @@ import numpy as np
 import pyarrow as pa
 
 from attribution.kernels.encoding import unique_sorted
+from attribution.kernels.userorder import DeferredIds
 
 _NOT_SEEN = np.iinfo(np.int64).max
+#: ``milestone_times`` entry of a journey in which the milestone does not occur (no touch is at or before it)
+NO_MILESTONE = np.iinfo(np.int64).min
 
 
 @dataclass
@@ -64,8 +67,6 @@ class MilestoneMarks:
 
         ``seg`` is the journey of every row of the sequence without milestones, ``conv`` its conversion flags.
         """
-        from attribution.journeys.journeys import NO_MILESTONE
-
         n = len(seg)
         journey = np.full(len(self.time), -1, np.int64)
         if n:
@@ -126,8 +127,6 @@ def split_milestones(ts, conv, order, first_of_user, user_ids, mile):
 
 def _subset_ids(user_ids, rows: np.ndarray):
     """The ids ``rows`` of ``user_ids`` (a pyarrow array or :class:`~attribution.kernels.userorder.DeferredIds`)."""
-    from attribution.kernels.userorder import DeferredIds
-
     if isinstance(user_ids, DeferredIds) and user_ids._value is None:
         return DeferredIds(user_ids._column, user_ids._rows[rows])
     return user_ids.take(pa.array(rows, pa.int64()))

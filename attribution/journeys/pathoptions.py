@@ -40,6 +40,7 @@ import numpy as np
 
 from attribution.exceptions import ParameterError, option
 from attribution.io.timeparse import NS_PER_DAY
+from attribution.journeys.journeys import Journeys
 
 TRANSFORMS = ("unique", "exposure", "first", "frequency")
 
@@ -200,8 +201,6 @@ def transform_paths(journeys, transform: str):
 
 def keep_touches(journeys, keep: np.ndarray):
     """The journeys with only the touches ``keep`` (every journey kept, offsets recomputed)."""
-    from attribution.journeys.journeys import Journeys
-
     counts = np.bincount(journeys.touch_journey[keep], minlength=journeys.n_journeys)
     offsets = np.zeros(journeys.n_journeys + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])

@@ -19,6 +19,7 @@ from attribution.exceptions import InputError, Problem, RenamedChannelWarning, o
 from attribution.io.columns import check_column_map, column_type_problem, has_control, number_column, \
     parse_column_map, text_column, to_canonical
 from attribution.io.events import NONE_CHANNEL, RESERVED
+from attribution.journeys.journeys import Journeys
 from attribution.io.sources import plan_columns, read_columns, read_schema_names, resolve_sources
 from attribution.journeys.pathsplit import split_paths
 from attribution.kernels.encoding import encode_sorted, take_segments
@@ -38,7 +39,7 @@ class PathTable:
         path's totals. No timestamps.
     """
 
-    journeys: "Journeys"  # noqa: F821
+    journeys: Journeys
 
     @property
     def n_paths(self) -> int:
@@ -64,8 +65,6 @@ class PathTable:
         extensions) is comparing the joined texts whenever every name is non-empty and has no character below
         ``\x20``; otherwise the joined texts themselves are sorted.
         """
-        from attribution.journeys.journeys import Journeys
-
         if journeys.n_journeys == 0:
             return cls(journeys)
         names = pa.array([str(c) for c in journeys.channel_names], pa.string())
@@ -133,8 +132,6 @@ def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR, csv
 
 
 def _concat_journeys(parts):
-    from attribution.journeys.journeys import Journeys
-
     names = np.array(sorted({str(c) for p in parts for c in p.channel_names}), dtype=object)
     lookup = {c: i for i, c in enumerate(names)}
     chans, offs, conv, nul, rev = [], [0], [], [], []
@@ -187,8 +184,6 @@ def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathT
 
 def _parse(table: pa.Table, *, separator: str, file: str, mapping=None):
     """One journey per row of a path table (not grouped yet): paths split into channel codes, counts checked."""
-    from attribution.journeys.journeys import Journeys
-
     problems: list[Problem] = []
     for req in ("path", "conversions"):
         if req not in table.column_names:

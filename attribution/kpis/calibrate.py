@@ -86,13 +86,15 @@ from attribution.io.columns import number_column
 from attribution.io.periods import check_choice
 from attribution.io.sources import file_kind, read_columns, read_schema_names
 from attribution.io.timeparse import NS_PER_DAY, to_epoch_ns
-from attribution.kernels.constants import NONE_CHANNEL
+from attribution.kernels.constants import BASELINE_CHANNEL, NONE_CHANNEL
 from attribution.journeys.journeys import Journeys
+from attribution.kpis.report import ratio, touch_weights_of
+from attribution.kpis.result import model_spec
 
 __all__ = ["Experiments", "read_experiments", "check_experiments", "window_credit", "pool_factors",
            "apply_factors", "calibrate", "lift_tests_from_truth", "true_window_conversions", "BASELINE"]
 
-BASELINE = "(baseline)"
+BASELINE = BASELINE_CHANNEL
 REQUIRED = ("channel", "start", "end", "incremental_conversions")
 OPTIONAL = ("se",)
 UNTESTED = ("pool", "keep")
@@ -286,8 +288,6 @@ def window_credit(model, journeys: Journeys, experiments: Experiments) -> np.nda
     -------
     numpy.ndarray of float, one per test (row order of ``experiments.frame``).
     """
-    from attribution.kpis.report import touch_weights_of
-
     if not journeys.has_times:
         raise ParameterError(f"{option('experiments')} needs conversion dates, which a path table does not have; run it "
                              "on an event log.")
@@ -464,15 +464,13 @@ def _with_baseline(out: pd.DataFrame, table: pd.DataFrame, group: list, keys: li
 
 def _recompute(out: pd.DataFrame, group: list) -> pd.DataFrame:
     """``share`` and the KPI ratios from the (calibrated) sums of each row, never averaged."""
-    from attribution.kpis.report import _ratio
-
     total = out.groupby(group, sort=False)["conversions"].transform("sum").to_numpy(float)
-    out["share"] = _ratio(out["conversions"], total)
+    out["share"] = ratio(out["conversions"], total)
     for col, num, den in RATIO_COLUMNS:
         if col in out.columns:
-            out[col] = _ratio(out[num], out[den])
+            out[col] = ratio(out[num], out[den])
     if "roi" in out.columns:
-        out["roi"] = _ratio(out["revenue"].to_numpy(float) - out["spend"].to_numpy(float), out["spend"])
+        out["roi"] = ratio(out["revenue"].to_numpy(float) - out["spend"].to_numpy(float), out["spend"])
     return out
 
 
@@ -542,7 +540,6 @@ def calibrate(table, experiments, *, models=None, journeys: Journeys | None = No
         raise ParameterError("Calibration needs the fitted models and the journeys of an event log (their "
                              "conversion dates); pass models= and journeys= (or a RunResult of an in-memory run).")
     check_experiments(exps, journeys.channel_names, *log_span(journeys, events))
-    from attribution.kpis.result import model_spec
 
     frames = []
     for m in models:

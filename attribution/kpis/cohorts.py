@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from attribution.io.events import Events
 from attribution.io.periods import check_period, days_to_dates, epoch_days, period_start_days
@@ -41,9 +43,6 @@ def cohort_ltv(events: Events, *, conversion_events: Sequence[str] = ("conversio
         -> pd.DataFrame:
     """The cohort LTV table (module notes): ``cohort, periods_since_first, customers, revenue,
     cumulative_revenue, revenue_per_customer``, by cohort then period index."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     period = check_period(period) or "month"
     table = events.table
     conv = pc.fill_null(pc.is_in(table["event"], value_set=pa.array([str(c) for c in conversion_events])), False)

@@ -13,14 +13,15 @@ import pandas as pd
 
 from attribution.exceptions import ParameterError, option
 from attribution.journeys.journeys import NONE_CHANNEL
-from attribution.kpis.report import _ratio
+from attribution.kpis.report import ratio
 
 #: Columns summed over periods / campaigns; every other numeric column is recomputed or dropped.
 ADDITIVE = ("conversions", "revenue", "spend", "media_spend", "leads", "journeys", "converting_journeys")
 INTERVALS = ("conversions_lo", "conversions_hi", "revenue_lo", "revenue_hi")
 
 
-def _models_in_order(table: pd.DataFrame) -> list[str]:
+def models_in_order(table: pd.DataFrame) -> list[str]:
+    """The table's model labels in the order they first appear (the order the run listed them)."""
     return list(dict.fromkeys(table["model"].astype(str)))
 
 
@@ -62,15 +63,15 @@ def channel_totals(table: pd.DataFrame, touchless: bool = False, by_period: bool
     if "removal_effect" in rows.columns:
         effect = rows.drop_duplicates(["model", "channel"])[["model", "channel", "removal_effect"]]
         out = out.merge(effect, on=["model", "channel"], how="left")
-    order = {m: i for i, m in enumerate(_models_in_order(table))}
+    order = {m: i for i, m in enumerate(models_in_order(table))}
     out["_m"] = out["model"].astype(str).map(order)
     out = out.sort_values(["_m"] + keys[1:], kind="stable", ignore_index=True).drop(columns="_m")
     total = out.groupby(keys[:1] + keys[2:], sort=False)["conversions"].transform("sum")
-    out.insert(out.columns.get_loc("conversions") + 1, "share", _ratio(out["conversions"], total))
+    out.insert(out.columns.get_loc("conversions") + 1, "share", ratio(out["conversions"], total))
     if "spend" in out.columns:
-        out["roas"] = _ratio(out["revenue"], out["spend"])
-        out["roi"] = _ratio(out["revenue"] - out["spend"], out["spend"])
-        out["cpa"] = _ratio(out["spend"], out["conversions"])
+        out["roas"] = ratio(out["revenue"], out["spend"])
+        out["roi"] = ratio(out["revenue"] - out["spend"], out["spend"])
+        out["cpa"] = ratio(out["spend"], out["conversions"])
     return out
 
 
@@ -103,7 +104,7 @@ def compare_table(table: pd.DataFrame, touchless: bool = False) -> pd.DataFrame:
     1       y     0.25      0.5       2       1    0.25
     """
     totals = channel_totals(table, touchless=touchless)
-    models = _models_in_order(table)
+    models = models_in_order(table)
     wide = totals.pivot(index="channel", columns="model", values="share").reindex(columns=models).fillna(0.0)
     shares = wide.to_numpy(float)
     out = pd.DataFrame({"channel": pd.Series(wide.index.astype(object), dtype=object)})

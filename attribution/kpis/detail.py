@@ -24,6 +24,7 @@ journeys appear. Rows are ordered by model (in the order given), conversion, pos
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -113,61 +114,11 @@ def detail_frame(models: Sequence, journeys: Journeys, events=None) -> pd.DataFr
     conv_j = _by_user_and_time(journeys, np.flatnonzero(journeys.conversions > 0))
     lengths = journeys.lengths[conv_j]
     # one row per touch of a converting journey, plus one per touchless conversion
-    n_rows = np.maximum(lengths, 1)
-    row_j = np.repeat(conv_j, n_rows)
-    starts = np.zeros(len(conv_j) + 1, np.int64)
-    np.cumsum(n_rows, out=starts[1:])
-    pos = np.arange(starts[-1], dtype=np.int64) - np.repeat(starts[:-1], n_rows)
-    has_touch = np.repeat(lengths > 0, n_rows)
-    touch = np.where(has_touch, journeys.offsets[:-1][row_j] + pos, 0)
-    touch = np.minimum(touch, max(journeys.n_touches - 1, 0))
-    n = len(row_j)
-    no_touch = ~has_touch
-
-    if events is not None and events.has_column("conversion_id") and journeys.conversion_row is not None:
-        ids = events.table["conversion_id"].take(pa.array(journeys.conversion_row[conv_j]))
-        conv_ids = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
-    else:
-        conv_ids = np.arange(1, len(conv_j) + 1, dtype=np.int64)
-    conv_index = np.repeat(np.arange(len(conv_j)), n_rows)
-    users = journeys.user_ids.take(pa.array(journeys.user[row_j])).to_pandas()
-    end = journeys.end_time[row_j]
-    tts = journeys.touch_time[touch] if journeys.n_touches else np.zeros(n, np.int64)
-    names = np.r_[np.asarray(journeys.channel_names, dtype=object), np.array([NONE_CHANNEL], dtype=object)]
-    ch_code = np.where(no_touch, len(names) - 1, journeys.touch_channel[touch] if journeys.n_touches else 0)
-    if journeys.touch_campaign is not None and journeys.campaign_names is not None and journeys.n_touches:
-        cnames = np.r_[np.asarray(journeys.campaign_names, dtype=object), np.array([None], dtype=object)]
-        camp_code = journeys.touch_campaign[touch]
-        camp_code = np.where(no_touch | (camp_code < 0), len(cnames) - 1, camp_code)
-        campaign = cnames[camp_code]
-    else:
-        campaign = np.full(n, None, dtype=object)
-    base = pd.DataFrame({
-        "conversion_id": conv_ids[conv_index],
-        "user_id": users,
-        "conversion_ts": _timestamps(end),
-        "conversion_date": _dates(end),
-        "touch_ts": _timestamps(tts, no_touch),
-        "touch_date": _dates(tts, no_touch),
-        "position": np.where(no_touch, 0, pos + 1).astype(np.int64),
-        "path_length": journeys.lengths[row_j].astype(np.int64),
-        "channel": names[ch_code],
-        "campaign": campaign,
-    })
-    conv = journeys.conversions[row_j]
-    rev = journeys.revenue[row_j]
+    rows = _touch_rows(journeys, conv_j, lengths)
+    base = _base_frame(journeys, events, rows)
     frames = []
     for m in models:
-        w = touch_weights_of(m, journeys)
-        weight = np.where(no_touch, 1.0, w[touch] if journeys.n_touches else 1.0)
-        f = base.copy()
-        f["model"] = model_spec(m)
-        f["weight"] = weight
-        f["attributed_conversions"] = weight * conv
-        f["attributed_revenue"] = weight * rev
-        frames.append(f)
-        if _has_baseline(m):
-            frames.append(_baseline_detail(f, w, journeys, conv_j, starts, lengths))
+        frames.extend(_model_rows(m, base, journeys, rows))
     if not frames:
         return base.assign(model=pd.Series(dtype=object), weight=pd.Series(dtype=float),
                            attributed_conversions=pd.Series(dtype=float),
@@ -176,3 +127,94 @@ def detail_frame(models: Sequence, journeys: Journeys, events=None) -> pd.DataFr
     for c in ("channel", "campaign", "model"):
         out[c] = out[c].astype(object)
     return out
+
+
+@dataclass
+class _TouchRows:
+    """The fact table's rows before any model: one per touch of a converting journey, one per touchless
+    conversion, converting journeys in (user, time) order.
+
+    Attributes
+    ----------
+    conv_j : converting journeys, in row order; lengths : their touch counts
+    starts : first row of each converting journey (length ``len(conv_j) + 1``)
+    row_j : each row's journey; pos : its 0-based position in the journey
+    touch : each row's touch index (0, unused, for a touchless row); no_touch : whether the row is touchless
+    """
+
+    conv_j: np.ndarray
+    lengths: np.ndarray
+    starts: np.ndarray
+    row_j: np.ndarray
+    pos: np.ndarray
+    touch: np.ndarray
+    no_touch: np.ndarray
+
+
+def _touch_rows(journeys: Journeys, conv_j: np.ndarray, lengths: np.ndarray) -> _TouchRows:
+    """The rows of the converting journeys ``conv_j`` (touch counts ``lengths``), vectorised."""
+    n_rows = np.maximum(lengths, 1)
+    row_j = np.repeat(conv_j, n_rows)
+    starts = np.zeros(len(conv_j) + 1, np.int64)
+    np.cumsum(n_rows, out=starts[1:])
+    pos = np.arange(starts[-1], dtype=np.int64) - np.repeat(starts[:-1], n_rows)
+    has_touch = np.repeat(lengths > 0, n_rows)
+    touch = np.where(has_touch, journeys.offsets[:-1][row_j] + pos, 0)
+    touch = np.minimum(touch, max(journeys.n_touches - 1, 0))
+    return _TouchRows(conv_j, lengths, starts, row_j, pos, touch, ~has_touch)
+
+
+def _conversion_ids(journeys: Journeys, events, conv_j: np.ndarray) -> np.ndarray:
+    """The log's ``conversion_id`` of each converting journey when it has one, else 1, 2, ... in row order."""
+    if events is not None and events.has_column("conversion_id") and journeys.conversion_row is not None:
+        ids = events.table["conversion_id"].take(pa.array(journeys.conversion_row[conv_j]))
+        return np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
+    return np.arange(1, len(conv_j) + 1, dtype=np.int64)
+
+
+def _campaigns(journeys: Journeys, rows: _TouchRows) -> np.ndarray:
+    """Each row's campaign name (None for a touchless row, a touch without campaign, or a log without them)."""
+    if journeys.touch_campaign is not None and journeys.campaign_names is not None and journeys.n_touches:
+        cnames = np.r_[np.asarray(journeys.campaign_names, dtype=object), np.array([None], dtype=object)]
+        camp_code = journeys.touch_campaign[rows.touch]
+        camp_code = np.where(rows.no_touch | (camp_code < 0), len(cnames) - 1, camp_code)
+        return cnames[camp_code]
+    return np.full(len(rows.row_j), None, dtype=object)
+
+
+def _base_frame(journeys: Journeys, events, rows: _TouchRows) -> pd.DataFrame:
+    """The model-independent columns (``conversion_id`` to ``campaign``) of every row."""
+    n, touch, no_touch, row_j = len(rows.row_j), rows.touch, rows.no_touch, rows.row_j
+    conv_ids = _conversion_ids(journeys, events, rows.conv_j)
+    conv_index = np.repeat(np.arange(len(rows.conv_j)), np.maximum(rows.lengths, 1))
+    users = journeys.user_ids.take(pa.array(journeys.user[row_j])).to_pandas()
+    end = journeys.end_time[row_j]
+    tts = journeys.touch_time[touch] if journeys.n_touches else np.zeros(n, np.int64)
+    names = np.r_[np.asarray(journeys.channel_names, dtype=object), np.array([NONE_CHANNEL], dtype=object)]
+    ch_code = np.where(no_touch, len(names) - 1, journeys.touch_channel[touch] if journeys.n_touches else 0)
+    return pd.DataFrame({
+        "conversion_id": conv_ids[conv_index],
+        "user_id": users,
+        "conversion_ts": _timestamps(end),
+        "conversion_date": _dates(end),
+        "touch_ts": _timestamps(tts, no_touch),
+        "touch_date": _dates(tts, no_touch),
+        "position": np.where(no_touch, 0, rows.pos + 1).astype(np.int64),
+        "path_length": journeys.lengths[row_j].astype(np.int64),
+        "channel": names[ch_code],
+        "campaign": _campaigns(journeys, rows),
+    })
+
+
+def _model_rows(model, base: pd.DataFrame, journeys: Journeys, rows: _TouchRows) -> list[pd.DataFrame]:
+    """One model's rows: ``base`` with its weights and attributed sums, plus its ``(baseline)`` rows if any."""
+    w = touch_weights_of(model, journeys)
+    weight = np.where(rows.no_touch, 1.0, w[rows.touch] if journeys.n_touches else 1.0)
+    f = base.copy()
+    f["model"] = model_spec(model)
+    f["weight"] = weight
+    f["attributed_conversions"] = weight * journeys.conversions[rows.row_j]
+    f["attributed_revenue"] = weight * journeys.revenue[rows.row_j]
+    if not _has_baseline(model):
+        return [f]
+    return [f, _baseline_detail(f, w, journeys, rows.conv_j, rows.starts, rows.lengths)]

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from attribution.exceptions import ParameterError
-from attribution.journeys.journeys import Journeys
-from attribution.kpis.report import _ratio
+from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.kpis.report import ratio
 from attribution.io.timeparse import NS_PER_DAY
 
 #: Default time-lag bin edges in days: same day, then 1, 2-3, 4-7, 8-14, 15-30, 31-60 and over 60 days.
@@ -60,7 +60,7 @@ def path_length_distribution(journeys: Journeys, max_length: int | None = None) 
     total = conv[touches] + nulls[touches]
     return pd.DataFrame({"touches": touches, "label": pd.Series(labels, dtype=object), "journeys": total,
                          "conversions": conv[touches], "nulls": nulls[touches],
-                         "conversion_rate": _ratio(conv[touches], total)})
+                         "conversion_rate": ratio(conv[touches], total)})
 
 
 def journey_time_lags(journeys: Journeys) -> pd.DataFrame:
@@ -112,7 +112,7 @@ def time_lag_distribution(journeys: Journeys, edges=DEFAULT_LAG_EDGES) -> pd.Dat
     upper = np.r_[edges[1:], np.inf]
     return pd.DataFrame({"days_from": edges, "days_to": upper,
                          "label": pd.Series([_lag_label(a, b) for a, b in zip(edges, upper)], dtype=object),
-                         "conversions": conv, "share": _ratio(conv, np.full(len(conv), conv.sum())),
+                         "conversions": conv, "share": ratio(conv, np.full(len(conv), conv.sum())),
                          "revenue": rev})
 
 
@@ -153,7 +153,6 @@ def top_paths(journeys: Journeys, n: int = 10, separator: str = " > ", by: str =
         raise ParameterError(f"by must be 'conversions', 'revenue' or 'journeys'. Got {by!r} instead.")
     if int(n) < 1:
         raise ParameterError(f"n must be at least 1. Got {n!r} instead.")
-    from attribution.journeys.journeys import NONE_CHANNEL
 
     table = journeys.to_path_table().journeys  # distinct paths, sorted by path text
     values = {"conversions": table.conversions, "revenue": table.revenue,
@@ -165,4 +164,4 @@ def top_paths(journeys: Journeys, n: int = 10, separator: str = " > ", by: str =
     total = pick.conversions + pick.nulls
     return pd.DataFrame({"path": pd.Series(paths, dtype=object), "touches": pick.lengths.astype(np.int64),
                          "journeys": total, "conversions": pick.conversions, "nulls": pick.nulls,
-                         "revenue": pick.revenue, "conversion_rate": _ratio(pick.conversions, total)})
+                         "revenue": pick.revenue, "conversion_rate": ratio(pick.conversions, total)})

@@ -47,7 +47,7 @@ JOURNEY_STAT_COLUMNS = ["journeys", "converting_journeys", "days_sum", "days_wei
 JOURNEY_COLUMNS = ["journeys", "converting_journeys", "win_rate", "avg_days_to_convert"]
 
 
-def _ratio(num, den) -> np.ndarray:
+def ratio(num, den) -> np.ndarray:
     """num / den with null where den is 0 (or null), and where the quotient overflows (a denormal spend such as
     5e-324): never ±inf."""
     num = np.asarray(num, float)
@@ -154,7 +154,7 @@ def touch_credit(model, journeys: Journeys, period: str | None = None, by: str |
         out.insert(i, name, values.to_numpy())
         out[name] = out[name].astype(object)
     out = _baseline_rows(model, journeys, out, tj, w, period, list(labels))
-    extras = _extras(model.attribution_)
+    extras = extras_in(model.attribution_)
     if extras:
         out = out.merge(model.attribution_[["channel"] + extras], on="channel", how="left")
     return out
@@ -328,14 +328,19 @@ def finalise_journey_stats(stats: pd.DataFrame) -> pd.DataFrame:
     out = stats[keys].copy()
     out["journeys"] = stats["journeys"].to_numpy(float)
     out["converting_journeys"] = stats["converting_journeys"].to_numpy(float)
-    out["win_rate"] = _ratio(stats["converting_journeys"], stats["journeys"])
-    out["avg_days_to_convert"] = _ratio(stats["days_sum"], stats["days_weight"])
+    out["win_rate"] = ratio(stats["converting_journeys"], stats["journeys"])
+    out["avg_days_to_convert"] = ratio(stats["days_sum"], stats["days_weight"])
     return out
 
 
 # ---------------------------------------------------------------------------------------------------- report
-def _extras(frame: pd.DataFrame) -> list[str]:
+def extras_in(frame: pd.DataFrame) -> list[str]:
+    """The declared extra output columns (:func:`declared_extra_columns`, e.g. ``removal_effect``) that ``frame``
+    holds, in output order."""
     return [c for c in declared_extra_columns() if c in frame.columns]
+
+
+_extras = extras_in  # the older private name, still imported by the partitioned finalise (engines.partial)
 
 
 def model_credit(model, journeys: Journeys, period: str | None = None, by: str | None = None) -> pd.DataFrame:
@@ -407,7 +412,7 @@ def report_frame(
             total = f.groupby("period")["conversions"].transform("sum").to_numpy(float)
         else:
             total = np.full(len(f), float(f["conversions"].sum()))
-        f["share"] = _ratio(f["conversions"], total)
+        f["share"] = ratio(f["conversions"], total)
         out = f[keys + ["conversions", "revenue", "share"] + extras].copy()
         if spend is not None:
             s = f[keys].merge(spend, on=keys, how="left")
@@ -417,24 +422,24 @@ def report_frame(
                 out[col] = np.where(none, np.nan, vals)
             rev = out["revenue"].to_numpy(float)
             out.insert(out.columns.get_loc("spend") + (2 if "media_spend" in out.columns else 1), "roas",
-                       _ratio(rev, out["spend"]))
+                       ratio(rev, out["spend"]))
             if "media_spend" in out.columns:
-                out.insert(out.columns.get_loc("roas") + 1, "media_roas", _ratio(rev, out["media_spend"]))
-            out["roi"] = _ratio(rev - out["spend"].to_numpy(float), out["spend"])
-            out["cpa"] = _ratio(out["spend"], out["conversions"])
+                out.insert(out.columns.get_loc("roas") + 1, "media_roas", ratio(rev, out["media_spend"]))
+            out["roi"] = ratio(rev - out["spend"].to_numpy(float), out["spend"])
+            out["cpa"] = ratio(out["spend"], out["conversions"])
         if lead is not None:
             lv = f[keys].merge(lead[keys + ["conversions"]].rename(columns={"conversions": "leads"}), on=keys,
                                how="left")
             out["leads"] = lv["leads"].fillna(0.0).to_numpy(float)
             if spend is not None:
-                out["cpl"] = _ratio(out["spend"], out["leads"])
+                out["cpl"] = ratio(out["spend"], out["leads"])
         if jstats is not None:
             j = f[keys].merge(jstats, on=keys, how="left")
             out["journeys"] = j["journeys"].fillna(0.0).to_numpy(float)
             out["converting_journeys"] = j["converting_journeys"].fillna(0.0).to_numpy(float)
             out["win_rate"] = j["win_rate"].to_numpy(float)
             out["avg_days_to_convert"] = j["avg_days_to_convert"].to_numpy(float)
-        out["revenue_per_conversion"] = _ratio(out["revenue"], out["conversions"])
+        out["revenue_per_conversion"] = ratio(out["revenue"], out["conversions"])
         out.insert(0, "model", spec)
         frames.append(out)
     if not frames:

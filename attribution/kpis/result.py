@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from attribution.journeys.journeys import Journeys
+from attribution.models import parse_model_spec
 from attribution.models.base import declared_extra_columns
 
 BASE_COLUMNS = ["model", "channel", "conversions", "revenue", "share"]
@@ -69,7 +70,5 @@ def attribution_frame(models: Sequence) -> pd.DataFrame:
 
 def attribute(journeys: Journeys, models: Sequence) -> pd.DataFrame:
     """Fit ``models`` (instances or spec strings) on ``journeys`` and return the tidy table."""
-    from attribution.models import parse_model_spec
-
     fitted = fit_models(journeys, [parse_model_spec(m) if isinstance(m, str) else m for m in models])
     return attribution_frame(fitted)

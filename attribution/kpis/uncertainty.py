@@ -35,12 +35,16 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from attribution.exceptions import ParameterError, option
 from attribution.kernels.userorder import hash_strings, mix64
 from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.io.periods import days_to_dates
+from attribution.kpis.report import fresh_model, journey_periods, model_credit
 from attribution.kpis.result import model_spec
-from attribution.models.base import local_weights
+from attribution.models.base import local_weights, merge_stats
 
 CI_COLUMNS = ["conversions_lo", "conversions_hi", "revenue_lo", "revenue_hi"]
 
@@ -76,8 +80,6 @@ def reweighted(journeys: Journeys, counts: np.ndarray) -> Journeys:
 
 def _group_keys(journeys: Journeys, period: str | None):
     """Per touch and per journey a group code (channel [× period]) and the group labels."""
-    from attribution.kpis.report import journey_periods
-
     jp = journey_periods(journeys, period) if period else np.zeros(journeys.n_journeys, np.int64)
     uniq_p, p_code = np.unique(jp, return_inverse=True)
     n_ch = journeys.n_channels + 1  # code 0 is (none)
@@ -117,8 +119,6 @@ def _fast_replicates(model, journeys: Journeys, counts,
 
 def _refit_replicates(model, journeys: Journeys, counts: np.ndarray, period: str | None):
     """Credit of every replicate by refitting a fresh copy of the model (any model)."""
-    from attribution.kpis.report import fresh_model, model_credit
-
     frames = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the replicate's warnings repeat the real fit's
@@ -183,8 +183,6 @@ def bootstrap_intervals(models, journeys: Journeys, *, level: float = 0.95, n_bo
 
 def add_intervals(table: pd.DataFrame, intervals: pd.DataFrame, period: str | None = None) -> pd.DataFrame:
     """Join interval columns onto the report table (after ``share``), keeping its rows and order."""
-    from attribution.io.periods import days_to_dates  # period labels in the report are dates
-
     keys = ["model", "channel"]
     iv = intervals.copy()
     if period is not None and "period" in table.columns:
@@ -208,9 +206,6 @@ _POISSON_CDF = np.cumsum([np.exp(-1.0) / np.prod(np.arange(1, k + 1, dtype=float
 def journey_hashes(journeys: Journeys) -> np.ndarray:
     """A 64-bit key of every journey that does not depend on how the log was partitioned: the hash of its user id
     (as text) mixed with the journey's rank among the user's journeys (in time order)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if journeys.user is None or journeys.user_ids is None:
         raise ParameterError(f"{option('ci')} on a partitioned run needs user ids (an event log).")
     ids = journeys.user_ids
@@ -270,9 +265,6 @@ def merge_replicates(models, parts, *, level: float, n_boot: int, period: str | 
                      specs=None) -> pd.DataFrame:
     """Percentile intervals from the :func:`partition_replicates` of user-disjoint partitions (same frame as
     :func:`bootstrap_intervals`). ``models`` are fresh or fitted models (refitted here per replicate)."""
-    from attribution.kpis.report import fresh_model
-    from attribution.models.base import merge_stats
-
     alpha = (1.0 - level) / 2.0
     frames = []
     for i, model in enumerate(models):

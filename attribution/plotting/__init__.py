@@ -18,9 +18,12 @@ imported only when a chart is drawn, so importing :mod:`attribution` never needs
 :func:`plot_time_lags`         conversions by days from first touch to conversion
 :func:`plot_top_paths`         the top converting paths
 =============================  ==============================================================================
+
+:func:`save_chart` writes a chart to a file (format from its extension, :func:`chart_format`), and
+:func:`chart_bytes` returns its image bytes, both reproducibly (no date in the file).
 """
 
-from attribution.plotting._common import save_chart
+from attribution.plotting._common import chart_bytes, chart_format, save_chart
 from attribution.plotting.journeys import plot_funnel, plot_path_lengths, plot_time_lags, plot_top_paths
 from attribution.plotting.markov import plot_removal_effects, plot_transition_graph, plot_transition_heatmap
 from attribution.plotting.models import plot_model_comparison, plot_roi, plot_share_heatmap
@@ -28,4 +31,4 @@ from attribution.plotting.trends import plot_kpi_trend
 
 __all__ = ["plot_model_comparison", "plot_share_heatmap", "plot_roi", "plot_kpi_trend", "plot_removal_effects",
            "plot_transition_heatmap", "plot_transition_graph", "plot_funnel", "plot_path_lengths",
-           "plot_time_lags", "plot_top_paths", "save_chart"]
+           "plot_time_lags", "plot_top_paths", "save_chart", "chart_bytes", "chart_format"]

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import os
+
+from attribution.exceptions import ParameterError
+from attribution.io.export import check_writable, write_atomic
+
 # Okabe & Ito's colour-blind-safe palette (its black swapped for purple: black marks totals and truth), then
 # matplotlib's tab10 for longer lists (fixed per position, so a model keeps its colour from chart to chart when the
 # models are given in the same order)
@@ -80,11 +86,6 @@ CHART_FORMATS = ("png", "svg", "pdf")
 
 def chart_format(path: str) -> str:
     """The image format of a chart file from its extension (``png``, ``svg`` or ``pdf``); checks its folder."""
-    import os
-
-    from attribution.exceptions import ParameterError
-    from attribution.io.export import check_writable
-
     ext = os.path.splitext(str(path))[1].lower().lstrip(".")
     if ext not in CHART_FORMATS:
         raise ParameterError(f"Cannot tell the image format of {path!r} from its extension; use "
@@ -95,8 +96,6 @@ def chart_format(path: str) -> str:
 
 def chart_bytes(ax_or_figure, fmt: str = "png", dpi: int = 110) -> bytes:
     """The figure of an axes as image bytes, reproducibly: no date, fixed SVG ids (in a local rc context)."""
-    import io
-
     import matplotlib
 
     figure = getattr(ax_or_figure, "figure", ax_or_figure)
@@ -109,6 +108,4 @@ def chart_bytes(ax_or_figure, fmt: str = "png", dpi: int = 110) -> bytes:
 
 def save_chart(ax_or_figure, path: str, dpi: int = 110) -> None:
     """Write the figure of an axes to ``path`` (format from the extension) atomically, like every output."""
-    from attribution.io.export import write_atomic
-
     write_atomic(chart_bytes(ax_or_figure, chart_format(path), dpi), str(path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from attribution.kpis.compare import _models_in_order, channel_totals, compare_table
+from attribution.kpis.compare import models_in_order, channel_totals, compare_table
 from attribution.journeys.journeys import NONE_CHANNEL
 
 from attribution.plotting._common import colour, legend_outside, new_axes, number_axis, percent_axis, tidy
@@ -41,7 +41,7 @@ def plot_model_comparison(table: pd.DataFrame, value: str = "share", truth: pd.D
         raise ValueError(f"value must be one of {', '.join(_VALUE_LABELS)}. Got {value!r} instead.")
     ax = new_axes(ax, (11.0, 4.8))
     totals = channel_totals(table, touchless=touchless)
-    models = _models_in_order(table)
+    models = models_in_order(table)
     channels = compare_table(table, touchless=touchless)["channel"].tolist()  # by decreasing mean share
     wide = totals.pivot(index="channel", columns="model", values=value).reindex(index=channels, columns=models)
     base = "conversions" if value == "share" else value
@@ -98,7 +98,7 @@ def plot_share_heatmap(table: pd.DataFrame, touchless: bool = False, ax=None):
     matplotlib Axes
     """
     wide = compare_table(table, touchless=touchless)
-    models = _models_in_order(table)
+    models = models_in_order(table)
     values = wide[[f"share_{m}" for m in models]].to_numpy(float)
     ax = new_axes(ax, (1.6 + 1.1 * len(models), 1.2 + 0.45 * len(wide)))
     image = ax.imshow(values, cmap="Blues", aspect="auto", vmin=0.0, vmax=max(float(values.max(initial=0)), 1e-9))
@@ -147,7 +147,7 @@ def plot_roi(table: pd.DataFrame, metric: str = "roas", models=None, model: str 
     if "spend" not in table.columns:
         raise ValueError("plot_roi needs a table with spend (run with a spend table).")
     chosen = [model] if model is not None else ([models] if isinstance(models, str) else models)
-    everything = _models_in_order(table)
+    everything = models_in_order(table)
     chosen = everything if chosen is None else [str(m) for m in chosen]
     unknown = [m for m in chosen if m not in everything]
     if unknown:

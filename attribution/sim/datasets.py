@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from attribution.kernels.constants import BASELINE_CHANNEL
+
 __all__ = ["sample_events_path", "sample_spend_path", "sample_truth_path", "load_sample_events",
            "load_sample_spend", "sample_ground_truth"]
 
@@ -75,5 +77,5 @@ def sample_ground_truth(include_baseline: bool = True) -> pd.DataFrame:
     """
     truth = pd.read_csv(sample_truth_path())
     if not include_baseline:
-        truth = truth[truth["channel"] != "(baseline)"].reset_index(drop=True)
+        truth = truth[truth["channel"] != BASELINE_CHANNEL].reset_index(drop=True)
     return truth

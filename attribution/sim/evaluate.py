@@ -26,10 +26,11 @@ import pandas as pd
 from scipy import stats
 
 from attribution.exceptions import ParameterError
+from attribution.kernels.constants import BASELINE_CHANNEL, NONE_CHANNEL
 
 __all__ = ["compare_to_truth", "channel_errors", "scorecard", "SCORECARD_COLUMNS", "zero_effect_channels"]
 
-EXCLUDED = ("(none)", "(baseline)")
+EXCLUDED = (NONE_CHANNEL, BASELINE_CHANNEL)
 
 
 def _truth_frame(truth) -> pd.DataFrame:

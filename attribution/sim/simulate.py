@@ -79,6 +79,8 @@ import pyarrow as pa
 from scipy import special
 
 from attribution.exceptions import ParameterError
+from attribution.kernels.constants import BASELINE_CHANNEL
+from attribution.kernels.userorder import splitmix64
 
 __all__ = [
     "CHANNELS", "Simulation", "SimulationResult", "GroundTruth", "simulate", "make_spend", "DEFAULT_COSTS",
@@ -86,7 +88,7 @@ __all__ = [
 ]
 
 CHANNELS = ("direct", "email", "paid_search", "organic_search", "social", "display", "affiliate", "referral")
-BASELINE = "(baseline)"
+BASELINE = BASELINE_CHANNEL
 EVENT_ORDER = ("touch", "lead", "qualified", "conversion")  # tie order at equal timestamps
 SECONDS_PER_DAY = 86_400
 MAX_DAYS = 2**26 // SECONDS_PER_DAY  # 776 days: seconds fit the 26 bits of the sort key
@@ -393,28 +395,47 @@ class Simulation:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         r_users, r_touch, r_base, r_nav, r_mile, r_keys = rng.spawn(6)
         keys = r_keys.integers(0, 2**63, size=3, dtype=np.uint64)
-        n, days, chans = int(self.n_users), float(self.days), self.channels
-        n_ch = len(chans)
+        n, days = int(self.n_users), float(self.days)
 
         # users
         arrival = r_users.uniform(0.0, days, n)
         z = _lognormal_mean1(r_users, self.propensity_sigma, n)
         activity = _lognormal_mean1(r_users, self.activity_sigma, n)
 
-        # touches: a loop per channel, vectorised over users
+        t_user, t_time, t_chan, t_camp, camp_names = self._touches(r_touch, arrival, z, activity)
+        mu = np.log(self.revenue_mean) - 0.5 * self.revenue_sigma**2
+        src, touch_lam, c_time_touch, c_rev_touch = self._caused_conversions(keys, t_time, t_chan, mu)
+        b_user, b_time, b_rev = self._baseline_conversions(r_base, arrival, z, mu)
+        c_user = np.concatenate([t_user[src], b_user])
+        c_sec = _seconds(np.concatenate([c_time_touch, b_time]))
+        c_rev = np.round(np.concatenate([c_rev_touch, b_rev]), 2)
+        c_cause_touch = np.concatenate([src, np.full(b_user.size, -1, np.int64)])
+
+        nav_conv, nav_ch, nav_sec, nav_camp = self._navigational(r_nav, c_sec)
+        touches = (np.concatenate([t_user, c_user[nav_conv]]), np.concatenate([_seconds(t_time), nav_sec]),
+                   np.concatenate([t_chan, nav_ch]), np.concatenate([t_camp, nav_camp]))
+        milestones = self._milestones(r_mile, n, arrival, touches[0], touches[1], c_user, c_sec)
+        events, inverse = self._assemble(r_touch, touches, milestones, (c_user, c_sec, c_rev), camp_names)
+        truth = self._truth(t_chan, src, touch_lam, touches[2], c_rev, c_cause_touch, inverse)
+        return SimulationResult(events, truth)
+
+    def _touches(self, rng, arrival, z, activity):
+        """Touches: a loop per channel, vectorised over users. Returns user, time (days), channel code,
+        campaign code and the campaign names the codes index."""
+        n, days = arrival.size, float(self.days)
         t_user, t_time, t_chan, t_camp, camp_names = [], [], [], [], []
-        for ci, c in enumerate(chans):
+        for ci, c in enumerate(self.channels):
             lam = self.touch_rate[c] * activity
             if c in self.targeted_channels and self.targeting > 0:
                 g = self.targeting
                 lam = lam * z**g / np.exp(0.5 * g * (g - 1) * self.propensity_sigma**2)  # / E[z^g]: mean kept
-            counts = r_touch.poisson(lam)
+            counts = rng.poisson(lam)
             users = np.repeat(np.arange(n), counts)
             shape, scale = self.timing[c]
-            time = arrival[users] + r_touch.gamma(shape, scale, users.size)
+            time = arrival[users] + rng.gamma(shape, scale, users.size)
             names = list(self.campaigns[c])
             probs = np.asarray([self.campaigns[c][k] for k in names], float)
-            camp = r_touch.choice(len(names), size=users.size, p=probs / probs.sum())
+            camp = rng.choice(len(names), size=users.size, p=probs / probs.sum())
             keep = time < days
             base = len(camp_names)
             camp_names.extend(names)
@@ -422,13 +443,17 @@ class Simulation:
             t_time.append(time[keep])
             t_chan.append(np.full(int(keep.sum()), ci, np.int64))
             t_camp.append(camp[keep] + base)
-        t_user, t_time = np.concatenate(t_user), np.concatenate(t_time)
-        t_chan, t_camp = np.concatenate(t_chan), np.concatenate(t_camp)
-        n_touch = t_user.size
+        return (np.concatenate(t_user), np.concatenate(t_time), np.concatenate(t_chan), np.concatenate(t_camp),
+                camp_names)
 
-        # conversions caused by touches: counts and times keyed by the touch index (common random numbers)
+    def _caused_conversions(self, keys, t_time, t_chan, mu):
+        """Conversions caused by touches: counts and times keyed by the touch index (common random numbers).
+        Returns each conversion's causing touch, every touch's expected conversions, and the conversions'
+        times (days) and revenues."""
+        chans, days = self.channels, float(self.days)
         effect = np.array([self.effect[c] for c in chans], float)
         tau = np.array([self.decay_days[c] for c in chans], float)
+        n_touch = t_time.size
         horizon = days - t_time
         touch_lam = effect[t_chan] * -np.expm1(-horizon / tau[t_chan])
         touch_idx = np.arange(n_touch, dtype=np.uint64)
@@ -441,54 +466,54 @@ class Simulation:
         v = _hash_uniform(keys[1], draw)
         tau_s = tau[t_chan[src]]
         delay = -tau_s * np.log1p(-v * -np.expm1(-horizon[src] / tau_s))  # truncated exponential on [0, horizon)
-        c_time_touch = np.minimum(t_time[src] + delay, np.nextafter(days, 0))
-        mu = np.log(self.revenue_mean) - 0.5 * self.revenue_sigma**2
-        c_rev_touch = np.exp(mu + self.revenue_sigma * special.ndtri(_hash_uniform(keys[2], draw)))
+        c_time = np.minimum(t_time[src] + delay, np.nextafter(days, 0))
+        c_rev = np.exp(mu + self.revenue_sigma * special.ndtri(_hash_uniform(keys[2], draw)))
+        return src, touch_lam, c_time, c_rev
 
-        # baseline conversions
-        b_count = r_base.poisson(z * self.baseline_rate * (days - arrival))
-        b_user = np.repeat(np.arange(n), b_count)
-        b_time = r_base.uniform(arrival[b_user], days)
-        b_rev = np.exp(mu + self.revenue_sigma * r_base.standard_normal(b_user.size))
+    def _baseline_conversions(self, rng, arrival, z, mu):
+        """Conversions of the baseline intensity: user, time (days) and revenue."""
+        days = float(self.days)
+        b_count = rng.poisson(z * self.baseline_rate * (days - arrival))
+        b_user = np.repeat(np.arange(arrival.size), b_count)
+        b_time = rng.uniform(arrival[b_user], days)
+        b_rev = np.exp(mu + self.revenue_sigma * rng.standard_normal(b_user.size))
+        return b_user, b_time, b_rev
 
-        c_user = np.concatenate([t_user[src], b_user])
-        c_sec = _seconds(np.concatenate([c_time_touch, b_time]))
-        c_rev = np.round(np.concatenate([c_rev_touch, b_rev]), 2)
-        c_cause_touch = np.concatenate([src, np.full(b_user.size, -1, np.int64)])
-
-        # navigational touches, caused by the purchase (no effect by construction)
+    def _navigational(self, rng, c_sec):
+        """Navigational touches, caused by the purchase (no effect by construction): the conversions they
+        precede, and their channel, second and campaign codes."""
+        chans = self.channels
         nav_names = list(self.navigational_channels)
         nav_p = np.array([self.navigational_channels[c] for c in nav_names], float)
-        is_nav = r_nav.random(c_user.size) < self.navigational
+        is_nav = rng.random(c_sec.size) < self.navigational
         nav_conv = np.flatnonzero(is_nav)
-        nav_ch = np.array([chans.index(c) for c in nav_names])[r_nav.choice(len(nav_names), nav_conv.size,
-                                                                          p=nav_p / nav_p.sum())]
-        gap = np.maximum(1, np.round(r_nav.exponential(self.navigational_minutes * 60.0, nav_conv.size))).astype(np.int64)
+        nav_ch = np.array([chans.index(c) for c in nav_names])[rng.choice(len(nav_names), nav_conv.size,
+                                                                        p=nav_p / nav_p.sum())]
+        gap = np.maximum(1, np.round(rng.exponential(self.navigational_minutes * 60.0, nav_conv.size))).astype(np.int64)
         nav_sec = np.maximum(c_sec[nav_conv] - gap, 0)
         offsets = np.cumsum([0] + [len(self.campaigns[c]) for c in chans])
         nav_camp = np.array([offsets[ci] + _nav_campaign(self.campaigns[c]) for ci, c in enumerate(chans)],
                             np.int64)[nav_ch]
+        return nav_conv, nav_ch, nav_sec, nav_camp
 
-        all_t_user = np.concatenate([t_user, c_user[nav_conv]])
-        all_t_sec = np.concatenate([_seconds(t_time), nav_sec])
-        all_t_chan = np.concatenate([t_chan, nav_ch])
-        all_t_camp = np.concatenate([t_camp, nav_camp])
-
-        # milestones
-        m_user, m_sec, m_kind = self._milestones(r_mile, n, arrival, all_t_user, all_t_sec, c_user, c_sec)
-
-        # assemble: touches, milestones, conversions; then sort by user, time, event order, generation order
-        n_t, n_m, n_c = all_t_user.size, m_user.size, c_user.size
-        user = np.concatenate([all_t_user, m_user, c_user])
-        sec = np.concatenate([all_t_sec, m_sec, c_sec])
+    def _assemble(self, rng, touches, milestones, conversions, camp_names):
+        """The event log: touches, milestones, conversions, sorted by user, time, event order, generation order.
+        Returns the frame and each generated event's row in it."""
+        t_user, t_sec, t_chan, t_camp = touches
+        m_user, m_sec, m_kind = milestones
+        c_user, c_sec, c_rev = conversions
+        n, chans = int(self.n_users), self.channels
+        n_t, n_m, n_c = t_user.size, m_user.size, c_user.size
+        user = np.concatenate([t_user, m_user, c_user])
+        sec = np.concatenate([t_sec, m_sec, c_sec])
         kind = np.concatenate([np.zeros(n_t, np.int64), m_kind, np.full(n_c, 3, np.int64)])
         # one int64 key (user | second < 2^26 | event order), stable: generation order breaks ties
         order = np.argsort((user << np.int64(28)) | (sec << np.int64(2)) | kind, kind="stable")
         inverse = np.empty_like(order)
         inverse[order] = np.arange(order.size)
 
-        channel = np.concatenate([all_t_chan, np.full(n_m + n_c, -1, np.int64)])[order]
-        campaign = np.concatenate([all_t_camp, np.full(n_m + n_c, -1, np.int64)])[order]
+        channel = np.concatenate([t_chan, np.full(n_m + n_c, -1, np.int64)])[order]
+        campaign = np.concatenate([t_camp, np.full(n_m + n_c, -1, np.int64)])[order]
         revenue = np.concatenate([np.full(n_t + n_m, np.nan), c_rev])[order]
         width = len(str(n - 1))
         uid = np.char.add("u", np.char.zfill(np.arange(n).astype(str), width))
@@ -502,11 +527,15 @@ class Simulation:
             "revenue": pa.array(revenue, pa.float64(), from_pandas=True),
         }
         if self.source_medium:
-            cols["source"], cols["medium"] = self._source_medium(r_touch, channel)
-        events = pa.table(cols).to_pandas()
+            cols["source"], cols["medium"] = self._source_medium(rng, channel)
+        return pa.table(cols).to_pandas(), inverse
 
-        # the truth
-        caused_ch = np.concatenate([t_chan[src], np.full(b_user.size, -1, np.int64)])
+    def _truth(self, t_chan, src, touch_lam, all_t_chan, c_rev, c_cause_touch, inverse) -> GroundTruth:
+        """What each channel really caused: conversions whose cause is one of its touches (DESIGN convention 10)."""
+        chans = self.channels
+        n_ch, n_c, n_b = len(chans), c_rev.size, c_rev.size - src.size
+        effect = np.array([self.effect[c] for c in chans], float)
+        caused_ch = np.concatenate([t_chan[src], np.full(n_b, -1, np.int64)])
         conv_by = np.bincount(t_chan[src], minlength=n_ch).astype(float)
         rev_by = np.bincount(t_chan[src], weights=c_rev[: src.size], minlength=n_ch)
         exp_by = np.bincount(t_chan, weights=touch_lam, minlength=n_ch)
@@ -524,23 +553,22 @@ class Simulation:
             "share": conv_by / inc if inc > 0 else np.full(n_ch, np.nan),
             "revenue_share": rev_by / inc_rev if inc_rev > 0 else np.full(n_ch, np.nan),
         })
-        conv_rows = inverse[n_t + n_m:]
+        conv_rows = inverse[inverse.size - n_c:]
         cause_row = np.where(c_cause_touch >= 0, inverse[np.maximum(c_cause_touch, 0)], -1)
         causes = pd.DataFrame({
             "row": conv_rows,
             "cause": np.array(list(chans) + [BASELINE], dtype=object)[np.where(caused_ch >= 0, caused_ch, n_ch)],
             "cause_row": cause_row,
         }).sort_values("row", kind="stable").reset_index(drop=True)
-        truth = GroundTruth(
+        return GroundTruth(
             table=table,
-            baseline_conversions=float(b_user.size),
+            baseline_conversions=float(n_b),
             baseline_revenue=float(np.round(c_rev[src.size:].sum(), 2)),
-            total_conversions=float(c_user.size),
+            total_conversions=float(n_c),
             total_revenue=float(np.round(c_rev.sum(), 2)),
             causes=causes,
             params=self.params(),
         )
-        return SimulationResult(events, truth)
 
     def _milestones(self, rng, n, arrival, t_user, t_sec, c_user, c_sec):
         big = np.iinfo(np.int64).max
@@ -692,8 +720,6 @@ def _within(counts: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - starts
 
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _BELOW_ONE = np.nextafter(1.0, 0.0)
 
@@ -709,9 +735,7 @@ def _hash_uniform(key, index: np.ndarray) -> np.ndarray:
     .. [1] Steele, Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014.
     """
     with np.errstate(over="ignore"):
-        z = np.uint64(key) + (np.asarray(index, np.uint64) + np.uint64(1)) * _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-        z = z ^ (z >> np.uint64(31))
+        z = splitmix64(np.asarray(np.uint64(key) + (np.asarray(index, np.uint64) + np.uint64(1)) * _GOLDEN,
+                                  np.uint64))
     u = ((z >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 2**53)
     return np.minimum(u, _BELOW_ONE)  # the top value would round to 1.0

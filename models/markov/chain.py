@@ -30,8 +30,9 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-#: separator of the channels of a path in the sufficient statistics; it cannot occur in a channel name
-KEY_SEPARATOR = "\x1f"
+from attribution.kernels.constants import KEY_SEPARATOR
+from attribution.models.markov.paths import split_paths
+
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
 
 
@@ -61,8 +62,6 @@ class EncodedPaths:
 
 def parse_paths(paths, conversions, nulls, revenue) -> EncodedPaths:
     """Split ``KEY_SEPARATOR``-joined path keys into sorted channel codes (an empty key = touchless)."""
-    from attribution.models.markov.paths import split_paths
-
     arr = pa.array(paths, pa.string()) if not isinstance(paths, (pa.Array, pa.ChunkedArray)) else paths
     codes, offsets, names = split_paths(arr, KEY_SEPARATOR, strip=False)
     return EncodedPaths(names, codes.astype(np.int64), offsets,

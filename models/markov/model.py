@@ -13,13 +13,14 @@ import pandas as pd
 import pyarrow as pa
 
 from attribution.exceptions import InputError, NoNullJourneysWarning, ParameterError, Problem
-from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.journeys import Journeys
 from attribution.journeys.paths import path_numbers
+from attribution.kernels.constants import KEY_SEPARATOR
 
-from attribution.models.base import TouchWeightModel
+from attribution.models.base import TouchWeightModel, credit_frame
 from attribution.models.params import AnyOf, Boolean, Choice, Integer
 from attribution.models.markov.chain import (
-    CONVERSION, KEY_SEPARATOR, NULL, EncodedPaths, build_chain, collapse_repeats, encode_strings, parse_paths,
+    CONVERSION, NULL, EncodedPaths, build_chain, collapse_repeats, encode_strings, parse_paths,
     removal_effects,
 )
 from attribution.models.markov.order import CANDIDATE_ORDERS, select_order
@@ -197,15 +198,8 @@ class Markov(TouchWeightModel):
         rev_basis = rev_re if rev_re.sum() > 0 else re
         rev_credit = _share(rev_basis, rev_touch)
         names = np.asarray(p.channel_names, dtype=object)
-        none_conv = float(p.conversions[~touched].sum())
-        none_rev = float(p.revenue[~touched].sum())
-        frame = pd.DataFrame({"channel": pd.Series(names, dtype=object), "conversions": conv_credit,
-                              "revenue": rev_credit, "removal_effect": re})
-        if none_conv > 0 or none_rev > 0:
-            frame = pd.concat([pd.DataFrame({"channel": pd.Series([NONE_CHANNEL], dtype=object),
-                                             "conversions": [none_conv], "revenue": [none_rev],
-                                             "removal_effect": [np.nan]}), frame], ignore_index=True)
-        self.attribution_ = frame.sort_values("channel", kind="stable", ignore_index=True)
+        self.attribution_ = credit_frame(names, conv_credit, rev_credit, float(p.conversions[~touched].sum()),
+                                         float(p.revenue[~touched].sum()), removal_effect=re)
         self.removal_effects_ = pd.DataFrame({
             "channel": pd.Series(names, dtype=object), "removal_effect": re, "revenue_removal_effect": rev_re,
             "conversion_probability_without": eff.probability_without,

@@ -37,9 +37,12 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from attribution.exceptions import TouchWeightsWarning  # noqa: F401 (defined with the other warnings; importable here too)
+from attribution.kernels.constants import KEY_SEPARATOR
 
 MAX_ITER = 100
 #: below this margin error (relative to the total) Newton's quadratic phase has begun; it then runs on while its
@@ -162,13 +165,8 @@ def set_row_weights(rows, credit_names, removal_effect, conv_credit, rev_credit,
     names : the rows' channels (sorted); pair_row, pair_channel : each pair's row and code into ``names``,
         sorted by row then channel; weights : per pair (sum 1 per row with channels)
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from attribution.models.channel_sets import SET_SEPARATOR
-
     keys = pa.array(rows["channels"].astype(object).tolist(), pa.string())
-    lists = pc.split_pattern(keys, SET_SEPARATOR)
+    lists = pc.split_pattern(keys, KEY_SEPARATOR)
     sizes = np.where(pc.equal(keys, "").to_numpy(zero_copy_only=False), 0,
                      pc.list_value_length(lists).to_numpy(zero_copy_only=False)).astype(np.int64)
     flat = lists.flatten().to_numpy(zero_copy_only=False)
