@@ -50,7 +50,8 @@ def journeys_per_model(journeys: Journeys, models: Sequence, events=None) -> lis
         if key not in built:
             same_lookback = (run is None) == (key is None) and (key is None or float(run) == key)
             built[key] = journeys if same_lookback else Journeys.from_events(
-                events, conversion_events=journeys.meta.get("conversion_events", ("conversion",)), lookback_days=lookback,
+                events, conversion_events=journeys.meta.get("conversion_events", ("conversion",)),
+                lookback_days=lookback,
                 milestone_events=journeys.meta.get("milestone_events", ()),
                 path_options=journeys.meta.get("path_options"))
         out.append(built[key])
