@@ -123,9 +123,9 @@ def test_period_campaign_and_detail_keep_the_baseline():
 
 
 def test_b2b_world_with_the_default_lookback_beats_the_heuristics():
-    """A small B2B world (slow channels, targeting, navigational visits) with the engine's 30-day lookback: the
-    lookback drops touches depending on whether a conversion followed, and the hazard fit must not take that for
-    an effect. Its share distance to the truth stays far below first touch, last touch, linear and Markov."""
+    """A small B2B world (slow channels, targeting, navigational visits), hazard fitted directly on journeys of
+    the engine's 30-day lookback (what ``hazard:lookback_days=run`` sees in a run): the lookback drops touches
+    depending on whether a conversion followed, and the hazard fit must not take that for an effect. Its share distance to the truth stays far below first touch, last touch, linear and Markov."""
     from attribution.sim.evaluate import scorecard
     from attribution.sim.scenarios import scenario_params
 
