@@ -136,3 +136,25 @@ def test_dask_equals_in_memory(client, log, monkeypatch):
     dask = run_on_dask(client, log, monkeypatch, **options)
     assert dask.summary["engine"] == "dask"
     assert_same_table(memory.table, dask.table, tol=HAZARD_TOL)
+
+
+def test_whole_log_model_with_its_own_lookback(log, monkeypatch):
+    """A model whose touch weights need the whole log (logistic) and that declares its own lookback: partitioned,
+    its credit equals the in-memory one (statistics of its own journeys); ``--period`` would need second-pass
+    counts of its own journeys, which the engines do not build: refused before any work, with the way out."""
+    from attribution.exceptions import ParameterError
+    from attribution.models.logistic import Logistic
+
+    class UnlimitedLogistic(Logistic, register=False):
+        def journey_lookback(self, run_lookback):
+            return None
+
+    memory = run(log, models=[UnlimitedLogistic(), "logistic"], lookback_days=30)
+    table = memory.table.set_index(["model", "channel"])["conversions"]
+    assert memory.journeys_of(memory.models[0]).lookback_days is None
+    # the unlimited journeys hold older touches: another split than on the 30-day journeys
+    assert not np.allclose(table.iloc[: len(table) // 2].to_numpy(), table.iloc[len(table) // 2:].to_numpy())
+    ooc = out_of_core(log, 3, monkeypatch, models=[UnlimitedLogistic(), "logistic"], lookback_days=30)
+    assert_same_table(memory.table, ooc.table)
+    with pytest.raises(ParameterError, match="their own lookback.*Run it in memory"):
+        out_of_core(log, 3, monkeypatch, models=[UnlimitedLogistic()], lookback_days=30, period="month")
