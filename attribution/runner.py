@@ -49,7 +49,8 @@ class RunResult:
     table : pandas.DataFrame
         The tidy result (SPEC 5): one row per model × channel (× campaign, × period) with the KPI columns.
     journeys : Journeys or None
-        The journeys every model saw (None after an out-of-core or Dask run).
+        The journeys of the run's lookback (None after an out-of-core or Dask run); the journey columns of the
+        table come from them.
     models : list of fitted models
         In the order given; ``result["markov:order=2"]`` picks one by its label.
     events : Events or None
@@ -77,12 +78,22 @@ class RunResult:
     period: str | None = None
     # calibration to experiments: the factors per model x channel (attribution.kpis.calibrate)
     calibration: pd.DataFrame | None = None
+    # in memory: each model's journeys, aligned with models (a model may declare its own lookback)
+    model_journeys: list | None = None
 
     # ------------------------------------------------------------------ access
     @property
     def labels(self) -> list[str]:
         """The ``model`` labels of the run, in order."""
         return [m.label for m in self.models]
+
+    def journeys_of(self, model) -> Journeys | None:
+        """The journeys ``model`` (one of :attr:`models`) was fitted on: those of its own lookback
+        (:meth:`~attribution.models.base.AttributionModel.journey_lookback`), else the run's."""
+        for m, j in zip(self.models, self.model_journeys or ()):
+            if m is model:
+                return j
+        return self.journeys
 
     def __getitem__(self, label: str):
         """The fitted model whose label (the ``model`` column) is ``label``."""
@@ -117,7 +128,7 @@ class RunResult:
         if self.journeys is None:
             raise ValueError("detail() needs the journeys, which a partitioned run does not keep; pass "
                              "detail=PATH to run() to write the fact table partition by partition.")
-        return detail_frame(self.models, self.journeys, self.events)
+        return detail_frame(self.models, self.journeys, self.events, per_model=self.model_journeys)
 
     # ------------------------------------------------------------------ writing
     def to_csv(self, path, *, detail: bool = False) -> None:
@@ -173,6 +184,7 @@ def load_journeys(
     schema: str | None = None,
     identity_map=None,
     journey_key: str | None = None,
+    models=(),
 ) -> tuple[Journeys, Events | None, dict]:
     """Read the input and build the journeys once.
 
@@ -186,7 +198,8 @@ def load_journeys(
     window, only the Parquet row groups that can hold rows from the lookback before the window to its end are read.
     ``schema`` reads a GA4, Segment or Snowplow export in its native shape (its own conversion events unless
     others are given); ``identity_map`` and ``journey_key`` group ids into persons or accounts
-    (:mod:`attribution.io.identity`).
+    (:mod:`attribution.io.identity`). ``models``: the run's models, so that a conversion window's read covers
+    the longest lookback any of them needs (:func:`attribution.kpis.result.widest_lookback`).
     """
     csv = CsvOptions.of(csv)
     grouping = _grouping(channel_grouping, input)
@@ -205,7 +218,9 @@ def load_journeys(
     time = {"epoch_unit": epoch_unit, "valid_years": valid_years}
     time_range = None
     if path_options is not None and (path_options.conversions_from or path_options.conversions_to):
-        time_range = path_options.read_range(lookback)
+        from attribution.kpis.result import widest_lookback
+
+        time_range = path_options.read_range(widest_lookback(models, lookback))
     conversion_events = tuple(conversion_events) or ("conversion",)
     from attribution.io.identity import Identity
 
@@ -444,31 +459,33 @@ def execute(events, options: RunOptions, *, campaigns: bool = True, detail_sink=
         columns=o.column or None, on_bad_rows=o.on_bad_rows, separator=o.separator, channel_grouping=p.grouping,
         campaigns=campaigns or o.by is not None or bool(o.milestone_event), csv=p.csv, epoch_unit=o.epoch_unit,
         valid_years=o.valid_years, milestones=p.milestones, path_options=p.path_options, schema=o.schema,
-        identity_map=o.identity_map, journey_key=o.journey_key)
+        identity_map=o.identity_map, journey_key=o.journey_key, models=p.models)
     return _in_memory(journeys, events_, summary, o, p)
 
 
 def _in_memory(journeys, events, summary, o: RunOptions, p) -> RunResult:
     """Fit, KPI table, intervals and calibration of an in-memory run."""
     from attribution.kpis.report import kpi_table
+    from attribution.kpis.result import journeys_per_model
 
-    fitted = fit_models(journeys, p.models)
+    per_model = journeys_per_model(journeys, p.models, events)  # each model's lookback, built once each
+    fitted = fit_models(journeys, p.models, per_model=per_model)
     table, lead_models, lead_journeys = kpi_table(fitted, journeys, events, spend=p.spend, period=p.period,
-                                                  milestone_events=o.milestone_event, by=o.by)
+                                                  milestone_events=o.milestone_event, by=o.by, per_model=per_model)
     if p.ci is not None:
         from attribution.kpis.uncertainty import add_intervals, bootstrap_intervals
 
         intervals = bootstrap_intervals(fitted, journeys, level=p.ci, n_boot=p.bootstrap, seed=p.seed,
-                                        period=p.period)
+                                        period=p.period, per_model=per_model)
         table = add_intervals(table, intervals, p.period)
     factors = None
     if p.experiments is not None:
         from attribution.kpis.calibrate import calibrate
 
         table, factors = calibrate(table, p.experiments, models=fitted, journeys=journeys, events=events,
-                                   untested=o.calibrate_untested)
+                                   untested=o.calibrate_untested, per_model=per_model)
     return RunResult(table, journeys, fitted, events, summary, lead_models, lead_journeys, p.spend, p.period,
-                     factors)
+                     factors, per_model)
 
 
 @dataclass

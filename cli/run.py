@@ -175,7 +175,7 @@ def run_command(
 
             sink.commit(empty=pd.DataFrame({c: pd.Series(dtype=object) for c in DETAIL_COLUMNS}))
         else:
-            facts = detail_frame(result.models, result.journeys, result.events)
+            facts = detail_frame(result.models, result.journeys, result.events, per_model=result.model_journeys)
             if output is not None and fmt == "sql" and detail_fmt == "sql" and output == detail:
                 from attribution.io.sql import write_sql_tables
 

@@ -36,6 +36,10 @@ class AttributionModel:
       tidy table and the KPI table;
     - ``needs_times``: True when it needs touch timestamps (no path-table input).
 
+    A model may also declare the lookback its journeys need with :meth:`journey_lookback` (default: the run's
+    ``--lookback-days``): the engines then build journeys once per distinct lookback among the run's models and
+    give each model those of its own lookback (``hazard`` sees the whole history by default).
+
     It implements :meth:`_partial_stats` and :meth:`_fit_stats` (or, for a model whose credit is a sum of
     per-touch weights, only :meth:`touch_weights` on a :class:`TouchWeightModel`). ``fit(journeys)`` is
     ``fit_stats(partial_stats(journeys))``; the in-memory, out-of-core and Dask engines all go through these.
@@ -129,6 +133,17 @@ class AttributionModel:
             params = "..."
         fitted = " (fitted)" if "_attribution" in self.__dict__ else ""
         return f"{type(self).__name__}({params}){fitted}"
+
+    # ------------------------------------------------------------------ journeys
+    def journey_lookback(self, run_lookback: float | None) -> float | None:
+        """The lookback (days; None = unlimited) of the journeys this model is fitted on, given the run's.
+
+        The lookback is a rule of the rule-based models (which touches a conversion's journey holds), so by
+        default a model follows the run's ``--lookback-days``. A model that learns how its channels' effects decay
+        with time may ask for a longer one (``hazard``). A path table has no timestamps: there no lookback applies
+        and every model gets the table's journeys.
+        """
+        return run_lookback
 
     # ------------------------------------------------------------------ fitting
     def fit(self, journeys: Journeys) -> "AttributionModel":

@@ -39,16 +39,20 @@ pattern (Σ weight × the time at risk between touches), per pattern × day of a
 and Σ exp((s − day)/τ_m), which give each kernel's exposure ∫_s^{min(s + lookback, E)} φ_m) and the last day
 with an event (``E``). The fit on merged statistics is the fit in memory.
 
-Finite lookback
----------------
+Lookback
+--------
+By default the model sees the whole history (``lookback_days="none"``), whatever the run's ``--lookback-days``:
+the lookback is a rule of the rule-based models, and the kernels learn how long each channel acts. A touch weeks
+before a conversion (a webinar, a trade show) can then be credited, and the journeys' touches do not depend on
+the outcome. ``lookback_days`` set to a number of days, or to ``"run"`` (the run's lookback), brings the cut back.
+
 A finite lookback keeps a touch only when a conversion (or the user's last touch) follows it within the lookback,
 so which touches are seen depends on the outcome: fitted on every kept touch, the model would take the selection
-for an effect. The fit therefore sees, per user, only the touches within the lookback before the user's last
-kept touch — a window that is seen whatever the user's conversions — and its intent pattern, time at risk, kernel
-exposure and conversions are restricted to it. Credit still goes to every kept touch of a converting journey,
-with the fitted β and γ. Touches older than the lookback before a conversion belong to no journey and get no
-credit: with channels that act over weeks, a lookback longer than the sales cycle (or ``--lookback-days none``)
-lets their credit reach them. See docs/hazard.md.
+for an effect. Under a finite lookback the fit therefore sees, per user, only the touches within the lookback
+before the user's last kept touch — a window that is seen whatever the user's conversions — and its intent
+pattern, time at risk, kernel exposure and conversions are restricted to it. Credit still goes to every kept
+touch of a converting journey, with the fitted β and γ; touches older than the lookback before a conversion
+belong to no journey and get no credit. See docs/hazard.md.
 
 References
 ----------
@@ -70,6 +74,7 @@ from attribution.journeys.journeys import BASELINE_CHANNEL as BASELINE, NONE_CHA
 from attribution.io.timeparse import parse_duration_seconds
 
 from attribution.models.base import AttributionModel
+from attribution.models.params import AnyOf, Choice, Number
 
 
 
@@ -88,6 +93,13 @@ class Hazard(AttributionModel):
         L2 penalty on the intent coefficients γ (log-likelihood units), for patterns seen in few users.
     seed : int, default 0
         Kept for the model contract (the fit is deterministic: no random draws).
+    lookback_days : float, "none" or "run", default "none"
+        The lookback of the journeys this model is fitted on and credits, whatever the run's ``--lookback-days``:
+        ``"none"`` (the whole history: the model learns how each channel's effect decays, so it needs no cut),
+        ``"run"`` (the run's lookback, as the rule-based models) or a number of days >= 0
+        (``hazard:lookback_days=90``). The engines build journeys once per distinct lookback among the run's
+        models (:meth:`~attribution.models.base.AttributionModel.journey_lookback`); ``fit(journeys)`` called
+        directly fits on the journeys it is given.
 
     Attributes
     ----------
@@ -98,6 +110,8 @@ class Hazard(AttributionModel):
         ``channel, half_life_days, beta`` (extra conversions per touch through each kernel).
     intent_ : pandas.DataFrame
         ``feature, coefficient`` of the baseline log-intensity.
+    hazard_fit_ : attribution.models.hazard_fit.HazardFit
+        The fitted β, γ and end of the log (what :meth:`touch_weights` weighs journeys with).
     """
 
     name = "hazard"
@@ -107,45 +121,62 @@ class Hazard(AttributionModel):
     journey_local = False  # the weights depend on the fit over every journey: bootstraps refit
     weights_from_fit = True  # given the fit, a journey's weights depend on that journey's user only
     has_baseline = True
+    parameter_constraints = {"lookback_days": AnyOf((Number(0), Choice(("none", "run"))))}
 
-    def __init__(self, half_lives="0.5|2|8|32", pre_window="30m", ridge=10.0, seed=0):
+    def __init__(self, half_lives="0.5|2|8|32", pre_window="30m", ridge=10.0, seed=0, lookback_days="none"):
         self.half_lives = half_lives
         self.pre_window = pre_window
         self.ridge = ridge
         self.seed = seed
-        hl = half_lives.split("|") if isinstance(half_lives, str) else list(np.atleast_1d(half_lives))
-        try:
-            values = np.array([parse_duration_seconds(float(h) if _is_number(h) else h, owner="Hazard",
-                                                      name="half_lives") / 86400 for h in hl])
-        except (TypeError, ValueError, ParameterError):
-            values = np.array([np.nan])
-        self._check("half_lives", half_lives, len(values) > 0 and bool(np.all(np.isfinite(values) & (values > 0))),
-                    "one or more half-lives in days > 0 joined by '|' (e.g. 0.5|2|8|32)")
-        self.half_lives_days_ = np.sort(values)
-        pw = 0 if _is_zero(pre_window) else parse_duration_seconds(
-            float(pre_window) if _is_number(pre_window) else pre_window, owner="Hazard", name="pre_window")
-        self.pre_window_days_ = float(pw) / 86400
+        self._set_params(lookback_days=lookback_days)
+        self._half_lives_days()  # a bad value fails when the model is made, not when it is fitted
+        self._pre_window_days()
         self._check("ridge", ridge, isinstance(ridge, (int, float)) and not isinstance(ridge, bool)
                     and np.isfinite(ridge) and ridge >= 0, "a number >= 0")
         self._check("seed", seed, isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0,
                     "an integer >= 0")
 
-    @property
-    def taus_(self) -> np.ndarray:
-        return self.half_lives_days_ / np.log(2.0)
+    def _half_lives_days(self) -> np.ndarray:
+        """The kernels' half-lives in days, sorted (checked: one or more, each > 0)."""
+        hl = self.half_lives.split("|") if isinstance(self.half_lives, str) else list(np.atleast_1d(self.half_lives))
+        try:
+            values = np.array([parse_duration_seconds(float(h) if _is_number(h) else h, owner="Hazard",
+                                                      name="half_lives") / 86400 for h in hl])
+        except (TypeError, ValueError, ParameterError):
+            values = np.array([np.nan])
+        self._check("half_lives", self.half_lives,
+                    len(values) > 0 and bool(np.all(np.isfinite(values) & (values > 0))),
+                    "one or more half-lives in days > 0 joined by '|' (e.g. 0.5|2|8|32)")
+        return np.sort(values)
+
+    def _pre_window_days(self) -> float:
+        pw = self.pre_window
+        seconds = 0 if _is_zero(pw) else parse_duration_seconds(float(pw) if _is_number(pw) else pw, owner="Hazard",
+                                                                name="pre_window")
+        return float(seconds) / 86400
+
+    def _taus(self) -> np.ndarray:
+        """The kernels' time constants τ_m = half-life / ln 2 (days)."""
+        return self._half_lives_days() / np.log(2.0)
+
+    def journey_lookback(self, run_lookback: float | None) -> float | None:
+        """``lookback_days``: None (``"none"``, the default: the whole history), the run's (``"run"``) or days."""
+        if isinstance(self.lookback_days, str):
+            return run_lookback if self.lookback_days == "run" else None
+        return float(self.lookback_days)
 
     # ------------------------------------------------------------------ statistics
     def _partial_stats(self, journeys: Journeys) -> pd.DataFrame:
         from attribution.models.hazard_stats import partial_stats
 
-        return partial_stats(journeys, self.taus_, self.pre_window_days_)
+        return partial_stats(journeys, self._taus(), self._pre_window_days())
 
     def _fit_stats(self, stats: pd.DataFrame) -> None:
         from attribution.models.hazard_fit import fit_hazard
 
-        self._fit = fit_hazard(stats, self.taus_, float(self.ridge))
+        self.hazard_fit_ = fit_hazard(stats, self._taus(), float(self.ridge))
         conv = stats[stats["kind"] == "conv"]
-        self._set_attribution(self._fit, conv)
+        self._set_attribution(self.hazard_fit_, conv)
 
     def _set_attribution(self, fit, conv) -> None:
         from attribution.models.hazard_fit import credit_from_stats
@@ -160,10 +191,11 @@ class Hazard(AttributionModel):
         frame = pd.concat([frame, pd.DataFrame(extra)], ignore_index=True)
         frame["channel"] = frame["channel"].astype(object)
         self.attribution_ = frame.sort_values("channel", kind="stable", ignore_index=True)
-        k = len(self.half_lives_days_)
+        half_lives = self._half_lives_days()
+        k = len(half_lives)
         self.effects_ = pd.DataFrame({
             "channel": pd.Series(np.repeat(np.asarray(names, dtype=object), k), dtype=object),
-            "half_life_days": np.tile(self.half_lives_days_, len(names)),
+            "half_life_days": np.tile(half_lives, len(names)),
             "beta": fit.beta.reshape(len(names), k).ravel() if len(names) else np.zeros(0)})
         self.intent_ = pd.DataFrame({"feature": pd.Series(fit.feature_names, dtype=object),
                                      "coefficient": fit.gamma})
@@ -182,7 +214,7 @@ class Hazard(AttributionModel):
         if not isinstance(journeys, Journeys):
             raise ParameterError(f"Hazard.touch_weights expects Journeys; got {type(journeys).__name__}.")
         self._check_journeys(journeys)
-        w, _ = journey_weights(self._fit, journeys, self.taus_, self.pre_window_days_)
+        w, _ = journey_weights(self.hazard_fit_, journeys, self._taus(), self._pre_window_days())
         return w
 
 

@@ -119,6 +119,19 @@ def journey_local(model) -> bool:
     return local_weights(model)
 
 
+def _check_own_lookbacks(models, lookback_days, where: str) -> None:
+    """The second pass weighs a whole-log model's touches from counts of the run's journeys: a model with its own
+    lookback must weigh them from its fit (``weights_from_fit``, as ``hazard``) or from each journey alone."""
+    from attribution.kpis.result import model_lookbacks, model_spec
+
+    for m, lookback in zip(models, model_lookbacks(models, lookback_days)):
+        if lookback != lookback_days and not journey_local(m) and not getattr(m, "weights_from_fit", False):
+            raise ParameterError(
+                f"{option('period')}, {option('by')} and --detail are not available with {where} for {model_spec(m)!r} yet: its "
+                "journeys have their own lookback and its touch weights need the whole log's. Run it in memory "
+                f"({option('engine', 'local')} with a larger {option('memory-limit')}).")
+
+
 def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | None = None, memory_limit=None,
                     spill_dir: str | None = None, show_progress=None, n_partitions: int | None = None,
                     spend=None, milestone_events=(), period=None, ci=None, n_boot=200, seed=0, by=None,
@@ -173,6 +186,8 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
             f"{option('ci')} with {option('period')} is not available with {where} for {names} yet: each bootstrap replicate would need "
             f"its own touch weights from the whole log. Run those models with {option('ci')} or {option('period')} (not both), or in "
             f"memory ({option('engine', 'local')} with a larger {option('memory-limit')}).")
+    if period is not None or by is not None or detail_sink is not None:
+        _check_own_lookbacks(models, lookback_days, where)
     from attribution.engines.partial import RunSpec, finalise
 
     milestone_events = [str(m) for m in (milestone_events or ())]

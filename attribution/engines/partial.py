@@ -51,6 +51,13 @@ class RunSpec:
                                     lookback_days=self.lookback_days, milestone_events=self.milestones,
                                     path_options=self.path_options)
 
+    def per_model(self, journeys, events) -> list:
+        """Each model's journeys of the partition, aligned with :meth:`models`: ``journeys`` (the run's
+        lookback) unless a model declares another (:func:`attribution.kpis.result.journeys_per_model`)."""
+        from attribution.kpis.result import journeys_per_model
+
+        return journeys_per_model(journeys, self.models(), events)
+
     def models(self) -> list:
         from attribution.kpis.report import fresh_model
         from attribution.models import parse_model_spec
@@ -107,12 +114,14 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
     result.time_units = events.time_units
     journeys = spec.journeys(events)
     models = spec.models()
+    per_model = spec.per_model(journeys, events)  # each model's lookback (the run's unless it declares another)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # model warnings are raised by fit_stats on the merged statistics
-        result.stats = [m.partial_stats(journeys) for m in models]
+        result.stats = [m.partial_stats(j) for m, j in zip(models, per_model)]
         if spec.lead_event is not None:
             lead = spec.journeys(events, (spec.lead_event,))
-            result.lead_stats = [m.partial_stats(lead) for m in spec.models()]
+            lead_per_model = spec.per_model(lead, events)
+            result.lead_stats = [m.partial_stats(j) for m, j in zip(spec.models(), lead_per_model)]
     result.journey_stats = journey_stats(journeys, spec.period, spec.by)
     if spec.period is not None or spec.by is not None or spec.detail:
         from attribution.engines import journey_local
@@ -130,17 +139,17 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
         from attribution.kpis.uncertainty import partition_replicates
 
         result.replicates = partition_replicates(spec.models(), journeys, n_boot=spec.n_boot, seed=spec.seed,
-                                                 period=spec.period)
+                                                 period=spec.period, per_model=per_model)
     if spec.period is not None or spec.by is not None:
         from attribution.engines import journey_local
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result.credits = [keyed_credit(m, s, journeys, spec) if journey_local(m) else None
-                              for m, s in zip(models, result.stats)]
+            result.credits = [keyed_credit(m, s, j, spec) if journey_local(m) else None
+                              for m, s, j in zip(models, result.stats, per_model)]
             if spec.lead_event is not None:
-                result.lead_credits = [keyed_credit(m, s, lead, spec) if journey_local(m) else None
-                                       for m, s in zip(spec.models(), result.lead_stats)]
+                result.lead_credits = [keyed_credit(m, s, j, spec) if journey_local(m) else None
+                                       for m, s, j in zip(spec.models(), result.lead_stats, lead_per_model)]
     channels = set(map(str, journeys.channel_names))
     if spec.lead_event is not None:
         channels |= set(map(str, lead.channel_names))

@@ -153,12 +153,12 @@ def first_conversion_ids(frames) -> pd.Series:
     return pd.Series(first, index=pd.Index(both["user_id"]))
 
 
-def detail_part(models, journeys, events, first_ids) -> pd.DataFrame:
+def detail_part(models, journeys, events, first_ids, per_model=None) -> pd.DataFrame:
     """One partition's fact table; without a ``conversion_id`` column in the log, the in-memory numbering (1, 2,
-    ... over the whole log in (user, time) order) from ``first_ids``."""
+    ... over the whole log in (user, time) order) from ``first_ids``. ``per_model``: each model's journeys."""
     from attribution.kpis.detail import detail_frame
 
-    frame = detail_frame(models, journeys, events)
+    frame = detail_frame(models, journeys, events, per_model=per_model)
     if not (events is not None and events.has_column("conversion_id")) and len(frame):
         local = frame["conversion_id"].to_numpy(np.int64)
         local_first = frame.groupby("user_id", sort=False)["conversion_id"].transform("min").to_numpy(np.int64)
@@ -198,22 +198,23 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
     detail = None
     if detail_models is not None:
         journeys = spec.journeys(events)
-        models = [_Weighted(tables[i].touch_weights(journeys), tables[i].attribution, spec=s) if i in tables else m
-                  for i, (m, s) in enumerate(detail_models)]
+        per_model = spec.per_model(journeys, events)
+        models = [_Weighted(tables[i].touch_weights(per_model[i]), tables[i].attribution, spec=s) if i in tables
+                  else m for i, (m, s) in enumerate(detail_models)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            detail = detail_part(models, journeys, events, first_ids)
+            detail = detail_part(models, journeys, events, first_ids, per_model)
 
     def credit(tabs, conversion_events):
         if not tabs or not keyed:
             return {}
-        journeys = spec.journeys(events, conversion_events)
+        per_model = spec.per_model(spec.journeys(events, conversion_events), events)
         out = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for i, table in tabs.items():
-                model = _Weighted(table.touch_weights(journeys), table.attribution)
-                out[i] = touch_credit(model, journeys, spec.period, spec.by)[cols]
+                model = _Weighted(table.touch_weights(per_model[i]), table.attribution)
+                out[i] = touch_credit(model, per_model[i], spec.period, spec.by)[cols]
         return out
 
     lead = credit(lead_tables, (spec.lead_event,)) if spec.lead_event is not None else {}

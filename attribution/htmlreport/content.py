@@ -126,7 +126,7 @@ def gather(sources, *, models=None, spend=None, spend_columns=None, milestone_ev
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 content.trend = kpi_table([fitted], result.journeys, result.events, spend=result.spend,
-                                          period=period)[0]
+                                          period=period, per_model=[result.journeys_of(fitted)])[0]
         except ParameterError as exc:
             content.notes["trend"] = str(exc)
     else:

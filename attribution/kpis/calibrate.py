@@ -487,7 +487,7 @@ class CalibrationWarning(UserWarning):
 
 
 def calibrate(table, experiments, *, models=None, journeys: Journeys | None = None, events=None,
-              untested: str = "pool", shrink_to: str = "pooled") -> tuple[pd.DataFrame, pd.DataFrame]:
+              untested: str = "pool", shrink_to: str = "pooled", per_model=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Calibrate every model's credit to experiments (see the module docstring for the rule).
 
     Parameters
@@ -506,6 +506,9 @@ def calibrate(table, experiments, *, models=None, journeys: Journeys | None = No
         Channels without a test: partial pooling of the tested channels' factors, or unchanged.
     shrink_to : {"pooled", "one"}
         Prior mean of the tested channels' shrinkage: the pooled factor (1 with a single tested channel) or 1.
+    per_model : sequence of Journeys, optional
+        Each model's own journeys, aligned with ``models`` (a model with its own lookback,
+        :func:`attribution.kpis.result.journeys_per_model`); default ``journeys`` for every model.
 
     Returns
     -------
@@ -532,6 +535,7 @@ def calibrate(table, experiments, *, models=None, journeys: Journeys | None = No
         models = table.models if models is None else models
         journeys = table.journeys if journeys is None else journeys
         events = table.events if events is None else events
+        per_model = getattr(table, "model_journeys", None) if per_model is None else per_model
         table = table.table
     untested = check_choice("untested", untested, UNTESTED)
     shrink_to = check_choice("shrink_to", shrink_to, SHRINK_TO)
@@ -542,9 +546,9 @@ def calibrate(table, experiments, *, models=None, journeys: Journeys | None = No
     check_experiments(exps, journeys.channel_names, *log_span(journeys, events))
 
     frames = []
-    for m in models:
+    for m, mine in zip(models, per_model or [journeys] * len(models)):
         spec = model_spec(m)
-        credited = window_credit(m, journeys, exps)
+        credited = window_credit(m, mine, exps)
         _warn_uncredited(spec, exps, credited)
         tests = pd.DataFrame({"channel": exps.frame["channel"], "credited": credited,
                               "measured": exps.frame["incremental_conversions"], "se": exps.frame["se"]})

@@ -93,7 +93,7 @@ def _baseline_detail(frame: pd.DataFrame, w, journeys: Journeys, conv_j, starts,
     return rows
 
 
-def detail_frame(models: Sequence, journeys: Journeys, events=None) -> pd.DataFrame:
+def detail_frame(models: Sequence, journeys: Journeys, events=None, per_model=None) -> pd.DataFrame:
     """The conversion × touch × model fact table of fitted ``models`` (see the module docstring).
 
     Parameters
@@ -103,6 +103,9 @@ def detail_frame(models: Sequence, journeys: Journeys, events=None) -> pd.DataFr
         Built from an event log (a path table has no users or times).
     events : Events, optional
         The validated log; supplies ``conversion_id`` when it has that column.
+    per_model : sequence of Journeys, optional
+        Each model's own journeys, aligned with ``models`` (a model with its own lookback); each model's rows
+        are its touches in them. Default ``journeys`` for every model.
 
     Raises
     ------
@@ -111,6 +114,9 @@ def detail_frame(models: Sequence, journeys: Journeys, events=None) -> pd.DataFr
     """
     if not journeys.has_times or journeys.user is None:
         raise ParameterError("--detail needs an event log (a path table has no users, touches or dates).")
+    if per_model is not None and any(j is not journeys for j in per_model):
+        parts = [detail_frame([m], j, events) for m, j in zip(models, per_model)]  # model order kept
+        return pd.concat(parts, ignore_index=True)
     conv_j = _by_user_and_time(journeys, np.flatnonzero(journeys.conversions > 0))
     lengths = journeys.lengths[conv_j]
     # one row per touch of a converting journey, plus one per touchless conversion

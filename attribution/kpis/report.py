@@ -14,8 +14,10 @@ One row per model × channel (× period), columns in this order::
   (NaN), never ±inf. Every ratio is computed from the row's sums, never averaged over rows: a period row's
   ratios come from that period's sums.
 - ``share`` is the row's share of its model's conversions (of that period, with ``--period``).
-- The journey columns do not depend on the model: they are computed once (:func:`journey_stats`, additive, so
-  partition statistics merge by summing) and joined to every model's rows.
+- The journey columns do not depend on the model: they are computed once, from the journeys of the run's lookback
+  (:func:`journey_stats`, additive, so partition statistics merge by summing), and joined to every model's rows,
+  also those of a model that declares its own lookback (``hazard`` sees the whole history): they describe the
+  log as the run's lookback cuts it, the same for every model, while the credit columns are the model's own.
 - The channel ``(none)`` (touchless conversions) has no spend: its ``spend`` is null, so are its ratios.
 - A channel with spend and no credit (or absent from the log) still gets a row with 0 conversions.
 - With ``by="campaign"`` (``--by campaign``) rows are channel × campaign: credit by the touch's campaign through
@@ -482,6 +484,8 @@ def channel_report(
     lead_models: Sequence | None = None,
     lead_journeys: Journeys | None = None,
     by: str | None = None,
+    per_model: Sequence[Journeys] | None = None,
+    lead_per_model: Sequence[Journeys] | None = None,
 ) -> pd.DataFrame:
     """The KPI table of fitted ``models`` on ``journeys`` (SPEC 4); see the module docstring for the columns.
 
@@ -496,6 +500,10 @@ def channel_report(
     lead_journeys : Journeys, optional
     by : {"campaign"}, optional
         Also break the rows down by the touch's campaign (spend by the spend table's ``campaign``).
+    per_model, lead_per_model : sequence of Journeys, optional
+        Each model's (lead model's) own journeys, aligned with ``models``
+        (:func:`attribution.kpis.result.journeys_per_model`); default ``journeys`` (``lead_journeys``) for all.
+        The journey columns come from ``journeys`` whatever they are.
 
     References
     ----------
@@ -505,10 +513,12 @@ def channel_report(
     period = check_period(period)
     by = check_by(by)
     spend_frame = spend.by_channel(period, by=by) if spend is not None else None
-    credits = [(model_spec(m), model_credit(m, journeys, period, by)) for m in models]
+    per_model = per_model or [journeys] * len(models)
+    credits = [(model_spec(m), model_credit(m, j, period, by)) for m, j in zip(models, per_model)]
     leads = None
     if lead_models is not None:
-        leads = [model_credit(m, lead_journeys, period, by) for m in lead_models]
+        lead_per_model = lead_per_model or [lead_journeys] * len(lead_models)
+        leads = [model_credit(m, j, period, by) for m, j in zip(lead_models, lead_per_model)]
     return report_frame(credits, journey_stats=journey_stats(journeys, period, by), spend=spend_frame, leads=leads,
                         period=period, by=by)
 
@@ -542,8 +552,12 @@ def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(),
     return table, period
 
 
-def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=None, milestone_events=(), by=None):
+def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=None, milestone_events=(), by=None,
+              per_model=None):
     """The run's KPI table, attributing the lead milestone with a fresh copy of every model when one is given.
+
+    ``per_model``: each fitted model's own journeys (:func:`attribution.kpis.result.journeys_per_model`), default
+    ``journeys`` for all; the lead models then get lead journeys of the same lookbacks.
 
     Returns
     -------
@@ -553,7 +567,9 @@ def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=Non
     """
     import warnings
 
-    lead_models = lead_journeys = None
+    from attribution.kpis.result import journeys_per_model
+
+    lead_models = lead_journeys = lead_per_model = None
     milestone_events = [str(m) for m in (milestone_events or ())]
     if milestone_events and events is not None:
         lead = milestone_events[0]
@@ -561,9 +577,10 @@ def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=Non
             warnings.warn(f"no rows with milestone event {lead!r}: every channel gets 0 leads.", UserWarning,
                           stacklevel=2)
         lead_journeys = lead_journeys_from(events, journeys, lead)
+        lead_per_model = journeys_per_model(lead_journeys, fitted, events)
         with warnings.catch_warnings(record=True) as caught:  # say which fit a model's warning is about
             warnings.simplefilter("always")
-            lead_models = [fresh_model(m).fit(lead_journeys) for m in fitted]
+            lead_models = [fresh_model(m).fit(j) for m, j in zip(fitted, lead_per_model)]
         for w in caught:
             warnings.warn(f"attributing leads ({lead!r}): {w.message}", w.category, stacklevel=2)
     if spend is not None and events is not None:
@@ -577,5 +594,5 @@ def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=Non
                 f"appear on a touch of the event log: they get rows with spend and no credit. Check the spelling "
                 f"(log channels: {', '.join(sorted(known)[:12])}).", UserWarning, stacklevel=2)
     table = channel_report(fitted, journeys, spend=spend, period=period, lead_models=lead_models,
-                           lead_journeys=lead_journeys, by=by)
+                           lead_journeys=lead_journeys, by=by, per_model=per_model, lead_per_model=lead_per_model)
     return table, lead_models, lead_journeys

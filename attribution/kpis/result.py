@@ -21,14 +21,60 @@ def model_spec(model) -> str:
     return model.label
 
 
-def fit_models(journeys: Journeys, models: Sequence, threads: int | None = None) -> list:
+def model_lookbacks(models: Sequence, run_lookback: float | None) -> list:
+    """The lookback (days, None = unlimited) each model's journeys need, aligned with ``models``
+    (:meth:`~attribution.models.base.AttributionModel.journey_lookback`; the run's for a model without one)."""
+    return [m.journey_lookback(run_lookback) if hasattr(m, "journey_lookback") else run_lookback for m in models]
+
+
+def widest_lookback(models: Sequence, run_lookback: float | None) -> float | None:
+    """The longest lookback the run's journeys need (None = unlimited): what a conversion window must read."""
+    needed = [run_lookback, *model_lookbacks(models, run_lookback)]
+    return None if any(x is None for x in needed) else max(float(x) for x in needed)
+
+
+def journeys_per_model(journeys: Journeys, models: Sequence, events=None) -> list:
+    """Each model's journeys, aligned with ``models``: ``journeys`` (built with the run's lookback) unless the
+    model declares another lookback, then journeys built from ``events`` with that lookback and every other
+    option of ``journeys`` (conversion and milestone events, path options), once per distinct lookback.
+
+    Without ``events`` (a path table: no timestamps, no lookback) every model gets ``journeys``.
+    """
+    run = journeys.lookback_days
+    built: dict = {}
+    out = []
+    for lookback in model_lookbacks(models, run):
+        if events is None or not journeys.has_times:
+            out.append(journeys)
+            continue
+        key = None if lookback is None else float(lookback)
+        if key not in built:
+            same_lookback = (run is None) == (key is None) and (key is None or float(run) == key)
+            built[key] = journeys if same_lookback else Journeys.from_events(
+                events, conversion_events=journeys.meta.get("conversion_events", ("conversion",)),
+                lookback_days=lookback,
+                milestone_events=journeys.meta.get("milestone_events", ()),
+                path_options=journeys.meta.get("path_options"))
+        out.append(built[key])
+    return out
+
+
+def fit_models(journeys: Journeys, models: Sequence, threads: int | None = None, per_model=None) -> list:
     """Fit every model on the same journeys (built once), on up to ``threads`` threads (default: the CPUs, at
     most 4).
 
     Models only read the journeys and numpy releases the GIL in its array loops, so models fit side by side;
     each model's numbers do not depend on the threads. The journeys' shared derived arrays are built first.
+    ``per_model`` (:func:`journeys_per_model`) gives each model its own journeys instead.
     """
     models = list(models)
+    if per_model is not None:
+        out = [None] * len(models)
+        for j in {id(x): x for x in per_model}.values():
+            at = [i for i, x in enumerate(per_model) if x is j]
+            for i, m in zip(at, fit_models(j, [models[i] for i in at], threads)):
+                out[i] = m
+        return out
     if threads is None:
         threads = min(4, os.cpu_count() or 1)
     if threads <= 1 or len(models) <= 1 or journeys.n_touches < 100_000:

@@ -138,7 +138,7 @@ def _refit_replicates(model, journeys: Journeys, counts: np.ndarray, period: str
 
 
 def bootstrap_intervals(models, journeys: Journeys, *, level: float = 0.95, n_boot: int = 200, seed: int = 0,
-                        period: str | None = None, specs=None) -> pd.DataFrame:
+                        period: str | None = None, specs=None, per_model=None) -> pd.DataFrame:
     """Percentile bootstrap intervals of fitted models' credit.
 
     Parameters
@@ -156,6 +156,10 @@ def bootstrap_intervals(models, journeys: Journeys, *, level: float = 0.95, n_bo
         Intervals per channel and period (the conversion's period).
     specs : sequence of str, optional
         The ``model`` labels (default: each model's spec string).
+    per_model : sequence of Journeys, optional
+        Each model's own journeys (a model with its own lookback), aligned with ``models``. Journeys differ only
+        in the touches they hold (one journey per conversion, and per user after the last), so every model
+        resamples the same journeys with the same draws.
 
     Returns
     -------
@@ -168,7 +172,9 @@ def bootstrap_intervals(models, journeys: Journeys, *, level: float = 0.95, n_bo
     frames = []
     for i, model in enumerate(models):
         local = local_weights(model)
-        labels, conv, rev = (_fast_replicates if local else _refit_replicates)(model, journeys, counts, period)
+        mine = per_model[i] if per_model is not None else journeys
+        draws = counts if mine.n_journeys == journeys.n_journeys else resample_counts(mine.n_journeys, n_boot, seed)
+        labels, conv, rev = (_fast_replicates if local else _refit_replicates)(model, mine, draws, period)
         lo_c, hi_c = np.quantile(conv, [alpha, 1 - alpha], axis=0)
         lo_r, hi_r = np.quantile(rev, [alpha, 1 - alpha], axis=0)
         spec = specs[i] if specs is not None else model_spec(model)
@@ -237,19 +243,25 @@ def poisson_draws(hashes: np.ndarray, seed: int, replicate: int) -> np.ndarray:
     return np.searchsorted(_POISSON_CDF, u, side="right").astype(np.float64)
 
 
-def partition_replicates(models, journeys: Journeys, *, n_boot: int, seed: int, period: str | None = None) -> list:
+def partition_replicates(models, journeys: Journeys, *, n_boot: int, seed: int, period: str | None = None,
+                         per_model=None) -> list:
     """Additive bootstrap replicates of one user partition, one entry per model.
 
     A journey-local model gives ``("sums", labels, conv, rev)``: its credit per channel (× period) in every
     replicate (shape ``(n_boot, len(labels))``), which sums over partitions. Any other model gives
     ``("stats", [partial_stats of every replicate])``, merged and refitted per replicate by :func:`merge_replicates`.
-    Replicate b weighs journey j by :func:`poisson_draws` (journey key, seed, b).
+    Replicate b weighs journey j by :func:`poisson_draws` (journey key, seed, b); ``per_model`` gives each model
+    its own journeys (aligned with ``models``; their journey keys are the same, only their touches differ).
     """
-    hashes = journey_hashes(journeys)
-    draws = [poisson_draws(hashes, seed, b) for b in range(n_boot)] if journeys.n_journeys else \
-        [np.zeros(0)] * n_boot
+    per_model = per_model or [journeys] * len(models)
+    draws_of: dict = {}
     out = []
-    for model in models:
+    for model, mine in zip(models, per_model):
+        if id(mine) not in draws_of:
+            hashes = journey_hashes(mine)
+            draws_of[id(mine)] = [poisson_draws(hashes, seed, b) for b in range(n_boot)] if mine.n_journeys else \
+                [np.zeros(0)] * n_boot
+        draws, journeys = draws_of[id(mine)], mine
         local = local_weights(model)
         if not local:
             with warnings.catch_warnings():

@@ -24,7 +24,7 @@ LN2 = np.log(2.0)
 
 def _fixed(model: Hazard, beta, gamma, channels=("a",)) -> Hazard:
     """A model with hand-set parameters (intent features: 1, log1p(total), log1p(count per channel))."""
-    model._fit = HazardFit(np.array(channels, dtype=object), np.asarray(beta, float), np.asarray(gamma, float),
+    model.hazard_fit_ = HazardFit(np.array(channels, dtype=object), np.asarray(beta, float), np.asarray(gamma, float),
                            [], 0.0, 0.0, 0.0)
     model.attribution_ = pd.DataFrame({"channel": list(channels), "conversions": 0.0, "revenue": 0.0})
     return model
@@ -123,9 +123,9 @@ def test_period_campaign_and_detail_keep_the_baseline():
 
 
 def test_b2b_world_with_the_default_lookback_beats_the_heuristics():
-    """A small B2B world (slow channels, targeting, navigational visits) with the engine's 30-day lookback: the
-    lookback drops touches depending on whether a conversion followed, and the hazard fit must not take that for
-    an effect. Its share distance to the truth stays far below first touch, last touch, linear and Markov."""
+    """A small B2B world (slow channels, targeting, navigational visits), hazard fitted directly on journeys of
+    the engine's 30-day lookback (what ``hazard:lookback_days=run`` sees in a run): the lookback drops touches
+    depending on whether a conversion followed, and the hazard fit must not take that for an effect. Its share distance to the truth stays far below first touch, last touch, linear and Markov."""
     from attribution.sim.evaluate import scorecard
     from attribution.sim.scenarios import scenario_params
 
@@ -140,3 +140,91 @@ def test_b2b_world_with_the_default_lookback_beats_the_heuristics():
     assert tvd["hazard"] <= 0.22
     # 0.05: the heuristics' best over seeds 1-5 is 0.278, hazard's worst 0.189: a gap of 0.09, 0.05 leaves 5 sd
     assert tvd["hazard"] <= min(tvd[s] for s in specs[:-1]) - 0.05
+
+
+# ---------------------------------------------------------------------------------------------------- lookback
+def test_lookback_parameter_spec_strings():
+    """``lookback_days``: "none" (the default: the whole history), "run" (the run's) or days >= 0; the label
+    shows only a non-default value; anything else is the one parameter message."""
+    from attribution.kpis.result import model_lookbacks, widest_lookback
+
+    specs = ["hazard", "hazard:lookback_days=none", "hazard:lookback_days=run", "hazard:lookback_days=90",
+             "hazard:lookback_days=7.5", "linear"]
+    models = [parse_model_spec(s) for s in specs]
+    assert [m.label for m in models] == specs
+    assert model_lookbacks(models, 30.0) == [None, None, 30.0, 90.0, 7.5, 30.0]
+    assert model_lookbacks(models, None) == [None, None, None, 90.0, 7.5, None]
+    assert Hazard().lookback_days == "none" and Hazard(lookback_days=14).label == "hazard:lookback_days=14"
+    assert parse_model_spec("hazard:lookback_days=run").clone().journey_lookback(7.0) == 7.0
+    assert widest_lookback(models[2:], 30.0) == 90.0 and widest_lookback(models, 30.0) is None
+    for bad in ("hazard:lookback_days=-1", "hazard:lookback_days=soon", "hazard:lookback_days="):
+        with pytest.raises(ParameterError, match="'lookback_days' parameter of Hazard must be a number >= 0 or "
+                                                 "'none' or 'run'"):
+            parse_model_spec(bad)
+
+
+def test_no_fitted_attribute_is_set_by_the_constructor():
+    """scikit-learn's convention: ``__init__`` stores the parameters only; fitted attributes (trailing
+    underscore) appear with ``fit``."""
+    model = Hazard(half_lives="1|4", lookback_days=30)
+    assert set(vars(model)) == {"half_lives", "pre_window", "ridge", "seed", "lookback_days"}
+    events, _ = _world(3, n_users=1000)
+    model.fit(Journeys.from_events(Events.from_frame(events)))
+    assert {"hazard_fit_", "effects_", "intent_"} <= set(vars(model))
+    assert sorted(model.effects_["half_life_days"].unique()) == [1.0, 4.0]
+
+
+def test_a_touch_older_than_the_run_lookback_is_seen_by_hazard_only():
+    """One touch of a, 60 days before the user's conversion, a 30-day run lookback. The run's journeys hold no
+    touch (linear credits the conversion to (none)); hazard's own journeys (unlimited by default) hold it. With one
+    kernel of half-life 32 days, β = 1 and μ = 0.01 per day its weight is
+    φ(60) / (0.01 + φ(60)), φ(60) = ln2/32 · 2^(-60/32) = 0.00590533: 0.371280. ``lookback_days=run`` follows the
+    run and sees no touch."""
+    from attribution.kpis.result import journeys_per_model
+    from testkit import events_frame
+
+    events = Events.from_frame(events_frame([("u", 0, "touch", "a"), ("u", 60, "conversion", None, 10.0)]))
+    journeys = Journeys.from_events(events, lookback_days=30)
+    linear = parse_model_spec("linear").fit(journeys).attribution_.set_index("channel")
+    assert linear.loc["(none)", "conversions"] == 1.0 and linear.loc["a", "conversions"] == 0.0
+    own, follows = journeys_per_model(journeys, [Hazard(), Hazard(lookback_days="run")], events)
+    assert follows is journeys and own.lookback_days is None
+    assert own.n_touches == 1 and journeys.n_touches == 0
+    model = _fixed(Hazard(half_lives="32"), [1.0], [np.log(0.01), 0.0, 0.0])
+    phi = LN2 / 32 * 2.0 ** (-60 / 32)
+    np.testing.assert_allclose(model.touch_weights(own), [phi / (0.01 + phi)], rtol=1e-12)
+    assert phi / (0.01 + phi) == pytest.approx(0.371280, abs=1e-6)
+    assert model.touch_weights(follows).size == 0
+
+
+def test_run_with_a_conversion_window_reads_the_touches_hazard_needs(tmp_path):
+    """A Parquet log with one row per row group: a touch on 1 January, conversions on 1 March (the window). With a
+    30-day lookback the read skips the touch's row group for linear alone; with hazard in the run (unlimited
+    lookback) the whole log before the window is read and hazard's journeys hold the touch, while linear's stay
+    those of 30 days (the conversion is touchless there)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from attribution.runner import run
+
+    frame = pd.DataFrame({"user_id": ["u", "u", "v", "v"],
+                          "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-02-25 10:00", "2024-02-26 10:00",
+                                                       "2024-03-01 12:00"], utc=True),
+                          "event": ["touch", "touch", "touch", "conversion"],
+                          "channel": ["a", "b", "b", None], "revenue": [None, None, None, 5.0]})
+    frame = pd.concat([frame, pd.DataFrame({"user_id": ["u"], "timestamp": pd.to_datetime(["2024-03-01 11:00"],
+                                                                                            utc=True),
+                                            "event": ["conversion"], "channel": [None], "revenue": [7.0]})])
+    frame = frame.sort_values("timestamp", ignore_index=True)
+    path = tmp_path / "log.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=1)
+    window = dict(lookback_days=30, conversions_from="2024-03-01", conversions_to="2024-03-01")
+    alone = run(str(path), models=["linear"], **window)
+    assert alone.summary["rows"] < len(frame)  # the January touch's row group is not read
+    both = run(str(path), models=["linear", "hazard"], **window)
+    assert both.summary["rows"] == len(frame)
+    hazard_journeys = both.journeys_of(both["hazard"])
+    assert hazard_journeys.n_touches == both.journeys.n_touches + 1 == 3
+    assert both.journeys_of(both["linear"]) is both.journeys
+    table = both.table.set_index(["model", "channel"])["conversions"]
+    assert table["linear"].sum() == table["hazard"].sum() == 2.0  # totals: the window's conversions
