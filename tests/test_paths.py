@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attribution.journeys import paths as paths_module
+from attribution.journeys import pathgroup
 from attribution.exceptions import InputError
 from attribution.journeys.journeys import Journeys
 from attribution.journeys.paths import PathTable, read_paths
@@ -52,10 +52,10 @@ def test_bad_counts_are_reported(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ columnar build
-def reference_table(paths, conversions, nulls, revenue, separator=" > "):
+def reference_table(paths, conversions, nulls, revenue, separator=" > ", sort=True):
     """A straightforward construction: ``str.split`` and ``str.strip`` per row, a dict keyed by the
-    ``\\x1f``-joined channels (sums in row order), distinct paths sorted by that text, channel codes into the
-    sorted channel names."""
+    ``\\x1f``-joined channels (sums in row order), distinct paths sorted by that text (or, without ``sort``, in
+    the order they are first met), channel codes into the sorted channel names."""
     sep = separator.strip() or separator
     sums, first_tokens = {}, {}
     for p, c, n, r in zip(paths, conversions, nulls, revenue):
@@ -69,13 +69,18 @@ def reference_table(paths, conversions, nulls, revenue, separator=" > "):
         first_tokens.setdefault(key, tokens)
     names = sorted({t for tokens in first_tokens.values() for t in tokens})
     code = {c: i for i, c in enumerate(names)}
-    keys = sorted(sums)
+    keys = sorted(sums) if sort else list(sums)  # a dict keeps the order of first insertion
     touch = [code[t] for k in keys for t in first_tokens[k]]
     offsets = np.cumsum([0] + [len(first_tokens[k]) for k in keys])
     return names, touch, offsets, [sums[k] for k in keys]
 
 
 def assert_same_journeys(table, want):
+    """``table`` sorted by path equals the sorted reference ``want``."""
+    assert_same_rows(table.sorted(), want)
+
+
+def assert_same_rows(table, want):
     names, touch, offsets, sums = want
     j = table.journeys
     assert list(j.channel_names) == names
@@ -100,7 +105,8 @@ def test_duplicates_empty_paths_fractional_counts_and_odd_white_space_match_a_re
     frame = pd.DataFrame({"path": paths, "conversions": conv, "nulls": nulls, "revenue": rev})
     table = PathTable.from_frame(frame)
     assert_same_journeys(table, reference_table(paths, conv, nulls, rev))
-    assert table.journeys.touchless()[0]  # the empty path sorts first
+    assert_same_rows(table, reference_table(paths, conv, nulls, rev, sort=False))  # as first met, unsorted
+    assert table.sorted().journeys.touchless()[0]  # the empty path sorts first
 
 
 def test_distinct_paths_do_not_depend_on_row_order():
@@ -138,19 +144,21 @@ def test_columnar_build_matches_the_reference(rows, separator):
     conv = [c for _, c in rows]
     frame = pd.DataFrame({"path": pd.Series(paths, dtype=object), "conversions": pd.Series(conv, dtype=float)})
     table = PathTable.from_frame(frame, separator=separator)
-    assert_same_journeys(table, reference_table(paths, conv, [0.0] * len(rows), [0.0] * len(rows), separator))
+    zeros = [0.0] * len(rows)
+    assert_same_journeys(table, reference_table(paths, conv, zeros, zeros, separator))
+    assert_same_rows(table, reference_table(paths, conv, zeros, zeros, separator, sort=False))
 
 
 @pytest.mark.parametrize("n_codes", [1, 2, 5, 300, 70_000])
 def test_code_sequences_group_in_lexicographic_order(monkeypatch, n_codes):
     """Sequences longer than several 64-bit words, ties broken word by word, prefixes first."""
-    monkeypatch.setattr(paths_module, "_WORDS_PER_ROUND", 2)
+    monkeypatch.setattr(pathgroup, "WORDS_PER_ROUND", 2)
     rng = np.random.default_rng(n_codes)
     base = [tuple(rng.integers(0, n_codes, int(rng.integers(0, 40))).tolist()) for _ in range(30)]
     seqs = [base[i][:int(rng.integers(0, len(base[i]) + 1))] for i in rng.integers(0, 30, 500)] + [()]
     offsets = np.cumsum([0] + [len(s) for s in seqs])
     codes = np.array([c for s in seqs for c in s], np.int64)
-    group, n = paths_module.group_code_sequences(codes, offsets, n_codes)
+    group, n = pathgroup.group_code_sequences(codes, offsets, n_codes)
     distinct = sorted(set(seqs))
     assert n == len(distinct)
     assert group.tolist() == [distinct.index(s) for s in seqs]
@@ -181,6 +189,8 @@ def test_several_files_are_grouped_once_in_row_order(tmp_path, seed):
     want = reference_table(frame["path"].tolist(), frame["conversions"].tolist(), frame["nulls"].tolist(),
                            frame["revenue"].tolist())
     assert_same_journeys(table, want)
+    assert_same_rows(table, reference_table(*(frame[c].tolist() for c in ("path", "conversions", "nulls", "revenue")),
+                                            sort=False))
     pd.testing.assert_frame_equal(table.to_frame(), PathTable.from_frame(frame).to_frame())
 
 

@@ -22,6 +22,7 @@ from attribution.io.events import NONE_CHANNEL, RESERVED
 from attribution.journeys.journeys import Journeys
 from attribution.io.sources import plan_columns, read_columns, read_schema_names, resolve_sources
 from attribution.journeys.pathsplit import split_paths
+from attribution.journeys.pathgroup import first_members, group_code_sequences, group_first_seen, renumber_first_seen
 from attribution.kernels.encoding import encode_sorted, take_segments
 
 PATH_COLUMNS = ("path", "conversions", "nulls", "revenue")
@@ -35,19 +36,26 @@ class PathTable:
     Attributes
     ----------
     journeys : Journeys
-        One journey entry per distinct path, sorted by path; ``conversions``, ``nulls`` and ``revenue`` are the
-        path's totals. No timestamps.
+        One journey entry per distinct path; ``conversions``, ``nulls`` and ``revenue`` are the path's totals.
+        No timestamps.
+    sorted_by_path : bool
+        Whether the paths are sorted by path text (else: in the order of their first occurrence in the input).
     """
 
     journeys: Journeys
+    sorted_by_path: bool = True
 
     @property
     def n_paths(self) -> int:
         return self.journeys.n_journeys
 
+    def sorted(self) -> "PathTable":
+        """The same distinct paths sorted by path text (``self`` when they already are)."""
+        return self if self.sorted_by_path else PathTable.from_journeys(self.journeys, sort=True)
+
     def to_frame(self, separator: str = DEFAULT_SEPARATOR) -> pd.DataFrame:
-        """``path, conversions, nulls, revenue``, one row per distinct path."""
-        j = self.journeys
+        """``path, conversions, nulls, revenue``, one row per distinct path, sorted by path."""
+        j = self.sorted().journeys
         return pd.DataFrame({
             "path": j.path_strings(separator).to_pylist(),
             "conversions": j.conversions,
@@ -56,39 +64,43 @@ class PathTable:
         })
 
     @classmethod
-    def from_journeys(cls, journeys) -> "PathTable":
-        """Group journeys by their channel sequence; sums conversions, nulls and revenue exactly.
+    def from_journeys(cls, journeys, *, sort: bool = True) -> "PathTable":
+        """Group journeys by their channel sequence; sums conversions, nulls and revenue exactly (in row order).
 
-        Distinct paths come out sorted by path text (channel names joined by ``\x1f``; byte order), whatever
-        the order of the journeys; each keeps the touches of its first journey. The sort runs on the channel
+        With ``sort`` the distinct paths come out sorted by path text (channel names joined by ``\x1f``; byte
+        order), whatever the order of the journeys; otherwise in the order of their first occurrence
+        (:func:`~attribution.journeys.pathgroup.group_first_seen`: no sort, and nothing gathered when the paths
+        are already distinct). Each path keeps the touches of its first journey. The sort runs on the channel
         codes, not on strings: with names ranked in byte order, comparing code sequences (a path before its
         extensions) is comparing the joined texts whenever every name is non-empty and has no character below
-        ``\x20``; otherwise the joined texts themselves are sorted.
+        ``\x20``; otherwise the joined texts themselves are sorted (or hashed).
         """
         if journeys.n_journeys == 0:
-            return cls(journeys)
-        names = pa.array([str(c) for c in journeys.channel_names], pa.string())
-        if len(names) and pc.any(pc.or_(pc.equal(pc.binary_length(names), 0),
-                                        pc.match_substring_regex(names, "[\\x00-\\x1f]"))).as_py():
-            codes, n_paths = _group_by_text(journeys)
-        else:
-            rank, _ = encode_sorted(names)  # names ranked in byte order (equal names share a rank)
-            touch = journeys.touch_channel
-            if not np.array_equal(rank, np.arange(len(rank))):
-                touch = rank[touch]
-            codes, n_paths = group_code_sequences(touch, journeys.offsets, int(rank.max()) + 1 if len(rank) else 1)
+            return cls(journeys, sort)
+        codes, n_paths = _path_groups(journeys, sort)
+        meta = {**journeys.meta, "source": "path_table"}
+        if n_paths == journeys.n_journeys and not sort:  # already distinct: the same arrays, in the same order
+            return cls(Journeys(
+                channel_names=journeys.channel_names, touch_channel=journeys.touch_channel,
+                offsets=journeys.offsets, conversions=journeys.conversions + 0.0, nulls=journeys.nulls + 0.0,
+                revenue=journeys.revenue + 0.0, lookback_days=journeys.lookback_days, meta=meta), False)
         conversions = np.bincount(codes, journeys.conversions, minlength=n_paths)
         nulls = np.bincount(codes, journeys.nulls, minlength=n_paths)
         revenue = np.bincount(codes, journeys.revenue, minlength=n_paths)
-        # representative journey of each path: its first occurrence
-        first = np.full(n_paths, len(codes), np.int64)
-        np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
-        touch_channel, offsets = _take_segments(journeys.touch_channel, journeys.offsets, first)
+        if sort:  # representative journey of each path: its first occurrence
+            first = np.full(n_paths, len(codes), np.int64)
+            np.minimum.at(first, codes, np.arange(len(codes), dtype=np.int64))
+            touch_channel, offsets = _take_segments(journeys.touch_channel, journeys.offsets, first)
+        else:  # the first occurrences come in path order: a mask over the touches, no gather
+            is_first = np.zeros(len(codes), bool)
+            is_first[first_members(codes)] = True
+            touch_channel = journeys.touch_channel[np.repeat(is_first, journeys.lengths)]
+            offsets = np.zeros(n_paths + 1, np.int64)
+            np.cumsum(journeys.lengths[is_first], out=offsets[1:])
         return cls(Journeys(
             channel_names=journeys.channel_names, touch_channel=touch_channel, offsets=offsets,
             conversions=conversions, nulls=nulls, revenue=revenue, lookback_days=journeys.lookback_days,
-            meta={**journeys.meta, "source": "path_table"},
-        ))
+            meta=meta), sort)
 
     @classmethod
     def from_frame(cls, frame, *, separator: str = DEFAULT_SEPARATOR, file: str = "<frame>") -> "PathTable":
@@ -128,7 +140,7 @@ def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR, csv
     tables = []
     for path, t in parts:
         tables.append(_parse(t, separator=separator, file=path, mapping=mapping))
-    return PathTable.from_journeys(tables[0] if len(tables) == 1 else _concat_journeys(tables))
+    return PathTable.from_journeys(tables[0] if len(tables) == 1 else _concat_journeys(tables), sort=False)
 
 
 def _concat_journeys(parts):
@@ -179,7 +191,7 @@ def path_numbers(table: pa.Table, name: str, problems: list[Problem], *, file: s
 def _build(table: pa.Table, *, separator: str, file: str, mapping=None) -> PathTable:
     """A validated table's distinct paths (:func:`_parse`, then grouped)."""
     journeys = _parse(table, separator=separator, file=file, mapping=mapping)
-    return PathTable.from_journeys(journeys)
+    return PathTable.from_journeys(journeys, sort=False)
 
 
 def _parse(table: pa.Table, *, separator: str, file: str, mapping=None):
@@ -250,120 +262,16 @@ def _group_by_text(journeys) -> tuple[np.ndarray, int]:
     return codes, len(distinct)
 
 
-#: code-sequence words compared per sorting round (after the first, which compares one)
-_WORDS_PER_ROUND = 4
-
-
-def group_code_sequences(codes: np.ndarray, offsets: np.ndarray, n_codes: int) -> tuple[np.ndarray, int]:
-    """Group the sequences ``codes[offsets[i]:offsets[i + 1]]`` (values in ``0 .. n_codes − 1``) and number the
-    distinct ones in lexicographic order (a sequence before its extensions; the empty one first).
-
-    Sequences are compared as 64-bit words of ``64 // bits`` digits each (digit = code + 1, so the padding 0
-    after a sequence's end sorts first): all sequences by their first word, then only the groups still tied
-    and longer than that by their next words, and so on (most-significant-digit first). Words are packed one
-    digit position at a time over the sequences that long, so the work is proportional to the touches; there
-    is no loop per sequence.
-
-    Returns
-    -------
-    group : numpy.ndarray of int64
-        The number of each sequence's distinct value (0 = the smallest).
-    n_groups : int
-    """
-    n = len(offsets) - 1
-    if n == 0:
-        return np.zeros(0, np.int64), 0
-    lengths = np.diff(offsets).astype(np.int64)
-    starts = np.asarray(offsets[:-1], np.int64)
-    codes = np.asarray(codes)
-    bits = max(int(n_codes).bit_length(), 1)  # digits 1 .. n_codes
-    per_word = 64 // bits
-    n_words = -(-lengths // per_word)
-
-    def columns(seqs: np.ndarray, w0: int, k: int) -> list[np.ndarray]:
-        """Words ``w0 .. w0 + k − 1`` of the sequences ``seqs`` (0 past a sequence's end)."""
-        ln = lengths[seqs]
-        short = int(ln.max()) < (1 << 15) if len(ln) else True
-        by = np.argsort((-ln).astype(np.int16) if short else -ln, kind="stable")  # longest first
-        neg = -ln[by]
-        st = starts[seqs][by]
-        cols = np.zeros((k, len(seqs)), np.uint64)
-        for j in range(w0 * per_word, min((w0 + k) * per_word, int(-neg[0]) if len(neg) else 0)):
-            cnt = int(np.searchsorted(neg, -j, side="left"))  # sequences longer than j: a prefix
-            d = codes[st[:cnt] + j].astype(np.uint64)
-            d += np.uint64(1)
-            d <<= np.uint64((per_word - 1 - j % per_word) * bits)
-            cols[j // per_word - w0, :cnt] |= d
-        out = np.empty_like(cols)
-        out[:, by] = cols
-        return list(out)
-
-    # round 1: every sequence by its first word (order within ties does not matter: only groups are kept)
-    col = _first_words(codes, starts, lengths, per_word, bits)
-    order = np.argsort(col)
-    col = col[order]
-    new = np.empty(n, bool)
-    new[0] = True
-    np.not_equal(col[1:], col[:-1], out=new[1:])
-    del col
-    gid = np.maximum.accumulate(np.where(new, np.arange(n, dtype=np.int64), 0))  # start position of its group
-    w0 = 1
-    active = np.arange(n, dtype=np.int64)
-    while True:
-        # groups still tied: more than one member, and some member has words beyond those compared
-        grp = np.cumsum(new) - 1
-        longer = np.bincount(grp, n_words[order[active]] > w0) > 0
-        keep = (np.bincount(grp)[grp] > 1) & longer[grp]
-        active = active[keep]
-        if not len(active):
-            break
-        seqs = order[active]
-        k = max(1, min(_WORDS_PER_ROUND, int(n_words[seqs].max()) - w0))
-        cols = columns(seqs, w0, k)
-        g = gid[active]
-        perm = np.lexsort(cols[::-1] + [g])  # the last key is the primary one: groups stay in place
-        order[active] = seqs[perm]
-        g = g[perm]
-        new = np.empty(len(active), bool)
-        new[0] = True
-        new[1:] = g[1:] != g[:-1]
-        for c in cols:
-            c = c[perm]
-            new[1:] |= c[1:] != c[:-1]
-        gid[active] = np.maximum.accumulate(np.where(new, active, 0))
-        w0 += k
-    is_start = gid == np.arange(n, dtype=np.int64)
-    rank = np.cumsum(is_start) - 1
-    group = np.empty(n, np.int64)
-    group[order] = rank
-    return group, int(rank[-1]) + 1
-
-
-def _first_words(codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, per_word: int, bits: int,
-                 block: int = 1 << 18) -> np.ndarray:
-    """First 64-bit word of every sequence (its first ``per_word`` digits, as in :func:`group_code_sequences`).
-
-    One pass over the touches in storage order, a block of sequences at a time: each touch's digit is shifted to
-    its place and the digits of a sequence are OR-ed together (``bitwise_or.reduceat``), so memory is read in
-    order instead of one gather per position over sequences sorted by length.
-    """
-    n = len(lengths)
-    out = np.zeros(n, np.uint64)
-    for a in range(0, n, block):
-        ln = lengths[a:a + block]
-        keep = np.flatnonzero(ln > 0)
-        if not len(keep):
-            continue
-        lo = int(starts[a + keep[0]])
-        hi = int(starts[a + keep[-1]] + ln[keep[-1]])
-        first = starts[a:a + block] - lo  # this block's sequence starts within codes[lo:hi]
-        pos = np.arange(hi - lo, dtype=np.int64)
-        pos -= np.repeat(first, ln)  # position within its sequence (touches of a block's sequences are contiguous)
-        digit = codes[lo:hi].astype(np.uint64)
-        digit += np.uint64(1)
-        late = pos >= per_word
-        pos[late] = 0
-        digit <<= ((per_word - 1 - pos) * bits).astype(np.uint64)
-        digit[late] = 0
-        out[a + keep] = np.bitwise_or.reduceat(digit, first[keep])
-    return out
+def _path_groups(journeys, sort: bool) -> tuple[np.ndarray, int]:
+    """The distinct path of every journey (sorted by path text, or numbered in order of first occurrence)."""
+    names = pa.array([str(c) for c in journeys.channel_names], pa.string())
+    if len(names) and pc.any(pc.or_(pc.equal(pc.binary_length(names), 0),
+                                    pc.match_substring_regex(names, "[\\x00-\\x1f]"))).as_py():
+        codes, n_paths = _group_by_text(journeys)
+        return (codes, n_paths) if sort else (renumber_first_seen(codes, n_paths), n_paths)
+    rank, _ = encode_sorted(names)  # names ranked in byte order (equal names share a rank)
+    touch = journeys.touch_channel
+    if not np.array_equal(rank, np.arange(len(rank))):
+        touch = rank[touch]
+    n_codes = int(rank.max()) + 1 if len(rank) else 1
+    return (group_code_sequences if sort else group_first_seen)(touch, journeys.offsets, n_codes)
