@@ -200,8 +200,12 @@ def journey_code_masks(journeys: Journeys, codes: np.ndarray) -> tuple[np.ndarra
     """The journeys with touches, and for each a 64-bit mask of the codes (< 64, one per touch) its touches hold:
     one ``bitwise_or.reduceat`` over the touches."""
     nonempty = np.flatnonzero(journeys.lengths > 0)
-    bits = np.left_shift(np.uint64(1), codes.astype(np.uint64))
+    bits = _CODE_BITS[codes]  # one gather, no 64-bit copy of the codes
     return nonempty, np.bitwise_or.reduceat(bits, journeys.offsets[:-1][nonempty])
+
+
+#: ``1 << c`` of every code c < 64
+_CODE_BITS = np.left_shift(np.uint64(1), np.arange(64, dtype=np.uint64))
 
 
 def journey_code_pairs(journeys: Journeys, codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:

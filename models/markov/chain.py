@@ -243,93 +243,125 @@ def build_chain(p: EncodedPaths, order: int) -> Chain:
     """
     weight = p.conversions + p.nulls
     state, digits, n_windows = window_states(p, order)
-    n_t = len(digits) + 1
-    base = p.n_channels + 1
-    n_w = len(state)
-    # first window of each path: from START; other windows: from the previous window of the same path
-    w_end = np.cumsum(n_windows)
-    w_start = w_end - n_windows
-    has = n_windows > 0
-    first_idx = w_start[has]
-    last_idx = w_end[has] - 1
-    end_path = np.flatnonzero(has)
-    start_count = np.bincount(state[first_idx], weight[end_path], minlength=n_t - 1)
-    start_count = np.r_[0.0, start_count]
-    # the channel each window adds to its predecessor: the last digit of its state
-    last_digit = np.zeros(n_t, np.int64)
-    last_digit[1:] = digits[:, -1]
-    n_keys = n_t * base
-    # the mixed-radix key of each state: the target of (source, new channel) is found from it by arithmetic
-    state_key = None
-    if float(base) ** order < 2.0 ** 62:
-        state_key = np.zeros(n_t - 1, np.int64)
-        for m in range(order):
-            state_key = state_key * base + digits[:, m]
-    if n_keys <= DENSE_TRANSITION_KEYS:
-        dense = np.zeros(n_keys)
-        target = None if state_key is not None else np.zeros(n_keys, np.int64)
-        added = last_digit[1:]  # the channel a window adds, by state (at order 1: the state's own digit)
-        for a, b in _blocks(n_w):
-            cur = state[a:b]
-            # key = source state id (state + 1, START = 0) × base + added channel: built in place
-            key = np.empty(b - a, np.int64)
-            key[0] = state[a - 1] if a else -1
-            key[1:] = cur[:-1]
-            # the paths of windows a .. b − 1, and their windows inside the block
-            p0, p1 = np.searchsorted(w_end, [a, b - 1], side="right")
-            nw = n_windows[p0:p1 + 1].copy()
-            nw[0] = w_end[p0] - a
-            nw[-1] -= w_end[p1] - b
-            w = np.repeat(weight[p0:p1 + 1], nw)
-            firsts = w_start[p0:p1 + 1] - a
-            firsts = firsts[(firsts >= 0) & has[p0:p1 + 1]]
-            key[firsts] = -1
-            w[firsts] = 0.0  # transitions from START are counted above
-            key *= base
-            if order == 1:
-                key += cur
-                key += base + 1
-            else:
-                key += base
-                key += added[cur]
-            dense += np.bincount(key, w, minlength=n_keys)
-            if target is not None:
-                target[key] = cur + 1  # every window with a given key has the same state
-        dense[:base] = 0.0
-        pair = np.flatnonzero(dense)
-        src, count = pair // base, dense[pair]
-        if target is not None:
-            dst = target[pair]
-        else:  # drop the source's first channel, append the new one: the key of a full window
-            dst_key = (state_key[src - 1] % base ** (order - 1)) * base + pair % base
-            dst = np.searchsorted(state_key, dst_key) + 1
+    w = _Windows(state, digits, n_windows, p.n_channels + 1, order)
+    start_count = np.r_[0.0, np.bincount(state[w.first_idx], weight[w.end_path], minlength=w.n_t - 1)]
+    if w.n_t * w.base <= DENSE_TRANSITION_KEYS:
+        src, dst, count = _dense_transitions(w, weight)
     else:
-        sid = state.astype(np.int64) + 1
-        prev = np.empty(n_w, np.int64)
-        prev[0] = 0
-        prev[1:] = sid[:-1]
-        keep = np.ones(n_w, bool)
-        keep[first_idx] = False
-        w = np.repeat(weight, n_windows)
-        pairs, inv = np.unique(np.stack([prev[keep], sid[keep]], axis=1), axis=0, return_inverse=True)
-        dense = np.bincount(inv.reshape(-1), w[keep], minlength=len(pairs))
-        nz = dense != 0
-        src, dst, count = pairs[nz, 0], pairs[nz, 1], dense[nz]
+        src, dst, count = _pair_transitions(w, weight)
     first = np.flatnonzero(start_count)
     src = np.r_[np.zeros(len(first), np.int64), src]
     dst = np.r_[first.astype(np.int64), dst]
     count = np.r_[start_count[first], count]
-    ends = state[last_idx].astype(np.int64) + 1
-    to_conv = np.bincount(ends, p.conversions[end_path], minlength=n_t)
-    to_null = np.bincount(ends, p.nulls[end_path], minlength=n_t)
-    value = np.bincount(ends, p.revenue[end_path], minlength=n_t)
-    out = np.bincount(src, count, minlength=n_t) + to_conv + to_null
+    ends = state[w.last_idx].astype(np.int64) + 1
+    to_conv = np.bincount(ends, p.conversions[w.end_path], minlength=w.n_t)
+    to_null = np.bincount(ends, p.nulls[w.end_path], minlength=w.n_t)
+    value = np.bincount(ends, p.revenue[w.end_path], minlength=w.n_t)
+    out = np.bincount(src, count, minlength=w.n_t) + to_conv + to_null
+    return Chain(order, p.channel_names, digits, src, dst, count, to_conv, to_null, value, out,
+                 _members(digits, w.n_t, p.n_channels, order))
+
+
+class _Windows:
+    """The windows of :func:`window_states` with what :func:`build_chain` derives from them: each path's first
+    and last window (paths with windows only), and the window range of every path."""
+
+    def __init__(self, state: np.ndarray, digits: np.ndarray, n_windows: np.ndarray, base: int, order: int):
+        self.state, self.digits, self.n_windows, self.base, self.order = state, digits, n_windows, base, order
+        self.n_t = len(digits) + 1
+        self.w_end = np.cumsum(n_windows)
+        self.w_start = self.w_end - n_windows
+        self.has = n_windows > 0
+        self.first_idx = self.w_start[self.has]  # the first window of each path: from START
+        self.last_idx = self.w_end[self.has] - 1
+        self.end_path = np.flatnonzero(self.has)
+
+    def state_keys(self) -> np.ndarray | None:
+        """The mixed-radix key of each state (None when it would not fit in 62 bits)."""
+        if float(self.base) ** self.order >= 2.0 ** 62:
+            return None
+        key = np.zeros(self.n_t - 1, np.int64)
+        for m in range(self.order):
+            key = key * self.base + self.digits[:, m]
+        return key
+
+
+def _dense_transitions(w: _Windows, weight: np.ndarray):
+    """(source, target, count) of the transitions between windows, counted densely on the key
+    ``source state id × base + added channel`` (source id: state + 1; the START rows are left out)."""
+    base, order, state = w.base, w.order, w.state
+    n_keys = w.n_t * base
+    state_key = w.state_keys()
+    dense = np.zeros(n_keys)
+    target = None if state_key is not None else np.zeros(n_keys, np.int64)
+    added = w.digits[:, -1]  # the channel a window adds, by state (at order 1: the state's own digit)
+    for a, b in _blocks(len(state)):
+        cur = state[a:b]
+        key, wt = _block_keys(w, weight, a, b)
+        key *= base
+        if order == 1:
+            key += cur
+            key += base + 1
+        else:
+            key += base
+            key += added[cur]
+        dense += np.bincount(key, wt, minlength=n_keys)
+        if target is not None:
+            target[key] = cur + 1  # every window with a given key has the same state
+    dense[:base] = 0.0
+    pair = np.flatnonzero(dense)
+    src, count = pair // base, dense[pair]
+    if target is not None:
+        return src, target[pair], count
+    # drop the source's first channel, append the new one: the key of a full window
+    dst_key = (state_key[src - 1] % base ** (order - 1)) * base + pair % base
+    return src, np.searchsorted(state_key, dst_key) + 1, count
+
+
+def _block_keys(w: _Windows, weight: np.ndarray, a: int, b: int):
+    """For the windows ``a .. b − 1``: the previous window's state (-1 for a path's first window) as int64, built
+    in place to become the transition key, and the weight of the transition (0 from START: counted apart)."""
+    key = np.empty(b - a, np.int64)
+    key[0] = w.state[a - 1] if a else -1
+    key[1:] = w.state[a:b - 1]
+    # the paths of windows a .. b − 1, and their windows inside the block
+    p0, p1 = np.searchsorted(w.w_end, [a, b - 1], side="right")
+    nw = w.n_windows[p0:p1 + 1].copy()
+    nw[0] = w.w_end[p0] - a
+    nw[-1] -= w.w_end[p1] - b
+    wt = np.repeat(weight[p0:p1 + 1], nw)
+    firsts = w.w_start[p0:p1 + 1] - a
+    firsts = firsts[(firsts >= 0) & w.has[p0:p1 + 1]]
+    key[firsts] = -1
+    wt[firsts] = 0.0  # transitions from START are counted apart
+    return key, wt
+
+
+def _pair_transitions(w: _Windows, weight: np.ndarray):
+    """(source, target, count) of the transitions between windows as distinct (source, target) rows (when the
+    dense key range is too large)."""
+    n_w = len(w.state)
+    sid = w.state.astype(np.int64) + 1
+    prev = np.empty(n_w, np.int64)
+    prev[0] = 0
+    prev[1:] = sid[:-1]
+    keep = np.ones(n_w, bool)
+    keep[w.first_idx] = False
+    wt = np.repeat(weight, w.n_windows)
+    pairs, inv = np.unique(np.stack([prev[keep], sid[keep]], axis=1), axis=0, return_inverse=True)
+    dense = np.bincount(inv.reshape(-1), wt[keep], minlength=len(pairs))
+    nz = dense != 0
+    return pairs[nz, 0], pairs[nz, 1], dense[nz]
+
+
+def _members(digits: np.ndarray, n_t: int, n_channels: int, order: int) -> sp.csr_matrix:
+    """The (n_states + 1) × n_channels 0/1 matrix: state i contains channel c (row 0, START, is empty)."""
     rows = np.repeat(np.arange(1, n_t), order)
     cols = digits.reshape(-1) - 1
     ok = cols >= 0
-    members = sp.csr_matrix((np.ones(int(ok.sum())), (rows[ok], cols[ok])), shape=(n_t, p.n_channels))
+    members = sp.csr_matrix((np.ones(int(ok.sum())), (rows[ok], cols[ok])), shape=(n_t, n_channels))
     members.data[:] = 1.0  # a state with a channel twice still "contains" it once
-    return Chain(order, p.channel_names, digits, src, dst, count, to_conv, to_null, value, out, members)
+    return members
 
 
 def system(chain: Chain) -> sp.csc_matrix:
