@@ -2,6 +2,7 @@
 
 Journeys are built directly with numpy (seeded), not read from an event log: lengths 0..5 touches, 20 channels, 30% converting, revenue
 uniform, touch times within 20 days of the conversion (the shape of ``tests/test_speed_paths.py``'s journeys).
+The process keeps freed memory as the command line does (:func:`attribution.memory.keep_freed_memory`).
 Each model is fitted once (not timed); then :func:`attribution.kpis.uncertainty.bootstrap_intervals` is timed
 per model group, and the seconds for 200 replicates are the measured seconds × 200 / ``--replicates`` when fewer
 are run (the work per replicate is the same for every replicate).
@@ -45,6 +46,9 @@ def main(argv=None) -> None:
     ap.add_argument("--journeys", type=lambda s: int(s.replace("_", "")), default=1_000_000)
     ap.add_argument("--replicates", type=int, default=200)
     args = ap.parse_args(argv)
+    from attribution.memory import keep_freed_memory
+
+    keep_freed_memory()  # as the command line does (`attribution run --ci`): freed arrays' memory is reused
     j = journeys(args.journeys)
     specs = default_model_specs()
     fitted = fit_models(j, [parse_model_spec(s) for s in specs])

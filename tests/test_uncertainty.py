@@ -46,7 +46,7 @@ def test_same_seed_same_numbers_other_seed_other_numbers(journeys):
 def test_first_touch_interval_equals_a_direct_percentile_computation(journeys):
     """First touch credits each converting journey's conversion to its first channel, so a replicate's email
     credit is Σ_j k_j · [journey j converts and starts with email]: computed here straight from the draw counts."""
-    counts = resample_counts(journeys.n_journeys, 80, 7)
+    counts = np.vstack([block.copy() for block in resample_counts(journeys.n_journeys, 80, 7)])
     first = journeys.touch_channel[journeys.offsets[:-1][journeys.lengths > 0]]
     starts_email = np.zeros(journeys.n_journeys, bool)
     starts_email[journeys.lengths > 0] = journeys.channel_names[first] == "email"
@@ -56,6 +56,24 @@ def test_first_touch_interval_equals_a_direct_percentile_computation(journeys):
     row = got.set_index("channel").loc["email"]
     # rel=1e-12: the same replicate sums, computed as a matrix product here (another summation order)
     assert (row["conversions_lo"], row["conversions_hi"]) == pytest.approx((lo, hi), rel=1e-12)
+
+
+@pytest.mark.parametrize("n_boot", [1, 8, 19])
+def test_replicates_are_multinomial_draws_of_all_journeys(n_boot):
+    """Each replicate's counts are non-negative integers summing to the number of journeys, drawn the same way
+    for the same seed, in blocks of at most REPLICATE_BLOCK."""
+    from attribution.kpis.uncertainty import REPLICATE_BLOCK
+
+    blocks = [b.copy() for b in resample_counts(1000, n_boot, 5)]
+    assert all(len(b) <= REPLICATE_BLOCK for b in blocks) and sum(len(b) for b in blocks) == n_boot
+    counts = np.vstack(blocks)
+    assert np.array_equal(counts, np.round(counts)) and (counts >= 0).all()
+    assert (counts.sum(axis=1) == 1000).all()
+    again = np.vstack([b.copy() for b in resample_counts(1000, n_boot, 5)])
+    assert np.array_equal(counts, again)
+    # a journey's count is Binomial(1000, 1/1000), variance 0.999; the sample variance of 1000 such counts has a
+    # standard deviation of about sqrt((μ4 − σ⁴) / 1000) ≈ sqrt(3 / 1000) ≈ 0.055, so 0.2 is over 3.5 of them
+    assert abs(counts.var() - 0.999) < 0.2
 
 
 @pytest.mark.parametrize("spec", ["linear", "time_decay", "position_based", "shapley"])

@@ -7,8 +7,9 @@ Shapley's coalition rates). Intervals are percentile intervals of the replicates
 (× period). The same seed gives the same numbers.
 
 Two paths, same numbers: a model whose weights within a journey depend on that journey alone (the rule-based
-models, ``shapley``'s journey game: ``journey_local = True``) is weighted once and each replicate is one weighted
-``bincount``; any other model is refitted on every replicate.
+models, ``shapley``'s journey game: ``journey_local = True``) is weighted once (:class:`_LocalCredits`), and a
+block of replicates is one gather and a few small dense products for all of them; any other model is refitted on
+every replicate. Replicates are drawn a block at a time (:func:`resample_counts`) and every model sees the same ones.
 
 Partitioned runs (out of core, Dask) cannot draw one multinomial over all journeys: no partition sees them all.
 They use the Poisson bootstrap instead [2]_: in replicate b journey j is weighted by k_jb ~ Poisson(1), drawn
@@ -64,12 +65,28 @@ def check_ci(level, n_boot, seed) -> tuple[float, int, int]:
     return lvl, int(n_boot), int(seed)
 
 
-def resample_counts(n_journeys: int, n_boot: int, seed: int) -> np.ndarray:
-    """Multinomial journey draw counts, shape (n_boot, n_journeys), from ``numpy.random.default_rng(seed)``."""
+#: replicates drawn per block (a fixed number, so the draws do not depend on anything but the seed): a block's
+#: draw counts are ``REPLICATE_BLOCK × journeys`` values, a few hundred MB at most for ten million journeys
+REPLICATE_BLOCK = 8
+
+
+def resample_counts(n_journeys: int, n_boot: int, seed: int):
+    """Multinomial journey draw counts, blocks of shape (≤ ``REPLICATE_BLOCK``, n_journeys), float64 (one array,
+    overwritten by the next block).
+
+    Replicate b draws ``n_journeys`` journeys uniformly with replacement (``integers`` of
+    ``numpy.random.default_rng(seed)``, replicate after replicate) and counts them: a Multinomial(J, 1/J) draw,
+    the bootstrap's resampling [1]_, at the cost of J integers and one ``bincount`` (``Generator.multinomial``
+    draws one binomial per journey, several times slower on millions of categories).
+    """
     rng = np.random.default_rng(seed)
-    if n_journeys == 0:
-        return np.zeros((n_boot, 0))
-    return rng.multinomial(n_journeys, np.full(n_journeys, 1.0 / n_journeys), size=n_boot).astype(np.float64)
+    dtype = np.int32 if n_journeys < 2**31 else np.int64
+    buffer = np.zeros((min(REPLICATE_BLOCK, n_boot), n_journeys))  # reused block after block (fresh pages cost)
+    for a in range(0, n_boot, REPLICATE_BLOCK):
+        out = buffer[:min(REPLICATE_BLOCK, n_boot - a)]
+        for r in range(len(out) if n_journeys else 0):
+            out[r] = np.bincount(rng.integers(0, n_journeys, size=n_journeys, dtype=dtype), minlength=n_journeys)
+        yield out
 
 
 def reweighted(journeys: Journeys, counts: np.ndarray) -> Journeys:
@@ -89,52 +106,98 @@ def _group_keys(journeys: Journeys, period: str | None):
     return touch_key, none_key, names, uniq_p, n_ch
 
 
+class _LocalCredits:
+    """The credit of journey-local models, weighted once: one entry per touch (and per touchless journey) of the
+    journeys with conversions or revenue, sorted by group (channel [× period]), with every model's conversion
+    and revenue credit as the columns of one matrix ``D``. A block of replicates' credit of group g is then
+    ``counts[:, journey of g's entries] @ D[g's entries]``: one gather per block shared by all models, and one
+    small dense product per group (work ∝ replicates × entries, in BLAS)."""
+
+    def __init__(self, models, journeys: Journeys, period: str | None):
+        touch_key, none_key, names, uniq_p, n_ch = _group_keys(journeys, period)
+        lengths = journeys.lengths
+        present = np.zeros(len(uniq_p) * n_ch, bool)
+        present[touch_key] = True
+        present[none_key[lengths == 0]] = True
+        cols = np.flatnonzero(present)
+        col_of = np.cumsum(present) - 1
+        live = (journeys.conversions != 0) | (journeys.revenue != 0)
+        t = np.flatnonzero(np.repeat(live, lengths))  # touches of journeys with something to credit
+        none = np.flatnonzero(live & (lengths == 0))
+        group = np.r_[col_of[touch_key[t]], col_of[none_key[none]]]
+        order = np.argsort(group.astype(np.int16) if len(cols) < 2**15 else group, kind="stable")  # radix sort
+        self.journey = np.r_[journeys.touch_journey[t], none][order]
+        self.bounds = np.searchsorted(group[order], np.arange(len(cols) + 1))
+        m = len(models)
+        self.data = np.empty((len(order), 2 * m))
+        for i, model in enumerate(models):
+            w = model.touch_weights(journeys)[t]
+            self.data[:, i] = np.r_[w * journeys.touch_conversions[t], journeys.conversions[none]][order]
+            self.data[:, m + i] = np.r_[w * journeys.touch_revenue[t], journeys.revenue[none]][order]
+        self.n_models = m
+        self.labels = pd.DataFrame({"channel": names[cols % n_ch], "period": uniq_p[cols // n_ch]})
+        self.blocks = []
+        self._taken = None
+
+    def add(self, counts: np.ndarray) -> None:
+        """Credit of a block of replicates (``counts``: replicates × journeys)."""
+        counts = np.asarray(counts, float)
+        if self._taken is None or len(self._taken) < len(counts):
+            self._taken = np.empty((len(counts), len(self.journey)))
+        taken = self._taken[:len(counts)]  # reused block after block
+        for r in range(len(counts)):  # row by row: numpy's fast one-dimensional gather
+            np.take(counts[r], self.journey, out=taken[r])
+        out = np.zeros((len(counts), len(self.bounds) - 1, self.data.shape[1]))
+        for g, (a, b) in enumerate(zip(self.bounds[:-1].tolist(), self.bounds[1:].tolist())):
+            if b > a:
+                out[:, g, :] = taken[:, a:b] @ self.data[a:b]
+        self.blocks.append(out)
+
+    def result(self, i: int):
+        """Labels and the (replicates × groups) conversion and revenue credit of model ``i``."""
+        g = len(self.labels)
+        both = np.concatenate(self.blocks) if self.blocks else np.zeros((0, g, 2 * self.n_models))
+        return self.labels, both[:, :, i], both[:, :, self.n_models + i]
+
+
 def _fast_replicates(model, journeys: Journeys, counts,
                      period: str | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Credit of every replicate for a journey-local model: one weighting, one bincount per replicate.
+    """Credit of every replicate for a journey-local model (:class:`_LocalCredit`).
 
     ``counts`` holds one weight per journey for every replicate (rows of an array, or a list of arrays).
     Returns the labels of the channel (× period) groups that occur and the (replicates × groups) credit.
     """
-    weights = model.touch_weights(journeys)
-    touch_key, none_key, names, uniq_p, n_ch = _group_keys(journeys, period)
-    tj = journeys.touch_journey
-    empty = journeys.touchless()
-    size = len(uniq_p) * n_ch
-    conv_t, rev_t = weights * journeys.touch_conversions, weights * journeys.touch_revenue
-    conv_n, rev_n = journeys.conversions[empty], journeys.revenue[empty]
-    keys = np.r_[touch_key, none_key[empty]]
-    present = np.zeros(size, bool)
-    present[keys] = True
-    cols = np.flatnonzero(present)
-    out_c = np.empty((len(counts), len(cols)))
-    out_r = np.empty((len(counts), len(cols)))
-    for b, k in enumerate(counts):  # one vectorised pass per replicate
-        kt = k[tj]
-        out_c[b] = np.bincount(keys, np.r_[conv_t * kt, conv_n * k[empty]], minlength=size)[cols]
-        out_r[b] = np.bincount(keys, np.r_[rev_t * kt, rev_n * k[empty]], minlength=size)[cols]
-    labels = pd.DataFrame({"channel": names[cols % n_ch], "period": uniq_p[cols // n_ch]})
-    return labels, out_c, out_r
+    credit = _LocalCredits([model], journeys, period)
+    if len(counts):
+        credit.add(np.vstack(counts) if isinstance(counts, list) else counts)
+    return credit.result(0)
 
 
-def _refit_replicates(model, journeys: Journeys, counts: np.ndarray, period: str | None):
+class _Refit:
     """Credit of every replicate by refitting a fresh copy of the model (any model)."""
-    frames = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the replicate's warnings repeat the real fit's
-        for b, k in enumerate(counts):
-            jb = reweighted(journeys, k)
-            credit = model_credit(fresh_model(model).fit(jb), jb, period)
-            if period is None:
-                credit = credit.assign(period=0)
-            frames.append(credit[["channel", "period", "conversions", "revenue"]].assign(_b=b))
-    both = pd.concat(frames, ignore_index=True)
-    conv = both.pivot_table(index="_b", columns=["channel", "period"], values="conversions", aggfunc="sum",
-                            fill_value=0.0, sort=True)
-    rev = both.pivot_table(index="_b", columns=["channel", "period"], values="revenue", aggfunc="sum",
-                           fill_value=0.0, sort=True).reindex(columns=conv.columns, fill_value=0.0)
-    labels = pd.DataFrame(list(conv.columns), columns=["channel", "period"])
-    return labels, conv.to_numpy(), rev.to_numpy()
+
+    def __init__(self, model, journeys: Journeys, period: str | None):
+        self.model, self.journeys, self.period = model, journeys, period
+        self.frames = []
+
+    def add(self, counts: np.ndarray) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the replicate's warnings repeat the real fit's
+            for k in counts:
+                jb = reweighted(self.journeys, k)
+                credit = model_credit(fresh_model(self.model).fit(jb), jb, self.period)
+                if self.period is None:
+                    credit = credit.assign(period=0)
+                self.frames.append(credit[["channel", "period", "conversions", "revenue"]].assign(_b=len(self.frames)))
+
+    def result(self):
+        both = pd.concat(self.frames, ignore_index=True)
+        conv = both.pivot_table(index="_b", columns=["channel", "period"], values="conversions", aggfunc="sum",
+                                fill_value=0.0, sort=True)
+        rev = both.pivot_table(index="_b", columns=["channel", "period"], values="revenue", aggfunc="sum",
+                               fill_value=0.0, sort=True).reindex(columns=conv.columns, fill_value=0.0)
+        labels = pd.DataFrame(list(conv.columns), columns=["channel", "period"])
+        return labels, conv.to_numpy(), rev.to_numpy()
 
 
 def bootstrap_intervals(models, journeys: Journeys, *, level: float = 0.95, n_boot: int = 200, seed: int = 0,
@@ -167,14 +230,23 @@ def bootstrap_intervals(models, journeys: Journeys, *, level: float = 0.95, n_bo
         ``model, channel[, period], conversions_lo, conversions_hi, revenue_lo, revenue_hi``.
     """
     level, n_boot, seed = check_ci(level, n_boot, seed)
-    counts = resample_counts(journeys.n_journeys, n_boot, seed)
+    own = list(per_model) if per_model is not None else [journeys] * len(models)
+    results = {}
+    for mine in {id(j): j for j in own}.values():  # the models fitted on each distinct set of journeys
+        idx = [i for i, j in enumerate(own) if j is mine]
+        local = [i for i in idx if local_weights(models[i])]
+        credits = _LocalCredits([models[i] for i in local], mine, period) if local else None
+        refits = {i: _Refit(models[i], mine, period) for i in idx if i not in local}
+        # the same seed and number of journeys give the same draws: every model sees the same replicates
+        for counts in resample_counts(mine.n_journeys, n_boot, seed):
+            for part in ([credits] if credits else []) + list(refits.values()):
+                part.add(counts)
+        for i in idx:
+            results[i] = refits[i].result() if i in refits else credits.result(local.index(i))
     alpha = (1.0 - level) / 2.0
     frames = []
     for i, model in enumerate(models):
-        local = local_weights(model)
-        mine = per_model[i] if per_model is not None else journeys
-        draws = counts if mine.n_journeys == journeys.n_journeys else resample_counts(mine.n_journeys, n_boot, seed)
-        labels, conv, rev = (_fast_replicates if local else _refit_replicates)(model, mine, draws, period)
+        labels, conv, rev = results[i]
         lo_c, hi_c = np.quantile(conv, [alpha, 1 - alpha], axis=0)
         lo_r, hi_r = np.quantile(rev, [alpha, 1 - alpha], axis=0)
         spec = specs[i] if specs is not None else model_spec(model)
