@@ -84,6 +84,60 @@ def connect(scheduler: str | None = None, n_workers: int | None = None):
     return Client(cluster), cluster
 
 
+#: seconds a run waits with no worker left in the cluster before it fails (workers a nanny restarts come back
+#: within a few seconds)
+NO_WORKER_GRACE = 60.0
+
+
+def wait_all(client, futures, done=None, *, grace: float | None = None, poll: float = 1.0) -> None:
+    """Wait for every future; fail with one message when a task fails or the cluster has lost its workers.
+
+    ``distributed.as_completed`` alone waits forever once no worker is left (tasks then wait for one), and
+    reports a task whose workers kept dying (``KilledWorker``: the scheduler gives up after a few deaths, most
+    often a worker killed for using too much memory) only when the results are gathered, as a traceback. Here
+    the futures are polled: the first failed task raises (a killed worker as :class:`AttributionError`, any
+    other error as itself), and no worker for ``grace`` seconds (:data:`NO_WORKER_GRACE`) raises too.
+    ``done(1)`` is called for every finished task (a progress bar).
+    """
+    import time
+
+    from dask.distributed import wait
+
+    grace = NO_WORKER_GRACE if grace is None else grace
+    pending, lost_since = set(futures), None
+    while pending:
+        try:
+            finished, pending = wait(pending, timeout=poll, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            finished = set()
+        for future in finished:
+            if future.status == "error":
+                _raise_failed(future)
+            if done is not None:
+                done(1)
+        if pending and not client.scheduler_info().get("workers"):
+            lost_since = lost_since if lost_since is not None else time.monotonic()
+            if time.monotonic() - lost_since > grace:
+                raise AttributionError(
+                    f"The Dask cluster has no worker left ({len(pending)} of {len(futures)} tasks unfinished after "
+                    f"{grace:.0f} s without one): workers died or were stopped, most often for using too much "
+                    "memory. Give the workers more memory, use more partitions (--memory-limit), or run without "
+                    "--engine dask.")
+        else:
+            lost_since = None
+
+
+def _raise_failed(future) -> None:
+    """Raise the error of a failed task: a worker killed while running it as one clear message."""
+    exc = future.exception()
+    if type(exc).__name__ == "KilledWorker":
+        raise AttributionError(
+            f"A Dask worker died while running a task of this run ({exc}), as many times as the scheduler allows "
+            "(distributed.scheduler.allowed-failures): most often it was killed for using too much memory. Give "
+            "the workers more memory, use more partitions (--memory-limit), or run without --engine dask.") from None
+    raise exc
+
+
 def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = None, client=None,
              batch_rows: int = 2_000_000, show_progress=None, second=None) -> list[PartitionResult]:
     """Run every user partition on Dask; returns one :class:`PartitionResult` per partition.
@@ -116,11 +170,8 @@ def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = 
             pieces = [(path, dask.delayed(_pick, pure=True)(split, b)) for path, split in reads]
             tasks.append(dask.delayed(process_partition, pure=True)(pieces, spec))
         futures = client.compute(tasks)
-        from dask.distributed import as_completed
-
         with progress(total=len(futures), desc="dask partitions", unit="part", enabled=show_progress) as bar:
-            for _ in as_completed(futures):
-                bar.update(1)
+            wait_all(client, futures, bar.update)
         results = client.gather(futures)
         if second is not None and any(r.stats for r in results):
             fn = second(results)
@@ -130,8 +181,7 @@ def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = 
                 tasks.append(dask.delayed(fn, pure=True)(pieces))
             futures = client.compute(tasks)
             with progress(total=len(futures), desc="dask credit touches", unit="part", enabled=show_progress) as bar:
-                for _ in as_completed(futures):
-                    bar.update(1)
+                wait_all(client, futures, bar.update)
             for r, future in zip(results, futures):  # in partition order, one partition's output at a time
                 second.attach(r, future.result())
                 future.release()
