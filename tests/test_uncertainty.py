@@ -76,6 +76,20 @@ def test_replicates_are_multinomial_draws_of_all_journeys(n_boot):
     assert abs(counts.var() - 0.999) < 0.2
 
 
+@pytest.mark.parametrize("spec", ["markov", "markov:order=2", "markov:order=3,collapse=true"])
+def test_markov_replicates_with_kept_chain_windows_equal_refitting(spec, monkeypatch):
+    """Markov refits every replicate with its chain's windows and transition keys built once: the same numbers,
+    to the last bit, as refitting a fresh model on the reweighted journeys."""
+    from test_speed_paths import random_journeys
+
+    j = random_journeys(3000, 6, seed=2)
+    models = fitted([spec], j)
+    kept = bootstrap_intervals(models, j, level=0.8, n_boot=12, seed=5)
+    monkeypatch.setattr(type(models[0]), "replicate_fitter", lambda self, journeys: None)
+    refit = bootstrap_intervals(models, j, level=0.8, n_boot=12, seed=5)
+    pd.testing.assert_frame_equal(kept, refit, check_exact=True)
+
+
 @pytest.mark.parametrize("spec", ["linear", "time_decay", "position_based", "shapley"])
 def test_fast_path_equals_refitting(spec, journeys, monkeypatch):
     models = fitted([spec], journeys)

@@ -233,17 +233,27 @@ def window_states(p: EncodedPaths, order: int):
     return inv, digits, n_windows
 
 
-def build_chain(p: EncodedPaths, order: int) -> Chain:
+def chain_plan(p: EncodedPaths, order: int, keep_keys: bool = False) -> "_Windows":
+    """What :func:`build_chain` derives from the paths' channels alone (not from their counts): the windows, their
+    states and, with ``keep_keys``, the transition keys once counted (8 bytes per window kept: for fits of other
+    counts of the same paths, bootstrap replicates, which then skip building them). The chain is that of
+    :func:`build_chain` bit for bit."""
+    state, digits, n_windows = window_states(p, order)
+    return _Windows(state, digits, n_windows, p.n_channels + 1, order, keep_keys)
+
+
+def build_chain(p: EncodedPaths, order: int, plan: "_Windows | None" = None) -> Chain:
     """Transition counts of the order-``order`` chain of the paths (journeys with at least one touch).
 
     A transition between consecutive windows of a path is fixed by its source state and the channel it adds
     (the target is the source shifted by one channel), so transitions are counted on the key
     ``source × (n_channels + 1) + new channel``: densely, block by block of windows, when that range is small
-    (whatever the number of states). Transitions from START are counted by target state.
+    (whatever the number of states). Transitions from START are counted by target state. ``plan``:
+    :func:`chain_plan` of the same paths' channels (built here when not given).
     """
     weight = p.conversions + p.nulls
-    state, digits, n_windows = window_states(p, order)
-    w = _Windows(state, digits, n_windows, p.n_channels + 1, order)
+    w = plan if plan is not None else chain_plan(p, order)
+    state, digits = w.state, w.digits
     start_count = np.r_[0.0, np.bincount(state[w.first_idx], weight[w.end_path], minlength=w.n_t - 1)]
     if w.n_t * w.base <= DENSE_TRANSITION_KEYS:
         src, dst, count = _dense_transitions(w, weight)
@@ -266,7 +276,9 @@ class _Windows:
     """The windows of :func:`window_states` with what :func:`build_chain` derives from them: each path's first
     and last window (paths with windows only), and the window range of every path."""
 
-    def __init__(self, state: np.ndarray, digits: np.ndarray, n_windows: np.ndarray, base: int, order: int):
+    def __init__(self, state: np.ndarray, digits: np.ndarray, n_windows: np.ndarray, base: int, order: int,
+                 keep_keys: bool = False):
+        self.keep_keys = keep_keys
         self.state, self.digits, self.n_windows, self.base, self.order = state, digits, n_windows, base, order
         self.n_t = len(digits) + 1
         self.w_end = np.cumsum(n_windows)
@@ -275,6 +287,7 @@ class _Windows:
         self.first_idx = self.w_start[self.has]  # the first window of each path: from START
         self.last_idx = self.w_end[self.has] - 1
         self.end_path = np.flatnonzero(self.has)
+        self.block_keys = {}  # (a, b) -> the dense transition keys of windows a .. b − 1 and their weight layout
 
     def state_keys(self) -> np.ndarray | None:
         """The mixed-radix key of each state (None when it would not fit in 62 bits)."""
@@ -297,14 +310,21 @@ def _dense_transitions(w: _Windows, weight: np.ndarray):
     added = w.digits[:, -1]  # the channel a window adds, by state (at order 1: the state's own digit)
     for a, b in _blocks(len(state)):
         cur = state[a:b]
-        key, wt = _block_keys(w, weight, a, b)
-        key *= base
-        if order == 1:
-            key += cur
-            key += base + 1
+        if (a, b) in w.block_keys:
+            key, (p0, p1, nw, firsts) = w.block_keys[a, b]
+            wt = np.repeat(weight[p0:p1 + 1], nw)
+            wt[firsts] = 0.0
         else:
-            key += base
-            key += added[cur]
+            key, wt, layout = _block_keys(w, weight, a, b)
+            key *= base
+            if order == 1:
+                key += cur
+                key += base + 1
+            else:
+                key += base
+                key += added[cur]
+            if w.keep_keys:
+                w.block_keys[a, b] = (key, layout)
         dense += np.bincount(key, wt, minlength=n_keys)
         if target is not None:
             target[key] = cur + 1  # every window with a given key has the same state
@@ -320,7 +340,8 @@ def _dense_transitions(w: _Windows, weight: np.ndarray):
 
 def _block_keys(w: _Windows, weight: np.ndarray, a: int, b: int):
     """For the windows ``a .. b − 1``: the previous window's state (-1 for a path's first window) as int64, built
-    in place to become the transition key, and the weight of the transition (0 from START: counted apart)."""
+    in place to become the transition key, the weight of the transition (0 from START: counted apart), and how
+    those weights were laid out (to lay out other counts the same way)."""
     key = np.empty(b - a, np.int64)
     key[0] = w.state[a - 1] if a else -1
     key[1:] = w.state[a:b - 1]
@@ -334,7 +355,7 @@ def _block_keys(w: _Windows, weight: np.ndarray, a: int, b: int):
     firsts = firsts[(firsts >= 0) & w.has[p0:p1 + 1]]
     key[firsts] = -1
     wt[firsts] = 0.0  # transitions from START are counted apart
-    return key, wt
+    return key, wt, (p0, p1, nw, firsts)
 
 
 def _pair_transitions(w: _Windows, weight: np.ndarray):

@@ -20,7 +20,7 @@ from attribution.kernels.constants import KEY_SEPARATOR
 from attribution.models.base import TouchWeightModel, credit_frame
 from attribution.models.params import AnyOf, Boolean, Choice, Integer
 from attribution.models.markov.chain import (
-    CONVERSION, NULL, EncodedPaths, build_chain, collapse_repeats, encode_strings, parse_paths,
+    CONVERSION, NULL, EncodedPaths, build_chain, chain_plan, collapse_repeats, encode_strings, parse_paths,
     removal_effects,
 )
 from attribution.models.markov.order import CANDIDATE_ORDERS, select_order
@@ -174,8 +174,31 @@ class Markov(TouchWeightModel):
         self._fit_encoded(EncodedPaths(names, codes, offsets, *counts))
         return self
 
-    def _fit_encoded(self, p: EncodedPaths) -> None:
+    def replicate_fitter(self, journeys: Journeys):
+        """A function of per-journey weights ``k`` returning a fresh copy of this model fitted on ``journeys``
+        with conversions, nulls and revenue times ``k`` (a bootstrap replicate), the same numbers as
+        ``clone().fit(...)`` on those journeys: the chain's windows and transition keys are built once for all
+        replicates. None when the order is chosen per fit (``order="auto"``)."""
+        if self.order == "auto":
+            return None
+        paths = EncodedPaths(np.asarray(journeys.channel_names, dtype=object),
+                             np.asarray(journeys.touch_channel, np.int64), np.asarray(journeys.offsets, np.int64),
+                             journeys.conversions, journeys.nulls, journeys.revenue)
         if self.collapse:
+            paths = collapse_repeats(paths)
+        plan = chain_plan(paths, int(self.order), keep_keys=True)
+
+        def fit(k: np.ndarray) -> "Markov":
+            model = self.clone()
+            model._fit_encoded(paths.subset(paths.conversions * k, paths.nulls * k, paths.revenue * k), plan=plan)
+            return model
+
+        return fit
+
+    def _fit_encoded(self, p: EncodedPaths, plan=None) -> None:
+        """Fit on encoded paths; with ``plan`` (:func:`chain_plan` of these paths, already collapsed when
+        ``collapse``) the chain reuses its windows."""
+        if self.collapse and plan is None:
             p = collapse_repeats(p)
         touched = p.lengths > 0
         conv_touch = float(p.conversions[touched].sum())
@@ -191,7 +214,7 @@ class Markov(TouchWeightModel):
             order, scores = select_order(p, self.seed, CANDIDATE_ORDERS)
         else:
             order, scores = int(self.order), None
-        chain = build_chain(p, order)
+        chain = build_chain(p, order, plan)
         eff = removal_effects(chain)
         re, rev_re = eff.conversion, eff.revenue
         conv_credit = _share(re, conv_touch)
