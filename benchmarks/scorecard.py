@@ -166,7 +166,7 @@ def main() -> None:
         "columns: `attribution.sim.evaluate.scorecard`.\n" % (args.users, time.perf_counter() - t0),
         "## How the hazard defaults were chosen\n",
         f"Candidates scored on the fit presets {', '.join(FIT_PRESETS)} with seed(s) "
-        f"{', '.join(map(str, FIT_SEEDS))} only (mean TVD over both lookbacks):\n",
+        f"{', '.join(map(str, FIT_SEEDS))} only (mean TVD over the runs at both run lookbacks, 30 days and none):\n",
         "| candidate | mean TVD |\n|---|---|\n" + "\n".join(f"| `{m}` | {v:.3f} |" for m, v in fit.to_numpy()),
         f"\nRule: the default stays unless a candidate is better by more than {MARGIN} (seed noise). Chosen: "
         f"`{chosen}`" + (" (the default)." if chosen == "hazard" else
