@@ -15,8 +15,17 @@ from attribution.io.events import Events, read_events
 from attribution.exceptions import ParameterError, option
 from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
 from attribution.journeys.paths import DEFAULT_SEPARATOR, PathTable, read_paths
-from attribution.kpis.result import fit_models
-from attribution.kpis.summary import run_counts
+from attribution.engines import partitioned_run
+from attribution.io.identity import Identity
+from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
+from attribution.io.timeparse import TimeRule
+from attribution.journeys.pathoptions import PathOptions, apply_path_options
+from attribution.kpis.calibrate import calibrate, check_run_options, read_experiments
+from attribution.kpis.report import channel_report, fit_leads, kpi_inputs, lead_journeys_from
+from attribution.kpis.result import fit_models, journeys_per_model, widest_lookback
+from attribution.kpis.summary import finalise_counts, run_counts
+from attribution.kpis.uncertainty import add_intervals, bootstrap_intervals, check_ci
+from attribution.models import default_model_specs, parse_model_spec
 from attribution.options import RunOptions
 
 
@@ -186,7 +195,7 @@ def load_journeys(
     journey_key: str | None = None,
     models=(),
 ) -> tuple[Journeys, Events | None, dict]:
-    """Read the input and build the journeys once.
+    """Read the input and build the journeys once; returns (journeys, events or None, run summary).
 
     ``channel_grouping`` (a :class:`~attribution.io.channel_groups.ChannelGrouping`, ``"ga4"`` or a rules CSV)
     derives touch channels from source / medium / campaign while reading, before validation. With
@@ -199,68 +208,87 @@ def load_journeys(
     ``schema`` reads a GA4, Segment or Snowplow export in its native shape (its own conversion events unless
     others are given); ``identity_map`` and ``journey_key`` group ids into persons or accounts
     (:mod:`attribution.io.identity`). ``models``: the run's models, so that a conversion window's read covers
-    the longest lookback any of them needs (:func:`attribution.kpis.result.widest_lookback`).
+    the longest lookback any of them needs (:func:`attribution.kpis.result.widest_lookback`). The summary and its
+    warnings are a run's (:func:`attribution.kpis.summary.finalise_counts`).
     """
-    csv = CsvOptions.of(csv)
-    grouping = _grouping(channel_grouping, input)
-    if input == "paths":
-        from attribution.journeys.pathoptions import apply_path_options
+    options = RunOptions.of(input=input, conversion_event=conversion_events, column=columns or None,
+                            on_bad_rows=on_bad_rows, separator=separator, epoch_unit=epoch_unit,
+                            valid_years=valid_years, schema=schema, identity_map=identity_map, journey_key=journey_key)
+    p = Prepared(options, csv=CsvOptions.of(csv), grouping=_grouping(channel_grouping, input),
+                 lookback=parse_lookback(lookback_days) if input == "events" else DEFAULT_LOOKBACK_DAYS,
+                 path_options=path_options, milestones=tuple(milestones or ()), models=list(models))
+    journeys, events, counts = read_journeys(sources, p, campaigns=campaigns)
+    if events is None:
+        return journeys, None, counts
+    return journeys, events, finalise_counts(counts, files=len(events.files),
+                                             conversion_events=journeys.meta["conversion_events"])
 
-        if _is_frame(sources):
-            table = PathTable.from_frame(_renamed(sources, columns), separator=separator)
-        else:
-            table = read_paths(sources, columns=columns, separator=separator, csv=csv)
-        j = apply_path_options(table.journeys, path_options)
-        return j, None, {"paths": j.n_journeys, "conversions": j.total_conversions, "revenue": j.total_revenue}
-    if input != "events":
-        raise ParameterError(f"The {option('input', quoted=True)} option must be 'events' or 'paths'. Got {input!r} instead.")
-    lookback = parse_lookback(lookback_days)  # option errors before any reading
-    time = {"epoch_unit": epoch_unit, "valid_years": valid_years}
-    time_range = None
-    if path_options is not None and (path_options.conversions_from or path_options.conversions_to):
-        from attribution.kpis.result import widest_lookback
 
-        time_range = path_options.read_range(widest_lookback(models, lookback))
-    conversion_events = tuple(conversion_events) or ("conversion",)
-    from attribution.io.identity import Identity
-
-    identity = Identity.of(identity_map, journey_key)
-    if schema is not None:
-        from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
-
-        schema = check_schema(schema)
-        if grouping is not None:
-            raise ParameterError(f"{option('schema', schema)} derives touch channels with GA4's channel group already; "
-                                 f"leave out {option('channel-grouping')}.")
-        if conversion_events == ("conversion",):  # not given: the schema's own
-            conversion_events = DEFAULT_CONVERSIONS[schema]
-        events = read_events(sources, schema=schema, conversion_events=conversion_events, identity_map=identity,
-                             on_bad_rows=on_bad_rows, delimiter=csv.delimiter, decimal=csv.decimal,
-                             encoding=csv.encoding, **time)
-    elif _is_frame(sources):
-        events = _frame_events(sources, columns, on_bad_rows, grouping, time)
-    elif grouping is not None:
-        events = grouping.read(sources, columns=columns, on_bad_rows=on_bad_rows, csv=csv, identity=identity, **time)
-    else:
-        events = read_events(sources, columns=columns, on_bad_rows=on_bad_rows, skip=() if campaigns else ("campaign",),
-                             delimiter=csv.delimiter, decimal=csv.decimal, encoding=csv.encoding,
-                             time_range=time_range, identity_map=identity, **time)
+def read_journeys(sources, p: Prepared, *, campaigns: bool = True) -> tuple[Journeys, Events | None, dict]:
+    """The journeys of the input as the prepared options ``p`` say, the validated events (None for a path
+    table) and the additive counts of the run summary (:func:`attribution.kpis.summary.run_counts`; a path
+    table's own summary). Validation's warnings only: the run's are :func:`~attribution.kpis.summary.finalise_counts`'.
+    """
+    o = p.options
+    if o.input == "paths":
+        return _read_paths(sources, p)
+    if o.input != "events":
+        raise ParameterError(f"The {option('input', quoted=True)} option must be 'events' or 'paths'. "
+                             f"Got {o.input!r} instead.")
+    conversion_events = tuple(o.conversion_event) or ("conversion",)
+    if o.schema is not None and conversion_events == ("conversion",):  # not given: the schema's own
+        conversion_events = DEFAULT_CONVERSIONS[check_schema(o.schema)]
+    events = _read_events(sources, p, conversion_events, campaigns)
     counts = events.event_counts()
-    missing = [e for e in conversion_events if e not in counts]
-    if missing and events.num_rows:
-        warnings.warn(
-            f"no rows with conversion event {', '.join(map(repr, missing))}; event names in the log: "
-            f"{', '.join(map(repr, list(counts)[:10]))}. Use {option('conversion-event', 'NAME')}.",
-            UserWarning, stacklevel=2,
-        )
-    journeys = Journeys.from_events(events, conversion_events=conversion_events, lookback_days=lookback,
-                                    milestone_events=milestones, path_options=path_options)
-    known = {"touch", *conversion_events}
-    summary = {"files": len(events.files), **run_counts(events, journeys, counts)}
-    summary["ignored"] = sum(v for k, v in counts.items() if k not in known)
+    journeys = Journeys.from_events(events, conversion_events=conversion_events, lookback_days=p.lookback,
+                                    milestone_events=p.milestones, path_options=p.path_options)
+    return journeys, events, _counts(events, journeys, counts)
+
+
+def _counts(events: Events, journeys: Journeys, event_counts: dict, lead_journeys=None) -> dict:
+    """:func:`~attribution.kpis.summary.run_counts` of the one in-memory log, and the ids stitching merged."""
+    counts = run_counts(events, journeys, event_counts, lead_journeys=lead_journeys)
     if events.ids_merged is not None:
-        summary["ids_merged"] = events.ids_merged
-    return journeys, events, summary
+        counts["ids_merged"] = events.ids_merged
+    return counts
+
+
+def _read_paths(sources, p: Prepared) -> tuple[Journeys, None, dict]:
+    """A path table's journeys (path options applied) and its summary."""
+    o = p.options
+    columns = o.column or None
+    if _is_frame(sources):
+        table = PathTable.from_frame(_renamed(sources, columns), separator=o.separator)
+    else:
+        table = read_paths(sources, columns=columns, separator=o.separator, csv=p.csv)
+    j = apply_path_options(table.journeys, p.path_options)
+    return j, None, {"paths": j.n_journeys, "conversions": j.total_conversions, "revenue": j.total_revenue}
+
+
+def _read_events(sources, p: Prepared, conversion_events: tuple, campaigns: bool) -> Events:
+    """The validated event log: an analytics export in its native shape, a frame in memory, a log whose channels
+    are derived while reading, or files (only the row groups a conversion window needs)."""
+    o, csv, grouping = p.options, p.csv, p.grouping
+    columns = o.column or None
+    time = {"epoch_unit": o.epoch_unit, "valid_years": o.valid_years}
+    identity = Identity.of(o.identity_map, o.journey_key)
+    text = {"delimiter": csv.delimiter, "decimal": csv.decimal, "encoding": csv.encoding}
+    if o.schema is not None:
+        schema = check_schema(o.schema)
+        if grouping is not None:
+            raise ParameterError(f"{option('schema', schema)} derives touch channels with GA4's channel group "
+                                 f"already; leave out {option('channel-grouping')}.")
+        return read_events(sources, schema=schema, conversion_events=conversion_events, identity_map=identity,
+                           on_bad_rows=o.on_bad_rows, **text, **time)
+    if _is_frame(sources):
+        return _frame_events(sources, columns, o.on_bad_rows, grouping, time)
+    if grouping is not None:
+        return grouping.read(sources, columns=columns, on_bad_rows=o.on_bad_rows, csv=csv, identity=identity, **time)
+    time_range = None
+    if p.path_options is not None and (p.path_options.conversions_from or p.path_options.conversions_to):
+        time_range = p.path_options.read_range(widest_lookback(p.models, p.lookback))
+    return read_events(sources, columns=columns, on_bad_rows=o.on_bad_rows, skip=() if campaigns else ("campaign",),
+                       time_range=time_range, identity_map=identity, **text, **time)
 
 
 def _frame_events(frame, columns, on_bad_rows, grouping, time) -> Events:
@@ -423,65 +451,69 @@ def execute(events, options: RunOptions, *, campaigns: bool = True, detail_sink=
     """The one orchestrator: validate every option, then run in memory or partitioned, and assemble the result.
 
     ``campaigns=False`` skips reading the log's campaign column when nothing of the run reports campaigns;
-    ``detail_sink`` receives a partitioned run's ``--detail`` fact table (the caller commits it).
+    ``detail_sink`` receives a partitioned run's ``--detail`` fact table (the caller commits it). Both paths end
+    their counting in :func:`attribution.kpis.summary.finalise_counts` and their table in
+    :func:`attribution.kpis.report.report_frame`.
     """
-    o = options
-    p = prepare(o)
-    in_memory_input = _is_frame(events)
-    parted = None
-    if not in_memory_input:
-        from attribution.engines import partitioned_run
-
-        stitched = [k for k in ("schema", "identity_map", "journey_key") if getattr(o, k) is not None]
-        if stitched and (o.engine != "local" or o.memory_limit is not None):
-            warnings.warn(f"--{stitched[0].replace('_', '-')} joins ids over the whole log (a person's events may "
-                          "lie in any file piece): the log is read in memory, not out of core or on Dask.",
-                          UserWarning, stacklevel=2)
-        parted = None if stitched else partitioned_run(
-            events, p.models, engine=o.engine, scheduler=o.scheduler, memory_limit=o.memory_limit,
-            spill_dir=o.spill_dir, show_progress=o.progress, spend=p.spend, milestone_events=o.milestone_event,
-            period=p.period, ci=p.ci, n_boot=p.bootstrap, seed=p.seed, by=o.by, detail_sink=detail_sink,
-            input=o.input, lookback_days=p.lookback, conversion_events=o.conversion_event, columns=o.column or None,
-            on_bad_rows=o.on_bad_rows, channel_grouping=p.grouping, csv=p.csv, epoch_unit=o.epoch_unit,
-            valid_years=o.valid_years, milestones=p.milestones, path_options=p.path_options)
-    elif o.engine == "dask":
-        raise ParameterError("The dask engine reads files; write the frame to Parquet and pass the file, or run "
-                             "it with engine='local'.")
+    p = prepare(options)
+    parted = _partitioned(events, p, detail_sink)
     if parted is not None:  # out of core or on Dask: same models, merged partition statistics
-        if p.experiments is not None:
-            raise ParameterError(f"{option('experiments')} needs an in-memory run (it dates every touch's credit by its "
-                                 f"conversion); this log was processed out of core or on Dask. Raise {option('memory-limit')} "
-                                 f"or use {option('engine', 'local')}.")
         table, fitted, lead_models, summary = parted
         return RunResult(table, None, fitted, None, summary, lead_models, None, p.spend, p.period)
-    journeys, events_, summary = load_journeys(
-        events, input=o.input, lookback_days=p.lookback, conversion_events=o.conversion_event,
-        columns=o.column or None, on_bad_rows=o.on_bad_rows, separator=o.separator, channel_grouping=p.grouping,
-        campaigns=campaigns or o.by is not None or bool(o.milestone_event), csv=p.csv, epoch_unit=o.epoch_unit,
-        valid_years=o.valid_years, milestones=p.milestones, path_options=p.path_options, schema=o.schema,
-        identity_map=o.identity_map, journey_key=o.journey_key, models=p.models)
-    return _in_memory(journeys, events_, summary, o, p)
+    o = p.options
+    campaigns = campaigns or o.by is not None or bool(o.milestone_event)
+    return _in_memory(*read_journeys(events, p, campaigns=campaigns), p)
 
 
-def _in_memory(journeys, events, summary, o: RunOptions, p) -> RunResult:
-    """Fit, KPI table, intervals and calibration of an in-memory run."""
-    from attribution.kpis.report import kpi_table
-    from attribution.kpis.result import journeys_per_model
+def _partitioned(events, p: Prepared, detail_sink):
+    """The partitioned run's (table, fitted, lead models, summary), or None when the run stays in memory."""
+    o = p.options
+    if _is_frame(events):
+        if o.engine == "dask":
+            raise ParameterError("The dask engine reads files; write the frame to Parquet and pass the file, or "
+                                 "run it with engine='local'.")
+        return None
+    stitched = [k for k in ("schema", "identity_map", "journey_key") if getattr(o, k) is not None]
+    if stitched:
+        if o.engine != "local" or o.memory_limit is not None:
+            warnings.warn(f"--{stitched[0].replace('_', '-')} joins ids over the whole log (a person's events may "
+                          "lie in any file piece): the log is read in memory, not out of core or on Dask.",
+                          UserWarning, stacklevel=3)
+        return None
+    parted = partitioned_run(events, p, detail_sink=detail_sink)
+    if parted is not None and p.experiments is not None:
+        raise ParameterError(f"{option('experiments')} needs an in-memory run (it dates every touch's credit by "
+                             f"its conversion); this log was processed out of core or on Dask. Raise "
+                             f"{option('memory-limit')} or use {option('engine', 'local')}.")
+    return parted
 
+
+def _in_memory(journeys, events, counts, p: Prepared) -> RunResult:
+    """Warnings and summary, fit, KPI table, intervals and calibration of an in-memory run."""
+    o = p.options
+    if events is None:  # a path table: its own summary, no event names to check
+        summary, lead_event, lead_journeys = counts, None, None
+    else:
+        lead_event = o.milestone_event[0] if o.milestone_event else None
+        lead_journeys = lead_journeys_from(events, journeys, lead_event) if lead_event is not None else None
+        if lead_journeys is not None:
+            counts = _counts(events, journeys, counts["events"], lead_journeys)
+        summary = finalise_counts(counts, files=len(events.files), lead_event=lead_event, spend=p.spend,
+                                  conversion_events=journeys.meta["conversion_events"])
     per_model = journeys_per_model(journeys, p.models, events)  # each model's lookback, built once each
     fitted = fit_models(journeys, p.models, per_model=per_model)
-    table, lead_models, lead_journeys = kpi_table(fitted, journeys, events, spend=p.spend, period=p.period,
-                                                  milestone_events=o.milestone_event, by=o.by, per_model=per_model)
+    lead_models = lead_per_model = None
+    if lead_journeys is not None:
+        lead_per_model = journeys_per_model(lead_journeys, fitted, events)
+        lead_models = fit_leads(fitted, lead_per_model, lead_event)
+    table = channel_report(fitted, journeys, spend=p.spend, period=p.period, lead_models=lead_models,
+                           lead_journeys=lead_journeys, by=o.by, per_model=per_model, lead_per_model=lead_per_model)
     if p.ci is not None:
-        from attribution.kpis.uncertainty import add_intervals, bootstrap_intervals
-
         intervals = bootstrap_intervals(fitted, journeys, level=p.ci, n_boot=p.bootstrap, seed=p.seed,
                                         period=p.period, per_model=per_model)
         table = add_intervals(table, intervals, p.period)
     factors = None
     if p.experiments is not None:
-        from attribution.kpis.calibrate import calibrate
-
         table, factors = calibrate(table, p.experiments, models=fitted, journeys=journeys, events=events,
                                    untested=o.calibrate_untested, per_model=per_model)
     return RunResult(table, journeys, fitted, events, summary, lead_models, lead_journeys, p.spend, p.period,
@@ -490,29 +522,29 @@ def _in_memory(journeys, events, summary, o: RunOptions, p) -> RunResult:
 
 @dataclass
 class Prepared:
-    """What :func:`prepare` derived from the options, every check passed (before any reading)."""
+    """What :func:`prepare` derived from the options, every check passed (before any reading).
 
-    models: list
-    spend: object
-    period: str | None
-    csv: CsvOptions
-    lookback: float | None
-    grouping: object
-    ci: float | None
-    bootstrap: int
-    seed: int
-    experiments: object
-    path_options: object
-    milestones: tuple
+    The partitioned engines take it whole (:func:`attribution.engines.partitioned_run`): ``options`` are the
+    run's :class:`~attribution.options.RunOptions`, the other fields what was derived from them, once.
+    """
+
+    options: RunOptions
+    models: list = field(default_factory=list)
+    spend: object = None
+    period: str | None = None
+    csv: CsvOptions = field(default_factory=CsvOptions)
+    lookback: float | None = DEFAULT_LOOKBACK_DAYS
+    grouping: object = None
+    ci: float | None = None
+    bootstrap: int = 200
+    seed: int = 0
+    experiments: object = None
+    path_options: object = None
+    milestones: tuple = ()
 
 
 def prepare(o: RunOptions) -> Prepared:
     """Check every option and build what the run needs from them, so that a bad option fails before any work."""
-    from attribution.io.timeparse import TimeRule
-    from attribution.journeys.pathoptions import PathOptions
-    from attribution.kpis.report import kpi_inputs
-    from attribution.models import default_model_specs, parse_model_spec
-
     specs = list(o.model) if o.model else default_model_specs()
     models = [parse_model_spec(m) if isinstance(m, str) else m for m in specs]
     path_options = PathOptions.of(o.path_transform, list(o.exclude_channel) or None, o.max_touches,
@@ -527,16 +559,12 @@ def prepare(o: RunOptions) -> Prepared:
     lookback = parse_lookback(o.lookback_days)
     ci, bootstrap, seed = o.ci, o.bootstrap, o.seed
     if ci is not None:
-        from attribution.kpis.uncertainty import check_ci
-
         ci, bootstrap, seed = check_ci(ci, bootstrap, seed)
     experiments = None
     if o.experiments is not None:  # the table's own rules before the (long) event read
-        from attribution.kpis.calibrate import check_run_options, read_experiments
-
         check_run_options(o.input, o.calibrate_untested)
         experiments = read_experiments(o.experiments)
-    return Prepared(models, spend, period, csv, lookback, grouping, ci, bootstrap, seed, experiments, path_options,
+    return Prepared(o, models, spend, period, csv, lookback, grouping, ci, bootstrap, seed, experiments, path_options,
                     journey_milestones(o.milestone_event, models))
 
 

@@ -34,7 +34,17 @@ import math
 import os
 import re
 
+from attribution.engines import dask_engine
+from attribution.engines.outofcore import run_out_of_core
+from attribution.engines.partial import RunSpec, finalise
+from attribution.engines.partition import file_rows
+from attribution.engines.second_pass import SecondPass
 from attribution.exceptions import ParameterError, option
+from attribution.io.events import plan_read
+from attribution.io.timeparse import TimeRule
+from attribution.kpis.result import model_lookbacks, model_spec
+from attribution.memory import memory_budget
+from attribution.models.base import local_weights
 
 ENGINES = ("local", "dask")
 #: peak bytes of the in-memory run per event row, measured on the 10M-event benchmark log (about 300)
@@ -70,15 +80,11 @@ def parse_memory_limit(value) -> int | None:
 def available_memory() -> int:
     """Bytes this process can still allocate: the least of ``MemAvailable``, the cgroup memory limits and the
     address-space limit (:func:`attribution.memory.memory_budget`)."""
-    from attribution.memory import memory_budget
-
     return memory_budget()[0]
 
 
 def estimate_rows(plan) -> int:
     """Rows of the log: exact for Parquet (footers); CSV estimated from its size (about 60 bytes a row)."""
-    from attribution.engines.partition import file_rows
-
     total = 0
     for path, _ in plan.files:
         rows = file_rows(path)
@@ -114,32 +120,35 @@ def pass_one_rows(memory_limit: int | None) -> int:
 def journey_local(model) -> bool:
     """Whether a model's per-touch weights in a journey depend on that journey alone (then its credit per period
     or campaign adds up over user partitions)."""
-    from attribution.models.base import local_weights
-
     return local_weights(model)
 
 
 def _check_own_lookbacks(models, lookback_days, where: str) -> None:
     """The second pass weighs a whole-log model's touches from counts of the run's journeys: a model with its own
     lookback must weigh them from its fit (``weights_from_fit``, as ``hazard``) or from each journey alone."""
-    from attribution.kpis.result import model_lookbacks, model_spec
-
     for m, lookback in zip(models, model_lookbacks(models, lookback_days)):
         if lookback != lookback_days and not journey_local(m) and not getattr(m, "weights_from_fit", False):
             raise ParameterError(
-                f"{option('period')}, {option('by')} and --detail are not available with {where} for {model_spec(m)!r} yet: its "
-                "journeys have their own lookback and its touch weights need the whole log's. Run it in memory "
-                f"({option('engine', 'local')} with a larger {option('memory-limit')}).")
+                f"{option('period')}, {option('by')} and --detail are not available with {where} for "
+                f"{model_spec(m)!r} yet: its journeys have their own lookback and its touch weights need the whole "
+                f"log's. Run it in memory ({option('engine', 'local')} with a larger {option('memory-limit')}).")
 
 
-def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | None = None, memory_limit=None,
-                    spill_dir: str | None = None, show_progress=None, n_partitions: int | None = None,
-                    spend=None, milestone_events=(), period=None, ci=None, n_boot=200, seed=0, by=None,
-                    detail_sink=None, input: str = "events",
-                    lookback_days=30.0, conversion_events=("conversion",), columns=None, on_bad_rows: str = "error",
-                    channel_grouping=None, csv=None, epoch_unit=None, valid_years=None, milestones=(),
-                    path_options=None, **_ignored):
+def partitioned_run(sources, prepared, *, detail_sink=None, n_partitions: int | None = None):
     """Run partitioned when the engine or the memory budget asks for it; None means "run in memory".
+
+    Parameters
+    ----------
+    sources : str, path or list of them
+        Event-log files, folders or globs.
+    prepared : attribution.runner.Prepared
+        The run's checked :class:`~attribution.options.RunOptions` (``prepared.options``) and what was derived from
+        them once (models, spend table, period, CSV options, lookback in days, channel grouping, interval
+        options, path options, milestones).
+    detail_sink : attribution.engines.detail_out.DetailSink, optional
+        Receives the ``--detail`` fact table, partition by partition.
+    n_partitions : int, optional
+        User partitions to use (default: from the memory budget).
 
     Returns
     -------
@@ -147,74 +156,36 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
 
     Notes
     -----
-    ``csv`` (:class:`~attribution.io.csvread.CsvOptions`) travels with the read plan: every piece of a CSV file is
-    read with the same delimiter, decimal mark, encoding and null tokens as the in-memory read.
+    The CSV options travel with the read plan: every piece of a CSV file is read with the same delimiter, decimal
+    mark, encoding and null tokens as the in-memory read.
     """
-    from attribution.io.events import plan_read
-    from attribution.io.timeparse import TimeRule
-
-    engine = check_engine(engine, scheduler)
-    limit = parse_memory_limit(memory_limit)
-    if input != "events":
+    p, o = prepared, prepared.options
+    engine = check_engine(o.engine, o.scheduler)
+    limit = parse_memory_limit(o.memory_limit)
+    if o.input != "events":
         if engine == "dask":
             raise ParameterError(f"The dask engine reads event logs; a path table is small: run it with {option('engine', 'local')}.")
         return None
-    if channel_grouping is not None:  # each partition is grouped before its validation (partial.process_partition)
-        from attribution.io.channel_groups import ChannelGrouping
-
-        channel_grouping = ChannelGrouping.of(channel_grouping)
-        plan = channel_grouping.plan(sources, columns=columns, csv=csv)
-    else:
-        plan = plan_read(sources, columns=columns, csv=csv)
-    if engine == "local":
-        if limit is None and n_partitions is None and (period is not None or ci is not None or by is not None
-                                                        or (detail_sink is not None and not detail_sink.streamable)):
-            return None  # automatic mode never refuses an option: these need the journeys in memory, try there
-        buckets = n_partitions or plan_buckets(estimate_rows(plan), limit)
-        if buckets <= 1:
-            return None
-    else:
-        buckets = n_partitions or max(4, plan_buckets(estimate_rows(plan), limit))
+    plan = _plan(sources, p)
+    buckets = _buckets(plan, p, engine, limit, detail_sink, n_partitions)
+    if buckets is None:
+        return None
     where = "the dask engine" if engine == "dask" else f"an out-of-core run ({buckets} user buckets)"
-    if detail_sink is not None:
-        detail_sink.check(where)
-    if ci is not None and period is not None and not all(map(journey_local, models)):
-        from attribution.kpis.result import model_spec
-
-        names = ", ".join(repr(model_spec(m)) for m in models if not journey_local(m))
-        raise ParameterError(
-            f"{option('ci')} with {option('period')} is not available with {where} for {names} yet: each bootstrap replicate would need "
-            f"its own touch weights from the whole log. Run those models with {option('ci')} or {option('period')} (not both), or in "
-            f"memory ({option('engine', 'local')} with a larger {option('memory-limit')}).")
-    if period is not None or by is not None or detail_sink is not None:
-        _check_own_lookbacks(models, lookback_days, where)
-    from attribution.engines.partial import RunSpec, finalise
-
-    milestone_events = [str(m) for m in (milestone_events or ())]
-    spec = RunSpec(list(models), plan.mapping, on_bad_rows, tuple(conversion_events) or ("conversion",),
-                   lookback_days, milestone_events[0] if milestone_events else None, channel_grouping,
-                   period=period, by=by, ci=ci, n_boot=n_boot, seed=seed, detail=detail_sink is not None,
-                   time_rule=TimeRule.of(epoch_unit, valid_years), milestones=tuple(milestones or ()),
-                   path_options=path_options)
-    files = [p for p, _ in plan.files]
+    _check_partitioned(p, where, detail_sink)
+    spec = run_spec(p, plan.mapping, detail=detail_sink is not None)
+    files = [f for f, _ in plan.files]
     second = None
-    if ((period is not None or by is not None) and not all(map(journey_local, models))) or detail_sink is not None:
-        from attribution.engines.second_pass import SecondPass
-
-        second = SecondPass(spec, files, detail_sink)
+    if ((p.period is not None or o.by is not None) and not all(map(journey_local, p.models))) or detail_sink is not None:
+        second = SecondPass(spec, files, detail_sink, spend=p.spend)
     try:
         if engine == "dask":
-            from attribution.engines.dask_engine import run_dask
-
-            results = run_dask(plan, spec, n_partitions=buckets, scheduler=scheduler, show_progress=show_progress,
-                               second=second)
+            results = dask_engine.run_dask(plan, spec, n_partitions=buckets, scheduler=o.scheduler,
+                                           show_progress=o.progress, second=second)
         else:
-            from attribution.engines.outofcore import run_out_of_core
-
-            results = run_out_of_core(plan, spec, n_buckets=buckets, spill_dir=spill_dir,
-                                      show_progress=show_progress, second=second, batch_rows=pass_one_rows(limit))
+            results = run_out_of_core(plan, spec, n_buckets=buckets, spill_dir=o.spill_dir, show_progress=o.progress,
+                                      second=second, batch_rows=pass_one_rows(limit))
         state = second.state if second is not None else None
-        table, fitted, lead_models, summary = finalise(results, spec, files=files, spend=spend, state=state)
+        table, fitted, lead_models, summary = finalise(results, spec, files=files, spend=p.spend, state=state)
     except BaseException:
         if detail_sink is not None:
             detail_sink.discard()  # a failed run leaves no half-written fact table (nor a previous one touched)
@@ -222,3 +193,48 @@ def partitioned_run(sources, models, *, engine: str = "local", scheduler: str | 
     summary["engine"] = engine if engine == "dask" else f"local, out of core ({buckets} buckets)"
     summary["partitions"] = buckets
     return table, fitted, lead_models, summary
+
+
+def _plan(sources, p):
+    """The read plan of the log (each partition is grouped before its validation: partial.process_partition)."""
+    columns = p.options.column or None
+    if p.grouping is not None:
+        return p.grouping.plan(sources, columns=columns, csv=p.csv)
+    return plan_read(sources, columns=columns, csv=p.csv)
+
+
+def _buckets(plan, p, engine: str, limit: int | None, detail_sink, n_partitions: int | None) -> int | None:
+    """User partitions of the run, or None to run in memory (the local engine when the log fits its budget)."""
+    if engine != "local":
+        return n_partitions or max(4, plan_buckets(estimate_rows(plan), limit))
+    needs_journeys = (p.period is not None or p.ci is not None or p.options.by is not None
+                      or (detail_sink is not None and not detail_sink.streamable))
+    if limit is None and n_partitions is None and needs_journeys:
+        return None  # automatic mode never refuses an option: these need the journeys in memory, try there
+    buckets = n_partitions or plan_buckets(estimate_rows(plan), limit)
+    return None if buckets <= 1 else buckets
+
+
+def _check_partitioned(p, where: str, detail_sink) -> None:
+    """Refuse, before any reading, what a partitioned run cannot do yet."""
+    if detail_sink is not None:
+        detail_sink.check(where)
+    if p.ci is not None and p.period is not None and not all(map(journey_local, p.models)):
+        names = ", ".join(repr(model_spec(m)) for m in p.models if not journey_local(m))
+        raise ParameterError(
+            f"{option('ci')} with {option('period')} is not available with {where} for {names} yet: each bootstrap "
+            f"replicate would need its own touch weights from the whole log. Run those models with {option('ci')} or "
+            f"{option('period')} (not both), or in memory ({option('engine', 'local')} with a larger "
+            f"{option('memory-limit')}).")
+    if p.period is not None or p.options.by is not None or detail_sink is not None:
+        _check_own_lookbacks(p.models, p.lookback, where)
+
+
+def run_spec(p, mapping: dict, *, detail: bool = False) -> RunSpec:
+    """What every partition's worker needs of the prepared run (small and picklable)."""
+    o = p.options
+    milestones = [str(m) for m in o.milestone_event]
+    return RunSpec(list(p.models), mapping, o.on_bad_rows, tuple(o.conversion_event) or ("conversion",),
+                   p.lookback, milestones[0] if milestones else None, p.grouping, period=p.period, by=o.by, ci=p.ci,
+                   n_boot=p.bootstrap, seed=p.seed, detail=detail, time_rule=TimeRule.of(o.epoch_unit, o.valid_years),
+                   milestones=tuple(p.milestones), path_options=p.path_options)

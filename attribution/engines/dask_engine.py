@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import os
 
-from attribution.exceptions import AttributionError, ParameterError
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from attribution.engines.partial import PartitionResult, RunSpec, process_partition
-from attribution.engines.partition import bucket_of, iter_pieces, split_by_bucket
+from attribution.engines.partition import bucket_of, iter_pieces, split_by_bucket, user_kind
+from attribution.exceptions import AttributionError, ParameterError
+from attribution.io.sources import file_kind
 from attribution.progress import progress
 
 
 def _read_split(path, columns, dictionary, groups, offset, n_buckets, user_col, kind, csv=None, numeric=()):
     """Dask task: read one piece of a file and split it into user buckets."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from attribution.io.sources import file_kind
-
     if file_kind(path) == "parquet":
         schema = pq.read_schema(path)
         as_dict = [c for c in dictionary if c in columns and c in schema.names
@@ -49,10 +47,6 @@ def _pick(split, b):
 
 def _pieces_of(path: str, batch_rows: int):
     """(row groups, first row) of each read task of a file; one task for a CSV file."""
-    import pyarrow.parquet as pq
-
-    from attribution.io.sources import file_kind
-
     if file_kind(path) != "parquet":
         return [(None, 0)]
     meta = pq.ParquetFile(path).metadata
@@ -145,11 +139,7 @@ def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = 
     ``second``: as for :func:`~attribution.engines.outofcore.run_out_of_core`; the second pass re-reads the
     files (the same read-and-split tasks) and runs ``second(results)`` on every partition.
     """
-    import dask
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from attribution.engines.partition import user_kind
+    import dask  # an optional dependency (extra 'dask')
 
     own = client is None
     cluster = None

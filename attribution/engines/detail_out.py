@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from attribution.exceptions import OutputError, ParameterError
+from attribution.io.export import create_new, file_mode, temp_path
 
 STREAMED = ("csv", "parquet")
 
@@ -51,8 +52,6 @@ class DetailSink:
 
     def _open(self):
         folder = os.path.dirname(os.path.abspath(self.path))
-        from attribution.io.export import create_new, file_mode, temp_path
-
         mode = file_mode(self.path)
         self._tmp = temp_path(folder)  # recorded before the file exists: discard() finds it whatever happens
         self._fh = os.fdopen(create_new(self._tmp), "wb")

@@ -17,12 +17,11 @@ import os
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from attribution.exceptions import OutputError
-
 from attribution.engines.partial import PartitionResult, RunSpec, process_partition
-from attribution.engines.partition import bucket_of, iter_pieces, split_by_bucket, user_kind
-from attribution.progress import progress
+from attribution.engines.partition import bucket_of, file_rows, iter_pieces, split_by_bucket, user_kind
 from attribution.engines.spill import SpillFolder, spill_message
+from attribution.exceptions import OutputError
+from attribution.progress import progress
 
 
 def write_buckets(plan, n_buckets: int, folder: str, *, kind: str, batch_rows: int = 2_000_000,
@@ -76,8 +75,6 @@ def _close_all(writers: dict, quiet: bool = False) -> None:
 
 
 def _total_rows(plan) -> int | None:
-    from attribution.engines.partition import file_rows
-
     counts = [file_rows(p) for p, _ in plan.files]
     return None if any(c is None for c in counts) else int(sum(counts))
 

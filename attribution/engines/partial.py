@@ -16,10 +16,22 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from attribution.io.events import add_units, mixed_unit_problems
-from attribution.exceptions import DroppedRowsWarning, InputError, Problem, option
+from attribution.exceptions import DroppedRowsWarning, InputError, Problem
+from attribution.io.events import add_units, mixed_unit_problems, validate_tables, warn_dropped
+from attribution.journeys.journeys import Journeys
+from attribution.kpis.report import (
+    _extras, fresh_model, journey_stats, merge_journey_stats, report_frame, touch_credit,
+)
+from attribution.kpis.result import journeys_per_model, model_spec
+from attribution.kpis.summary import finalise_counts, merge_counts, run_counts
+from attribution.kpis.uncertainty import add_intervals, merge_replicates, partition_replicates
+from attribution.models import parse_model_spec
+from attribution.models.base import local_weights, merge_stats
+from attribution.models.set_rows import weight_rows
 
 
 @dataclass
@@ -45,8 +57,6 @@ class RunSpec:
 
     def journeys(self, events, conversion_events=None):
         """The partition's journeys, built as a run in memory builds them."""
-        from attribution.journeys.journeys import Journeys
-
         return Journeys.from_events(events, conversion_events=conversion_events or self.conversion_events,
                                     lookback_days=self.lookback_days, milestone_events=self.milestones,
                                     path_options=self.path_options)
@@ -54,14 +64,9 @@ class RunSpec:
     def per_model(self, journeys, events) -> list:
         """Each model's journeys of the partition, aligned with :meth:`models`: ``journeys`` (the run's
         lookback) unless a model declares another (:func:`attribution.kpis.result.journeys_per_model`)."""
-        from attribution.kpis.result import journeys_per_model
-
         return journeys_per_model(journeys, self.models(), events)
 
     def models(self) -> list:
-        from attribution.kpis.report import fresh_model
-        from attribution.models import parse_model_spec
-
         return [parse_model_spec(m) if isinstance(m, str) else fresh_model(m) for m in self.model_specs]
 
 
@@ -92,10 +97,6 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
         The partition's rows from each input file, with their ``_row`` column (row number within the file).
     spec : RunSpec
     """
-    from attribution.io.events import validate_tables
-    from attribution.kpis.report import journey_stats
-    from attribution.kpis.summary import run_counts
-
     pieces = [(p, t) for p, t in pieces if t is not None]
     result = PartitionResult()
     if not pieces:
@@ -124,37 +125,35 @@ def process_partition(pieces, spec: RunSpec) -> PartitionResult:
             result.lead_stats = [m.partial_stats(j) for m, j in zip(spec.models(), lead_per_model)]
     result.journey_stats = journey_stats(journeys, spec.period, spec.by)
     if spec.period is not None or spec.by is not None or spec.detail:
-        from attribution.engines import journey_local
-        from attribution.engines.second_pass import weight_rows
-
-        if not all(map(journey_local, models)):  # their touch weights need a second pass over the partitions
+        if not all(map(local_weights, models)):  # their touch weights need a second pass over the partitions
             result.weight_rows = weight_rows(journeys)
             if spec.lead_event is not None and (spec.period is not None or spec.by is not None):
                 result.lead_weight_rows = weight_rows(lead)
     if spec.detail:
-        from attribution.engines.second_pass import conversion_users
-
         result.conversion_users = conversion_users(journeys)
     if spec.ci is not None:
-        from attribution.kpis.uncertainty import partition_replicates
-
         result.replicates = partition_replicates(spec.models(), journeys, n_boot=spec.n_boot, seed=spec.seed,
                                                  period=spec.period, per_model=per_model)
     if spec.period is not None or spec.by is not None:
-        from attribution.engines import journey_local
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result.credits = [keyed_credit(m, s, j, spec) if journey_local(m) else None
+            result.credits = [keyed_credit(m, s, j, spec) if local_weights(m) else None
                               for m, s, j in zip(models, result.stats, per_model)]
             if spec.lead_event is not None:
-                result.lead_credits = [keyed_credit(m, s, j, spec) if journey_local(m) else None
+                result.lead_credits = [keyed_credit(m, s, j, spec) if local_weights(m) else None
                                        for m, s, j in zip(spec.models(), result.lead_stats, lead_per_model)]
-    channels = set(map(str, journeys.channel_names))
-    if spec.lead_event is not None:
-        channels |= set(map(str, lead.channel_names))
-    result.counts = {"channels": sorted(channels), **run_counts(events, journeys)}
+    result.counts = run_counts(events, journeys, lead_journeys=lead if spec.lead_event is not None else None)
     return result
+
+
+def conversion_users(journeys) -> pd.DataFrame:
+    """Converting journeys per user id (``user_id``, ``n``): additive, for the global ``conversion_id`` numbering
+    of a partitioned ``--detail``."""
+    conv = np.flatnonzero(journeys.conversions > 0)
+    counts = np.bincount(journeys.user[conv], minlength=len(journeys.user_ids)) if len(conv) else \
+        np.zeros(len(journeys.user_ids), np.int64)
+    have = np.flatnonzero(counts)
+    return pd.DataFrame({"user_id": journeys.user_ids.take(pa.array(have)).to_pandas(), "n": counts[have]})
 
 
 def keyed_credit(model, stats, journeys, spec: RunSpec) -> pd.DataFrame:
@@ -164,8 +163,6 @@ def keyed_credit(model, stats, journeys, spec: RunSpec) -> pd.DataFrame:
     in-memory rows restricted to the partition's users; the model-level extra columns (none for journey-local
     models today) are dropped here and joined back from the merged fit by :func:`finalise`.
     """
-    from attribution.kpis.report import touch_credit
-
     model.fit_stats(stats)  # touch_credit reads attribution_ (for the extra columns)
     frame = touch_credit(model, journeys, spec.period, spec.by)
     return frame[credit_keys(spec) + ["conversions", "revenue"]]
@@ -177,8 +174,6 @@ def credit_keys(spec: RunSpec) -> list[str]:
 
 def merge_credits(frames, spec: RunSpec, model=None) -> pd.DataFrame:
     """Sum :func:`keyed_credit` frames of user-disjoint partitions per key; ``model``'s extras joined back."""
-    from attribution.kpis.report import _extras
-
     keys = credit_keys(spec)
     frames = [f for f in frames if f is not None]
     both = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=keys + ["conversions", "revenue"])
@@ -225,51 +220,23 @@ def merge_time_units(results, files=()) -> dict:
             for p in sorted(merged, key=lambda p: rank.get(p, len(rank)))}
 
 
-def merge_counts(results) -> dict:
-    total: dict = {"rows": 0, "events": {}, "dropped": {}, "journeys": 0, "touches": 0, "conversions": 0.0,
-                   "touchless_conversions": 0.0, "revenue": 0.0}
-    for r in results:
-        c = r.counts
-        if not c:
-            continue
-        for k in ("rows", "journeys", "touches", "conversions", "touchless_conversions", "revenue"):
-            total[k] += c[k]
-        for k, v in c["events"].items():
-            total["events"][k] = total["events"].get(k, 0) + v
-        for k, v in c["dropped"].items():
-            total["dropped"][k] = total["dropped"].get(k, 0) + v
-    total["events"] = dict(sorted(total["events"].items(), key=lambda kv: str(kv[0])))
-    return total
-
-
-def fit_merged(results, spec: RunSpec, *, files) -> dict:
+def fit_merged(results, spec: RunSpec, *, files, spend=None) -> dict:
     """Report the partitions' problems and warnings, then fit every model on the merged statistics.
 
-    Returns a dict (``live`` results, merged ``counts``, ``fitted`` and ``lead_models``) for :func:`finalise`;
+    The merged counts end in :func:`attribution.kpis.summary.finalise_counts`, as a run in memory does (its
+    warnings, then the run summary). Returns a dict (``live`` results, the ``summary``, ``fitted`` and
+    ``lead_models``) for :func:`finalise`;
     the partitioned runs that need a second pass (:mod:`~attribution.engines.second_pass`) call it first.
     """
-    from attribution.models.base import merge_stats
-
     results = list(results)
     problems = merge_problems((r.problems for r in results), files)
     problems += mixed_unit_problems(merge_time_units(results, files), spec.mapping)
     if problems:
         raise InputError(problems)
-    counts = merge_counts(results)
-    dropped = {k: v for k, v in counts["dropped"].items() if v}
-    if dropped:
-        warnings.warn("dropped bad rows: " + ", ".join(f"{k}: {v:,}" for k, v in dropped.items()),
-                      DroppedRowsWarning, stacklevel=2)
-    missing = [e for e in spec.conversion_events if e not in counts["events"]]
-    if missing and counts["rows"]:
-        warnings.warn(
-            f"no rows with conversion event {', '.join(map(repr, missing))}; event names in the log: "
-            f"{', '.join(map(repr, list(counts['events'])[:10]))}. Use {option('conversion-event', 'NAME')}.",
-            UserWarning, stacklevel=2,
-        )
-    if spec.lead_event is not None and spec.lead_event not in counts["events"]:
-        warnings.warn(f"no rows with milestone event {spec.lead_event!r}: every channel gets 0 leads.", UserWarning,
-                      stacklevel=2)
+    counts = merge_counts(r.counts for r in results)
+    warn_dropped(counts["dropped"])
+    summary = finalise_counts(counts, files=len(files), conversion_events=spec.conversion_events,
+                              lead_event=spec.lead_event, spend=spend)
     live = [r for r in results if r.stats]
     models = spec.models()
     if not live:
@@ -285,7 +252,7 @@ def fit_merged(results, spec: RunSpec, *, files) -> dict:
         for i, m in enumerate(spec.models()):
             m.fit_stats(merge_stats(m, [r.lead_stats[i] for r in live]))
             lead_models.append(m)
-    return {"live": live, "counts": counts, "fitted": fitted, "lead_models": lead_models}
+    return {"live": live, "summary": summary, "fitted": fitted, "lead_models": lead_models}
 
 
 def finalise(results, spec: RunSpec, *, files, spend=None, state: dict | None = None):
@@ -300,26 +267,15 @@ def finalise(results, spec: RunSpec, *, files, spend=None, state: dict | None = 
     lead_models : list or None
     summary : dict
     """
-    from attribution.kpis.report import merge_journey_stats, report_frame
-    from attribution.kpis.result import model_spec
-
     if state is None:
-        state = fit_merged(results, spec, files=files)
-    live, counts, fitted, lead_models = state["live"], state["counts"], state["fitted"], state["lead_models"]
+        state = fit_merged(results, spec, files=files, spend=spend)
+    live, summary, fitted, lead_models = state["live"], state["summary"], state["fitted"], state["lead_models"]
     keyed = spec.period is not None or spec.by is not None
     leads = None
     if lead_models is not None:
         leads = [m.attribution_.copy() for m in lead_models]
         if keyed:
             leads = [merge_credits([r.lead_credits[i] for r in live], spec, m) for i, m in enumerate(lead_models)]
-    if spend is not None:  # as in memory: spend channels never touched are kept, but usually a typo
-        known = {c for r in live for c in r.counts.get("channels", ())}
-        unseen = sorted(set(spend.frame["channel"].astype(str)) - known)
-        if unseen:
-            warnings.warn(
-                f"spend channel(s) {', '.join(map(repr, unseen[:10]))}{', ...' if len(unseen) > 10 else ''} never "
-                f"appear on a touch of the event log: they get rows with spend and no credit. Check the spelling "
-                f"(log channels: {', '.join(sorted(known)[:12])}).", UserWarning, stacklevel=2)
     jstats = merge_journey_stats([r.journey_stats for r in live])
     spend_frame = spend.by_channel(spec.period, by=spec.by) if spend is not None else None
     if keyed:
@@ -329,22 +285,7 @@ def finalise(results, spec: RunSpec, *, files, spend=None, state: dict | None = 
     table = report_frame(credits, journey_stats=jstats, spend=spend_frame, leads=leads, period=spec.period,
                          by=spec.by)
     if spec.ci is not None:
-        from attribution.kpis.uncertainty import add_intervals, merge_replicates
-
         intervals = merge_replicates(spec.models(), [r.replicates for r in live], level=spec.ci, n_boot=spec.n_boot,
                                      period=spec.period, specs=[model_spec(m) for m in fitted])
         table = add_intervals(table, intervals, spec.period)
-    known = {"touch", *spec.conversion_events}
-    summary = {
-        "files": len(files),
-        "rows": counts["rows"],
-        "events": counts["events"],
-        "ignored": sum(v for k, v in counts["events"].items() if k not in known),
-        "dropped": counts["dropped"],
-        "journeys": counts["journeys"],
-        "touches": counts["touches"],
-        "conversions": counts["conversions"],
-        "touchless_conversions": counts["touchless_conversions"],
-        "revenue": counts["revenue"],
-    }
     return table, fitted, lead_models, summary

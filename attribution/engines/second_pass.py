@@ -30,10 +30,22 @@ from __future__ import annotations
 
 import warnings
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from attribution.engines.partial import conversion_users, credit_keys, fit_merged  # noqa: F401 (conversion_users)
+from attribution.exceptions import DroppedRowsWarning, InputError
+from attribution.io.events import validate_tables
+from attribution.journeys.journeys import Journeys
+from attribution.kpis.detail import detail_frame
+from attribution.kpis.report import touch_credit, touch_weights_of
+from attribution.kpis.result import model_spec
+from attribution.models.base import local_weights
+from attribution.models.channel_sets import set_members
 from attribution.models.set_rows import (  # noqa: F401 (the second pass's row helpers, importable here)
     ROW_KEYS, ROW_SUMS, WeightTable, journey_keys, merge_weight_rows, weight_rows,
 )
@@ -45,9 +57,6 @@ def synthetic_journeys(rows: pd.DataFrame):
     A row of journeys without conversions but with revenue (p = 0, v > 0: revenue outside a conversion) stands for
     ``n`` journeys of revenue v each; it is repeated ``n`` times so that the raking sees the same multiplicities.
     """
-    from attribution.journeys.journeys import Journeys
-    from attribution.models.channel_sets import set_members
-
     rows = rows.reset_index(drop=True)
     repeat = np.where((rows["conversions"].to_numpy() == 0) & (rows["revenue"].to_numpy() != 0),
                       rows["n"].to_numpy().round().astype(np.int64), 1)
@@ -82,8 +91,6 @@ def weight_table(model, rows: pd.DataFrame) -> WeightTable:
     ``weights_from_fit`` (hazard) weighs each partition's journeys itself; the others get their ``touch_weights``
     on :func:`synthetic_journeys`.
     """
-    from attribution.kpis.report import touch_weights_of
-
     if getattr(model, "weights_from_fit", False):  # weights from the fitted parameters and the journey itself
         return FittedWeights(model)
     if hasattr(model, "set_row_weights"):
@@ -130,21 +137,9 @@ class _Weighted:
         return self.spec
 
 
-def conversion_users(journeys) -> pd.DataFrame:
-    """Converting journeys per user id (``user_id``, ``n``): additive, for the global ``conversion_id`` numbering
-    of a partitioned ``--detail``."""
-    conv = np.flatnonzero(journeys.conversions > 0)
-    counts = np.bincount(journeys.user[conv], minlength=len(journeys.user_ids)) if len(conv) else \
-        np.zeros(len(journeys.user_ids), np.int64)
-    have = np.flatnonzero(counts)
-    return pd.DataFrame({"user_id": journeys.user_ids.take(pa.array(have)).to_pandas(), "n": counts[have]})
-
-
 def first_conversion_ids(frames) -> pd.Series:
     """Per user id with conversions, the ``conversion_id`` of its first conversion in the whole log: 1 + the
     conversions of every smaller user id (user ids ordered as :func:`attribution.kpis.detail.detail_frame` orders them)."""
-    import pyarrow.compute as pc
-
     both = pd.concat([f for f in frames if f is not None], ignore_index=True)
     both = both.groupby("user_id", sort=False, as_index=False)["n"].sum()
     order = pc.sort_indices(pa.table({"user": pa.array(both["user_id"])}), sort_keys=[("user", "ascending")])
@@ -156,8 +151,6 @@ def first_conversion_ids(frames) -> pd.Series:
 def detail_part(models, journeys, events, first_ids, per_model=None) -> pd.DataFrame:
     """One partition's fact table; without a ``conversion_id`` column in the log, the in-memory numbering (1, 2,
     ... over the whole log in (user, time) order) from ``first_ids``. ``per_model``: each model's journeys."""
-    from attribution.kpis.detail import detail_frame
-
     frame = detail_frame(models, journeys, events, per_model=per_model)
     if not (events is not None and events.has_column("conversion_id")) and len(frame):
         local = frame["conversion_id"].to_numpy(np.int64)
@@ -174,12 +167,6 @@ def second_pass(pieces, spec, tables: dict, lead_tables: dict, detail_models=Non
     conversions, revenue`` (empty dicts for an empty or invalid partition; the first pass reported its problems),
     and with ``detail_models`` the partition's fact table (None otherwise).
     """
-    from attribution.io.events import validate_tables
-    from attribution.exceptions import DroppedRowsWarning, InputError
-    from attribution.kpis.report import touch_credit
-
-    from attribution.engines.partial import credit_keys
-
     pieces = [(p, t) for p, t in pieces if t is not None]
     if not pieces:
         return {}, {}, None
@@ -227,22 +214,18 @@ class SecondPass:
     them and returns the per-partition function; ``second.attach(result, output)`` puts a partition's second-pass
     credit into its first-pass result."""
 
-    def __init__(self, spec, files, sink=None):
+    def __init__(self, spec, files, sink=None, spend=None):
         self.spec = spec
         self.files = files
+        self.spend = spend  # the spend table, for the run's warnings (attribution.kpis.summary.warn_counts)
         self.sink = sink  # --detail: a DetailSink (engines/detail_out.py) the partitions' fact tables go to
         self.state = None
 
     def __call__(self, results):
-        from functools import partial
-
-        from attribution.engines import journey_local
-        from attribution.engines.partial import fit_merged
-
-        self.state = fit_merged(results, self.spec, files=self.files)
+        self.state = fit_merged(results, self.spec, files=self.files, spend=self.spend)
         live = self.state["live"]
         tables, lead_tables = {}, {}
-        global_ = [i for i, m in enumerate(self.state["fitted"]) if not journey_local(m)]
+        global_ = [i for i, m in enumerate(self.state["fitted"]) if not local_weights(m)]
         if global_:
             rows = merge_weight_rows([r.weight_rows for r in live])
             tables = {i: weight_table(self.state["fitted"][i], rows) for i in global_}
@@ -251,8 +234,6 @@ class SecondPass:
                 lead_tables = {i: weight_table(self.state["lead_models"][i], lead_rows) for i in global_}
         detail_models = first_ids = None
         if self.sink is not None:
-            from attribution.kpis.result import model_spec
-
             # journey-local models weigh touches without their fit: unfitted copies travel to the workers
             detail_models = [(None if i in tables else m, model_spec(f))
                              for i, (m, f) in enumerate(zip(self.spec.models(), self.state["fitted"]))]

@@ -301,6 +301,15 @@ def plan_read(sources, *, columns=None, skip=(), csv: CsvOptions | None = None) 
     return ReadPlan(planned, mapping, csv)
 
 
+def warn_dropped(dropped: dict) -> None:
+    """The one warning about rows skipped with ``on_bad_rows="skip"`` (counts per reason), in memory or merged
+    over partitions."""
+    dropped = {k: v for k, v in dropped.items() if v}
+    if dropped:
+        warnings.warn("dropped bad rows: " + ", ".join(f"{k}: {v:,}" for k, v in dropped.items()),
+                      DroppedRowsWarning, stacklevel=3)
+
+
 def validate_tables(tables, *, mapping=None, on_bad_rows: str = "error", time_rule: TimeRule | None = None,
                     check_units: bool = True) -> Events:
     """Validate ``[(file path, table as read), ...]`` into :class:`Events` (what :func:`read_events` does after
@@ -374,10 +383,7 @@ def _validate(tables, *, mapping=None, on_bad_rows="error", time_rule=None, chec
         keep, dropped = _kept_rows(parts, masks)
         unified = unified.filter(pa.array(keep))
         merged = {k: (codes[keep], vocab) for k, (codes, vocab) in merged.items()}
-        warnings.warn(
-            "dropped bad rows: " + ", ".join(f"{k}: {v:,}" for k, v in dropped.items() if v),
-            DroppedRowsWarning, stacklevel=2,
-        )
+        warn_dropped(dropped)
     # code-held columns stay codes until someone reads ``Events.table`` (see Events)
     pending = {name: i for i, name in enumerate(unified.column_names) if name in merged}  # original positions
     unified = unified.drop_columns(list(pending))

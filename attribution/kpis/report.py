@@ -32,6 +32,7 @@ One row per model × channel (× period), columns in this order::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -41,7 +42,8 @@ from attribution.kernels.encoding import unique_sorted
 from attribution.exceptions import ParameterError, option
 from attribution.journeys.journeys import BASELINE_CHANNEL as BASELINE, NONE_CHANNEL, Journeys
 from attribution.io.periods import check_choice, check_period, days_to_dates, period_of_ns
-from attribution.kpis.result import model_spec
+from attribution.kpis.result import journeys_per_model, model_spec
+from attribution.kpis.summary import run_counts, warn_counts
 from attribution.models.base import declared_extra_columns
 from attribution.io.timeparse import NS_PER_DAY
 
@@ -556,9 +558,22 @@ def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(),
     return table, period
 
 
+def fit_leads(fitted, lead_per_model, lead_event: str) -> list:
+    """Fresh copies of the ``fitted`` models, each fitted on its journeys closed by the lead milestone
+    (``lead_per_model``, aligned with ``fitted``: of each model's own lookback); a model's warnings say they are
+    about the leads."""
+    with warnings.catch_warnings(record=True) as caught:  # say which fit a model's warning is about
+        warnings.simplefilter("always")
+        lead_models = [fresh_model(m).fit(j) for m, j in zip(fitted, lead_per_model)]
+    for w in caught:
+        warnings.warn(f"attributing leads ({lead_event!r}): {w.message}", w.category, stacklevel=3)
+    return lead_models
+
+
 def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=None, milestone_events=(), by=None,
               per_model=None):
-    """The run's KPI table, attributing the lead milestone with a fresh copy of every model when one is given.
+    """The KPI table of fitted models on an event log's journeys, attributing the lead milestone with a fresh copy
+    of every model when one is given; warns as a run does (:func:`attribution.kpis.summary.warn_counts`).
 
     ``per_model``: each fitted model's own journeys (:func:`attribution.kpis.result.journeys_per_model`), default
     ``journeys`` for all; the lead models then get lead journeys of the same lookbacks.
@@ -569,34 +584,16 @@ def kpi_table(fitted, journeys: Journeys, events=None, *, spend=None, period=Non
     lead_models : list or None
     lead_journeys : Journeys or None
     """
-    import warnings
-
-    from attribution.kpis.result import journeys_per_model
-
     lead_models = lead_journeys = lead_per_model = None
     milestone_events = [str(m) for m in (milestone_events or ())]
-    if milestone_events and events is not None:
-        lead = milestone_events[0]
-        if lead not in events.event_counts():
-            warnings.warn(f"no rows with milestone event {lead!r}: every channel gets 0 leads.", UserWarning,
-                          stacklevel=2)
+    lead = milestone_events[0] if milestone_events and events is not None else None
+    if lead is not None:
         lead_journeys = lead_journeys_from(events, journeys, lead)
         lead_per_model = journeys_per_model(lead_journeys, fitted, events)
-        with warnings.catch_warnings(record=True) as caught:  # say which fit a model's warning is about
-            warnings.simplefilter("always")
-            lead_models = [fresh_model(m).fit(j) for m, j in zip(fitted, lead_per_model)]
-        for w in caught:
-            warnings.warn(f"attributing leads ({lead!r}): {w.message}", w.category, stacklevel=2)
-    if spend is not None and events is not None:
-        known = set(map(str, journeys.channel_names))
-        if lead_journeys is not None:
-            known |= set(map(str, lead_journeys.channel_names))
-        unseen = sorted(set(spend.frame["channel"].astype(str)) - known)
-        if unseen:  # kept (a channel with spend and no credit has a row), but a typo is the usual cause
-            warnings.warn(
-                f"spend channel(s) {', '.join(map(repr, unseen[:10]))}{', ...' if len(unseen) > 10 else ''} never "
-                f"appear on a touch of the event log: they get rows with spend and no credit. Check the spelling "
-                f"(log channels: {', '.join(sorted(known)[:12])}).", UserWarning, stacklevel=2)
+    if events is not None:
+        warn_counts(run_counts(events, journeys, lead_journeys=lead_journeys), lead_event=lead, spend=spend)
+    if lead is not None:
+        lead_models = fit_leads(fitted, lead_per_model, lead)
     table = channel_report(fitted, journeys, spend=spend, period=period, lead_models=lead_models,
                            lead_journeys=lead_journeys, by=by, per_model=per_model, lead_per_model=lead_per_model)
     return table, lead_models, lead_journeys

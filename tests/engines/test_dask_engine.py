@@ -69,9 +69,11 @@ def test_dask_reports_bad_rows_like_local(client, tmp_path, monkeypatch):
 
 def test_dask_refuses_path_tables():
     from attribution.exceptions import ParameterError
+    from attribution.options import RunOptions
+    from attribution.runner import prepare
 
     with pytest.raises(ParameterError, match="dask"):
-        partitioned_run(["x.csv"], [], engine="dask", input="paths")
+        partitioned_run(["x.csv"], prepare(RunOptions.of(engine="dask", input="paths")))
 
 
 def test_dask_reads_spreadsheet_csv_as_local(client, tmp_path, monkeypatch):
