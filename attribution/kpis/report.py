@@ -387,72 +387,94 @@ def report_frame(
     keys = ["channel"] + (["campaign"] if by is not None else []) + (["period"] if period is not None else [])
     sparse = period is not None or by is not None  # only key combinations with something to report
     jstats = finalise_journey_stats(journey_stats) if journey_stats is not None else None
-    extras = [c for c in _all_extras(credits)]
-    frames = []
-    for i, (spec, credit) in enumerate(credits):
-        f = credit[keys + ["conversions", "revenue"] + [c for c in extras if c in credit.columns]].copy()
-        for c in extras:
-            if c not in f.columns:
-                f[c] = np.nan
-        if sparse:
-            f = f[(f["conversions"] != 0) | (f["revenue"] != 0)]
-        lead = leads[i] if leads is not None else None
-        others = []
-        if spend is not None:
-            others.append(spend[keys])
-        if jstats is not None:
-            others.append(jstats.loc[jstats["journeys"] != 0, keys] if sparse else jstats[keys])
-        if lead is not None:
-            others.append(lead.loc[lead["conversions"] != 0, keys] if sparse else lead[keys])
-        if others:
-            universe = pd.concat([f[keys]] + others, ignore_index=True).drop_duplicates()
-            f = universe.merge(f, on=keys, how="left")
-            f[["conversions", "revenue"]] = f[["conversions", "revenue"]].fillna(0.0)
-            if extras:  # a channel's model-level extras (removal effect) on every row of the channel
-                have = [c for c in extras if c in credit.columns]
-                filled = credit[["channel"] + have].drop_duplicates("channel")
-                f = f.drop(columns=extras).merge(filled, on="channel", how="left")
-                for c in extras:
-                    if c not in f.columns:
-                        f[c] = np.nan
-        f = f.sort_values(keys, kind="stable", ignore_index=True)
-        if period is not None:
-            total = f.groupby("period")["conversions"].transform("sum").to_numpy(float)
-        else:
-            total = np.full(len(f), float(f["conversions"].sum()))
-        f["share"] = ratio(f["conversions"], total)
-        out = f[keys + ["conversions", "revenue", "share"] + extras].copy()
-        if spend is not None:
-            s = f[keys].merge(spend, on=keys, how="left")
-            none = (f["channel"] == NONE_CHANNEL).to_numpy()
-            for col in [c for c in ("spend", "media_spend") if c in spend.columns]:
-                vals = s[col].fillna(0.0).to_numpy(float)
-                out[col] = np.where(none, np.nan, vals)
-            rev = out["revenue"].to_numpy(float)
-            out.insert(out.columns.get_loc("spend") + (2 if "media_spend" in out.columns else 1), "roas",
-                       ratio(rev, out["spend"]))
-            if "media_spend" in out.columns:
-                out.insert(out.columns.get_loc("roas") + 1, "media_roas", ratio(rev, out["media_spend"]))
-            out["roi"] = ratio(rev - out["spend"].to_numpy(float), out["spend"])
-            out["cpa"] = ratio(out["spend"], out["conversions"])
-        if lead is not None:
-            lv = f[keys].merge(lead[keys + ["conversions"]].rename(columns={"conversions": "leads"}), on=keys,
-                               how="left")
-            out["leads"] = lv["leads"].fillna(0.0).to_numpy(float)
-            if spend is not None:
-                out["cpl"] = ratio(out["spend"], out["leads"])
-        if jstats is not None:
-            j = f[keys].merge(jstats, on=keys, how="left")
-            out["journeys"] = j["journeys"].fillna(0.0).to_numpy(float)
-            out["converting_journeys"] = j["converting_journeys"].fillna(0.0).to_numpy(float)
-            out["win_rate"] = j["win_rate"].to_numpy(float)
-            out["avg_days_to_convert"] = j["avg_days_to_convert"].to_numpy(float)
-        out["revenue_per_conversion"] = ratio(out["revenue"], out["conversions"])
-        out.insert(0, "model", spec)
-        frames.append(out)
+    extras = _all_extras(credits)
+    frames = [_model_rows(spec, credit, keys, extras, sparse, spend=spend, jstats=jstats,
+                          lead=leads[i] if leads is not None else None, period=period)
+              for i, (spec, credit) in enumerate(credits)]
     if not frames:
         return pd.DataFrame({"model": pd.Series(dtype=object), "channel": pd.Series(dtype=object)})
-    table = pd.concat(frames, ignore_index=True)
+    return _typed(pd.concat(frames, ignore_index=True), period, by)
+
+
+def _model_rows(spec: str, credit: pd.DataFrame, keys: list[str], extras: list[str], sparse: bool, *, spend, jstats,
+                lead, period) -> pd.DataFrame:
+    """One model's rows of the KPI table: credit, share, extras, then the spend, lead and journey columns."""
+    f = _credit_rows(credit, keys, extras, sparse, [spend, jstats, lead])
+    if period is not None:
+        total = f.groupby("period")["conversions"].transform("sum").to_numpy(float)
+    else:
+        total = np.full(len(f), float(f["conversions"].sum()))
+    f["share"] = ratio(f["conversions"], total)
+    out = f[keys + ["conversions", "revenue", "share"] + extras].copy()
+    if spend is not None:
+        _add_spend_columns(out, f, spend, keys)
+    if lead is not None:
+        lv = f[keys].merge(lead[keys + ["conversions"]].rename(columns={"conversions": "leads"}), on=keys,
+                           how="left")
+        out["leads"] = lv["leads"].fillna(0.0).to_numpy(float)
+        if spend is not None:
+            out["cpl"] = ratio(out["spend"], out["leads"])
+    if jstats is not None:
+        j = f[keys].merge(jstats, on=keys, how="left")
+        out["journeys"] = j["journeys"].fillna(0.0).to_numpy(float)
+        out["converting_journeys"] = j["converting_journeys"].fillna(0.0).to_numpy(float)
+        out["win_rate"] = j["win_rate"].to_numpy(float)
+        out["avg_days_to_convert"] = j["avg_days_to_convert"].to_numpy(float)
+    out["revenue_per_conversion"] = ratio(out["revenue"], out["conversions"])
+    out.insert(0, "model", spec)
+    return out
+
+
+def _credit_rows(credit: pd.DataFrame, keys: list[str], extras: list[str], sparse: bool, others) -> pd.DataFrame:
+    """One model's credit rows over every key combination its credit, the spend, the journey statistics and the
+    lead credit report (``others``: each frame or ``None``; in ``sparse`` tables only combinations with something
+    to report), sorted by the keys; the model-level extras (removal effect) on every row of their channel."""
+    spend, jstats, lead = others
+    f = credit[keys + ["conversions", "revenue"] + [c for c in extras if c in credit.columns]].copy()
+    for c in extras:
+        if c not in f.columns:
+            f[c] = np.nan
+    if sparse:
+        f = f[(f["conversions"] != 0) | (f["revenue"] != 0)]
+    frames = []
+    if spend is not None:
+        frames.append(spend[keys])
+    if jstats is not None:
+        frames.append(jstats.loc[jstats["journeys"] != 0, keys] if sparse else jstats[keys])
+    if lead is not None:
+        frames.append(lead.loc[lead["conversions"] != 0, keys] if sparse else lead[keys])
+    if frames:
+        universe = pd.concat([f[keys]] + frames, ignore_index=True).drop_duplicates()
+        f = universe.merge(f, on=keys, how="left")
+        f[["conversions", "revenue"]] = f[["conversions", "revenue"]].fillna(0.0)
+        if extras:
+            have = [c for c in extras if c in credit.columns]
+            filled = credit[["channel"] + have].drop_duplicates("channel")
+            f = f.drop(columns=extras).merge(filled, on="channel", how="left")
+            for c in extras:
+                if c not in f.columns:
+                    f[c] = np.nan
+    return f.sort_values(keys, kind="stable", ignore_index=True)
+
+
+def _add_spend_columns(out: pd.DataFrame, f: pd.DataFrame, spend: pd.DataFrame, keys: list[str]) -> None:
+    """Spend [, media spend], ROAS [, media ROAS], ROI and CPA (no spend on the touchless row)."""
+    s = f[keys].merge(spend, on=keys, how="left")
+    none = (f["channel"] == NONE_CHANNEL).to_numpy()
+    for col in [c for c in ("spend", "media_spend") if c in spend.columns]:
+        vals = s[col].fillna(0.0).to_numpy(float)
+        out[col] = np.where(none, np.nan, vals)
+    rev = out["revenue"].to_numpy(float)
+    out.insert(out.columns.get_loc("spend") + (2 if "media_spend" in out.columns else 1), "roas",
+               ratio(rev, out["spend"]))
+    if "media_spend" in out.columns:
+        out.insert(out.columns.get_loc("roas") + 1, "media_roas", ratio(rev, out["media_spend"]))
+    out["roi"] = ratio(rev - out["spend"].to_numpy(float), out["spend"])
+    out["cpa"] = ratio(out["spend"], out["conversions"])
+
+
+def _typed(table: pd.DataFrame, period: str | None, by: str | None) -> pd.DataFrame:
+    """The KPI table's column types: keys as objects, periods as dates, every value column float."""
     table["model"] = table["model"].astype(object)
     table["channel"] = table["channel"].astype(object)
     if by is not None:
