@@ -51,7 +51,6 @@ REQUIRED_FIELDS = {
 }
 #: Snowplow referer mediums that are touches, and the medium they stand for in the channel grouping
 REFERER_MEDIUM = {"search": "organic", "social": "social", "email": "email", "unknown": "referral"}
-_NULL = pa.scalar(None, pa.string())
 
 
 def check_schema(schema) -> str | None:
@@ -116,7 +115,9 @@ def _text(col, n: int) -> pa.Array:
     if pa.types.is_dictionary(col.type):
         col = col.cast(col.type.value_type)
     col = col.cast(pa.string())
-    return pc.if_else(pc.equal(pc.utf8_trim_whitespace(col), ""), _NULL, col)
+    # the null scalar is made here, not at import: an Arrow allocation at import would set up Arrow's memory pool
+    # (about 1 GB of reserved address space) for every command, before any work
+    return pc.if_else(pc.equal(pc.utf8_trim_whitespace(col), ""), pa.scalar(None, pa.string()), col)
 
 
 def _number(col, n: int, name: str, rows=None) -> pa.Array:
