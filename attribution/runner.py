@@ -9,18 +9,23 @@ import warnings
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 
-from attribution.io.csvread import CsvOptions
-from attribution.io.events import Events, read_events
-from attribution.exceptions import ParameterError, option
-from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
-from attribution.journeys.paths import DEFAULT_SEPARATOR, PathTable, read_paths
 from attribution.engines import partitioned_run
+from attribution.exceptions import ParameterError, option
+from attribution.io.channel_groups import ChannelGrouping
+from attribution.io.csvread import CsvOptions
+from attribution.io.events import Events, parse_column_map, read_events, validate_tables
+from attribution.io.export import check_output, write_output
 from attribution.io.identity import Identity
 from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
 from attribution.io.timeparse import TimeRule
+from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
 from attribution.journeys.pathoptions import PathOptions, apply_path_options
+from attribution.journeys.paths import DEFAULT_SEPARATOR, PathTable, read_paths
 from attribution.kpis.calibrate import calibrate, check_run_options, read_experiments
+from attribution.kpis.compare import compare_table
+from attribution.kpis.detail import detail_frame
 from attribution.kpis.report import channel_report, fit_leads, kpi_inputs, lead_journeys_from
 from attribution.kpis.result import fit_models, journeys_per_model, widest_lookback
 from attribution.kpis.summary import finalise_counts, run_counts
@@ -119,8 +124,6 @@ class RunResult:
         the touchless ``(none)`` row is left out of both, so shares are of the credit given to real channels and
         sum to 1 per model (the same "share" as the plots, the demo and the scorecard).
         """
-        from attribution.kpis.compare import compare_table
-
         return compare_table(self.table, touchless=touchless)
 
     def path_table(self) -> pd.DataFrame:
@@ -132,8 +135,6 @@ class RunResult:
 
     def detail(self) -> pd.DataFrame:
         """The conversion × touch × model fact table (the command line's ``--detail``)."""
-        from attribution.kpis.detail import detail_frame
-
         if self.journeys is None:
             raise ValueError("detail() needs the journeys, which a partitioned run does not keep; pass "
                              "detail=PATH to run() to write the fact table partition by partition.")
@@ -154,8 +155,6 @@ class RunResult:
         self._write(url, None, table, detail)
 
     def _write(self, target, fmt, table, detail) -> None:
-        from attribution.io.export import check_output, write_output
-
         fmt = check_output(str(target), fmt, table)
         write_output(self.detail() if detail else self.table, str(target), fmt, table)
 
@@ -293,11 +292,6 @@ def _read_events(sources, p: Prepared, conversion_events: tuple, campaigns: bool
 
 def _frame_events(frame, columns, on_bad_rows, grouping, time) -> Events:
     """Validate an event log given in memory (pandas or Arrow) as a file's rows are validated."""
-    import pyarrow as pa
-
-    from attribution.io.events import parse_column_map, validate_tables
-    from attribution.io.timeparse import TimeRule
-
     table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
     mapping = parse_column_map(columns)
     pieces = [("<frame>", table)]
@@ -308,8 +302,6 @@ def _frame_events(frame, columns, on_bad_rows, grouping, time) -> Events:
 
 def _renamed(frame, columns):
     """A path table given in memory with its columns mapped to the canonical names."""
-    from attribution.io.events import parse_column_map
-
     mapping = parse_column_map(columns)
     if not mapping:
         return frame
@@ -323,8 +315,6 @@ def _grouping(channel_grouping, input: str = "events", fill_only: bool = False):
     """The run's :class:`~attribution.io.channel_groups.ChannelGrouping` (None without one), checked before reading."""
     if channel_grouping is None and not fill_only:
         return None
-    from attribution.io.channel_groups import ChannelGrouping
-
     grouping = ChannelGrouping.of(channel_grouping, fill_only=fill_only)
     if input == "paths":
         raise ParameterError(f"{option('channel-grouping')} derives touch channels from the source / medium columns of an "
@@ -570,6 +560,4 @@ def prepare(o: RunOptions) -> Prepared:
 
 def _is_frame(events) -> bool:
     """An event log (or path table) given in memory: a pandas DataFrame or a pyarrow Table."""
-    import pyarrow as pa
-
     return isinstance(events, (pd.DataFrame, pa.Table))

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import errno
 import functools
+import os
 import signal
 import sys
+import threading
 import warnings
 
+import click
 import typer
 
 from attribution.exceptions import AttributionError, command_line
+from attribution.memory import keep_freed_memory, memory_budget, one_arena_under_address_limit, out_of_memory_message
 
 _state = {"debug": False}
 
@@ -49,8 +53,6 @@ def _handled(fn, args, kwargs):
     except (typer.Exit, typer.Abort):
         raise
     except BrokenPipeError:  # the reader of stdout went away (``| head``): stop quietly
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
     except AttributionError as exc:
@@ -73,13 +75,9 @@ def _handled(fn, args, kwargs):
     except RuntimeError as exc:
         if "can't start new thread" not in str(exc) or _state["debug"]:  # no room left for a thread's stack
             _internal(exc)
-        from attribution.memory import out_of_memory_message
-
         print(f"error: {out_of_memory_message(str(exc))}", file=sys.stderr)
         raise typer.Exit(2) from None
     except Exception as exc:
-        import click
-
         if isinstance(exc, click.ClickException) or _state["debug"]:
             raise
         _internal(exc)
@@ -103,8 +101,6 @@ _RESOURCE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno
 
 def _resource_message(exc: BaseException) -> str | None:
     """The one-line message for running out of memory or disk, or writing where one may not; else None."""
-    from attribution.memory import out_of_memory_message
-
     if isinstance(exc, MemoryError):
         return out_of_memory_message(str(exc).strip())
     text = str(exc)
@@ -130,8 +126,6 @@ def _on_signal(signum, frame):  # noqa: ARG001
 
 def install_signal_handlers() -> dict:
     """SIGTERM and SIGINT raise in the main thread (see the module docstring); returns the previous handlers."""
-    import threading
-
     previous = {}
     if threading.current_thread() is not threading.main_thread():
         return previous
@@ -172,14 +166,13 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks ins
 
 
 def _register_commands() -> None:
-    # each command lives in its own module and registers itself on ``app``
+    # each command lives in its own module and registers itself on ``app``, which it imports from here: the one
+    # import that must wait until ``app`` exists
     from attribution.cli import channels, compare, demo, funnel, paths, report, run, simulate, transitions  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point (``attribution``, ``python -m attribution``)."""
-    from attribution.memory import keep_freed_memory, memory_budget, one_arena_under_address_limit
-
     one_arena_under_address_limit()
     keep_freed_memory()  # this process is ours: reuse freed arrays' memory (see attribution.memory)
     memory_budget()  # the room before the run's allocations: an out-of-memory message advises from it

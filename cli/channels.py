@@ -5,10 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import typer
 
+from attribution.exceptions import ParameterError
+from attribution.io.channel_groups import group_table, load_rules
+from attribution.io.csvread import CsvOptions
+from attribution.io.events import CANONICAL, check_column_map, parse_column_map
+from attribution.io.export import check_output, encode, write_atomic
+from attribution.io.schemas import canonical_log
+from attribution.io.sources import read_columns, read_schema_names, resolve_sources
+
 from attribution.cli.app import app
-from attribution.cli.options import ConversionEvent, Decimal, Delimiter, Encoding, Schema
+from attribution.cli.options import ConversionEvent, Decimal, Delimiter, Encoding, Schema, refuse_urls
 from attribution.cli.render import format_frame
 
 
@@ -33,29 +43,15 @@ def channels_command(
 
     With --schema, the export is first mapped to the canonical columns (touches, conversions, stitched ids) and
     the grouped canonical log is written."""
-    import pyarrow as pa
-
-    from attribution.io.channel_groups import group_table, load_rules
-    from attribution.io.csvread import CsvOptions
-    from attribution.io.events import check_column_map, parse_column_map, CANONICAL
-    from attribution.io.export import check_output, encode, write_atomic
-    from attribution.io.sources import read_columns, read_schema_names, resolve_sources
-
-    from attribution.cli.options import refuse_urls
-
     refuse_urls(events, rules=rules)
     fmt = check_output(output, None, None)
     if fmt not in ("parquet", "csv"):
-        from attribution.exceptions import ParameterError
-
         raise ParameterError(f"The grouped log must be written as .parquet or .csv. Got {output!r} instead.")
     mapping = parse_column_map(column)
     check_column_map(mapping, CANONICAL)
     csv = CsvOptions.of(delimiter, decimal, encoding)
     rule_set = load_rules(rules)
     if schema is not None:
-        from attribution.io.schemas import canonical_log
-
         table, files = canonical_log([str(e) for e in events], schema, conversion_event, csv)
         mapping = {}
     else:
@@ -67,8 +63,6 @@ def channels_command(
     grouped, summary = group_table(table, rule_set, columns=mapping, fill_only=fill_only, default=default,
                                    file=files[0] if len(files) == 1 else f"{len(files)} files")
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
         sink = pa.BufferOutputStream()
         pq.write_table(grouped, sink, compression="zstd")
         write_atomic(sink.getvalue().to_pybytes(), output)

@@ -6,10 +6,19 @@ from typing import Annotated, Optional
 
 import typer
 
+from attribution.io.export import check_output, write_output
+from attribution.kpis.compare import compare_table
+from attribution.runner import run as run_pipeline
+
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, \
-    Separator, Table
+from attribution.cli.options import (
+    Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, Separator, Table,
+)
 from attribution.cli.render import echo_summary, echo_table
+
+# attribution.plotting (the charts, over matplotlib) is imported only with --plot: every command module is imported
+# for `attribution --help` and every other command, which would otherwise load it (start-up time). Every other
+# import is here.
 
 
 @app.command("compare")
@@ -41,10 +50,6 @@ def compare_command(
 ) -> None:
     """Compare models: each channel's share of conversions under every model (channels x models), its rank under
     each model (1 = largest share) and the spread between models (largest - smallest share)."""
-    from attribution.kpis.compare import compare_table
-    from attribution.io.export import check_output, write_output
-    from attribution.runner import run as run_pipeline
-
     fmt = check_output(output, format, table) if output is not None else None
     if plot is not None:
         from attribution.plotting import chart_format

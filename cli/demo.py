@@ -7,8 +7,16 @@ from typing import Optional
 import pandas as pd
 import typer
 
+from attribution.io.export import check_output, write_output
+from attribution.models import available_models
+from attribution.runner import run as run_pipeline
+
 from attribution.cli.app import app
 from attribution.cli.render import echo_summary, format_frame
+
+# attribution.sim (which loads scipy.stats) is imported inside the functions that use it: every command module
+# is imported for `attribution --help` and every other command, which would otherwise load it (start-up time).
+# Every other import is here.
 
 
 def comparison(table: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
@@ -29,9 +37,6 @@ def demo_command(
     """Attribute the bundled sample with every model and compare each with the simulated ground truth."""
     from attribution.sim.datasets import sample_events_path, sample_ground_truth, sample_spend_path
     from attribution.sim.evaluate import compare_to_truth
-    from attribution.io.export import check_output, write_output
-    from attribution.models import available_models
-    from attribution.runner import run as run_pipeline
 
     fmt = check_output(output, None, None) if output is not None else None
     result = run_pipeline([sample_events_path()], models=available_models(), spend=sample_spend_path(),

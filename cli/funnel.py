@@ -6,10 +6,15 @@ from typing import Optional
 
 import typer
 
+from attribution.io.export import check_output, write_output
+from attribution.io.sql import check_lock_timeout
+from attribution.kpis.funnel import funnel
+
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
-    LockTimeout, MilestoneEvent, OnBadRows, Quiet, Table, ValidYears, refuse_urls
-from attribution.cli.options import IdentityMap, JourneyKey, Schema
+from attribution.cli.options import (
+    Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, IdentityMap, JourneyKey,
+    LockTimeout, MilestoneEvent, OnBadRows, Quiet, Schema, Table, ValidYears, refuse_urls,
+)
 from attribution.cli.render import echo_table
 
 
@@ -45,11 +50,6 @@ def funnel_command(
 ) -> None:
     """Funnel summary: users, each milestone's count and rate, customers, repeat customers, days to convert,
     revenue per customer and win rate, overall, per lead source (first-touch channel) and per campaign."""
-    from attribution.io.export import check_output, write_output
-    from attribution.kpis.funnel import funnel
-
-    from attribution.io.sql import check_lock_timeout
-
     refuse_urls(events, identity_map=identity_map)
     lock_timeout = check_lock_timeout(lock_timeout)
     fmt = check_output(output, format, table) if output is not None else None

@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from attribution.io.sql import refuse_url
+
 Events = Annotated[list[Path], typer.Argument(
     help="Event-log files (Parquet or CSV), folders of Parquet files or globs (or path tables with --input paths).")]
 LookbackDays = Annotated[str, typer.Option("--lookback-days", help="Lookback window in days, or 'none'.")]
@@ -52,8 +54,6 @@ def refuse_urls(events=(), **files) -> None:
 
     ``files`` maps an option (``spend="--spend"`` style: keyword = option name without dashes) to its value.
     """
-    from attribution.io.sql import refuse_url
-
     for value in events or ():
         refuse_url(value, "EVENTS")
     for option, value in files.items():

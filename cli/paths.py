@@ -6,9 +6,18 @@ from typing import Optional
 
 import typer
 
+from attribution.exceptions import ParameterError
+from attribution.io.csvread import CsvOptions
+from attribution.io.export import check_output, write_output
+from attribution.io.sql import check_lock_timeout
+from attribution.kpis.pathreport import path_report, tidy_report
+from attribution.runner import load_journeys
+
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, Events, Format, \
-    IdentityMap, JourneyKey, LockTimeout, LookbackDays, OnBadRows, Quiet, Schema, Table, refuse_urls
+from attribution.cli.options import (
+    Column, ConversionEvent, Decimal, Delimiter, Encoding, Events, Format, IdentityMap, JourneyKey, LockTimeout,
+    LookbackDays, OnBadRows, Quiet, Schema, Table, refuse_urls,
+)
 from attribution.cli.render import echo_summary, echo_table
 
 TITLES = {"top_paths": "Top converting paths", "path_length": "Path length (touches of converting journeys)",
@@ -40,13 +49,6 @@ def paths_command(
 ) -> None:
     """Top converting paths (conversions, journeys, conversion rate, revenue), path-length and time-lag
     distributions, and GA4-style early / middle / late credit per channel."""
-    from attribution.exceptions import ParameterError
-    from attribution.io.csvread import CsvOptions
-    from attribution.io.export import check_output, write_output
-    from attribution.kpis.pathreport import path_report, tidy_report
-    from attribution.io.sql import check_lock_timeout
-    from attribution.runner import load_journeys
-
     refuse_urls(events, identity_map=identity_map)
     lock_timeout = check_lock_timeout(lock_timeout)
     if top < 0:

@@ -7,8 +7,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from attribution.exceptions import ParameterError
+
 from attribution.cli.app import app
 from attribution.cli.options import Column, ConversionEvent, Events, LookbackDays, MilestoneEvent, OnBadRows, Quiet
+from attribution.cli.render import echo_summary
+
+# attribution.htmlreport is imported inside the command: every command module is imported for `attribution
+# --help` and every other command, which would otherwise load it (start-up time). Every other import is here.
 
 
 @app.command("report")
@@ -40,7 +46,6 @@ def report_command(
 ) -> None:
     """Write an HTML report a marketing manager can read: headline figures, model comparison, channel ROI,
     ROAS/CPA, trend, funnel, top paths, Markov removal effects, each with a short "how to read this"."""
-    from attribution.exceptions import ParameterError
     from attribution.htmlreport import write_report
 
     if top < 1:
@@ -52,7 +57,5 @@ def report_command(
         conversion_events=tuple(conversion_event or ("conversion",)), columns=column, on_bad_rows=on_bad_rows,
         top=top, progress=False if quiet else None)
     if not quiet:
-        from attribution.cli.render import echo_summary
-
         echo_summary(content.result.summary, quiet)
         print(f"report written to {output}", file=sys.stderr)

@@ -17,9 +17,11 @@ from attribution.options import RunOptions
 from attribution.runner import RunResult, execute
 
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
-    InputKind, LockTimeout, LookbackDays, MilestoneEvent, OnBadRows, Quiet, Separator, Table, ValidYears, refuse_urls
-from attribution.cli.options import IdentityMap, JourneyKey, Schema
+from attribution.cli.options import (
+    Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, IdentityMap, InputKind,
+    JourneyKey, LockTimeout, LookbackDays, MilestoneEvent, OnBadRows, Quiet, Schema, Separator, Table, ValidYears,
+    refuse_urls,
+)
 from attribution.cli.render import echo_summary, echo_table
 
 

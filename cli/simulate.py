@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from typing import List, Optional
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
 import typer
+
+from attribution.exceptions import InputError, Problem
+from attribution.io.columns import NOT_NUMERIC, parse_numbers
+from attribution.io.export import check_output, write_output
+from attribution.models import default_model_specs
+from attribution.runner import parse_lookback, run as run_pipeline
 
 from attribution.cli.app import app
 from attribution.cli.render import format_frame
+
+# attribution.sim (which loads scipy.stats) is imported inside the functions that use it: every command module
+# is imported for `attribution --help` and every other command, which would otherwise load it (start-up time).
+# Every other import is here.
 
 
 @app.command("simulate")
@@ -22,7 +35,6 @@ def simulate_command(
     spend: Optional[str] = typer.Option(None, "--spend", help="Also write a daily spend table (CSV)."),
 ) -> None:
     """Simulate an event log whose causal truth is known (see ``attribution.sim.simulate``)."""
-    from attribution.io.export import check_output, write_output
     from attribution.sim.scenarios import scenario_params
     from attribution.sim.simulate import Simulation, make_spend
 
@@ -65,10 +77,6 @@ def evaluate_command(
     zero-effect channels) and levels (Σ|credit − true| / Σ true); with ``--experiments``, of the credit
     calibrated to the lift tests (attribution.kpis.calibrate)."""
     from attribution.sim.evaluate import scorecard
-    from attribution.io.export import check_output, write_output
-    from attribution.models import default_model_specs
-    from attribution.runner import parse_lookback
-    from attribution.runner import run as run_pipeline
 
     fmt = check_output(output) if output is not None else None
     truth_frame = read_truth(truth)
@@ -84,13 +92,6 @@ def evaluate_command(
 
 def read_truth(path: str):
     """A truth CSV: ``channel`` and ``conversions`` (and ``revenue``) columns, one row per channel."""
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-
-    from attribution.exceptions import InputError, Problem
-    from attribution.io.columns import NOT_NUMERIC, parse_numbers
-
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:

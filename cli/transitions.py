@@ -8,12 +8,16 @@ import pandas as pd
 import typer
 
 from attribution.exceptions import ParameterError
+from attribution.io.csvread import CsvOptions
 from attribution.io.export import check_writable, output_format, write_table
+from attribution.models import Markov, parse_model_spec
 from attribution.runner import load_journeys
 
 from attribution.cli.app import app
-from attribution.cli.options import Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, \
-    InputKind, LookbackDays, OnBadRows, Quiet, Separator, ValidYears, refuse_urls
+from attribution.cli.options import (
+    Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, InputKind, LookbackDays,
+    OnBadRows, Quiet, Separator, ValidYears, refuse_urls,
+)
 from attribution.cli.render import echo_summary, echo_table
 
 
@@ -57,15 +61,11 @@ def transitions_command(
     quiet: Quiet = False,
 ) -> None:
     """Show the fitted Markov transition matrix (from_state, to_state, count, probability) and removal effects."""
-    from attribution.models import Markov, parse_model_spec
-
     refuse_urls(events)
     fitted = parse_model_spec(model)
     if not isinstance(fitted, Markov):
         raise ParameterError(f"'attribution transitions' needs a Markov model spec such as markov:order=2. "
                              f"Got {model!r} instead.")
-    from attribution.io.csvread import CsvOptions
-
     csv = CsvOptions.of(delimiter, decimal, encoding)
     targets = [(o, output_format(o, format)) for o in (output, effects_output) if o is not None]
     for path, _ in targets:
