@@ -24,7 +24,7 @@ from attribution.exceptions import DroppedRowsWarning, InputError, Problem
 from attribution.io.events import add_units, mixed_unit_problems, validate_tables, warn_dropped
 from attribution.journeys.journeys import Journeys
 from attribution.kpis.report import (
-    _extras, fresh_model, journey_stats, merge_journey_stats, report_frame, touch_credit,
+    extras_in, fresh_model, journey_stats, merge_journey_stats, report_frame, touch_credit,
 )
 from attribution.kpis.result import journeys_per_model, model_spec
 from attribution.kpis.summary import finalise_counts, merge_counts, run_counts
@@ -182,7 +182,7 @@ def merge_credits(frames, spec: RunSpec, model=None) -> pd.DataFrame:
         if k != "period":
             out[k] = out[k].astype(object)
     if model is not None:
-        extras = _extras(model.attribution_)
+        extras = extras_in(model.attribution_)
         if extras:
             out = out.merge(model.attribution_[["channel"] + extras], on="channel", how="left")
     return out

@@ -348,9 +348,6 @@ def extras_in(frame: pd.DataFrame) -> list[str]:
     return [c for c in declared_extra_columns() if c in frame.columns]
 
 
-_extras = extras_in  # the older private name, still imported by the partitioned finalise (engines.partial)
-
-
 def model_credit(model, journeys: Journeys, period: str | None = None, by: str | None = None) -> pd.DataFrame:
     """A fitted model's credit: its ``attribution_`` per channel, else :func:`touch_credit` (period, campaign)."""
     if period is None and by is None:
