@@ -12,17 +12,18 @@ import pandas as pd
 import pyarrow as pa
 
 from attribution.engines import partitioned_run
-from attribution.exceptions import ParameterError, option
+from attribution.exceptions import InputError, ParameterError, option
 from attribution.io.channel_groups import ChannelGrouping
 from attribution.io.csvread import CsvOptions
-from attribution.io.events import Events, parse_column_map, read_events, validate_tables
+from attribution.io.columns import absent_mappings, check_column_map
+from attribution.io.events import CANONICAL, REQUIRED, Events, parse_column_map, read_events, validate_tables
 from attribution.io.export import check_output, write_output
 from attribution.io.identity import Identity
 from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
 from attribution.io.timeparse import TimeRule
 from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
 from attribution.journeys.pathoptions import PathOptions, apply_path_options
-from attribution.journeys.paths import DEFAULT_SEPARATOR, PathTable, read_paths
+from attribution.journeys.paths import DEFAULT_SEPARATOR, PATH_COLUMNS, PathTable, read_paths
 from attribution.kpis.calibrate import calibrate, check_run_options, read_experiments
 from attribution.kpis.compare import compare_table
 from attribution.kpis.detail import detail_frame
@@ -294,6 +295,10 @@ def _frame_events(frame, columns, on_bad_rows, grouping, time) -> Events:
     """Validate an event log given in memory (pandas or Arrow) as a file's rows are validated."""
     table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
     mapping = parse_column_map(columns)
+    check_column_map(mapping, CANONICAL)
+    problems = absent_mappings(mapping, [("<frame>", table.column_names)], skip=REQUIRED)
+    if problems:
+        raise InputError(problems)
     pieces = [("<frame>", table)]
     if grouping is not None:
         pieces = grouping.apply(pieces, mapping)
@@ -305,6 +310,11 @@ def _renamed(frame, columns):
     mapping = parse_column_map(columns)
     if not mapping:
         return frame
+    check_column_map(mapping, PATH_COLUMNS)
+    names = list(frame.columns) if isinstance(frame, pd.DataFrame) else frame.column_names
+    problems = absent_mappings(mapping, [("<frame>", names)], skip=("path", "conversions"))
+    if problems:
+        raise InputError(problems)
     inverse = {actual: canon for canon, actual in mapping.items()}
     if isinstance(frame, pd.DataFrame):
         return frame.rename(columns=inverse)

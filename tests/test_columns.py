@@ -4,6 +4,7 @@ reader can hand over, one reason code per rule, and text numbers read exactly as
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from hypothesis import given
@@ -73,3 +74,26 @@ def test_column_map():
         parse_column_map(["user_id"])
     with pytest.raises(ParameterError, match="unknown canonical column\\(s\\) 'usr'; canonical columns are a, b"):
         check_column_map({"usr": "x"}, ("a", "b"))
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_a_mapped_column_no_input_has_is_refused(tmp_path, as_file):
+    """``revenue=amonut`` (a typo) must not read as a log without revenue: the run stops and names the mapping."""
+    import attribution
+    from attribution.exceptions import InputError, ParameterError
+
+    frame = pd.DataFrame({"user_id": ["a", "a"], "timestamp": ["2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"],
+                          "event": ["touch", "conversion"], "channel": ["email", None], "amount": [None, 5.0]})
+    source = frame
+    if as_file:
+        source = str(tmp_path / "log.csv")
+        frame.to_csv(source, index=False)
+    assert attribution.run(source, model="linear", column=["revenue=amount"]).table["revenue"].sum() == 5.0
+    with pytest.raises(InputError) as info:
+        attribution.run(source, model="linear", column=["revenue=amonut"])
+    assert info.value.codes == ["column_missing"] and info.value.problems[0].column == "amonut"
+    with pytest.raises(ParameterError, match="unknown canonical column"):
+        attribution.run(source, model="linear", column=["revnue=amount"])
+    paths = pd.DataFrame({"path": ["email > seo"], "conv": [1]})
+    with pytest.raises(InputError, match="revenue=value"):
+        attribution.run(paths, input="paths", model="linear", column=["conversions=conv", "revenue=value"])

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.exceptions import InputError, ParameterError, Problem, option
-from attribution.io.columns import check_column_map, parse_column_map
+from attribution.io.columns import absent_mappings, check_column_map, parse_column_map
 from attribution.io.csvread import CsvOptions
 from attribution.io.events import CANONICAL, REQUIRED, TOUCH_EVENT, ReadPlan, validate_planned
 from attribution.io.sources import plan_columns, read_schema_names, resolve_sources
@@ -363,14 +363,9 @@ class ChannelGrouping:
             names = read_schema_names(path, csv)
             planned.append((path, plan_columns(path, names, CANONICAL, required, mapping, problems, csv=csv)))
             schemas.append((path, names, ", ".join(map(str, names[:12])) + (", ..." if len(names) > 12 else "")))
-        # a mapped grouping column in no file is a typo; a file without it (other files have it) reads it as empty
-        mistyped = [c for c in GROUP_COLUMNS if c in mapping and all(mapping[c] not in n for _, n, _ in schemas)]
-        for c in mistyped:
-            path, _, found = schemas[0]
-            problems.append(Problem("column_missing", f"column '{mapping[c]}' (given with {option('column', f'{c}={mapping[c]}')}) "
-                                    f"is missing (columns found: {found})", f"check the {option('column')} mapping",
-                                    file=path if len(files) == 1 else f"{path} (and every other file)",
-                                    column=mapping[c]))
+        # a mapped column in no file is a typo; a file without it (other files have it) reads it as empty
+        mistyped = absent_mappings(mapping, [(path, names) for path, names, _ in schemas], skip=required)
+        problems.extend(mistyped)
         for path, names, found in schemas if not mistyped else ():
             if not any(mapping.get(c, c) in names for c in need):
                 wanted = " or ".join(f"'{mapping.get(c, c)}'" for c in need)

@@ -100,6 +100,34 @@ def check_column_map(mapping: dict[str, str], canonical: tuple[str, ...], *, fla
         )
 
 
+def absent_mappings(mapping: dict[str, str], schemas: list[tuple[str, list]], *, flag: str = "column",
+                    skip: tuple[str, ...] = ()) -> list[Problem]:
+    """One ``column_missing`` problem per mapped column that no file has: a mapping names a column on purpose,
+    so one found nowhere is a typo, never an optional column to leave empty.
+
+    A file without a mapped column that other files have reads it as empty (logs whose later files gained a
+    column). ``schemas`` holds ``(file, column names)`` per file; ``skip`` lists canonical columns checked
+    elsewhere (required ones, which :func:`attribution.io.sources.plan_columns` reports per file).
+
+    Examples
+    --------
+    >>> [p.column for p in absent_mappings({"revenue": "amonut"}, [("log.csv", ["user_id", "amount"])])]
+    ['amonut']
+    """
+    problems = []
+    for canon, actual in mapping.items():
+        if canon in skip or not schemas or any(actual in names for _, names in schemas):
+            continue
+        path, names = schemas[0]
+        found = ", ".join(map(str, list(names)[:12])) + (", ..." if len(names) > 12 else "")
+        problems.append(Problem(
+            "column_missing", f"given with {option(flag, f'{canon}={actual}')}, and "
+            f"{'no file has it' if len(schemas) > 1 else 'the file has no such column'} (columns found: {found})",
+            f"check the {option(flag)} mapping",
+            file=path if len(schemas) == 1 else f"{path} (and every other file)", column=actual))
+    return problems
+
+
 def to_canonical(table: pa.Table, mapping: dict[str, str]) -> pa.Table:
     """``table`` with its mapped columns renamed to their canonical names (others unchanged)."""
     inverse = {v: k for k, v in mapping.items()}

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.exceptions import DroppedRowsWarning, InputError, ParameterError, Problem, RenamedChannelWarning, option
-from attribution.io.columns import MAX_VALUE, check_column_map, column_type_problem, has_control, number_column, \
-    parse_column_map, text_column, to_canonical
+from attribution.io.columns import MAX_VALUE, absent_mappings, check_column_map, column_type_problem, has_control, \
+    number_column, parse_column_map, text_column, to_canonical
 from attribution.io.csvread import CsvOptions
 from attribution.io.identity import Identity
 from attribution.io.sources import plan_columns, read_columns, read_schema_names, resolve_sources
@@ -289,13 +289,16 @@ def plan_read(sources, *, columns=None, skip=(), csv: CsvOptions | None = None) 
     check_column_map(mapping, CANONICAL)
     files = resolve_sources(sources)
     problems: list[Problem] = []
-    planned = []
+    planned, schemas = [], []
     csv = replace(csv or CsvOptions(), text=(mapping.get("user_id", "user_id"),))  # ids as text: exact above 2**63
     for path in files:
-        wanted = plan_columns(path, read_schema_names(path, csv),
-                              tuple(c for c in CANONICAL if c not in skip or c in REQUIRED), REQUIRED, mapping,
-                              problems, csv=csv)
+        names = read_schema_names(path, csv)
+        wanted = plan_columns(path, names, tuple(c for c in CANONICAL if c not in skip or c in REQUIRED), REQUIRED,
+                              mapping, problems, csv=csv)
         planned.append((path, wanted))
+        schemas.append((path, names))
+    if not problems:  # (a wrong delimiter explains a missing mapped column too)
+        problems = absent_mappings(mapping, schemas, skip=REQUIRED)
     if problems:
         raise InputError(problems)
     return ReadPlan(planned, mapping, csv)

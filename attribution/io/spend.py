@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.exceptions import InputError, ParameterError, Problem, option
-from attribution.io.columns import check_column_map, column_type_problem, number_column, parse_column_map, \
+from attribution.io.columns import absent_mappings, check_column_map, column_type_problem, number_column, parse_column_map, \
     text_column
 from attribution.io.periods import check_period, epoch_days, period_start_days
 from attribution.io.sources import file_kind, plan_columns, read_columns, read_schema_names
@@ -146,6 +146,7 @@ def read_spend(source, *, columns=None, csv=None) -> Spend:
     problems: list[Problem] = []
     plan_columns(path, names, SPEND_REQUIRED, SPEND_REQUIRED, mapping, problems, flag="spend-column",
                  what="spend column", csv=csv)
+    problems = problems or absent_mappings(mapping, [(path, names)], flag="spend-column", skip=SPEND_REQUIRED)
     if problems:
         raise InputError(problems)
     wanted = [name(c) for c in SPEND_CANONICAL if name(c) in names]

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.exceptions import InputError, Problem, RenamedChannelWarning, option
-from attribution.io.columns import check_column_map, column_type_problem, has_control, number_column, \
+from attribution.io.columns import absent_mappings, check_column_map, column_type_problem, has_control, number_column, \
     parse_column_map, text_column, to_canonical
 from attribution.io.events import NONE_CHANNEL, RESERVED
 from attribution.journeys.journeys import Journeys
@@ -126,16 +126,18 @@ def read_paths(sources, *, columns=None, separator: str = DEFAULT_SEPARATOR, csv
     mapping = parse_column_map(columns)
     check_column_map(mapping, PATH_COLUMNS)
     files = resolve_sources(sources)
-    problems, parts = [], []
+    problems, planned, schemas = [], [], []
     for path in files:
-        wanted = plan_columns(path, read_schema_names(path, csv), PATH_COLUMNS, ("path", "conversions"), mapping,
-                              problems, csv=csv)
-        if not problems:
-            t = read_columns(path, wanted, csv=csv,
-                             numeric=[mapping.get(c, c) for c in ("conversions", "nulls", "revenue")])
-            parts.append((path, to_canonical(t, mapping)))
+        names = read_schema_names(path, csv)
+        planned.append((path, plan_columns(path, names, PATH_COLUMNS, ("path", "conversions"), mapping, problems,
+                                           csv=csv)))
+        schemas.append((path, names))
+    problems = problems or absent_mappings(mapping, schemas, skip=("path", "conversions"))
     if problems:
         raise InputError(problems)
+    numeric = [mapping.get(c, c) for c in ("conversions", "nulls", "revenue")]
+    parts = [(path, to_canonical(read_columns(path, wanted, csv=csv, numeric=numeric), mapping))
+             for path, wanted in planned]
     # every file's paths are split, checked and concatenated first, then grouped once: no file is grouped twice
     tables = []
     for path, t in parts:

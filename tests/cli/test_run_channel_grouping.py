@@ -189,8 +189,8 @@ def test_missing_source_and_medium_is_one_clear_error(tmp_path):
 def test_bad_grouping_options_exit_2_without_output(tmp_path, hand_log):
     out = tmp_path / "out.csv"
     cases = [
-        (["--channel-grouping", "ga4", "--column", "source=utm_source"], "column 'utm_source' (given with --column "
-         "source=utm_source) is missing"),
+        (["--channel-grouping", "ga4", "--column", "source=utm_source"], "column 'utm_source': given with --column "
+         "source=utm_source, and the file has no such column"),
         (["--fill-only"], "needs '--channel-grouping"),
         (["--channel-grouping", str(tmp_path / "missing_rules.csv")], "must be 'ga4' or a CSV file of rules"),
         (["--channel-grouping", "ga4", "--input", "paths"], "a path table has channels already"),
@@ -294,5 +294,5 @@ def test_files_that_lack_a_grouping_column(tmp_path):
     with pytest.raises(InputError) as info:
         run([str(one), str(three)], models=["last_touch"], channel_grouping="ga4")
     assert len(info.value.problems) == 1 and info.value.problems[0].file == str(three)
-    with pytest.raises(InputError, match=r"'utm_campaing' \(given with column='campaign=utm_campaing'\) is missing"):
+    with pytest.raises(InputError, match=r"'utm_campaing': given with column='campaign=utm_campaing', and no file has it"):
         run([str(one), str(two)], channel_grouping="ga4", columns=["campaign=utm_campaing"])
