@@ -96,7 +96,7 @@ def test_path_tables_have_no_detail(tmp_path):
     paths = tmp_path / "p.csv"
     pd.DataFrame({"path": ["a > b"], "conversions": [1.0], "nulls": [0.0]}).to_csv(paths, index=False)
     result = run([str(paths)], models=["linear"], input="paths")
-    with pytest.raises(ParameterError, match="--detail needs an event log"):
+    with pytest.raises(ParameterError, match="detail needs an event log"):
         detail_frame(result.models, result.journeys)
 
 

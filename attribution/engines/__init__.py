@@ -129,7 +129,7 @@ def _check_own_lookbacks(models, lookback_days, where: str) -> None:
     for m, lookback in zip(models, model_lookbacks(models, lookback_days)):
         if lookback != lookback_days and not journey_local(m) and not getattr(m, "weights_from_fit", False):
             raise ParameterError(
-                f"{option('period')}, {option('by')} and --detail are not available with {where} for "
+                f"{option('period')}, {option('by')} and {option('detail')} are not available with {where} for "
                 f"{model_spec(m)!r} yet: its journeys have their own lookback and its touch weights need the whole "
                 f"log's. Run it in memory ({option('engine', 'local')} with a larger {option('memory-limit')}).")
 

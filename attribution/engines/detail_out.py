@@ -20,7 +20,7 @@ import os
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from attribution.exceptions import OutputError, ParameterError
+from attribution.exceptions import OutputError, ParameterError, option
 from attribution.io.export import create_new, file_mode, temp_path
 
 STREAMED = ("csv", "parquet")
@@ -46,7 +46,7 @@ class DetailSink:
         """Refuse targets that cannot be appended to, before any work."""
         if not self.streamable:
             raise ParameterError(
-                f"--detail to {'a SQL table' if self.fmt == 'sql' else 'a JSON file'} is not available with {where} "
+                f"{option('detail')} to {'a SQL table' if self.fmt == 'sql' else 'a JSON file'} is not available with {where} "
                 "yet: a partitioned run writes the fact table partition by partition, to a .csv or .parquet file. "
                 "Write it to one of those (and load it from there), or run in memory.")
 

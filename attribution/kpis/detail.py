@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attribution.exceptions import NotFittedError, ParameterError
+from attribution.exceptions import NotFittedError, ParameterError, option
 from attribution.journeys.journeys import BASELINE_CHANNEL, NONE_CHANNEL, Journeys
 from attribution.kpis.report import model_spec, touch_weights_of
 from attribution.io.periods import days_to_dates, epoch_days
@@ -113,7 +113,7 @@ def detail_frame(models: Sequence, journeys: Journeys, events=None, per_model=No
         For path-table journeys, or a model without per-touch weights.
     """
     if not journeys.has_times or journeys.user is None:
-        raise ParameterError("--detail needs an event log (a path table has no users, touches or dates).")
+        raise ParameterError(f"{option('detail')} needs an event log (a path table has no users, touches or dates).")
     if per_model is not None and any(j is not journeys for j in per_model):
         parts = [detail_frame([m], j, events) for m, j in zip(models, per_model)]  # model order kept
         return pd.concat(parts, ignore_index=True)
