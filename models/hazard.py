@@ -171,17 +171,28 @@ class Hazard(AttributionModel):
 
         return partial_stats(journeys, self._taus(), self._pre_window_days())
 
+    def _fit(self, journeys: Journeys) -> None:
+        """In memory: the likelihood's inputs straight from the journeys (the statistics route's numbers up to
+        summation order, without writing and reading back the keyed statistics)."""
+        from attribution.models.hazard_fit import credit, fit_inputs
+        from attribution.models.hazard_inputs import journey_inputs
+
+        built = journey_inputs(journeys, self._taus(), self._pre_window_days())
+        if built is None:  # no conversion: the statistics route lists the channels
+            return super()._fit(journeys)
+        inputs, (xo, z, w, rev) = built
+        self.hazard_fit_ = fit_inputs(inputs, float(self.ridge))
+        self._set_attribution(self.hazard_fit_, credit(self.hazard_fit_, xo, z, w, rev))
+
     def _fit_stats(self, stats: pd.DataFrame) -> None:
-        from attribution.models.hazard_fit import fit_hazard
+        from attribution.models.hazard_fit import credit_from_stats, fit_hazard
 
         self.hazard_fit_ = fit_hazard(stats, self._taus(), float(self.ridge))
         conv = stats[stats["kind"] == "conv"]
-        self._set_attribution(self.hazard_fit_, conv)
+        self._set_attribution(self.hazard_fit_, credit_from_stats(self.hazard_fit_, conv))
 
-    def _set_attribution(self, fit, conv) -> None:
-        from attribution.models.hazard_fit import credit_from_stats
-
-        names, credit_c, credit_r, base_c, base_r = credit_from_stats(fit, conv)
+    def _set_attribution(self, fit, credit) -> None:
+        names, credit_c, credit_r, base_c, base_r = credit
         frame = pd.DataFrame({"channel": pd.Series(list(names), dtype=object), "conversions": credit_c,
                               "revenue": credit_r, "effect_per_touch": fit.effect_per_touch})
         extra = [{"channel": BASELINE, "conversions": base_c, "revenue": base_r, "effect_per_touch": np.nan}]

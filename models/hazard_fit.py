@@ -84,8 +84,38 @@ def _x(frame: pd.DataFrame, prefix: str, channels, k: int) -> np.ndarray:
                             for c in cols]) if cols else np.zeros((len(frame), 0))
 
 
-def fit_hazard(stats: pd.DataFrame, taus: np.ndarray, ridge: float) -> HazardFit:
-    """Maximum-likelihood β ≥ 0 and γ from merged :func:`~attribution.models.hazard_stats.partial_stats`."""
+@dataclass
+class FitInputs:
+    """What the likelihood needs, from merged statistics (:func:`inputs_from_stats`) or straight from journeys
+    (:func:`attribution.models.hazard_stats.fit_inputs`): both give the same numbers up to summation order."""
+
+    channels: np.ndarray  # channel names, sorted
+    z_p: np.ndarray  # (patterns, features) intent features of the at-risk patterns
+    x0: np.ndarray  # (patterns,) baseline exposure
+    xk: np.ndarray  # (channels · kernels,) kernel exposure
+    w: np.ndarray  # (at-risk conversions,) weights
+    x: np.ndarray  # (at-risk conversions, channels · kernels) kernel covariates
+    p_index: np.ndarray  # (at-risk conversions,) pattern row of each
+    end_day: float
+    none_conversions: float
+    none_revenue: float
+
+
+def kernel_exposure(t_ch, t_day, tw, b, n_ch, taus, end_day, lookback) -> np.ndarray:
+    """Each (channel, kernel)'s exposure Σ weight × ∫ φ_m from s to min(s + lookback, E), from rows of touches
+    grouped by channel and day (``tw`` Σ weights, ``b[m]`` Σ weight × exp((s − day)/τ_m))."""
+    k = len(taus)
+    full = t_day + 0.5 <= end_day - lookback  # the whole lookback after the touch lies before E
+    xk = np.zeros(n_ch * k)
+    for m, tau in enumerate(taus):  # a loop per kernel: ∫ φ_m from s to min(s + lookback, E)
+        cut = tw - np.exp(-(end_day - t_day) / tau) * b[m]
+        left = np.where(full, tw * -np.expm1(-lookback / tau) if np.isfinite(lookback) else tw, cut)
+        xk[m::k] = np.bincount(t_ch, left, minlength=n_ch)
+    return xk
+
+
+def inputs_from_stats(stats: pd.DataFrame, taus: np.ndarray) -> FitInputs:
+    """The likelihood's inputs from merged :func:`~attribution.models.hazard_stats.partial_stats`."""
     k = len(taus)
     channels = _channels(stats)
     kind = stats["kind"].to_numpy()
@@ -100,32 +130,36 @@ def fit_hazard(stats: pd.DataFrame, taus: np.ndarray, ridge: float) -> HazardFit
     touches = stats[kind == "touch"]
     t_name, t_day = _split(touches["key"], SEP_CH)
     t_ch = pd.Index(channels).get_indexer(t_name)
-    t_day = t_day.astype(np.int64)
-    tw = _col(touches, "w")
-    full = t_day + 0.5 <= end_day - lookback  # the whole lookback after the touch lies before E
-    xk = np.zeros(len(channels) * k)
-    for m, tau in enumerate(taus):  # a loop per kernel: ∫ φ_m from s to min(s + lookback, E)
-        cut = tw - np.exp(-(end_day - t_day) / tau) * _col(touches, f"b{m}")
-        left = np.where(full, tw * -np.expm1(-lookback / tau) if np.isfinite(lookback) else tw, cut)
-        xk[m::k] = np.bincount(t_ch, left, minlength=len(channels))
+    xk = kernel_exposure(t_ch, t_day.astype(np.int64), _col(touches, "w"),
+                         [_col(touches, f"b{m}") for m in range(k)], len(channels), taus, end_day, lookback)
     conv = stats[kind == "conv"]
     touched = _col(conv, "touched") > 0
     none_c = float(_col(conv, "w")[~touched].sum())
     none_r = float(_col(conv, "rev")[~touched].sum())
-    risk = _col(conv, "risk") > 0
-    ev = conv[risk]
-    w = _col(ev, "w")
-    x = _x(ev, "xf", channels, k)
+    ev = conv[_col(conv, "risk") > 0]
     p_index = pd.Index(users["key"].astype(str)).get_indexer(_split(ev["key"], SEP_KEY)[0])
-    z_e = z_p[p_index]
+    return FitInputs(channels, z_p, x0, xk, _col(ev, "w"), _x(ev, "xf", channels, k), p_index, end_day,
+                     none_c, none_r)
+
+
+def fit_hazard(stats: pd.DataFrame, taus: np.ndarray, ridge: float) -> HazardFit:
+    """Maximum-likelihood β ≥ 0 and γ from merged :func:`~attribution.models.hazard_stats.partial_stats`."""
+    return fit_inputs(inputs_from_stats(stats, taus), ridge)
+
+
+def fit_inputs(inp: FitInputs, ridge: float) -> HazardFit:
+    """Maximum-likelihood β ≥ 0 and γ from the likelihood's inputs."""
+    channels, x, xk, w, z_p, x0 = inp.channels, inp.x, inp.xk, inp.w, inp.z_p, inp.x0
     names = ["(intercept)", "log1p(touches)"] + [f"log1p({c})" for c in channels]
     n_b, n_g = x.shape[1], z_p.shape[1]
     total = float(w.sum())
     if total <= 0 or x0.sum() <= 0:
-        return HazardFit(channels, np.zeros(n_b), np.zeros(n_g), names, end_day, none_c, none_r)
+        return HazardFit(channels, np.zeros(n_b), np.zeros(n_g), names, inp.end_day, inp.none_conversions,
+                         inp.none_revenue)
     scale = np.where(xk > 0, total / np.maximum(xk, 1e-300), 0.0)  # β_j = u_j · scale_j
-    theta = _newton(x * scale, xk * scale, w, z_e, z_p, x0, p_index, total, ridge)
-    return HazardFit(channels, theta[:n_b] * scale, theta[n_b:], names, end_day, none_c, none_r)
+    theta = _newton(x * scale, xk * scale, w, z_p[inp.p_index], z_p, x0, inp.p_index, total, ridge)
+    return HazardFit(channels, theta[:n_b] * scale, theta[n_b:], names, inp.end_day, inp.none_conversions,
+                     inp.none_revenue)
 
 
 def _newton(xs, xks, w, z_e, z_p, x0, p_index, total, ridge, max_iter=200, tol=1e-13):
@@ -217,7 +251,6 @@ def _responsibilities(fit: HazardFit, xo: np.ndarray, z: np.ndarray):
 def credit_from_stats(fit: HazardFit, conv: pd.DataFrame):
     """Channel credit (conversions, revenue) and the baseline's, from the conversion rows of the statistics."""
     k = len(fit.beta) // max(len(fit.channels), 1)
-    n_ch = len(fit.channels)
     touched = _col(conv, "touched") > 0
     rows = conv[touched]
     xo = _x(rows, "xo", fit.channels, k)
@@ -225,8 +258,15 @@ def credit_from_stats(fit: HazardFit, conv: pd.DataFrame):
     uniq, inv = np.unique(keys, return_inverse=True) if len(keys) else (np.zeros(0), np.zeros(0, np.int64))
     counts, total = parse_patterns(uniq, fit.channels)
     z = intent_features(counts, total)[inv.reshape(-1)] if len(keys) else np.zeros((0, len(fit.gamma)))
+    return credit(fit, xo, z, _col(rows, "w"), _col(rows, "rev"))
+
+
+def credit(fit: HazardFit, xo: np.ndarray, z: np.ndarray, w: np.ndarray, rev: np.ndarray):
+    """Channel credit (conversions, revenue) and the baseline's, from the touched conversions' kernel sums of
+    their own journey's touches ``xo``, intent features ``z``, weights and revenue."""
+    k = len(fit.beta) // max(len(fit.channels), 1)
+    n_ch = len(fit.channels)
     resp, base = _responsibilities(fit, xo, z)
-    w, rev = _col(rows, "w"), _col(rows, "rev")
     per_ch = lambda a: a.reshape(len(a), n_ch, k).sum(axis=2) if n_ch else np.zeros((len(a), 0))  # noqa: E731
     r = per_ch(resp)
     return fit.channels, w @ r, rev @ r, float(w @ base), float(rev @ base)

@@ -87,12 +87,12 @@ def intent_features(counts: np.ndarray, total: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones(len(total)), np.log1p(total), np.log1p(counts)])
 
 
-def pattern_keys(counts: np.ndarray, total: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
-    """Each user's pattern code and the pattern strings ``channel=n;...|T=total`` (channel names, so that they
-    mean the same in every partition). A loop per distinct pattern, not per user."""
+def pattern_codes(counts: np.ndarray, total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's pattern code (the patterns in ascending order of their packed counts) and the distinct
+    patterns' ``counts | total`` rows."""
     both = np.column_stack([counts, total]).astype(np.int64)
     if len(both) == 0:
-        return np.zeros(0, np.int64), np.array([], dtype=object)
+        return np.zeros(0, np.int64), both
     if 2 * counts.shape[1] + 5 <= 62:  # one int64 per user: 2 bits per channel count (0..3), 5 for the total
         radix = np.r_[np.left_shift(np.int64(1), 2 * np.arange(counts.shape[1], dtype=np.int64) + 5), 1]
         packed = both @ radix
@@ -100,6 +100,15 @@ def pattern_keys(counts: np.ndarray, total: np.ndarray, names) -> tuple[np.ndarr
         uniq = both[first]
     else:
         uniq, code = np.unique(both, axis=0, return_inverse=True)
+    return code.reshape(-1), uniq
+
+
+def pattern_keys(counts: np.ndarray, total: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's pattern code and the pattern strings ``channel=n;...|T=total`` (channel names, so that they
+    mean the same in every partition). A loop per distinct pattern, not per user."""
+    if len(counts) == 0:
+        return np.zeros(0, np.int64), np.array([], dtype=object)
+    code, uniq = pattern_codes(counts, total)
     parts = []
     for c, name in enumerate(names):  # a loop per channel, vectorised over the distinct patterns
         n = pa.array(uniq[:, c])
@@ -107,7 +116,7 @@ def pattern_keys(counts: np.ndarray, total: np.ndarray, names) -> tuple[np.ndarr
         parts.append(pc.if_else(pc.greater(n, 0), item, pa.scalar("")))
     parts.append(pc.binary_join_element_wise(pa.scalar("|T="), pc.cast(pa.array(uniq[:, -1]), pa.string()), ""))
     text = pc.binary_join_element_wise(*parts, "") if len(uniq) else pa.array([], pa.string())
-    return code.reshape(-1), np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+    return code, np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
 
 
 def parse_patterns(keys, channels) -> tuple[np.ndarray, np.ndarray]:

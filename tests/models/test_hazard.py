@@ -228,3 +228,34 @@ def test_run_with_a_conversion_window_reads_the_touches_hazard_needs(tmp_path):
     assert both.journeys_of(both["linear"]) is both.journeys
     table = both.table.set_index(["model", "channel"])["conversions"]
     assert table["linear"].sum() == table["hazard"].sum() == 2.0  # totals: the window's conversions
+
+
+@pytest.mark.parametrize("lookback", [None, 30, 3])
+@pytest.mark.parametrize("spec", ["hazard", "hazard:pre_window=0"])
+def test_in_memory_fit_equals_the_statistics_route(lookback, spec):
+    """``fit`` computes the likelihood's inputs straight from the journeys; ``fit_stats(partial_stats(...))``
+    writes them as keyed rows and reads them back (the partitioned engines' route). Three channels, the journeys'
+    channel codes in reverse name order, so that the reordering to sorted channels is exercised."""
+    import dataclasses
+
+    events, _ = _world(3, n_users=4000, channels=("b", "c", "a"),
+                       touch_rate={"a": 2.0, "b": 1.0, "c": 0.5},
+                       timing={"a": (2.0, 5.0), "b": (2.0, 5.0), "c": (1.0, 3.0)},
+                       effect={"a": 0.05, "b": 0.0, "c": 0.02}, decay_days={"a": 2.0, "b": 1.0, "c": 3.0},
+                       campaigns={c: {None: 1.0} for c in "abc"})
+    built = Journeys.from_events(Events.from_frame(events), lookback_days=lookback)
+    n = built.n_channels
+    journeys = dataclasses.replace(built, channel_names=built.channel_names[::-1].copy(),
+                                   touch_channel=(n - 1 - built.touch_channel).astype(built.touch_channel.dtype))
+    direct = parse_model_spec(spec).fit(journeys)
+    model = parse_model_spec(spec)
+    via_stats = model.fit_stats(model.partial_stats(journeys))
+    a, b = direct.attribution_, via_stats.attribution_
+    assert list(a["channel"]) == list(b["channel"]) == ["(baseline)", "(none)", "a", "b", "c"]
+    # the same optimum reached from inputs summed in another order: the penalised Newton fit moves by ~1e-10
+    # relative on these 4,000 users (measured 2e-10 at most), well inside 1e-8
+    for col in ("conversions", "revenue", "effect_per_touch"):
+        np.testing.assert_allclose(a[col].to_numpy(), b[col].to_numpy(), rtol=1e-8, atol=1e-10, err_msg=col)
+    np.testing.assert_allclose(direct.hazard_fit_.gamma, via_stats.hazard_fit_.gamma, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(direct.touch_weights(journeys), via_stats.touch_weights(journeys), rtol=1e-8,
+                               atol=1e-10)
