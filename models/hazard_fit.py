@@ -183,24 +183,33 @@ def _newton(xs, xks, w, z_e, z_p, x0, p_index, total, ridge, max_iter=200, tol=1
     # of the channels; the intent coefficients (not the intercept) get ``ridge``
     pen = np.r_[np.full(n_b, 1e-6 * total), 0.0, np.full(n_g - 1, ridge)]
 
-    def value(th):
-        u, g = th[:n_b], th[n_b:]
-        mu_p = np.exp(np.clip(z_p @ g, -700, 700))
-        lam = np.maximum(mu_p[p_index] + xs @ u, 1e-300)
-        return -(float(w @ np.log(lam)) - float(mu_p @ x0) - float(u @ xks) - 0.5 * float(pen @ th**2)) / total
+    cache = {}  # the intensities of the last point valued: the accepted step's are reused by derivatives
 
-    def derivatives(th):
+    def intensities(th):
         u, g = th[:n_b], th[n_b:]
         mu_p = np.exp(np.clip(z_p @ g, -700, 700))
         mu_e = mu_p[p_index]
         lam = np.maximum(mu_e + xs @ u, 1e-300)
-        grad = np.r_[xs.T @ (w / lam), z_e.T @ (w * mu_e / lam)] - np.r_[xks, z_p.T @ (mu_p * x0)] - pen * th
+        cache.update(th=th.copy(), values=(mu_p, mu_e, lam))
+        return mu_p, mu_e, lam
+
+    def value(th):
+        mu_p, _, lam = intensities(th)
+        return -(float(w @ np.log(lam)) - float(mu_p @ x0) - float(th[:n_b] @ xks)
+                 - 0.5 * float(pen @ th**2)) / total
+
+    xs_s, z_s, ws = xs[::step], z_e[::step], w[::step] * reweight  # the Hessian's rows (fixed)
+
+    def derivatives(th):
+        same = "th" in cache and np.array_equal(cache["th"], th)
+        mu_p, mu_e, lam = cache["values"] if same else intensities(th)
+        per_pattern = np.bincount(p_index, w * mu_e / lam, minlength=len(z_p))  # Σ over a pattern's conversions
+        grad = np.r_[xs.T @ (w / lam), z_p.T @ per_pattern] - np.r_[xks, z_p.T @ (mu_p * x0)] - pen * th
         # the Hessian from every step-th conversion (reweighted): the gradient is exact, so the optimum is too
-        a = np.column_stack([xs[::step], mu_e[::step, None] * z_e[::step]])
-        ws, ls, ms = w[::step] * reweight, lam[::step], mu_e[::step]
+        ls, ms = lam[::step], mu_e[::step]
+        a = np.column_stack([xs_s, ms[:, None] * z_s])
         hess = -(a * (ws / ls**2)[:, None]).T @ a
-        hess[n_b:, n_b:] += (z_e[::step] * (ws * ms / ls)[:, None]).T @ z_e[::step] - (
-            z_p * (mu_p * x0)[:, None]).T @ z_p
+        hess[n_b:, n_b:] += (z_s * (ws * ms / ls)[:, None]).T @ z_s - (z_p * (mu_p * x0)[:, None]).T @ z_p
         hess -= np.diag(pen)
         return -grad / total, -hess / total
 

@@ -63,17 +63,17 @@ def prepare(journeys, pre_window_days: float) -> Prepared:
     keep_all = keep
     if np.isfinite(lookback):  # the fit sees the lookback before each user's last touch (see Prepared.fit)
         final = np.full(n_users, -np.inf)
-        np.maximum.at(final, tu[keep], t[keep])
+        final[tu[keep]] = t[keep]  # the last assignment per user wins: its latest touch
         keep = keep & (final[tu] - t <= lookback)
     counts = np.bincount(tu[keep] * n_ch + journeys.touch_channel[keep], minlength=n_users * n_ch)
     counts = np.minimum(counts.reshape(n_users, n_ch), COUNT_CAP)
     total = np.minimum(np.bincount(tu[keep], minlength=n_users), TOTAL_CAP)
-    first = np.full(n_users, np.inf)
-    np.minimum.at(first, tu[keep], t[keep])
-    first[~np.isfinite(first)] = np.nan
+    kt, ku = t[keep], tu[keep]  # kept touches, in (user, time) order
+    first = np.full(n_users, np.nan)
+    starts = np.flatnonzero(np.r_[True, ku[1:] != ku[:-1]]) if ku.size else np.zeros(0, np.int64)
+    first[ku[starts]] = kt[starts]  # a user's touches are in time order: the first is the earliest
     jw = journeys.conversions + journeys.nulls
     weight = np.bincount(juser, jw, minlength=n_users) / np.maximum(np.bincount(juser, minlength=n_users), 1)
-    kt, ku = t[keep], tu[keep]  # kept touches, in (user, time) order
     same = ku[1:] == ku[:-1]
     gaps = np.bincount(ku[:-1][same], np.minimum(np.diff(kt)[same], lookback), minlength=n_users)
     last = np.full(n_users, np.nan)
@@ -96,8 +96,16 @@ def pattern_codes(counts: np.ndarray, total: np.ndarray) -> tuple[np.ndarray, np
     if 2 * counts.shape[1] + 5 <= 62:  # one int64 per user: 2 bits per channel count (0..3), 5 for the total
         radix = np.r_[np.left_shift(np.int64(1), 2 * np.arange(counts.shape[1], dtype=np.int64) + 5), 1]
         packed = both @ radix
-        _, first, code = np.unique(packed, return_index=True, return_inverse=True)
-        uniq = both[first]
+        if 2 * counts.shape[1] + 5 <= 26:  # at most 2^26 packed values: a lookup table, no sort
+            present = np.flatnonzero(np.bincount(packed, minlength=1))
+            lookup = np.zeros(int(present[-1]) + 1, np.int64)
+            lookup[present] = np.arange(present.size)
+            code = lookup[packed]
+            uniq = np.zeros((present.size, both.shape[1]), np.int64)
+            uniq[code] = both
+        else:
+            _, first, code = np.unique(packed, return_index=True, return_inverse=True)
+            uniq = both[first]
     else:
         uniq, code = np.unique(both, axis=0, return_inverse=True)
     return code.reshape(-1), uniq
