@@ -22,13 +22,14 @@ from attribution.io.identity import Identity
 from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
 from attribution.io.timeparse import TimeRule
 from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
+from attribution.journeys.lookbacks import journeys_at_lookbacks, lookback_key
 from attribution.journeys.pathoptions import PathOptions, apply_path_options
 from attribution.journeys.paths import DEFAULT_SEPARATOR, PATH_COLUMNS, PathTable, read_paths
 from attribution.kpis.calibrate import calibrate, check_run_options, read_experiments
 from attribution.kpis.compare import compare_table
 from attribution.kpis.detail import detail_frame
 from attribution.kpis.report import channel_report, fit_leads, kpi_inputs, lead_journeys_from
-from attribution.kpis.result import fit_models, journeys_per_model, widest_lookback
+from attribution.kpis.result import fit_models, journeys_per_model, model_lookbacks, widest_lookback
 from attribution.kpis.summary import finalise_counts, run_counts
 from attribution.kpis.uncertainty import add_intervals, bootstrap_intervals, check_ci
 from attribution.models import default_model_specs, parse_model_spec
@@ -240,8 +241,7 @@ def read_journeys(sources, p: Prepared, *, campaigns: bool = True) -> tuple[Jour
         conversion_events = DEFAULT_CONVERSIONS[check_schema(o.schema)]
     events = _read_events(sources, p, conversion_events, campaigns)
     counts = events.event_counts()
-    journeys = Journeys.from_events(events, conversion_events=conversion_events, lookback_days=p.lookback,
-                                    milestone_events=p.milestones, path_options=p.path_options)
+    journeys = _run_journeys(events, conversion_events, p.lookback, p.milestones, p.path_options, p.models)
     return journeys, events, _counts(events, journeys, counts)
 
 
@@ -289,6 +289,19 @@ def _read_events(sources, p: Prepared, conversion_events: tuple, campaigns: bool
         time_range = p.path_options.read_range(widest_lookback(p.models, p.lookback))
     return read_events(sources, columns=columns, on_bad_rows=o.on_bad_rows, skip=() if campaigns else ("campaign",),
                        time_range=time_range, identity_map=identity, **text, **time)
+
+
+def _run_journeys(events, conversion_events, lookback, milestones, path_options, models) -> Journeys:
+    """The run's journeys; when a model needs another lookback, its journeys too, from one sort of the log
+    (in ``meta["by_lookback"]``, where :func:`attribution.kpis.result.journeys_per_model` finds them)."""
+    models = [m for m in models if not isinstance(m, str)]
+    built = journeys_at_lookbacks(events, [lookback, *model_lookbacks(models, lookback)],
+                                  conversion_events=conversion_events, milestone_events=milestones,
+                                  path_options=path_options)
+    journeys = built[lookback_key(lookback)]
+    if len(built) > 1:
+        journeys.meta["by_lookback"] = built
+    return journeys
 
 
 def _frame_events(frame, columns, on_bad_rows, grouping, time) -> Events:

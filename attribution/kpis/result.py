@@ -38,10 +38,14 @@ def journeys_per_model(journeys: Journeys, models: Sequence, events=None) -> lis
     model declares another lookback, then journeys built from ``events`` with that lookback and every other
     option of ``journeys`` (conversion and milestone events, path options), once per distinct lookback.
 
-    Without ``events`` (a path table: no timestamps, no lookback) every model gets ``journeys``.
+    Without ``events`` (a path table: no timestamps, no lookback) every model gets ``journeys``. Journeys built
+    with the others at once (:func:`attribution.journeys.lookbacks.journeys_at_lookbacks`, their set in
+    ``journeys.meta["by_lookback"]``) are taken from there.
     """
     run = journeys.lookback_days
-    built: dict = {}
+    known = journeys.meta.get("by_lookback") or {}
+    run_key = None if run is None else float(run)
+    built: dict = dict(known) if known.get(run_key) is journeys else {}  # the set of these very journeys only
     out = []
     for lookback in model_lookbacks(models, run):
         if events is None or not journeys.has_times:
