@@ -34,11 +34,13 @@ def journey_inputs(journeys, taus: np.ndarray, pre_window_days: float):
     end_day = float(np.floor(max(prep.end.max(), prep.t.max() if prep.t.size else -np.inf))) + 1.0
     # intent patterns of the users at risk (a fit touch), with their baseline exposure
     risk = np.isfinite(prep.first)
-    seen_codes, p_of_risk = np.unique(code[risk], return_inverse=True)
-    p_of_user = np.full(prep.n_users, -1, np.int64)
-    p_of_user[risk] = p_of_risk.reshape(-1)
+    seen_codes = np.flatnonzero(np.bincount(code[risk], minlength=len(uniq)))  # ascending, as the statistics'
+    lookup = np.full(len(uniq), -1, np.int64)
+    lookup[seen_codes] = np.arange(seen_codes.size)
+    p_of_user = np.where(risk, lookup[code], -1)
+    p_of_risk = p_of_user[risk]
     z_p = intent_features(uniq[seen_codes][:, :-1][:, order], uniq[seen_codes][:, -1])
-    x0 = _baseline_exposure(prep, risk, p_of_risk.reshape(-1), len(seen_codes), end_day)
+    x0 = _baseline_exposure(prep, risk, p_of_risk, len(seen_codes), end_day)
     xk = _kernel_exposure(journeys, prep, taus, rank, end_day)
     # conversions: kernel sums of the touches the fit sees (at risk) and of their own journey's (credit)
     seen = prep.fit[pair_touch]

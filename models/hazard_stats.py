@@ -66,7 +66,7 @@ def prepare(journeys, pre_window_days: float) -> Prepared:
         final[tu[keep]] = t[keep]  # the last assignment per user wins: its latest touch
         keep = keep & (final[tu] - t <= lookback)
     counts = np.bincount(tu[keep] * n_ch + journeys.touch_channel[keep], minlength=n_users * n_ch)
-    counts = np.minimum(counts.reshape(n_users, n_ch), COUNT_CAP)
+    counts = np.minimum(counts, COUNT_CAP, out=counts).reshape(n_users, n_ch)
     total = np.minimum(np.bincount(tu[keep], minlength=n_users), TOTAL_CAP)
     kt, ku = t[keep], tu[keep]  # kept touches, in (user, time) order
     first = np.full(n_users, np.nan)
@@ -90,24 +90,24 @@ def intent_features(counts: np.ndarray, total: np.ndarray) -> np.ndarray:
 def pattern_codes(counts: np.ndarray, total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each user's pattern code (the patterns in ascending order of their packed counts) and the distinct
     patterns' ``counts | total`` rows."""
-    both = np.column_stack([counts, total]).astype(np.int64)
-    if len(both) == 0:
-        return np.zeros(0, np.int64), both
-    if 2 * counts.shape[1] + 5 <= 62:  # one int64 per user: 2 bits per channel count (0..3), 5 for the total
-        radix = np.r_[np.left_shift(np.int64(1), 2 * np.arange(counts.shape[1], dtype=np.int64) + 5), 1]
-        packed = both @ radix
-        if 2 * counts.shape[1] + 5 <= 26:  # at most 2^26 packed values: a lookup table, no sort
-            present = np.flatnonzero(np.bincount(packed, minlength=1))
-            lookup = np.zeros(int(present[-1]) + 1, np.int64)
-            lookup[present] = np.arange(present.size)
-            code = lookup[packed]
-            uniq = np.zeros((present.size, both.shape[1]), np.int64)
-            uniq[code] = both
-        else:
-            _, first, code = np.unique(packed, return_index=True, return_inverse=True)
-            uniq = both[first]
+    n_ch = counts.shape[1]
+    if len(counts) == 0:
+        return np.zeros(0, np.int64), np.zeros((0, n_ch + 1), np.int64)
+    if 2 * n_ch + 5 <= 62:  # one int64 per user: 2 bits per channel count (0..3), 5 for the total (0..30)
+        packed = np.asarray(total, np.int64).copy()
+        for c in range(n_ch):  # a loop per channel, vectorised over the users
+            packed += np.left_shift(counts[:, c].astype(np.int64), 2 * c + 5)
+        found, seen = pd.factorize(packed)  # hashed (no sort of the users), then the few patterns sorted
+        order = np.argsort(seen, kind="stable")
+        rank = np.empty(order.size, np.int64)
+        rank[order] = np.arange(order.size)
+        values, code = seen[order], rank[found]
+        uniq = np.empty((values.size, n_ch + 1), np.int64)
+        for c in range(n_ch):
+            uniq[:, c] = np.right_shift(values, 2 * c + 5) & 3
+        uniq[:, -1] = values & 31
     else:
-        uniq, code = np.unique(both, axis=0, return_inverse=True)
+        uniq, code = np.unique(np.column_stack([counts, total]).astype(np.int64), axis=0, return_inverse=True)
     return code.reshape(-1), uniq
 
 
