@@ -14,7 +14,8 @@ if _os.path.isfile(_os.path.join(_root, "pyproject.toml")) and all(
         _os.path.isfile(_os.path.join(_root, sub, "__init__.py")) for sub in ("models", "cli")):
     __path__.append(_root)  # noqa: F821 - the package's own search path
 
-from attribution.io.events import Events, read_events  # noqa: E402
+from attribution.io.events import Events  # noqa: E402
+from attribution.io.reader import read_events  # noqa: E402
 from attribution.exceptions import AttributionError, InputError, NotFittedError, OutputError, ParameterError  # noqa: E402
 from attribution.journeys.journeys import Journeys  # noqa: E402
 from attribution.journeys.paths import PathTable, read_paths  # noqa: E402

@@ -1,7 +1,7 @@
 """The exception and warning family of the engine.
 
 Every error a user can cause derives from :class:`AttributionError`; the command line maps that family to
-exit status 2 in one place (``attribution.cli.app``). Input problems carry a list of :class:`Problem` records so
+exit status 2 in one place (``attribution.cli.base``). Input problems carry a list of :class:`Problem` records so
 that every broken rule is reported at once (pandera's ``lazy=True`` convention).
 """
 

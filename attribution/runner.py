@@ -16,7 +16,8 @@ from attribution.exceptions import InputError, ParameterError, option
 from attribution.io.channel_groups import ChannelGrouping
 from attribution.io.csvread import CsvOptions
 from attribution.io.columns import absent_mappings, check_column_map
-from attribution.io.events import CANONICAL, REQUIRED, Events, parse_column_map, read_events, validate_tables
+from attribution.io.events import CANONICAL, REQUIRED, Events, parse_column_map, validate_tables
+from attribution.io.reader import read_events
 from attribution.io.export import check_output, write_output
 from attribution.io.identity import Identity
 from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
@@ -133,7 +134,7 @@ class RunResult:
         if self.journeys is None:
             raise ValueError("path_table() needs the journeys, which a partitioned run does not keep; "
                              "run in memory (memory_limit=None on a machine where the log fits).")
-        return self.journeys.to_path_table().to_frame()
+        return PathTable.from_journeys(self.journeys).to_frame()
 
     def detail(self) -> pd.DataFrame:
         """The conversion × touch × model fact table (the command line's ``--detail``)."""
@@ -202,7 +203,7 @@ def load_journeys(
     derives touch channels from source / medium / campaign while reading, before validation. With
     ``campaigns=False`` the log's campaign column is not read (nothing of the run reports campaigns). ``csv``
     (:class:`~attribution.io.csvread.CsvOptions`) says how CSV files are read.
-    ``epoch_unit`` and ``valid_years`` are :func:`attribution.io.events.read_events`'s timestamp rules.
+    ``epoch_unit`` and ``valid_years`` are :func:`attribution.io.reader.read_events`'s timestamp rules.
     ``milestones`` are the event names whose times the journeys carry (milestone models); ``path_options``
     (:class:`~attribution.journeys.pathoptions.PathOptions`) are applied to the journeys. With a conversion
     window, only the Parquet row groups that can hold rows from the lookback before the window to its end are read.

@@ -32,7 +32,7 @@ import pyarrow as pa
 def fact_table(copies: int) -> pd.DataFrame:
     from attribution.sim.datasets import sample_events_path
     from attribution.kpis.detail import detail_frame
-    from attribution.io.events import read_events
+    from attribution.io.reader import read_events
     from attribution.journeys.journeys import Journeys
     from attribution.models import parse_model_spec
 

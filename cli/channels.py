@@ -17,7 +17,7 @@ from attribution.io.export import check_output, encode, write_atomic
 from attribution.io.schemas import canonical_log
 from attribution.io.sources import read_columns, read_schema_names, resolve_sources
 
-from attribution.cli.app import app
+from attribution.cli.base import app
 from attribution.cli.options import ConversionEvent, Decimal, Delimiter, Encoding, Schema, refuse_urls
 from attribution.cli.render import format_frame
 

@@ -10,7 +10,7 @@ from attribution.io.export import check_output, write_output
 from attribution.kpis.compare import compare_table
 from attribution.runner import run as run_pipeline
 
-from attribution.cli.app import app
+from attribution.cli.base import app
 from attribution.cli.options import (
     Column, ConversionEvent, Events, Format, InputKind, LookbackDays, OnBadRows, Quiet, Separator, Table,
 )

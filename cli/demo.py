@@ -11,7 +11,7 @@ from attribution.io.export import check_output, write_output
 from attribution.models import available_models
 from attribution.runner import run as run_pipeline
 
-from attribution.cli.app import app
+from attribution.cli.base import app
 from attribution.cli.render import echo_summary, format_frame
 
 # attribution.sim (which loads scipy.stats) is imported inside the functions that use it: every command module

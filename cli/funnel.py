@@ -10,7 +10,7 @@ from attribution.io.export import check_output, write_output
 from attribution.io.sql import check_lock_timeout
 from attribution.kpis.funnel import funnel
 
-from attribution.cli.app import app
+from attribution.cli.base import app
 from attribution.cli.options import (
     Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, IdentityMap, JourneyKey,
     LockTimeout, MilestoneEvent, OnBadRows, Quiet, Schema, Table, ValidYears, refuse_urls,

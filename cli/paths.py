@@ -13,7 +13,7 @@ from attribution.io.sql import check_lock_timeout
 from attribution.kpis.pathreport import path_report, tidy_report
 from attribution.runner import load_journeys
 
-from attribution.cli.app import app
+from attribution.cli.base import app
 from attribution.cli.options import (
     Column, ConversionEvent, Decimal, Delimiter, Encoding, Events, Format, IdentityMap, JourneyKey, LockTimeout,
     LookbackDays, OnBadRows, Quiet, Schema, Table, refuse_urls,

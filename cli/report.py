@@ -9,7 +9,7 @@ import typer
 
 from attribution.exceptions import ParameterError
 
-from attribution.cli.app import app
+from attribution.cli.base import app
 from attribution.cli.options import Column, ConversionEvent, Events, LookbackDays, MilestoneEvent, OnBadRows, Quiet
 from attribution.cli.render import echo_summary
 

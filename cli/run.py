@@ -16,7 +16,7 @@ from attribution.kpis.detail import DETAIL_COLUMNS, detail_frame
 from attribution.options import RunOptions
 from attribution.runner import RunResult, execute
 
-from attribution.cli.app import app
+from attribution.cli.base import app
 from attribution.cli.options import (
     Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, IdentityMap, InputKind,
     JourneyKey, LockTimeout, LookbackDays, MilestoneEvent, OnBadRows, Quiet, Schema, Separator, Table, ValidYears,

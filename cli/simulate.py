@@ -15,7 +15,7 @@ from attribution.io.export import check_output, write_output
 from attribution.models import default_model_specs
 from attribution.runner import parse_lookback, run as run_pipeline
 
-from attribution.cli.app import app
+from attribution.cli.base import app
 from attribution.cli.render import format_frame
 
 # attribution.sim (which loads scipy.stats) is imported inside the functions that use it: every command module

@@ -13,7 +13,7 @@ from attribution.io.export import check_writable, output_format, write_table
 from attribution.models import Markov, parse_model_spec
 from attribution.runner import load_journeys
 
-from attribution.cli.app import app
+from attribution.cli.base import app
 from attribution.cli.options import (
     Column, ConversionEvent, Decimal, Delimiter, Encoding, EpochUnit, Events, Format, InputKind, LookbackDays,
     OnBadRows, Quiet, Separator, ValidYears, refuse_urls,

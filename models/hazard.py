@@ -74,6 +74,9 @@ from attribution.journeys.journeys import BASELINE_CHANNEL as BASELINE, NONE_CHA
 from attribution.io.timeparse import parse_duration_seconds
 
 from attribution.models.base import AttributionModel
+from attribution.models.hazard_fit import credit, credit_from_stats, fit_hazard, fit_inputs, journey_weights
+from attribution.models.hazard_inputs import journey_inputs
+from attribution.models.hazard_stats import partial_stats
 from attribution.models.params import AnyOf, Choice, Number
 
 
@@ -167,16 +170,11 @@ class Hazard(AttributionModel):
 
     # ------------------------------------------------------------------ statistics
     def _partial_stats(self, journeys: Journeys) -> pd.DataFrame:
-        from attribution.models.hazard_stats import partial_stats
-
         return partial_stats(journeys, self._taus(), self._pre_window_days())
 
     def _fit(self, journeys: Journeys) -> None:
         """In memory: the likelihood's inputs straight from the journeys (the statistics route's numbers up to
         summation order, without writing and reading back the keyed statistics)."""
-        from attribution.models.hazard_fit import credit, fit_inputs
-        from attribution.models.hazard_inputs import journey_inputs
-
         built = journey_inputs(journeys, self._taus(), self._pre_window_days())
         if built is None:  # no conversion: the statistics route lists the channels
             return super()._fit(journeys)
@@ -185,8 +183,6 @@ class Hazard(AttributionModel):
         self._set_attribution(self.hazard_fit_, credit(self.hazard_fit_, xo, z, w, rev))
 
     def _fit_stats(self, stats: pd.DataFrame) -> None:
-        from attribution.models.hazard_fit import credit_from_stats, fit_hazard
-
         self.hazard_fit_ = fit_hazard(stats, self._taus(), float(self.ridge))
         conv = stats[stats["kind"] == "conv"]
         self._set_attribution(self.hazard_fit_, credit_from_stats(self.hazard_fit_, conv))
@@ -219,7 +215,6 @@ class Hazard(AttributionModel):
         user's intent pattern). On the journeys of the fit, ``credit_table`` of these weights plus the
         ``(baseline)`` row reproduces ``attribution_``.
         """
-        from attribution.models.hazard_fit import journey_weights
 
         self.attribution_
         if not isinstance(journeys, Journeys):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from attribution.io.csvread import CSV_NULLS, CsvOptions, detect_delimiter
-from attribution.io.events import read_events
+from attribution.io.reader import read_events
 from attribution.exceptions import InputError, ParameterError
 from attribution.runner import run
 from testkit import events_frame

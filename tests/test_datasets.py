@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from attribution.sim import datasets
-from attribution.io.events import Events, read_events
+from attribution.io.events import Events
+from attribution.io.reader import read_events
 from attribution.sim.simulate import CHANNELS, DEFAULT_COSTS
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,7 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from attribution.io.events import Events, read_events
+from attribution.io.events import Events
+from attribution.io.reader import read_events
 from attribution.exceptions import InputError, ParameterError
 from testkit import events_frame
 

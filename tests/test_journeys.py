@@ -8,6 +8,7 @@ import pytest
 
 from attribution.io.events import Events
 from attribution.journeys.journeys import Journeys
+from attribution.journeys.paths import PathTable
 from testkit import T0, events_frame, journeys_of, paths_of
 
 
@@ -106,7 +107,7 @@ def test_journeys_do_not_depend_on_row_order_without_ties():
 def test_path_table_aggregates_journeys():
     rows = [("a", 0, "touch", "x"), ("a", 1, "conversion", None, 5.0), ("b", 0, "touch", "x"),
             ("b", 1, "conversion", None, 7.0), ("c", 0, "touch", "x"), ("c", 1, "touch", "y")]
-    table = journeys_of(rows).to_path_table().to_frame()
+    table = PathTable.from_journeys(journeys_of(rows)).to_frame()
     assert table.to_dict("list") == {"path": ["x", "x > y"], "conversions": [2.0, 0.0], "nulls": [0.0, 1.0],
                                      "revenue": [12.0, 0.0]}
 

@@ -13,7 +13,7 @@ import pytest
 from attribution.io.events import Events
 from attribution.journeys.journeys import Journeys
 from attribution.journeys.lookbacks import journeys_at_lookbacks, narrowed
-from attribution.journeys.pathoptions import PathOptions
+from attribution.journeys.pathoptions import PathOptions, apply_path_options
 from testkit import T0
 
 
@@ -59,8 +59,8 @@ def test_each_lookback_equals_its_own_build(options):
                                   milestone_events=("lead",), path_options=options)
     assert list(built) == [30.0, None, 7.5, 0.0]
     for lookback in lookbacks:
-        own = Journeys.from_events(events, conversion_events=("conversion",), lookback_days=lookback,
-                                   milestone_events=("lead",), path_options=options)
+        own = apply_path_options(Journeys.from_events(events, conversion_events=("conversion",),
+                                                      lookback_days=lookback, milestone_events=("lead",)), options)
         _same(built[None if lookback is None else float(lookback)], own)
     # the cut drops touches: the narrower journeys hold fewer (the test is not vacuous)
     assert built[7.5].n_touches < built[30.0].n_touches < built[None].n_touches

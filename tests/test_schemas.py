@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from attribution.cli.app import app
 from attribution.exceptions import InputError, ParameterError
-from attribution.io.events import read_events
+from attribution.io.reader import read_events
 from attribution.journeys.journeys import Journeys
 from attribution.runner import load_journeys, run
 

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attribution.io.events import Events, read_events
+from attribution.io.events import Events
+from attribution.io.reader import read_events
 from attribution.exceptions import DroppedRowsWarning, InputError, ParameterError
 from attribution.io.timeparse import TimeRule, convert_timestamps
 

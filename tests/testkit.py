@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 from attribution.io.events import Events
+from attribution.journeys.pathoptions import apply_path_options
 from attribution.journeys.journeys import Journeys
 
 DAY = pd.Timedelta(days=1)
@@ -25,8 +26,9 @@ def events_frame(rows) -> pd.DataFrame:
     return frame
 
 
-def journeys_of(rows, **kwargs) -> Journeys:
-    return Journeys.from_events(Events.from_frame(events_frame(rows)), **kwargs)
+def journeys_of(rows, path_options=None, **kwargs) -> Journeys:
+    """Journeys of hand-written rows (``Journeys.from_events`` keywords), ``path_options`` applied."""
+    return apply_path_options(Journeys.from_events(Events.from_frame(events_frame(rows)), **kwargs), path_options)
 
 
 def paths_of(journeys: Journeys) -> list[tuple[tuple[str, ...], float, float]]:

@@ -23,6 +23,7 @@ import pyarrow as pa
 from attribution.exceptions import DroppedRowsWarning, InputError, Problem
 from attribution.io.events import add_units, mixed_unit_problems, validate_tables, warn_dropped
 from attribution.journeys.journeys import Journeys
+from attribution.journeys.pathoptions import apply_path_options
 from attribution.kpis.report import (
     extras_in, fresh_model, journey_stats, merge_journey_stats, report_frame, touch_credit,
 )
@@ -57,9 +58,10 @@ class RunSpec:
 
     def journeys(self, events, conversion_events=None):
         """The partition's journeys, built as a run in memory builds them."""
-        return Journeys.from_events(events, conversion_events=conversion_events or self.conversion_events,
-                                    lookback_days=self.lookback_days, milestone_events=self.milestones,
-                                    path_options=self.path_options)
+        return apply_path_options(
+            Journeys.from_events(events, conversion_events=conversion_events or self.conversion_events,
+                                 lookback_days=self.lookback_days, milestone_events=self.milestones),
+            self.path_options)
 
     def per_model(self, journeys, events) -> list:
         """Each model's journeys of the partition, aligned with :meth:`models`: ``journeys`` (the run's

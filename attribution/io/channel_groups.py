@@ -386,7 +386,7 @@ class ChannelGrouping:
 
     def read(self, sources, *, columns=None, on_bad_rows: str = "error", csv=None, epoch_unit=None,
              valid_years=None, identity=None):
-        """:func:`attribution.io.events.read_events` of a grouped log: plan, read, group, validate (``identity``:
+        """:func:`attribution.io.reader.read_events` of a grouped log: plan, read, group, validate (``identity``:
         an :class:`~attribution.io.identity.Identity` applied before validation)."""
         time_rule = TimeRule.of(epoch_unit, valid_years)  # option errors before any reading
         plan = self.plan(sources, columns=columns, csv=csv)

@@ -334,7 +334,7 @@ def read_schema_events(sources, schema: str, *, conversion_events=None, identity
         An identity map and / or a journey key (a column, or a dotted nested field, of the export), applied
         after the schema's own stitching.
     on_bad_rows, csv
-        As :func:`attribution.io.events.read_events`.
+        As :func:`attribution.io.reader.read_events`.
     time_rule : attribution.io.timeparse.TimeRule, optional
         How timestamps are validated (epoch unit, plausible years); GA4's microseconds are typed before it.
 

@@ -154,7 +154,6 @@ class Journeys:
         conversion_events=("conversion",),
         lookback_days: float | None = DEFAULT_LOOKBACK_DAYS,
         milestone_events=(),
-        path_options=None,
     ) -> "Journeys":
         """Build journeys from a validated event log (SPEC 2), fully vectorised.
 
@@ -168,16 +167,15 @@ class Journeys:
         milestone_events : sequence of str
             Funnel milestones (lead, opportunity, ...) whose times the milestone models need
             (``milestone_times``); their rows are no touches and close no journey.
-        path_options : attribution.journeys.pathoptions.PathOptions, optional
-            Channel exclusions, path transform, touch limit and conversion window, applied to the built journeys.
-        """
-        journeys = cls._from_events(events, [str(e) for e in conversion_events], lookback_days,
-                                    [str(m) for m in milestone_events])
-        if path_options is not None:
-            from attribution.journeys.pathoptions import apply_path_options  # here: it builds on this module
 
-            journeys = apply_path_options(journeys, path_options)
-        return journeys
+        Notes
+        -----
+        Channel exclusions, path transforms, touch limits and conversion windows are applied to built journeys
+        by :func:`attribution.journeys.pathoptions.apply_path_options`; the distinct-path table of journeys is
+        :meth:`attribution.journeys.paths.PathTable.from_journeys`.
+        """
+        return cls._from_events(events, [str(e) for e in conversion_events], lookback_days,
+                                [str(m) for m in milestone_events])
 
     @classmethod
     def _from_events(cls, events: Events, conversion_events: list, lookback_days, milestone_events: list
@@ -259,15 +257,6 @@ class Journeys:
                    lookback_days, {"conversion_events": conversion_events, "milestone_events": milestone_events},
                    {m: np.zeros(0, np.int64) for m in mile_names} if mile_names else None)
 
-    @classmethod
-    def from_paths(cls, paths) -> "Journeys":
-        """Journeys from a path table (one journey entry per distinct path, counts possibly fractional)."""
-        from attribution.journeys.paths import PathTable  # here: paths builds on this module
-
-        if not isinstance(paths, PathTable):
-            paths = PathTable.from_frame(paths)
-        return paths.journeys
-
     # ------------------------------------------------------------------ views
     def select(self, rows: np.ndarray) -> "Journeys":
         """A new Journeys holding only the journeys ``rows`` (in that order)."""
@@ -292,12 +281,6 @@ class Journeys:
         values = names.take(pa.array(self.touch_channel)) if self.n_touches else pa.array([], pa.string())
         lists = pa.ListArray.from_arrays(pa.array(self.offsets.astype(np.int32)), values)
         return pc.binary_join(lists, separator)
-
-    def to_path_table(self):
-        """Aggregate into the distinct-path table (SPEC 1.2)."""
-        from attribution.journeys.paths import PathTable  # here: paths builds on this module
-
-        return PathTable.from_journeys(self)
 
     def __repr__(self) -> str:
         return (f"Journeys({self.n_journeys:,} journeys, {self.n_touches:,} touches, {self.n_channels} channels, "

@@ -16,6 +16,7 @@ import numpy as np
 
 from attribution.io.timeparse import NS_PER_DAY
 from attribution.journeys.journeys import Journeys
+from attribution.journeys.pathoptions import apply_path_options
 
 
 def lookback_key(lookback_days) -> float | None:
@@ -57,8 +58,6 @@ def journeys_at_lookbacks(events, lookbacks: Iterable, *, conversion_events=("co
                           path_options=None) -> dict:
     """``{lookback_key: Journeys}`` for each distinct lookback (days or None), the log sorted and cut into
     journeys once, at the widest of them; each equals ``Journeys.from_events`` at its lookback."""
-    from attribution.journeys.pathoptions import apply_path_options  # here: it builds on journeys
-
     given = {}  # each distinct lookback as first given (the journeys keep it as they would from from_events)
     for x in lookbacks:
         given.setdefault(lookback_key(x), x)

@@ -43,7 +43,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from attribution.kernels.encoding import encode_sorted
-from attribution.io.events import TOUCH_EVENT, Events, read_events
+from attribution.io.events import TOUCH_EVENT, Events
+from attribution.io.reader import read_events
 from attribution.io.periods import check_period, period_of_ns
 from attribution.exceptions import ParameterError, option
 from attribution.io.schemas import DEFAULT_CONVERSIONS, check_schema
@@ -239,7 +240,7 @@ def funnel(sources, *, milestone_events=(), conversion_events=("conversion",), w
            epoch_unit=None, valid_years=None, schema=None, identity_map=None, journey_key=None,
            ltv: bool = False) -> pd.DataFrame:
     """Read an event log and return its funnel summary (:func:`funnel_frame`); ``delimiter``, ``decimal``,
-    ``encoding``, ``epoch_unit`` and ``valid_years`` as :func:`attribution.io.events.read_events`; ``schema``,
+    ``encoding``, ``epoch_unit`` and ``valid_years`` as :func:`attribution.io.reader.read_events`; ``schema``,
     ``identity_map`` and ``journey_key`` say how an export is mapped and ids are joined (same function). With
     ``ltv`` the cohort lifetime-value table by ``period`` (default month) is returned instead
     (:func:`attribution.kpis.cohorts.cohort_ltv`)."""

@@ -23,6 +23,7 @@ import pandas as pd
 
 from attribution.exceptions import ParameterError
 from attribution.journeys.journeys import NONE_CHANNEL, Journeys
+from attribution.journeys.paths import PathTable
 from attribution.kpis.report import ratio
 from attribution.io.timeparse import NS_PER_DAY
 
@@ -154,7 +155,7 @@ def top_paths(journeys: Journeys, n: int = 10, separator: str = " > ", by: str =
     if int(n) < 1:
         raise ParameterError(f"n must be at least 1. Got {n!r} instead.")
 
-    table = journeys.to_path_table().journeys  # distinct paths, sorted by path text
+    table = PathTable.from_journeys(journeys).journeys  # distinct paths, sorted by path text
     values = {"conversions": table.conversions, "revenue": table.revenue,
               "journeys": table.conversions + table.nulls}[by]
     rows = np.argsort(-values, kind="stable")[: int(n)]  # stable: ties keep the path-text order

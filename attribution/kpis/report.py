@@ -40,7 +40,9 @@ import pandas as pd
 
 from attribution.kernels.encoding import unique_sorted
 from attribution.exceptions import ParameterError, option
+from attribution.journeys.pathoptions import apply_path_options
 from attribution.journeys.journeys import BASELINE_CHANNEL as BASELINE, NONE_CHANNEL, Journeys
+from attribution.io.spend import Spend, read_spend
 from attribution.io.periods import check_choice, check_period, days_to_dates, period_of_ns
 from attribution.kpis.result import journeys_per_model, model_spec
 from attribution.kpis.summary import run_counts, warn_counts
@@ -490,9 +492,9 @@ def _all_extras(credits) -> list[str]:
 
 def lead_journeys_from(events, journeys: Journeys, lead_event: str) -> Journeys:
     """Journeys closed by the lead milestone instead of the conversion (same lookback)."""
-    return Journeys.from_events(events, conversion_events=(lead_event,), lookback_days=journeys.lookback_days,
-                                milestone_events=journeys.meta.get("milestone_events", ()),
-                                path_options=journeys.meta.get("path_options"))
+    leads = Journeys.from_events(events, conversion_events=(lead_event,), lookback_days=journeys.lookback_days,
+                                 milestone_events=journeys.meta.get("milestone_events", ()))
+    return apply_path_options(leads, journeys.meta.get("path_options"))
 
 
 def fresh_model(model):
@@ -556,8 +558,6 @@ def kpi_inputs(spend=None, spend_columns=None, period=None, milestone_events=(),
     spend : Spend or None
     period : str or None
     """
-    from attribution.io.spend import Spend, read_spend
-
     period = check_period(period)
     by = check_by(by)
     options = options or {}

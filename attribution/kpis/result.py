@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from attribution.journeys.journeys import Journeys
+from attribution.journeys.pathoptions import apply_path_options
 from attribution.models import parse_model_spec
 from attribution.models.base import declared_extra_columns
 
@@ -54,11 +55,10 @@ def journeys_per_model(journeys: Journeys, models: Sequence, events=None) -> lis
         key = None if lookback is None else float(lookback)
         if key not in built:
             same_lookback = (run is None) == (key is None) and (key is None or float(run) == key)
-            built[key] = journeys if same_lookback else Journeys.from_events(
+            built[key] = journeys if same_lookback else apply_path_options(Journeys.from_events(
                 events, conversion_events=journeys.meta.get("conversion_events", ("conversion",)),
                 lookback_days=lookback,
-                milestone_events=journeys.meta.get("milestone_events", ()),
-                path_options=journeys.meta.get("path_options"))
+                milestone_events=journeys.meta.get("milestone_events", ())), journeys.meta.get("path_options"))
         out.append(built[key])
     return out
 

@@ -11,7 +11,7 @@ valid under the README's rules ("Bad input"), and the run must then either
 - exit 2 with an ``error:`` message on stderr, no traceback, and the output folder as it was before;
 
 never exit 1, never a partial or temporary file. ``main()`` is called with the arguments, so exceptions take the
-real path to exit statuses (``attribution.cli.app._guarded``); an exception escaping it fails the test.
+real path to exit statuses (``attribution.cli.base._guarded``); an exception escaping it fails the test.
 
 ``ATTRIBUTION_FUZZ_EXAMPLES`` raises the example count for a longer local run (default: a CI budget).
 """

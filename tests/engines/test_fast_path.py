@@ -18,7 +18,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 from enginekit import make_log  # noqa: E402
 
-from attribution.io.events import Events, read_events  # noqa: E402
+from attribution.io.events import Events  # noqa: E402
+from attribution.io.reader import read_events  # noqa: E402
 from attribution.journeys.journeys import Journeys  # noqa: E402
 
 ARRAYS = ("touch_channel", "offsets", "conversions", "nulls", "revenue", "touch_time", "end_time", "user",

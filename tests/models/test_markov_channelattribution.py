@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from attribution.journeys.paths import PathTable
 from attribution.models import Markov
 
 pytestmark = pytest.mark.slow
@@ -61,7 +62,7 @@ def our_sample() -> pd.DataFrame:
         from attribution.runner import load_journeys
 
         journeys, _, _ = load_journeys([str(sample_events_path())])
-        frame = journeys.to_path_table().to_frame()
+        frame = PathTable.from_journeys(journeys).to_frame()
     except Exception:
         sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks"))
         import gen_paths
