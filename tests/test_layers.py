@@ -1,5 +1,6 @@
 """The import layers of DESIGN hold: import-linter checks the contracts of ``pyproject.toml`` (cli > runner >
-engines > kpis > models > journeys > io > kernels; nothing imports the command line).
+engines > kpis > models > journeys > io > kernels; no import cycles between sibling modules or packages; nothing
+imports the command line).
 
 ``models/`` and ``cli/`` install inside the ``attribution`` package, but an editable install leaves them outside
 its folder, where import-linter's module walk does not look; the test therefore lints a copy laid out as the
