@@ -92,35 +92,6 @@ def test_bad_arguments():
         compare_to_truth(pd.DataFrame({"channel": ["a"], "conversions": [1.0]}), TRUTH)
 
 
-@pytest.mark.slow
-def test_model_comparison_notebook_runs_headless():
-    """Execute every code cell of notebooks/model_comparison.ipynb in order, in one namespace.
-
-    Plain ``exec`` of the cells (the notebook uses no IPython magics), so the test needs no Jupyter packages.
-    """
-    import ast
-    import json
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "notebooks" / "model_comparison.ipynb"
-    if not path.exists():
-        pytest.skip(f"{path} is not here (tests run outside the repository)")
-    notebook = json.loads(path.read_text())
-    namespace: dict = {"__name__": "__notebook__"}
-    last_value = None
-    for cell in notebook["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        tree = ast.parse("".join(cell["source"]))
-        tail = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-        exec(compile(ast.Module(tree.body[:-1] if tail else tree.body, []), str(path), "exec"), namespace)
-        if tail is not None:
-            last_value = eval(compile(ast.Expression(tail.value), str(path), "eval"), namespace)
-    scores = namespace["scores"]
-    assert list(scores.columns[:3]) == ["model", "mae", "max_error"] and len(scores) >= 6
-    assert isinstance(last_value, pd.DataFrame) and not last_value.empty
-
-
 def test_scorecard_by_hand():
     """Credits (none) 3, a 2, b 1, c 1, (baseline) 9 against true a 5, b 5, c 0 (c has no effect).
 
