@@ -16,7 +16,7 @@ import numpy as np
 
 from attribution.io.timeparse import NS_PER_DAY
 from attribution.journeys.journeys import Journeys
-from attribution.journeys.pathoptions import apply_path_options
+from attribution.journeys.pathoptions import apply_path_options, keep_touches
 
 
 def lookback_key(lookback_days) -> float | None:
@@ -39,19 +39,9 @@ def narrowed(journeys: Journeys, lookback_days: float) -> Journeys:
     age = journeys.end_time[journeys.touch_journey] - journeys.touch_time
     keep = np.flatnonzero(age <= limit)
     del age
-    counts = np.bincount(journeys.touch_journey[keep], minlength=journeys.n_journeys)
-    offsets = np.zeros(journeys.n_journeys + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    pick = lambda a: None if a is None else a[keep]  # noqa: E731
-    return Journeys(
-        channel_names=journeys.channel_names, touch_channel=journeys.touch_channel[keep], offsets=offsets,
-        conversions=journeys.conversions, nulls=journeys.nulls, revenue=journeys.revenue,
-        touch_time=journeys.touch_time[keep], end_time=journeys.end_time, user=journeys.user,
-        user_ids=journeys.user_ids, touch_campaign=pick(journeys.touch_campaign),
-        campaign_names=journeys.campaign_names, touch_row=pick(journeys.touch_row),
-        conversion_row=journeys.conversion_row, lookback_days=lookback_days, meta=dict(journeys.meta),
-        milestone_times=journeys.milestone_times, touch_multiplicity=pick(journeys.touch_multiplicity),
-    )
+    out = keep_touches(journeys, keep)
+    out.lookback_days = lookback_days
+    return out
 
 
 def journeys_at_lookbacks(events, lookbacks: Iterable, *, conversion_events=("conversion",), milestone_events=(),

@@ -59,12 +59,7 @@ def top_paths(journeys: Journeys, top: int | None = None, separator: str = " > "
 def path_lengths(journeys: Journeys) -> pd.DataFrame:
     """Converting journeys by number of touches: ``touches, conversions, revenue, share`` (of conversions)."""
     converting = journeys.conversions > 0
-    lengths = journeys.lengths[converting]
-    conv = np.bincount(lengths, weights=journeys.conversions[converting]) if lengths.size else np.zeros(0)
-    rev = np.bincount(lengths, weights=journeys.revenue[converting]) if lengths.size else np.zeros(0)
-    keep = np.flatnonzero(conv > 0)
-    return _with_share(pd.DataFrame({"touches": keep.astype(np.int64), "conversions": conv[keep],
-                                     "revenue": rev[keep]}))
+    return _distribution(journeys, converting, journeys.lengths[converting], "touches")
 
 
 def time_lags(journeys: Journeys) -> pd.DataFrame:
@@ -75,11 +70,7 @@ def time_lags(journeys: Journeys) -> pd.DataFrame:
     has = (journeys.conversions > 0) & (journeys.lengths > 0)
     first = journeys.touch_time[journeys.offsets[:-1][has]]
     days = (journeys.end_time[has] - first) // NS_PER_DAY
-    conv = np.bincount(days, weights=journeys.conversions[has]) if days.size else np.zeros(0)
-    rev = np.bincount(days, weights=journeys.revenue[has]) if days.size else np.zeros(0)
-    keep = np.flatnonzero(conv > 0)
-    return _with_share(pd.DataFrame({"days": keep.astype(np.int64), "conversions": conv[keep],
-                                     "revenue": rev[keep]}))
+    return _distribution(journeys, has, days, "days")
 
 
 def position_credit(journeys: Journeys) -> pd.DataFrame:
@@ -98,6 +89,15 @@ def position_credit(journeys: Journeys) -> pd.DataFrame:
         total += out[name]
     out["conversions"] = total
     return pd.DataFrame(out)
+
+
+def _distribution(journeys: Journeys, rows: np.ndarray, values: np.ndarray, name: str) -> pd.DataFrame:
+    """Conversions and revenue of the journeys ``rows`` summed by their whole-number ``values``: ``name,
+    conversions, revenue, share``, one row per value with conversions."""
+    conv = np.bincount(values, weights=journeys.conversions[rows]) if values.size else np.zeros(0)
+    rev = np.bincount(values, weights=journeys.revenue[rows]) if values.size else np.zeros(0)
+    keep = np.flatnonzero(conv > 0)
+    return _with_share(pd.DataFrame({name: keep.astype(np.int64), "conversions": conv[keep], "revenue": rev[keep]}))
 
 
 def _with_share(frame: pd.DataFrame) -> pd.DataFrame:

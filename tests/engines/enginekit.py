@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from attribution.models import available_models
+from attribution.runner import run
 
 CHANNELS = ["direct", "email", "paid_search", "display", "social", "affiliate"]
 
@@ -57,8 +58,15 @@ def assert_same_table(a: pd.DataFrame, b: pd.DataFrame, tol=1e-9):
 def run_on_dask(client, log, monkeypatch, **options):
     """``run(engine="dask")`` on the tests' shared cluster (the engine would otherwise start its own)."""
     import attribution.engines.dask_engine as de
-    from attribution.runner import run
 
     real = de.run_dask
     monkeypatch.setattr(de, "run_dask", lambda plan, spec, **kw: real(plan, spec, client=client, **kw))
     return run(log, engine="dask", **options)
+
+
+def out_of_core(log, buckets, monkeypatch, **options):
+    """``attribution.run`` forced out of core into ``buckets`` user buckets (the planner patched), checked to be."""
+    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: buckets)
+    result = run(log, memory_limit="1MB", **options)
+    assert result.journeys is None and result.summary["partitions"] == buckets
+    return result

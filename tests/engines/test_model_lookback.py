@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from enginekit import CHANNELS, assert_same_table, make_log, run_on_dask  # noqa: E402
+from enginekit import CHANNELS, assert_same_table, make_log, out_of_core, run_on_dask  # noqa: E402
 from test_partitioned_detail import cli, read  # noqa: E402
 from test_partitioned_options import assert_same_keyed_table  # noqa: E402
 
@@ -43,11 +43,6 @@ def spend_file(tmp_path_factory):
     return str(path)
 
 
-def out_of_core(log, buckets, monkeypatch, **options):
-    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: buckets)
-    result = run(log, memory_limit="1MB", **options)
-    assert result.journeys is None and result.summary["partitions"] == buckets
-    return result
 
 
 def test_in_memory_gives_each_model_the_journeys_of_its_lookback(log):

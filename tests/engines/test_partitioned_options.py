@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from enginekit import CHANNELS, make_log  # noqa: E402
+from enginekit import CHANNELS, make_log, out_of_core  # noqa: E402
 
 from attribution.runner import run  # noqa: E402
 
@@ -66,11 +66,6 @@ def spend_file(tmp_path_factory):
     return str(path)
 
 
-def out_of_core(log, buckets, monkeypatch, **options):
-    monkeypatch.setattr("attribution.engines.plan_buckets", lambda rows, limit: buckets)
-    result = run(log, memory_limit="1MB", **options)
-    assert result.journeys is None and result.summary["partitions"] == buckets
-    return result
 
 
 @pytest.mark.parametrize("buckets", [2, 7])
