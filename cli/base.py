@@ -23,11 +23,14 @@ import sys
 import threading
 import warnings
 
-import click
 import typer
 
 from attribution.exceptions import AttributionError, command_line
 from attribution.memory import out_of_memory_message
+
+#: the base class of the option parser's errors, which it reports itself (exit 2); found through typer's public
+#: ``BadParameter`` because typer vendors its own click from 0.2x on, and ``click`` need not be installed at all
+_CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 #: settings of the current command line (``--debug``: tracebacks instead of one-line errors)
 STATE = {"debug": False}
@@ -79,7 +82,7 @@ def _handled(fn, args, kwargs):
         print(f"error: {out_of_memory_message(str(exc))}", file=sys.stderr)
         raise typer.Exit(2) from None
     except Exception as exc:
-        if isinstance(exc, click.ClickException) or STATE["debug"]:
+        if isinstance(exc, _CLICK_EXCEPTION) or STATE["debug"]:
             raise
         _internal(exc)
 
