@@ -42,10 +42,10 @@ def test_models_on_threads_equal_models_one_by_one():
         pd.testing.assert_frame_equal(a.attribution_, b.attribution_)
 
 
-@pytest.mark.parametrize("n_channels", [1, 5, 64, 65, 200])
+@pytest.mark.parametrize("n_channels", [1, 5, 8, 9, 16, 17, 32, 33, 64, 65, 200])
 def test_bitmask_pairs_equal_distinct_pairs(n_channels):
-    """Up to 64 codes the pairs come from per-journey bitmasks; beyond, from sorting. Both are the set of
-    distinct (journey, code) pairs of the touches."""
+    """Up to 64 codes the pairs come from per-journey bitmasks (8, 16, 32 or 64 bits wide); beyond, from sorting.
+    Both are the set of distinct (journey, code) pairs of the touches."""
     j = random_journeys(3000, n_channels, seed=n_channels)
     jj, cc = journey_code_pairs(j, j.touch_channel, n_channels)
     expected = set(zip(j.touch_journey.tolist(), j.touch_channel.tolist()))
@@ -57,14 +57,21 @@ def test_memory_setting_can_be_turned_off(monkeypatch):
     assert keep_freed_memory() is False
 
 
-@pytest.mark.parametrize("n_channels", [3, 64])
-def test_journey_stats_by_bitmask_equal_a_plain_loop(n_channels):
+@pytest.mark.parametrize("touchless", [True, False])
+@pytest.mark.parametrize("n_channels", [3, 12, 20, 40, 64])
+def test_journey_stats_by_bitmask_equal_a_plain_loop(n_channels, touchless):
     """Per channel: journeys holding it (conversions + nulls), their conversions, and conversion-weighted days
     from first touch to conversion; touchless journeys under (none). Reference: a loop over journeys."""
     from attribution.kpis.report import journey_stats
     from attribution.io.timeparse import NS_PER_DAY
 
     j = random_journeys(400, n_channels, seed=7)
+    if not touchless:
+        keep = np.flatnonzero(j.lengths > 0)
+        j = Journeys(channel_names=j.channel_names, touch_channel=j.touch_channel,
+                     offsets=np.r_[0, j.offsets[keep + 1]], conversions=j.conversions[keep], nulls=j.nulls[keep], revenue=j.revenue[keep],
+                     touch_time=j.touch_time, end_time=j.end_time[keep])
+        assert not j.touchless().any()
     got = journey_stats(j).set_index("channel")
     ref: dict = {}
     for k in range(j.n_journeys):

@@ -200,16 +200,27 @@ def period_credit(model, journeys: Journeys, period: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------------- journeys
-def journey_code_masks(journeys: Journeys, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The journeys with touches, and for each a 64-bit mask of the codes (< 64, one per touch) its touches hold:
-    one ``bitwise_or.reduceat`` over the touches."""
+def journey_code_masks(journeys: Journeys, codes: np.ndarray, n_codes: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """The journeys with touches, and for each a mask of the codes (< ``n_codes`` ≤ 64, one per touch) its
+    touches hold: one ``bitwise_or.reduceat`` over the touches, on the narrowest unsigned integer with a bit per
+    code (8, 16, 32 or 64 bits: the fewer bytes per touch, the less memory each pass moves)."""
     nonempty = np.flatnonzero(journeys.lengths > 0)
-    bits = _CODE_BITS[codes]  # one gather, no 64-bit copy of the codes
-    return nonempty, np.bitwise_or.reduceat(bits, journeys.offsets[:-1][nonempty])
+    table = _CODE_BITS[mask_dtype(n_codes)]
+    bits = table[codes]  # one gather, no 64-bit copy of the codes
+    starts = journeys.offsets[:-1]
+    if len(nonempty) < journeys.n_journeys:
+        starts = starts[nonempty]
+    return nonempty, np.bitwise_or.reduceat(bits, starts) if len(starts) else bits[:0]
 
 
-#: ``1 << c`` of every code c < 64
-_CODE_BITS = np.left_shift(np.uint64(1), np.arange(64, dtype=np.uint64))
+def mask_dtype(n_codes: int) -> np.dtype:
+    """The narrowest little-endian unsigned integer type with a bit for each of ``n_codes`` (≤ 64) codes."""
+    return next(np.dtype(f"<u{k}") for k in (1, 2, 4, 8) if n_codes <= 8 * k)
+
+
+#: ``1 << c`` of every code c below the type's width, per mask type of :func:`mask_dtype`
+_CODE_BITS = {np.dtype(f"<u{k}"): np.left_shift(np.ones(1, f"<u{k}"), np.arange(8 * k, dtype=f"<u{k}"))
+              for k in (1, 2, 4, 8)}
 
 
 def journey_code_pairs(journeys: Journeys, codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -225,10 +236,10 @@ def journey_code_pairs(journeys: Journeys, codes: np.ndarray, n_codes: int) -> t
     if n_codes > 64:
         pairs = unique_sorted(journeys.touch_journey * np.int64(n_codes + 1) + codes)
         return pairs // (n_codes + 1), pairs % (n_codes + 1)
-    nonempty, masks = journey_code_masks(journeys, codes)
+    nonempty, masks = journey_code_masks(journeys, codes, n_codes)
     jj, cc = [], []
     for c in range(n_codes):
-        with_c = nonempty[(masks & np.uint64(1 << c)) != 0]
+        with_c = nonempty[(masks & masks.dtype.type(1 << c)) != 0]
         jj.append(with_c)
         cc.append(np.full(len(with_c), c, np.int64))
     return np.concatenate(jj), np.concatenate(cc)
@@ -258,9 +269,9 @@ def journey_stats(journeys: Journeys, period: str | None = None, by: str | None 
         days[nonempty] = (journeys.end_time[nonempty] - first[nonempty]) / NS_PER_DAY
         known = nonempty & (journeys.conversions > 0)
     if period is None and C <= 64:
-        out = _channel_sums_by_bitmask(journeys, codes, C, np.column_stack([
+        out = _channel_sums_by_bitmask(journeys, codes, C, [
             weight, journeys.conversions, np.where(known, journeys.conversions * days, 0.0),
-            np.where(known, journeys.conversions, 0.0)]))
+            np.where(known, journeys.conversions, 0.0)])
         return _with_labels(out, journeys, by)
     jj, cc = journey_code_pairs(journeys, codes, C)
     empty = np.flatnonzero(journeys.touchless())
@@ -296,24 +307,28 @@ def _with_labels(out: pd.DataFrame, journeys: Journeys, by: str | None) -> pd.Da
     return out
 
 
-def _channel_sums_by_bitmask(journeys: Journeys, codes: np.ndarray, n_codes: int, values: np.ndarray) -> pd.DataFrame:
-    """Σ ``values`` (one row of :data:`JOURNEY_STAT_COLUMNS` per journey) over the journeys holding each code
-    (up to 64), and over the touchless ones (code -1): each journey's codes OR-ed into one 64-bit mask, then one
-    pass per byte of the masks: the values are summed per byte value (256 bins), and each code of that byte adds up
-    the bins whose bit it is. Codes no journey holds are left out (as the pairs' sums leave them out)."""
-    sums = np.zeros((n_codes + 1, values.shape[1]))
+def _channel_sums_by_bitmask(journeys: Journeys, codes: np.ndarray, n_codes: int, values: list) -> pd.DataFrame:
+    """Σ ``values`` (one array per column of :data:`JOURNEY_STAT_COLUMNS`, one entry per journey) over the journeys
+    holding each code (up to 64), and over the touchless ones (code -1): each journey's codes OR-ed into one mask
+    (:func:`journey_code_masks`), then one pass per byte of the masks: the values are summed per byte value (256
+    bins), and each code of that byte adds up the bins whose bit it is. A column of zeros sums to zeros without a
+    pass. Codes no journey holds are left out (as the pairs' sums leave them out)."""
+    sums = np.zeros((n_codes + 1, len(values)))
     count = np.zeros(n_codes + 1, np.int64)
     touchless = journeys.touchless()
     count[0] = int(touchless.sum())
-    sums[0] = values[touchless].sum(axis=0)
+    sums[0] = np.column_stack([v[touchless] for v in values]).sum(axis=0)
     if journeys.n_touches:
-        nonempty, masks = journey_code_masks(journeys, codes)
-        held = values[nonempty]
+        nonempty, masks = journey_code_masks(journeys, codes, n_codes)
+        held = [v if len(nonempty) == len(v) else v[nonempty] for v in values]
+        nonzero = [bool(v.any()) for v in held]
         byte_values = np.arange(256, dtype=np.uint16)
+        as_bytes = masks.view(np.uint8).reshape(len(masks), masks.dtype.itemsize)  # little-endian: byte b first
         for b in range(-(-n_codes // 8)):
-            byte = ((masks >> np.uint64(8 * b)) & np.uint64(255)).astype(np.intp)
+            byte = as_bytes[:, b].astype(np.intp)
             n_bin = np.bincount(byte, minlength=256)
-            bins = np.stack([np.bincount(byte, held[:, i], minlength=256) for i in range(held.shape[1])], axis=1)
+            bins = np.stack([np.bincount(byte, v, minlength=256) if nz else np.zeros(256)
+                             for v, nz in zip(held, nonzero)], axis=1)
             for c in range(8 * b, min(8 * b + 8, n_codes)):
                 has = ((byte_values >> (c - 8 * b)) & 1).astype(bool)
                 count[c + 1] = int(n_bin[has].sum())
