@@ -215,9 +215,9 @@ def _parse(table: pa.Table, *, separator: str, file: str, mapping=None):
         for c in ("conversions", "nulls", "revenue"))
     if problems:
         raise InputError(problems)
-    codes, offsets, names = split_paths(path, separator)
+    codes, offsets, names = split_paths(path, separator, dtype=np.int64)
     codes, names = _checked_names(codes, offsets, names, table["_row"].to_numpy(), file, mapping)
-    return Journeys(names, codes.astype(np.int64), offsets, conversions, nulls, revenue,
+    return Journeys(names, codes, offsets, conversions, nulls, revenue,
                     lookback_days=None, meta={"source": "path_table", "file": file})
 
 

@@ -24,10 +24,11 @@ import pyarrow.compute as pc
 PIECE_BYTES = 1 << 22
 
 
-def split_paths(text, separator: str, *, strip: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def split_paths(text, separator: str, *, strip: bool = True, dtype=np.int32) -> tuple[np.ndarray, np.ndarray,
+                                                                                       np.ndarray]:
     """Channel codes, per-path offsets and sorted channel names of a string column of paths.
 
-    Returns int32 codes (``names`` index), int64 offsets, names.
+    Returns codes (``names`` index; int32 unless ``dtype`` says otherwise), int64 offsets, names.
 
     Parameters
     ----------
@@ -36,6 +37,9 @@ def split_paths(text, separator: str, *, strip: bool = True) -> tuple[np.ndarray
         What joins the channels; white space around it (and around channels) is ignored when ``strip``.
     strip : bool
         False keeps channel names exactly (for the statistics' own ``\x1f``-joined keys).
+    dtype : numpy integer type
+        Of the codes: int32 (half the memory traffic of int64 downstream), or int64 where the codes end up as
+        int64 anyway (written so from the start: no widening copy).
     """
     chunks = [c if pa.types.is_string(c.type) or pa.types.is_large_string(c.type) else c.cast(pa.string())
               for c in (text.chunks if isinstance(text, pa.ChunkedArray) else [text])]
@@ -46,7 +50,7 @@ def split_paths(text, separator: str, *, strip: bool = True) -> tuple[np.ndarray
     n_bytes = sum(int(_offsets(c)[-1] - _offsets(c)[0]) for c in chunks if len(c))
     # a kept channel has at least one byte, and all but the last of a path one more for the separator: room for
     # that many codes, of which only the pages written to are ever touched (untouched memory costs nothing)
-    codes = np.empty(n_bytes // 2 + n + 1, np.int32)  # int32: half the memory traffic downstream
+    codes = np.empty(n_bytes // 2 + n + 1, dtype)
     offsets = np.empty(n + 1, np.int64)
     offsets[0] = 0
     scratch = np.empty(0, bool)
@@ -65,8 +69,8 @@ def split_paths(text, separator: str, *, strip: bool = True) -> tuple[np.ndarray
     np.cumsum(offsets[1:], out=offsets[1:])
     provisional = list(lookup)
     names = np.array(sorted(provisional), dtype=object)
-    rank = np.empty(len(provisional), np.int32)
-    rank[sorted(range(len(provisional)), key=provisional.__getitem__)] = np.arange(len(provisional), dtype=np.int32)
+    rank = np.empty(len(provisional), dtype)
+    rank[sorted(range(len(provisional)), key=provisional.__getitem__)] = np.arange(len(provisional), dtype=dtype)
     for a in range(0, at, PIECE_BYTES):  # provisional ids -> ranks, in place a block at a time
         codes[a:a + PIECE_BYTES] = rank[codes[a:a + PIECE_BYTES]]
     return codes, offsets, names
@@ -140,7 +144,7 @@ def _split_piece(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup
     n_tok = len(tok) - 1
     tokens = pa.Array.from_buffers(pa.large_string(), n_tok, [None, pa.py_buffer(tok), data_buf])
     enc = pc.dictionary_encode(tokens)
-    remap = np.empty(len(enc.dictionary), np.int32)
+    remap = np.empty(len(enc.dictionary), out.dtype)
     for i, s in enumerate(enc.dictionary.to_pylist()):  # a loop over distinct tokens (about two per channel)
         s = s.strip() if strip else s
         if s.endswith(sep_text):
@@ -172,10 +176,10 @@ def _split_piece_arrow(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, 
     flat = lists.flatten()
     parent = pc.list_parent_indices(lists).to_numpy()
     enc = pc.dictionary_encode(flat)
-    remap = np.empty(len(enc.dictionary) + 1, np.int32)
+    remap = np.empty(len(enc.dictionary) + 1, np.int64)
     for i, s in enumerate(enc.dictionary.to_pylist()):
         s = s.strip() if strip else s
         remap[i] = lookup.setdefault(s, len(lookup)) if s else -1
-    codes = remap[enc.indices.to_numpy(zero_copy_only=False)] if len(flat) else np.zeros(0, np.int32)
+    codes = remap[enc.indices.to_numpy(zero_copy_only=False)] if len(flat) else np.zeros(0, np.int64)
     keep = codes >= 0
     return codes[keep], np.bincount(parent[keep], minlength=len(piece)).astype(np.int64)

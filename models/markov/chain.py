@@ -63,8 +63,8 @@ class EncodedPaths:
 def parse_paths(paths, conversions, nulls, revenue) -> EncodedPaths:
     """Split ``KEY_SEPARATOR``-joined path keys into sorted channel codes (an empty key = touchless)."""
     arr = pa.array(paths, pa.string()) if not isinstance(paths, (pa.Array, pa.ChunkedArray)) else paths
-    codes, offsets, names = split_paths(arr, KEY_SEPARATOR, strip=False)
-    return EncodedPaths(names, codes.astype(np.int64), offsets,
+    codes, offsets, names = split_paths(arr, KEY_SEPARATOR, strip=False, dtype=np.int64)
+    return EncodedPaths(names, codes, offsets,
                         np.asarray(conversions, float), np.asarray(nulls, float), np.asarray(revenue, float))
 
 
