@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from attribution.kernels.encoding import take_segments
-from attribution.kernels.userorder import mix64
 
 #: touches hashed per block (whole sequences; a longer sequence is a block of its own): the temporaries of a
 #: block stay a few MB and reuse the same pages
@@ -27,6 +26,8 @@ BLOCK = 1 << 20
 #: odd multiplier of the polynomial hash (codes times its powers, modulo 2**64), and its inverse modulo 2**64
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _INVERSE = np.uint64(pow(0x9E3779B97F4A7C15, -1, 1 << 64))
+#: odd multiplier of a sequence's length in its hash (so that sequences of code 0 differ by their lengths)
+_LENGTH_MULTIPLIER = np.uint64(0xD6E8FEB86659FD93)
 
 
 def _powers(base: np.uint64, n: int) -> np.ndarray:
@@ -39,9 +40,10 @@ def _powers(base: np.uint64, n: int) -> np.ndarray:
 
 
 def sequence_hashes(codes: np.ndarray, offsets: np.ndarray, block: int = BLOCK) -> np.ndarray:
-    """A 64-bit hash of every sequence: ``Σ_i codes[s + i] · M^i`` (mod 2**64; s the sequence's start, i the
-    position in it), mixed with the sequence's length by splitmix64. Equal sequences hash equal; distinct ones
-    almost never do.
+    """A 64-bit hash of every sequence: ``Σ_i codes[s + i] · M^i  XOR  length · L`` (mod 2**64; s the sequence's
+    start, i the position in it, L another odd constant). Equal sequences hash equal; distinct ones almost never
+    do. The hashes are only compared and sorted (every collision is checked touch by touch), never used to spread
+    keys, so no finaliser runs over them.
 
     Computed without a position per touch: within a block of touches starting at ``lo``, every touch t is
     multiplied by ``M^(t − lo)`` (a contiguous slice of one table), the products are summed per sequence, and
@@ -71,8 +73,8 @@ def sequence_hashes(codes: np.ndarray, offsets: np.ndarray, block: int = BLOCK) 
                 sums *= down[first]
                 out[a + keep] = sums
     with np.errstate(over="ignore"):
-        out ^= mix64(lengths.astype(np.uint64))
-    return mix64(out)
+        out ^= lengths.astype(np.uint64) * _LENGTH_MULTIPLIER
+    return out
 
 
 def group_first_seen(codes: np.ndarray, offsets: np.ndarray, n_codes: int) -> tuple[np.ndarray, int]:
