@@ -259,6 +259,10 @@ def number_column(col, *, fix: str, negative_fix: str | None = None, limit: floa
         a row breaks at most one of them.
     """
     values, empty, not_number = parse_numbers(col)
+    if len(values) and not not_number.any():
+        low, high = values.min(), values.max()  # NaN (an empty row) makes both NaN
+        if low >= 0 and (high <= limit if limit is not None else np.isfinite(high)):
+            return values, []  # every row a finite number within the rules: nothing to mask
     not_number |= np.isinf(values)
     if required:
         not_number |= empty

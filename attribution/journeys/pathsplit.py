@@ -61,19 +61,33 @@ def split_paths(text, separator: str, *, strip: bool = True, dtype=np.int32) -> 
             need = int(_offsets(piece)[-1] - _offsets(piece)[0]) + 1
             if len(scratch) < need:
                 scratch = np.empty(max(need, PIECE_BYTES + 1), bool)
+            known = len(lookup)
             k = _split_piece(piece, sep, sep_text, strip, lookup, codes[at:], offsets[row + 1:row + 1 + len(piece)],
                              scratch)
             at += k
             row += len(piece)
+            if len(lookup) > known and at <= PIECE_BYTES:  # new names early on: rank them now, cheaply
+                _rank_in_place(codes[:at], lookup)
     codes = codes[:at]
     np.cumsum(offsets[1:], out=offsets[1:])
-    provisional = list(lookup)
-    names = np.array(sorted(provisional), dtype=object)
-    rank = np.empty(len(provisional), dtype)
-    rank[sorted(range(len(provisional)), key=provisional.__getitem__)] = np.arange(len(provisional), dtype=dtype)
-    for a in range(0, at, PIECE_BYTES):  # provisional ids -> ranks, in place a block at a time
-        codes[a:a + PIECE_BYTES] = rank[codes[a:a + PIECE_BYTES]]
+    names = np.array(sorted(lookup), dtype=object)
+    _rank_in_place(codes, lookup)
     return codes, offsets, names
+
+
+def _rank_in_place(codes: np.ndarray, lookup: dict) -> None:
+    """Renumber provisional ids as the ranks of their names in sorted order, in ``codes`` and ``lookup``, a block
+    at a time; nothing to do when they already are (as when every name turns up in the first piece)."""
+    provisional = sorted(lookup, key=lookup.__getitem__)  # by id: ids are 0 .. len(lookup) - 1
+    order = sorted(range(len(provisional)), key=provisional.__getitem__)
+    if order == list(range(len(order))):
+        return
+    rank = np.empty(len(provisional), codes.dtype)
+    rank[order] = np.arange(len(provisional), dtype=codes.dtype)
+    for a in range(0, len(codes), PIECE_BYTES):
+        codes[a:a + PIECE_BYTES] = rank[codes[a:a + PIECE_BYTES]]
+    for name, i in zip(provisional, rank.tolist()):
+        lookup[name] = i
 
 
 def _piece_bounds(chunk: pa.Array) -> list[tuple[int, int]]:

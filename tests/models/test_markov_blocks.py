@@ -37,10 +37,11 @@ def test_split_paths_matches_str_split(monkeypatch, piece_bytes, separator):
         arr = pa.array(values, pa.large_string() if trial % 2 else pa.string())
         k = min(int(rng.integers(0, 4)), n)
         text = pa.chunked_array([arr.slice(0, k), arr.slice(k)], arr.type) if trial % 3 else arr.slice(0)
-        codes, offsets, names = markov_paths.split_paths(text, separator, strip=strip)
+        dtype = np.int64 if trial % 4 == 1 else np.int32
+        codes, offsets, names = markov_paths.split_paths(text, separator, strip=strip, dtype=dtype)
         want, want_names = reference_split(values, separator, strip)
         assert list(names) == want_names
-        assert codes.dtype == np.int32 and len(offsets) == n + 1
+        assert codes.dtype == dtype and len(offsets) == n + 1
         assert [[names[c] for c in codes[offsets[i]:offsets[i + 1]]] for i in range(n)] == want
 
 
