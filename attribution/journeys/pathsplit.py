@@ -10,9 +10,16 @@ byte buffer contiguously and form a zero-copy Arrow string array (``"a > "``, ``
 Dictionary-encoding that array hashes every touch once; the few distinct tokens are then cleaned (trailing
 separator and surrounding white space removed; Python's ``str.strip`` and Arrow's ``utf8_trim_whitespace``
 remove the same characters) and ranked in sorted order (code point order, which is UTF-8 byte order).
+Pieces are tokenised (scanned and dictionary-encoded) on two threads while the caller's thread turns the
+tokenised pieces, in order, into channel codes: the result does not depend on the threads.
 """
 
 from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
@@ -53,21 +60,14 @@ def split_paths(text, separator: str, *, strip: bool = True, dtype=np.int32) -> 
     codes = np.empty(n_bytes // 2 + n + 1, dtype)
     offsets = np.empty(n + 1, np.int64)
     offsets[0] = 0
-    scratch = np.empty(0, bool)
     at = row = 0
-    for chunk in chunks:
-        for lo_row, hi_row in _piece_bounds(chunk):
-            piece = chunk.slice(lo_row, hi_row - lo_row)
-            need = int(_offsets(piece)[-1] - _offsets(piece)[0]) + 1
-            if len(scratch) < need:
-                scratch = np.empty(max(need, PIECE_BYTES + 1), bool)
-            known = len(lookup)
-            k = _split_piece(piece, sep, sep_text, strip, lookup, codes[at:], offsets[row + 1:row + 1 + len(piece)],
-                             scratch)
-            at += k
-            row += len(piece)
-            if len(lookup) > known and at <= PIECE_BYTES:  # new names early on: rank them now, cheaply
-                _rank_in_place(codes[:at], lookup)
+    pieces = [chunk.slice(lo, hi - lo) for chunk in chunks for lo, hi in _piece_bounds(chunk)]
+    for piece, tokens in zip(pieces, _tokenised(pieces, sep)):
+        known = len(lookup)
+        at += _assign(tokens, sep_text, strip, lookup, codes[at:], offsets[row + 1:row + 1 + len(piece)])
+        row += len(piece)
+        if len(lookup) > known and at <= PIECE_BYTES:  # new names early on: rank them now, cheaply
+            _rank_in_place(codes[:at], lookup)
     codes = codes[:at]
     np.cumsum(offsets[1:], out=offsets[1:])
     names = np.array(sorted(lookup), dtype=object)
@@ -109,28 +109,61 @@ def _offsets(arr: pa.Array) -> np.ndarray:
     return np.frombuffer(arr.buffers()[1], width, count=arr.offset + len(arr) + 1)[arr.offset:]
 
 
-def _split_piece(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup: dict, out: np.ndarray,
-                 per_path_out: np.ndarray, scratch: np.ndarray) -> int:
-    """Split one piece: provisional codes (ids in ``lookup``, extended here) into ``out``, kept touches per path
-    into ``per_path_out``; returns the number of codes written. ``scratch`` holds a flag per byte."""
-    n = len(piece)
+#: threads tokenising pieces, and how many pieces they may run ahead of the one being assigned codes (which
+#: bounds the memory held by tokenised pieces)
+THREADS, AHEAD = 2, 4
+
+
+def _tokenised(pieces: list, sep: bytes):
+    """:func:`_tokenise` of every piece, in order: on :data:`THREADS` threads, at most :data:`AHEAD` pieces ahead
+    of the caller, when there are several pieces and cores (numpy and Arrow release the GIL while they scan, hash
+    and search); the result is the same either way."""
+    if len(pieces) < 2 or (os.cpu_count() or 1) < 2:
+        scratch = threading.local()  # this call's own flags, freed when it ends
+        for piece in pieces:
+            yield _tokenise(piece, sep, scratch)
+        return
+    with ThreadPoolExecutor(THREADS) as pool:
+        queue = deque(pool.submit(_tokenise, piece, sep) for piece in pieces[:AHEAD])
+        for i in range(len(pieces)):
+            tokens = queue.popleft().result()
+            if i + AHEAD < len(pieces):
+                queue.append(pool.submit(_tokenise, pieces[i + AHEAD], sep))
+            yield tokens
+
+
+#: per worker thread, the flags of :func:`_flags` (freed with the thread)
+_scratch = threading.local()
+
+
+def _flags(n: int, scratch) -> np.ndarray:
+    """``n`` flags (one per byte of a piece) from ``scratch``'s reusable array: a fresh process pays for every new
+    page it touches, so pieces reuse the same memory."""
+    buf = getattr(scratch, "flags", None)
+    if buf is None or len(buf) < n:
+        buf = scratch.flags = np.empty(max(n, PIECE_BYTES + 1), bool)
+    return buf[:n]
+
+
+def _tokenise(piece: pa.Array, sep: bytes, scratch=_scratch) -> tuple[list, np.ndarray, np.ndarray, bool]:
+    """The tokens of one piece: its distinct raw tokens, each token's index into them, the index of every path's
+    first token (one more entry: the number of tokens), and whether the raw tokens end with their separator.
+
+    A token starts at every path start and right after every separator and runs to the next token's start
+    (separator included); zero-length tokens (empty paths, a separator ending a path) vanish here, as they would
+    be dropped anyway."""
     if piece.null_count:  # a null path is empty
         piece = pc.fill_null(piece, "")
     offs = _offsets(piece).astype(np.int64)
     starts = offs[:-1]
     if len(sep) > 1 and any(sep[:i] == sep[-i:] for i in range(1, len(sep))):
-        codes, per_path = _split_piece_arrow(piece, sep, sep_text, strip, lookup)
-        out[:len(codes)] = codes
-        per_path_out[:] = per_path
-        return len(codes)
+        return _tokenise_arrow(piece, sep)
     data_buf = piece.buffers()[2]
     data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     lo, hi = int(offs[0]), int(offs[-1])
     body = data[lo:hi]
     L = len(sep)
-    # a token starts at every path start and right after every separator; zero-length tokens (empty paths, a
-    # separator ending a path) vanish here, as they would be dropped anyway
-    boundary = scratch[:len(body) + 1]
+    boundary = _flags(len(body) + 1, scratch)
     boundary[0] = False
     if L == 1:
         np.equal(body, sep[0], out=boundary[1:])
@@ -158,15 +191,33 @@ def _split_piece(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup
     n_tok = len(tok) - 1
     tokens = pa.Array.from_buffers(pa.large_string(), n_tok, [None, pa.py_buffer(tok), data_buf])
     enc = pc.dictionary_encode(tokens)
-    remap = np.empty(len(enc.dictionary), out.dtype)
-    for i, s in enumerate(enc.dictionary.to_pylist()):  # a loop over distinct tokens (about two per channel)
+    first_tok = np.searchsorted(tok[:-1], offs, side="left")  # tokens before each path start
+    return enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False), first_tok, True
+
+
+def _tokenise_arrow(piece: pa.Array, sep: bytes) -> tuple[list, np.ndarray, np.ndarray, bool]:
+    """:func:`_tokenise` for a separator that can overlap itself (``||``, ``--``): Arrow's splitting matches it
+    left to right without overlaps, as ``str.split`` does (the tokens hold no separator)."""
+    lists = pc.split_pattern(piece, sep.decode("utf-8"))
+    enc = pc.dictionary_encode(lists.flatten())
+    first_tok = np.zeros(len(piece) + 1, np.int64)
+    np.cumsum(pc.list_value_length(lists).to_numpy(zero_copy_only=False), out=first_tok[1:])
+    return enc.dictionary.to_pylist(), enc.indices.to_numpy(zero_copy_only=False), first_tok, False
+
+
+def _assign(tokens: tuple, sep_text: str, strip: bool, lookup: dict, out: np.ndarray,
+            per_path_out: np.ndarray) -> int:
+    """Codes of one tokenised piece (:func:`_tokenise`): provisional ids (in ``lookup``, extended here) into ``out``,
+    kept touches per path into ``per_path_out``; returns the number of codes written."""
+    dictionary, idx, first_tok, trailing = tokens
+    n_tok = len(idx)
+    remap = np.empty(len(dictionary), out.dtype)
+    for i, s in enumerate(dictionary):  # a loop over distinct tokens (about two per channel)
         s = s.strip() if strip else s
-        if s.endswith(sep_text):
+        if trailing and s.endswith(sep_text):
             s = s[: -len(sep_text)]
             s = s.strip() if strip else s
         remap[i] = lookup.setdefault(s, len(lookup)) if s else -1
-    idx = enc.indices.to_numpy(zero_copy_only=False)
-    first_tok = np.searchsorted(tok[:-1], offs, side="left")  # tokens before each path start
     np.subtract(first_tok[1:], first_tok[:-1], out=per_path_out)
     if not n_tok:
         return 0
@@ -177,23 +228,8 @@ def _split_piece(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup
     codes = remap[idx]
     keep = codes >= 0
     dropped = np.flatnonzero(~keep)
-    per_path_out -= np.bincount(np.searchsorted(first_tok, dropped, side="right") - 1, minlength=n)
+    per_path_out -= np.bincount(np.searchsorted(first_tok, dropped, side="right") - 1,
+                                minlength=len(per_path_out))
     codes = codes[keep]
     out[:len(codes)] = codes
     return len(codes)
-
-
-def _split_piece_arrow(piece: pa.Array, sep: bytes, sep_text: str, strip: bool, lookup: dict):
-    """:func:`_split_piece` for a separator that can overlap itself (``||``, ``--``): Arrow's splitting matches it
-    left to right without overlaps, as ``str.split`` does."""
-    lists = pc.split_pattern(piece, sep_text)
-    flat = lists.flatten()
-    parent = pc.list_parent_indices(lists).to_numpy()
-    enc = pc.dictionary_encode(flat)
-    remap = np.empty(len(enc.dictionary) + 1, np.int64)
-    for i, s in enumerate(enc.dictionary.to_pylist()):
-        s = s.strip() if strip else s
-        remap[i] = lookup.setdefault(s, len(lookup)) if s else -1
-    codes = remap[enc.indices.to_numpy(zero_copy_only=False)] if len(flat) else np.zeros(0, np.int64)
-    keep = codes >= 0
-    return codes[keep], np.bincount(parent[keep], minlength=len(piece)).astype(np.int64)
