@@ -66,7 +66,7 @@ def split_paths(text, separator: str, *, strip: bool = True, dtype=np.int32) -> 
         known = len(lookup)
         at += _assign(tokens, sep_text, strip, lookup, codes[at:], offsets[row + 1:row + 1 + len(piece)])
         row += len(piece)
-        if len(lookup) > known and at <= PIECE_BYTES:  # new names early on: rank them now, cheaply
+        if len(lookup) > known and at <= PIECE_BYTES:  # new names among the first few million codes: rank now
             _rank_in_place(codes[:at], lookup)
     codes = codes[:at]
     np.cumsum(offsets[1:], out=offsets[1:])
