@@ -65,8 +65,17 @@ def sequence_hashes(codes: np.ndarray, offsets: np.ndarray, block: int = BLOCK) 
                 if hi == lo:
                     continue
                 t = term[:hi - lo]
-                t[:] = values[lo:hi]  # cast to uint64 (codes are non-negative)
-                t *= up[:hi - lo]
+                if values.dtype == np.int64:  # the same bits as uint64 (codes are non-negative): one pass
+                    np.multiply(values[lo:hi].view(np.uint64), up[:hi - lo], out=t)
+                else:
+                    t[:] = values[lo:hi]
+                    t *= up[:hi - lo]
+                if lengths[a:b].all():  # no empty sequence in the block: every start opens a sum
+                    first = offsets[a:b] - lo
+                    sums = np.add.reduceat(t, first)
+                    sums *= down[first]
+                    out[a:b] = sums
+                    continue
                 keep = np.flatnonzero(lengths[a:b] > 0)
                 first = offsets[a:b][keep] - lo
                 sums = np.add.reduceat(t, first)
