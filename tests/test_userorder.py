@@ -43,6 +43,8 @@ id_lists = st.one_of(
              min_size=1, max_size=60),
     st.lists(st.integers(-(2**63), 2**63 - 1), min_size=1, max_size=60),
     st.lists(st.integers(0, 3).map(lambda x: f"{x:020d}"), min_size=1, max_size=60),  # fixed width, 3 words
+    st.lists(st.sampled_from(["a" * 30, "a" * 31, "a" * 30 + "b", "b" * 30, "a" * 24 + "\x00"]), min_size=1,
+             max_size=60),  # more words than the record holds
 )
 
 
@@ -115,14 +117,28 @@ def log_frame(seed: int, n: int = 3000):
     })
 
 
-def test_a_hash_collision_falls_back_to_exact_codes(monkeypatch):
-    """Forcing every id onto one hash: the exactness check fails and journeys are grouped by sorted codes,
-    giving the same journeys (as a multiset of user, path, conversions)."""
+@pytest.mark.parametrize("shape", ["shared_last_word", "trailing_nul", "long"])
+def test_a_hash_collision_falls_back_to_exact_codes(monkeypatch, shape):
+    """A hash that keeps only every id's last word (invertible in the last word given the length and the earlier
+    words, as the real one is) makes distinct ids collide: ids sharing their last word ("user-001-end" and
+    "user-002-end"), ids equal but for their length ("7" and "7\0"), long ids whose last word is empty. The exactness check catches it and
+    journeys are grouped by sorted codes, giving the same journeys (as a multiset of user, path, conversions)."""
     frame = log_frame(3)
+    number = frame["user_id"].str.slice(5).astype(int)
+    if shape == "shared_last_word":
+        frame["user_id"] = [f"user-{x:03d}-end" for x in number]
+    elif shape == "trailing_nul":
+        frame["user_id"] = [f"{x // 2}" + ("\x00" if x % 2 else "") for x in number]
+    else:  # 25 to 37 bytes: more words than the side-by-side record holds, compared one word at a time
+        frame["user_id"] = [f"user-{x:03d}" + "-" * (17 + x % 13) for x in number]
     normal = Journeys.from_events(Events.from_frame(frame))
     real = userorder._hash
-    monkeypatch.setattr(userorder, "_hash",
-                        lambda words, n, keep, lengths: (np.zeros(n, np.uint64), real(words, n, keep, lengths)[1]))
+
+    def last_word(words, n, lengths, sink=None):
+        real(words, n, lengths, sink)
+        return words.word(words.n_words - 1).copy()
+
+    monkeypatch.setattr(userorder, "_hash", last_word)
     collided = Journeys.from_events(Events.from_frame(frame))
     assert collided.user_ids.to_pylist() == sorted(set(frame["user_id"]))  # the fallback's sorted ids
 

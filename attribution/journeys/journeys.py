@@ -186,10 +186,10 @@ class Journeys:
         pick = (lambda a: a) if all_rows else (lambda a: a[kept_rows])  # noqa: E731
         ts = pick(_int64(events.column("timestamp")))
         # stable sort by (user, time, conversion flag): ties keep input order, touches before conversions
-        order, first_of_user, user_ids = _user_time_order(events, kept_rows, conv, ts)
+        order, first_of_user, user_ids, (sorted_ts, sorted_conv) = _user_time_order(events, kept_rows, conv, ts)
         channel_codes, channel_names, campaign_codes, campaign_names = _touch_vocabularies(events, pick, conv, mile)
-        ts = ts[order]
-        conv = conv[order]
+        ts, conv = sorted_ts, sorted_conv
+        del sorted_ts, sorted_conv
         marks = None
         if mile is not None:  # milestone rows leave the sequence; where they stood is kept (milestones.py)
             ts, conv, order, first_of_user, user_ids, marks = split_milestones(ts, conv, order, first_of_user,
@@ -335,7 +335,8 @@ def _touch_vocabularies(events: Events, pick, conv: np.ndarray, mile):
 
 def _user_time_order(events: Events, rows: np.ndarray | None, conv: np.ndarray, ts: np.ndarray):
     """The order of the kept rows by (user, timestamp, conversion flag, input position), a flag per row in that
-    order marking each user's first row, and the distinct user ids (in the order the users come).
+    order marking each user's first row, the distinct user ids (in the order the users come), and the rows'
+    timestamps and conversion flags in that order.
 
     Users are grouped by an exact 64-bit hash of their ids (:mod:`attribution.kernels.userorder`); should two distinct
     ids share a hash, by their sorted dictionary codes instead. Either way each user's rows are in the SPEC 2
@@ -343,15 +344,16 @@ def _user_time_order(events: Events, rows: np.ndarray | None, conv: np.ndarray, 
     """
     column = events.column("user_id")
     if "user_id" not in events.encodings and not column.null_count:
-        order, first, user_rows, exact = user_time_order(_hashed_ids(events, column), conv, ts, rows)
+        order, first, user_rows, exact, times = user_time_order(_hashed_ids(events, column), conv, ts, rows,
+                                                                sorted_times=True)
         if exact:
-            return order, first, DeferredIds(column, user_rows)
+            return order, first, DeferredIds(column, user_rows), times
     codes, vocab = events.codes("user_id")
     users, user_ids = compact_codes(codes if rows is None else codes[rows], vocab)
     order, sorted_users = code_time_order(users + 1, conv, ts)  # a null id (-1) groups apart
     first = np.ones(len(order), bool)
     np.not_equal(sorted_users[1:], sorted_users[:-1], out=first[1:])
-    return order, first, user_ids
+    return order, first, user_ids, (ts[order], conv[order])
 
 
 def _kept_touches(ts: np.ndarray, conv: np.ndarray, ref: np.ndarray, seg: np.ndarray, lookback_days) -> np.ndarray:

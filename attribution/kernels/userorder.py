@@ -11,11 +11,14 @@ costliest step of a run. This module instead:
 3. sorts one packed 64-bit key per row, *high bits of the hash | time rank*, by value (a SIMD sort, several
    times faster than an argsort or a lexsort); rows whose hashes share the high bits are put in full-hash order
    afterwards;
-4. checks that the grouping is exact: within every group of equal hashes, every id equals its neighbour, byte
-   for byte and in length (unless the hash is a bijection: integer ids, or ids of one length up to 8 bytes,
-   where every step of the hash is invertible). Should two distinct ids ever share a 64-bit hash, the rows are
-   grouped again by sorted dictionary codes instead (slower, same journeys); so are ids over 64 bytes, for which
-   Arrow's hash table is cheaper than hashing word by word.
+4. checks that the grouping is exact: within every group of equal hashes, every id equals its neighbour in
+   length and in every 8-byte word but the last. The last word need not be compared: each step of the hash is
+   invertible, so for a given length and given earlier words, distinct last words give distinct hashes (for the
+   same reason integer ids, and ids of one length up to 8 bytes, need no check at all). The hash and the words to
+   compare are laid out side by side, one record per row, so that bringing them into the sorted order is one
+   random access per row (gathers, not arithmetic, are what this step costs). Should two distinct ids ever share
+   a 64-bit hash, the rows are grouped again by sorted dictionary codes instead (slower, same journeys); so are ids
+   over 64 bytes, for which Arrow's hash table is cheaper than hashing word by word.
 
 Users come out in the order of their hash, which depends on the ids alone: the same log in any row order gives
 the same journeys in the same order.
@@ -34,8 +37,9 @@ import pyarrow as pa
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-#: keep the 8-byte words of ids up to this many words for the exactness check instead of recomputing them
-_KEEP_WORDS = 4
+#: at most this many values per row (length, words) are compared from the side-by-side record; ids needing more
+#: are compared one word at a time, each word read again from the id column
+_RECORD_CHECKS = 3
 #: longer ids (over 64 bytes) are grouped by sorted dictionary codes instead (see IdHashes.usable)
 _MAX_WORDS = 8
 
@@ -79,18 +83,24 @@ class DeferredIds:
 
 def time_order(ts: np.ndarray, conv: np.ndarray) -> np.ndarray | None:
     """The stable order of rows by (timestamp, conversion flag), or None when the rows are already in it."""
+    return time_keys(ts, conv)[0]
+
+
+def time_keys(ts: np.ndarray, conv: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None, int]:
+    """:func:`time_order`, the packed time key of every row, ``2·(t − t_min) + is_conversion`` (None when the
+    timestamps span more than 73 years and two keys are sorted instead), and ``t_min``."""
     n = len(ts)
     if n == 0:
-        return None
+        return None, np.zeros(0, np.int64), 0
     lo, hi = int(ts.min()), int(ts.max())
     if hi - lo < (1 << 61):
         key = ts - np.int64(lo)
         key <<= 1
         key |= conv
         if bool(np.all(key[1:] >= key[:-1])):
-            return None
-        return np.argsort(key, kind="stable")
-    return np.lexsort((conv, ts))  # timestamps spread over more than 73 years: two keys
+            return None, key, lo
+        return np.argsort(key, kind="stable"), key, lo
+    return np.lexsort((conv, ts)), None, lo  # timestamps spread over more than 73 years: two keys
 
 
 def _chunks(column) -> list[pa.Array]:
@@ -157,13 +167,24 @@ class _Words:
 
 
 def _fixed_word(data: np.ndarray, n: int, length: int, k: int) -> np.ndarray:
-    """Word ``k`` of ``n`` ids of ``length`` bytes each, laid out back to back in ``data``."""
+    """Word ``k`` of ``n`` ids of ``length`` bytes each, laid out back to back in ``data``: an unaligned strided
+    view of 8-byte loads, bytes past an id's end (the next id's) masked out; the last few ids, whose loads would
+    pass the buffer's end, are copied into a zero-padded block instead."""
     lo = 8 * k
     width = max(0, min(8, length - lo))
-    block = np.zeros((n, 8), np.uint8)
-    if width:
-        block[:, :width] = data.reshape(n, length)[:, lo:lo + width]
-    return block.view(np.uint64).ravel()
+    if width == 0 or n == 0:
+        return np.zeros(n, np.uint64)
+    loaded = max(0, min(n, (n * length - lo - 8) // length + 1))  # rows whose 8-byte load stays in the buffer
+    out = np.empty(n, np.uint64)
+    if loaded:
+        out[:loaded] = np.ndarray((loaded,), dtype="<u8", buffer=data, offset=lo, strides=(length,))
+        if width < 8:
+            out[:loaded] &= np.uint64((1 << (8 * width)) - 1)
+    if loaded < n:
+        block = np.zeros((n - loaded, 8), np.uint8)
+        block[:, :width] = data[loaded * length:n * length].reshape(n - loaded, length)[:, lo:lo + width]
+        out[loaded:] = block.view(np.uint64).ravel()
+    return out
 
 
 def _loaded_word(padded: np.ndarray, starts: np.ndarray, lens: np.ndarray, k: int) -> np.ndarray:
@@ -180,22 +201,21 @@ def _loaded_word(padded: np.ndarray, starts: np.ndarray, lens: np.ndarray, k: in
     return word
 
 
-def _hash(words: _Words, n: int, keep: bool, lengths: np.ndarray | None) -> tuple[np.ndarray, list]:
-    """64-bit hash of every id (its words and its length); the words themselves when ``keep``."""
+def _hash(words: _Words, n: int, lengths: np.ndarray | None, sink=None) -> np.ndarray:
+    """64-bit hash of every id (its length, then its words); ``sink(k, word)`` receives each word as it is read."""
     h = np.full(n, np.uint64(0x243F6A8885A308D3))
     if lengths is not None:  # the length is scrambled before the words come in: 'b' and 'a\0' differ
         h ^= lengths.astype(np.uint64)
         h *= _MUL
         h ^= h >> np.uint64(29)
-    kept = []
     for k in range(words.n_words):
         w = words.word(k)
-        if keep:
-            kept.append(w)
-        h ^= w
+        if sink is not None:
+            sink(k, w)
+        h ^= w  # each step is invertible: for given earlier words, distinct last words give distinct hashes
         h *= _MUL
         h ^= h >> np.uint64(29)
-    return splitmix64(h), kept  # every input bit reaches the high bits sorted on
+    return splitmix64(h)  # every input bit reaches the high bits sorted on
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -225,9 +245,9 @@ def hash_strings(values: pa.Array) -> np.ndarray:
     return h
 
 
-def _sort_by_key(key: np.ndarray, t_order: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows in (key, time rank) order: one value sort of *high bits of key | time rank*, then a stable re-sort
-    of the rows of groups whose keys agree in the high bits only. Returns (order, key in that order)."""
+def _packed_order(key: np.ndarray, t_order: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows in (high bits of key, time rank) order: one value sort of *high bits of key | time rank*. Returns the
+    order and, between every two neighbours in it, whether their high bits differ (None for one row)."""
     bits = max(1, int(n - 1).bit_length())
     low = np.uint64((1 << bits) - 1)
     if t_order is None:
@@ -246,29 +266,41 @@ def _sort_by_key(key: np.ndarray, t_order: np.ndarray | None, n: int) -> tuple[n
         del diff
     packed &= low  # now the time rank of every sorted row, in place
     pos = packed.view(np.int64)
-    order = pos if t_order is None else t_order[pos]
-    del pos, packed
+    return (pos if t_order is None else t_order[pos]), new_high
+
+
+def _mixed_groups(sorted_key: np.ndarray, new_high: np.ndarray | None, differs: np.ndarray | None = None):
+    """The positions of the rows of groups whose keys agree in the high bits only, and the stable permutation
+    that puts them in whole-key order (time order kept within a key); (None, None) when there are none.
+    ``differs``: whether each row's key differs from the one before (computed here when not given)."""
+    if new_high is None:
+        return None, None
+    if differs is None:
+        differs = sorted_key[1:] != sorted_key[:-1]
+    mixed = differs & ~new_high
+    if not mixed.any():
+        return None, None
+    group = np.cumsum(np.r_[True, new_high])
+    bad = np.zeros(group[-1] + 1, bool)
+    bad[group[1:][mixed]] = True
+    idx = np.flatnonzero(bad[group])
+    return idx, np.argsort(sorted_key[idx], kind="stable")
+
+
+def _sort_by_key(key: np.ndarray, t_order: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows in (key, time rank) order: :func:`_packed_order`, then a stable re-sort of the rows of groups whose
+    keys agree in the high bits only. Returns (order, key in that order)."""
+    order, new_high = _packed_order(key, t_order, n)
     sorted_key = key[order]
-    if n > 1:
-        mixed = (sorted_key[1:] != sorted_key[:-1]) & ~new_high
-        if mixed.any():  # distinct keys sharing their high bits: re-sort those groups by the whole key
-            group = np.cumsum(np.r_[True, new_high])
-            bad = np.zeros(group[-1] + 1, bool)
-            bad[group[1:][mixed]] = True
-            idx = np.flatnonzero(bad[group])
-            perm = np.argsort(sorted_key[idx], kind="stable")  # keeps time order within a key
-            order[idx] = order[idx][perm]
-            sorted_key[idx] = sorted_key[idx][perm]
+    idx, perm = _mixed_groups(sorted_key, new_high)
+    if idx is not None:
+        order[idx] = order[idx][perm]
+        sorted_key[idx] = sorted_key[idx][perm]
     return order, sorted_key
 
 
-def _equal_within(values: np.ndarray, order: np.ndarray, start: np.ndarray) -> bool:
-    """Whether every row in ``order`` holds the value of the row before it, except at group starts."""
-    w = values[order]
-    return bool(np.all((w[1:] == w[:-1]) | start[1:]))
-
-
-def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | None = None):
+def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | None = None, *,
+                    sorted_times: bool = False):
     """The row order by (user, timestamp, conversion flag, input position).
 
     Parameters
@@ -279,6 +311,8 @@ def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | 
     ts : numpy.ndarray of int64
     rows : numpy.ndarray of int64, optional
         The rows of ``users`` that ``conv`` and ``ts`` describe (default: all of them).
+    sorted_times : bool
+        Also return ``(ts[order], conv[order])``, unpacked from the sorted time keys where they exist.
 
     Returns
     -------
@@ -292,36 +326,61 @@ def user_time_order(users, conv: np.ndarray, ts: np.ndarray, rows: np.ndarray | 
     exact : bool
         False when two distinct ids share a hash, or the ids are too long to hash (over 64 bytes; the other
         results are then None); the caller must then group by sorted codes.
+    times : tuple of numpy.ndarray, only with ``sorted_times``
+        The timestamps and conversion flags in ``order``.
     """
     n = len(ts)
     if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64), True
+        out = np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, np.int64), True
+        return (*out, (ts[:0], conv[:0])) if sorted_times else out
     ids = users if isinstance(users, IdHashes) else IdHashes(users)
     if not ids.usable:
-        return None, None, None, False
-    t_order = time_order(ts, conv.astype(np.int64))
+        return (None, None, None, False, None) if sorted_times else (None, None, None, False)
+    t_order, tkey, t_min = time_keys(ts, conv.astype(np.int64))
     h = ids.hashes if rows is None else ids.hashes[rows]
-    order, hs = _sort_by_key(h, t_order, n)
-    del h
+    order, new_high = _packed_order(h, t_order, n)
+    del h, t_order
+    src = order if rows is None else rows[order]
+    record = np.take(ids.record, src, axis=0)  # one random access per row: the hash and what the check compares
     start = np.empty(n, bool)
     start[0] = True
-    np.not_equal(hs[1:], hs[:-1], out=start[1:])
-    del hs
-    src = order if rows is None else rows[order]
-    exact = ids.exact_within(src, start)
-    return order, start, src[start], exact
+    np.not_equal(record[1:, 0], record[:-1, 0], out=start[1:])
+    idx, perm = _mixed_groups(record[:, 0], new_high, start[1:])
+    if idx is not None:  # distinct hashes sharing their high bits: whole-hash order within those groups
+        order[idx] = order[idx][perm]
+        if src is not order:
+            src[idx] = src[idx][perm]
+        record[idx] = record[idx][perm]
+        np.not_equal(record[1:, 0], record[:-1, 0], out=start[1:])
+    del new_high
+    exact = ids.exact_sorted(record, src, start)
+    del record
+    out = order, start, src[start], exact
+    if not sorted_times:
+        return out
+    if tkey is None:
+        return (*out, (ts[order], conv[order]))
+    tk = tkey[order]
+    del tkey
+    sorted_conv = (tk & 1).astype(bool)
+    tk >>= 1
+    tk += np.int64(t_min)
+    return (*out, (tk, sorted_conv))
 
 
 def hash_ids(users) -> np.ndarray:
     """The 64-bit hash of every id (strings or integers; a null hashes as an empty string): the same function
     of the value whatever the chunking, slicing or string type. Used to spread users over buckets."""
     words = _Words(users)
-    return _hash(words, len(users), False, words.lengths)[0]
+    return _hash(words, len(users), words.lengths)
 
 
 class IdHashes:
     """The 64-bit hash of every user id, and what checking a grouping by it needs (see the module docstring).
 
+    ``record`` holds one row per id: the hash, then the values an exact grouping compares between neighbours
+    (the length when ids differ in length, then every word but the last), when there are at most
+    ``_RECORD_CHECKS`` of them; otherwise the hash alone, and the words are read again from the column.
     Computing it only needs the id column, so it can run on another thread while the rest of the log is
     validated (numpy releases the GIL in its array loops).
     """
@@ -333,20 +392,42 @@ class IdHashes:
         self.one_length = lengths is None or bool(np.all(lengths == lengths[0]))
         if self.one_length:
             self.words.lengths = None  # nothing to check (and the hash no longer needs them)
-        # words of ids of one length are cheap to read again (a strided copy); others are kept, up to a limit
-        self.keep = not self.one_length and self.words.n_words <= _KEEP_WORDS
         #: ids longer than _MAX_WORDS words cost more to hash word by word than Arrow's hash table: not hashed
         self.usable = self.words.n_words <= _MAX_WORDS
-        self.hashes, self.kept = _hash(self.words, self.n, self.keep, lengths) if self.usable else (None, [])
+        self.record = self.hashes = None
+        if not self.usable:
+            return
+        #: the words compared: all but the last (given the length and the earlier words, the hash fixes it)
+        self.checked_words = max(0, self.words.n_words - 1)
+        checks = (0 if self.one_length else 1) + self.checked_words
+        self.in_record = checks <= _RECORD_CHECKS
+        self.record = np.empty((self.n, 1 + (checks if self.in_record else 0)), np.uint64)
+        sink = None
+        if self.in_record and checks:
+            first = 1
+            if not self.one_length:
+                self.record[:, 1] = lengths
+                first = 2
 
-    def exact_within(self, src: np.ndarray, start: np.ndarray) -> bool:
-        """Whether the rows ``src`` (of the hashed column), cut into groups at ``start``, hold one id per group."""
-        if self.one_length and self.words.n_words <= 1:  # one word, one length: the hash is a bijection
+            def sink(k, w):
+                if k < self.checked_words:
+                    self.record[:, first + k] = w
+        self.record[:, 0] = _hash(self.words, self.n, lengths, sink)
+        self.hashes = self.record[:, 0]
+
+    def exact_sorted(self, record: np.ndarray, src: np.ndarray, start: np.ndarray) -> bool:
+        """Whether the rows ``src`` of the hashed column, whose records (in that order) are ``record``, hold one
+        id per group, the groups starting at ``start``."""
+        if record.shape[1] > 1:
+            same = record[1:, 1:] == record[:-1, 1:]
+            return bool(np.all(same.all(axis=1) | start[1:]))
+        if self.in_record:  # nothing to compare: the hash is a bijection of the id
             return True
-        if not self.one_length and not _equal_within(self.words.lengths, src, start):
-            return False
-        for k in range(self.words.n_words):
-            if not _equal_within(self.kept[k] if self.keep else self.words.word(k), src, start):
+        columns = [] if self.one_length else [lambda: self.words.lengths]
+        columns += [lambda k=k: self.words.word(k) for k in range(self.checked_words)]
+        for column in columns:
+            w = column()[src]
+            if not np.all((w[1:] == w[:-1]) | start[1:]):
                 return False
         return True
 

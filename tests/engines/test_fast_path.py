@@ -63,7 +63,8 @@ def test_other_event_rows_change_nothing(tmp_path):
 @pytest.mark.parametrize("int_users", [False, True])
 def test_user_order_is_the_spec_order(tmp_path, int_users):
     """Rows come out grouped by user, each user's rows by (timestamp, touch before conversion, input position),
-    and ``user_ids[user]`` is every row's own id; also when other event rows are left out."""
+    and ``user_ids[user]`` is every row's own id, the sorted times unpacked from the time keys are the times in that
+    order; also when other event rows are left out."""
     from attribution.journeys.journeys import _user_time_order
 
     paths = make_log(tmp_path, n=5000, users=400, files=1, seed=4, int_users=int_users)
@@ -72,7 +73,8 @@ def test_user_order_is_the_spec_order(tmp_path, int_users):
     kept = np.flatnonzero([e in ("touch", "conversion") for e in events])
     conv = np.array([e == "conversion" for e in events])[kept]
     ts = ev.column("timestamp").to_numpy()[kept]
-    order, first, user_ids = _user_time_order(ev, kept, conv, ts)
+    order, first, user_ids, (sorted_ts, sorted_conv) = _user_time_order(ev, kept, conv, ts)
+    assert np.array_equal(sorted_ts, ts[order]) and np.array_equal(sorted_conv, conv[order])
     u = np.cumsum(first) - 1
     ids = np.array(ev.column("user_id").to_pylist(), dtype=object)[kept]
     assert np.array_equal(np.asarray(user_ids.take(pa.array(u)).to_pylist(), dtype=object), ids[order])
