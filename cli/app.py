@@ -7,6 +7,7 @@ statuses in :mod:`attribution.cli.base`.
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 
@@ -19,6 +20,8 @@ __all__ = ["app", "main"]
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point (``attribution``, ``python -m attribution``)."""
+    if argv is None:  # the console script: the imported modules' objects live as long as the process, so no
+        gc.freeze()  # collection needs to walk them again (an in-process caller's objects are left alone)
     one_arena_under_address_limit()
     keep_freed_memory()  # this process is ours: reuse freed arrays' memory (see attribution.memory)
     memory_budget()  # the room before the run's allocations: an out-of-memory message advises from it

@@ -134,10 +134,10 @@ class Events:
         """Rows per event name, sorted by name."""
         if "event" in self.encodings:
             codes, vocab = self.encodings["event"]
-            n = np.bincount(codes[codes >= 0], minlength=len(vocab))
-            counts = {v: int(c) for v, c in zip(vocab.to_pylist(), n) if c}
-            if (codes < 0).any():
-                counts[None] = int((codes < 0).sum())
+            n = np.bincount(codes + 1, minlength=len(vocab) + 1)  # slot 0: the nulls (code -1)
+            counts = {v: int(c) for v, c in zip(vocab.to_pylist(), n[1:]) if c}
+            if n[0]:
+                counts[None] = int(n[0])
         else:
             vc = pc.value_counts(self.table["event"])
             counts = {v["values"].as_py(): v["counts"].as_py() for v in vc}
