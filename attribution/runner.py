@@ -26,6 +26,7 @@ from attribution.journeys.journeys import DEFAULT_LOOKBACK_DAYS, Journeys
 from attribution.journeys.lookbacks import journeys_at_lookbacks, lookback_key
 from attribution.journeys.pathoptions import PathOptions, apply_path_options
 from attribution.journeys.paths import DEFAULT_SEPARATOR, PATH_COLUMNS, PathTable, read_paths
+from attribution.kernels.preload import preload
 from attribution.kpis.calibrate import calibrate, check_run_options, read_experiments
 from attribution.kpis.compare import compare_table
 from attribution.kpis.detail import detail_frame
@@ -470,6 +471,7 @@ def execute(events, options: RunOptions, *, campaigns: bool = True, detail_sink=
     :func:`attribution.kpis.report.report_frame`.
     """
     p = prepare(options)
+    preload(name for m in p.models for name in getattr(m, "imports", ()))  # while the input is read
     parted = _partitioned(events, p, detail_sink)
     if parted is not None:  # out of core or on Dask: same models, merged partition statistics
         table, fitted, lead_models, summary = parted

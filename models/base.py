@@ -34,7 +34,9 @@ class AttributionModel:
       whose weights depend on the whole log is then re-weighted from the merged fit in a second pass;
     - ``extra_columns``: model-specific output columns of ``attribution_`` (``removal_effect``), carried into the
       tidy table and the KPI table;
-    - ``needs_times``: True when it needs touch timestamps (no path-table input).
+    - ``needs_times``: True when it needs touch timestamps (no path-table input);
+    - ``imports``: modules its fit imports when first needed (scipy's solvers for Markov); a run starts importing
+      them on another thread while it reads its input (:func:`attribution.kernels.preload.preload`).
 
     A model may also declare the lookback its journeys need with :meth:`journey_lookback` (default: the run's
     ``--lookback-days``): the engines then build journeys once per distinct lookback among the run's models and
@@ -57,6 +59,7 @@ class AttributionModel:
     extra_columns: ClassVar[tuple[str, ...]] = ()
     needs_times: ClassVar[bool] = False
     journey_local: ClassVar[bool] = False
+    imports: ClassVar[tuple[str, ...]] = ()
     #: key columns of :meth:`partial_stats` frames; every other column adds up across partitions
     stats_keys: ClassVar[tuple[str, ...]] = ("channel",)
 

@@ -27,13 +27,21 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from attribution.kernels.constants import KEY_SEPARATOR
 from attribution.models.markov.paths import split_paths
 
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
+
+
+def _scipy():
+    """scipy's sparse matrices and solvers, imported when a chain is first built: importing the package (and running
+    models without a chain) does not pay for them, and a run that fits Markov starts importing them on another
+    thread while it reads its input (:data:`attribution.models.base.AttributionModel.imports`)."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    return sp, spla
 
 
 @dataclass
@@ -377,6 +385,7 @@ def _pair_transitions(w: _Windows, weight: np.ndarray):
 
 def _members(digits: np.ndarray, n_t: int, n_channels: int, order: int) -> sp.csr_matrix:
     """The (n_states + 1) × n_channels 0/1 matrix: state i contains channel c (row 0, START, is empty)."""
+    sp = _scipy()[0]
     rows = np.repeat(np.arange(1, n_t), order)
     cols = digits.reshape(-1) - 1
     ok = cols >= 0
@@ -387,6 +396,7 @@ def _members(digits: np.ndarray, n_t: int, n_channels: int, order: int) -> sp.cs
 
 def system(chain: Chain) -> sp.csc_matrix:
     """The matrix D − C of the transient states (self-loops cancel out of it exactly: they change nothing)."""
+    sp = _scipy()[0]
     n_t = chain.n_states + 1
     loop = chain.src == chain.dst
     d = chain.out - np.bincount(chain.src[loop], chain.count[loop], minlength=n_t)
@@ -415,6 +425,7 @@ def _solve(a: sp.csc_matrix, b: np.ndarray, x0: np.ndarray | None = None) -> np.
     iterations), with the fixed-point iteration as a fallback, until the residual check passes; if it does not,
     sparse LU after all.
     """
+    spla = _scipy()[1]
     diag = a.diagonal()
     live = diag > 0
     x = np.zeros(b.shape)
@@ -436,6 +447,7 @@ def _solve_iterative(a, b, diag, x0=None):
     GMRES) from ``x0``; if that stalls, the fixed point x ← Qx + r (it converges, Q being substochastic with every state able to
     reach absorption) and GMRES again. Very large systems start with the fixed point. Returns None when the
     residual check fails (the caller then uses LU)."""
+    sp, spla = _scipy()
     off = a.tocsr(copy=True)
     off.setdiag(0.0)
     off.eliminate_zeros()

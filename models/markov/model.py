@@ -89,6 +89,7 @@ class Markov(TouchWeightModel):
     """
 
     name = "markov"
+    imports = ("scipy.sparse.linalg",)
     extra_columns = ("removal_effect",)
     stats_keys = ("path",)
     #: a journey's weights depend on every other journey (through the chain): bootstraps must refit

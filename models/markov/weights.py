@@ -39,7 +39,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import scipy.sparse as sp
 
 from attribution.exceptions import TouchWeightsWarning  # noqa: F401 (defined with the other warnings; importable here too)
 from attribution.kernels.constants import KEY_SEPARATOR
@@ -132,6 +131,8 @@ def rake(pair_j, pair_c, log_prior, mult, features, targets, n_journeys, n_chann
 
 def _newton_step(w, pair_j, pair_c, mult, features, grad, n_journeys, n_channels):
     """The Newton step of the raking's dual: its Hessian (2 × 2 blocks of n_channels), solved by least squares."""
+    import scipy.sparse as sp  # with the chain's solvers, imported when first needed (see chain._scipy)
+
     n_f = len(features)
     wm = sp.csr_matrix((w, (pair_j, pair_c)), shape=(n_journeys, n_channels))
     hess = np.zeros((n_f * n_channels, n_f * n_channels))
