@@ -239,6 +239,8 @@ class TouchWeightModel(AttributionModel, register=False):
     """
 
     def _partial_stats(self, journeys: Journeys) -> pd.DataFrame:
+        if self.journey_local:  # the same sums from the journeys with conversions or revenue alone
+            journeys = journeys.crediting
         return credit_table(journeys, self.touch_weights(journeys))
 
 

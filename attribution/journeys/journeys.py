@@ -129,6 +129,19 @@ class Journeys:
         """The revenue of every touch's journey."""
         return self.revenue[self.touch_journey]
 
+    @cached_property
+    def crediting(self) -> "Journeys":
+        """The journeys that carry conversions or revenue (``self`` when every journey does), in order.
+
+        A model whose touch weights depend on each journey alone credits from these only: the touches of every
+        other journey add exactly 0 to each channel's sums (weight × 0), and typically most journeys do not
+        convert.
+        """
+        keep = (self.conversions != 0) | (self.revenue != 0)
+        if keep.all():
+            return self
+        return self.select(np.flatnonzero(keep))
+
     @property
     def total_conversions(self) -> float:
         return float(self.conversions.sum())

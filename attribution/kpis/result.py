@@ -83,8 +83,8 @@ def fit_models(journeys: Journeys, models: Sequence, threads: int | None = None,
         threads = min(4, os.cpu_count() or 1)
     if threads <= 1 or len(models) <= 1 or journeys.n_touches < 100_000:
         return [m.fit(journeys) for m in models]
-    journeys.lengths, journeys.touch_journey, journeys.touch_position  # noqa: B018 (cached before threads)
-    journeys.touch_conversions, journeys.touch_revenue  # noqa: B018
+    for j in {id(x): x for x in (journeys, journeys.crediting)}.values():  # cached before the threads
+        j.lengths, j.touch_journey, j.touch_position, j.touch_conversions, j.touch_revenue  # noqa: B018
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(min(threads, len(models))) as pool:

@@ -147,3 +147,35 @@ def test_bad_parameters_have_one_message_shape(spec, fragment):
     with pytest.raises(ParameterError, match=None) as info:
         parse_model_spec(spec)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("spec", HEURISTICS)
+def test_credit_from_the_crediting_journeys_equals_credit_from_all(spec):
+    """A journey-local model credits from the journeys with conversions or revenue only
+    (``Journeys.crediting``); the other journeys' touches add exactly 0, so the channel sums are the same bits as
+    the weights of every journey summed per channel."""
+    from attribution.models.base import credit_table
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for u in range(400):
+        t = 0
+        for _ in range(rng.integers(0, 5)):
+            t += int(rng.integers(1, 3))
+            rows.append((f"u{u}", t, "touch", str(rng.choice(["email", "search", "direct", "social"]))))
+        if rng.random() < 0.15:
+            rows.append((f"u{u}", t + 1, "conversion", None, float(rng.integers(1, 90)) / 7))
+    journeys = journeys_of(rows)
+    assert 0 < journeys.crediting.n_journeys < journeys.n_journeys
+    model = parse_model_spec(spec).fit(journeys)
+    expected = credit_table(journeys, model.touch_weights(journeys))
+    got = model.attribution_
+    assert got["channel"].tolist() == expected["channel"].tolist()
+    for col in ("conversions", "revenue"):
+        assert np.array_equal(got[col].to_numpy(), expected[col].to_numpy()), col
+    assert len(model.touch_weights_) == journeys.n_touches  # the weights of every journey, as before
+
+
+def test_crediting_journeys_are_the_journeys_themselves_when_all_convert():
+    journeys = journeys_of(ROWS[:-1])  # without u4, every journey converts
+    assert journeys.crediting is journeys
