@@ -132,13 +132,13 @@ def test_a_hash_collision_falls_back_to_exact_codes(monkeypatch, shape):
     else:  # 25 to 37 bytes: more words than the side-by-side record holds, compared one word at a time
         frame["user_id"] = [f"user-{x:03d}" + "-" * (17 + x % 13) for x in number]
     normal = Journeys.from_events(Events.from_frame(frame))
-    real = userorder._hash
+    real = userorder._hash_block
 
-    def last_word(words, n, lengths, sink=None):
-        real(words, n, lengths, sink)
-        return words.word(words.n_words - 1).copy()
+    def last_word(word, n_words, m, lengths, sink=None):
+        real(word, n_words, m, lengths, sink)
+        return word(n_words - 1).copy()
 
-    monkeypatch.setattr(userorder, "_hash", last_word)
+    monkeypatch.setattr(userorder, "_hash_block", last_word)
     collided = Journeys.from_events(Events.from_frame(frame))
     assert collided.user_ids.to_pylist() == sorted(set(frame["user_id"]))  # the fallback's sorted ids
 

@@ -31,6 +31,8 @@ References
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 
@@ -40,6 +42,8 @@ _M2 = np.uint64(0x94D049BB133111EB)
 #: at most this many values per row (length, words) are compared from the side-by-side record; ids needing more
 #: are compared one word at a time, each word read again from the id column
 _RECORD_CHECKS = 3
+#: rows hashed at a time: a block's words and the hash's temporaries stay in the CPU's cache
+_BLOCK = 1 << 15
 #: longer ids (over 64 bytes) are grouped by sorted dictionary codes instead (see IdHashes.usable)
 _MAX_WORDS = 8
 
@@ -153,6 +157,17 @@ class _Words:
         if lengths:
             self.lengths = np.concatenate(lengths) if len(lengths) > 1 else lengths[0]
 
+    def blocks(self):
+        """Every block of at most ``_BLOCK`` consecutive rows (within one chunk): ``(first row, rows, word)``,
+        ``word(k)`` giving word ``k`` of those rows."""
+        row = 0
+        for kind, part in self.parts:
+            n = len(part) if kind == "int" else part[1] if kind == "fixed" else len(part[1])
+            for a in range(0, n, _BLOCK):
+                b = min(n, a + _BLOCK)
+                yield row + a, b - a, functools.partial(_block_word, kind, part, a, b)
+            row += n
+
     def word(self, k: int) -> np.ndarray:
         out = []
         for kind, part in self.parts:
@@ -164,6 +179,17 @@ class _Words:
             else:
                 out.append(_loaded_word(*part, k))
         return np.concatenate(out) if len(out) != 1 else out[0]
+
+
+def _block_word(kind: str, part, a: int, b: int, k: int) -> np.ndarray:
+    """Word ``k`` of rows ``a:b`` of one part of :class:`_Words`."""
+    if kind == "int":
+        return part[a:b] if k == 0 else np.zeros(b - a, np.uint64)
+    if kind == "fixed":
+        data, _, length = part
+        return _fixed_word(data[a * length:b * length], b - a, length, k)
+    padded, starts, lens = part
+    return _loaded_word(padded, starts[a:b], lens[a:b], k)
 
 
 def _fixed_word(data: np.ndarray, n: int, length: int, k: int) -> np.ndarray:
@@ -201,21 +227,33 @@ def _loaded_word(padded: np.ndarray, starts: np.ndarray, lens: np.ndarray, k: in
     return word
 
 
-def _hash(words: _Words, n: int, lengths: np.ndarray | None, sink=None) -> np.ndarray:
-    """64-bit hash of every id (its length, then its words); ``sink(k, word)`` receives each word as it is read."""
-    h = np.full(n, np.uint64(0x243F6A8885A308D3))
+def _hash_block(word, n_words: int, m: int, lengths: np.ndarray | None, sink=None) -> np.ndarray:
+    """64-bit hash of ``m`` ids (their length, then their ``n_words`` words, ``word(k)`` giving word k);
+    ``sink(k, word)`` receives each word as it is read."""
+    h = np.full(m, np.uint64(0x243F6A8885A308D3))
     if lengths is not None:  # the length is scrambled before the words come in: 'b' and 'a\0' differ
         h ^= lengths.astype(np.uint64)
         h *= _MUL
         h ^= h >> np.uint64(29)
-    for k in range(words.n_words):
-        w = words.word(k)
+    for k in range(n_words):
+        w = word(k)
         if sink is not None:
             sink(k, w)
         h ^= w  # each step is invertible: for given earlier words, distinct last words give distinct hashes
         h *= _MUL
         h ^= h >> np.uint64(29)
     return splitmix64(h)  # every input bit reaches the high bits sorted on
+
+
+def _hash(words: _Words, n: int, lengths: np.ndarray | None, out: np.ndarray | None = None, sink=None) -> np.ndarray:
+    """:func:`_hash_block` of every id, block by block (``lengths``: of every id, or None), into ``out`` (a
+    fresh array by default); ``sink(rows, k, word)`` receives each block's words."""
+    out = np.empty(n, np.uint64) if out is None else out
+    for start, m, word in words.blocks():
+        rows = slice(start, start + m)
+        block_sink = None if sink is None else functools.partial(sink, rows)
+        out[rows] = _hash_block(word, words.n_words, m, None if lengths is None else lengths[rows], block_sink)
+    return out
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -409,10 +447,10 @@ class IdHashes:
                 self.record[:, 1] = lengths
                 first = 2
 
-            def sink(k, w):
+            def sink(rows, k, w):
                 if k < self.checked_words:
-                    self.record[:, first + k] = w
-        self.record[:, 0] = _hash(self.words, self.n, lengths, sink)
+                    self.record[rows, first + k] = w
+        _hash(self.words, self.n, lengths, self.record[:, 0], sink)
         self.hashes = self.record[:, 0]
 
     def exact_sorted(self, record: np.ndarray, src: np.ndarray, start: np.ndarray) -> bool:
