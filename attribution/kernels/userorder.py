@@ -315,13 +315,13 @@ def _mixed_groups(sorted_key: np.ndarray, new_high: np.ndarray | None, differs: 
         return None, None
     if differs is None:
         differs = sorted_key[1:] != sorted_key[:-1]
-    mixed = differs & ~new_high
-    if not mixed.any():
+    mixed = np.flatnonzero(differs & ~new_high)  # rows i and i + 1 share their high bits, not their key
+    if not len(mixed):
         return None, None
-    group = np.cumsum(np.r_[True, new_high])
-    bad = np.zeros(group[-1] + 1, bool)
-    bad[group[1:][mixed]] = True
-    idx = np.flatnonzero(bad[group])
+    bounds = np.r_[0, np.flatnonzero(new_high) + 1, len(sorted_key)]  # where each high-bits group starts
+    groups = np.unique(np.searchsorted(bounds, mixed, side="right") - 1)
+    first, sizes = bounds[groups], bounds[groups + 1] - bounds[groups]
+    idx = np.arange(int(sizes.sum())) + np.repeat(first - (np.cumsum(sizes) - sizes), sizes)  # their rows
     return idx, np.argsort(sorted_key[idx], kind="stable")
 
 
