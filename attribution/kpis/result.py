@@ -11,7 +11,7 @@ import pandas as pd
 from attribution.journeys.journeys import Journeys
 from attribution.journeys.pathoptions import apply_path_options
 from attribution.models import parse_model_spec
-from attribution.models.base import declared_extra_columns
+from attribution.models.base import declared_extra_columns, local_weights
 
 BASE_COLUMNS = ["model", "channel", "conversions", "revenue", "share"]
 
@@ -83,8 +83,10 @@ def fit_models(journeys: Journeys, models: Sequence, threads: int | None = None,
         threads = min(4, os.cpu_count() or 1)
     if threads <= 1 or len(models) <= 1 or journeys.n_touches < 100_000:
         return [m.fit(journeys) for m in models]
-    for j in {id(x): x for x in (journeys, journeys.crediting)}.values():  # cached before the threads
-        j.lengths, j.touch_journey, j.touch_position, j.touch_conversions, j.touch_revenue  # noqa: B018
+    journeys.lengths, journeys.touch_journey  # noqa: B018 (cached before the threads)
+    if any(local_weights(m) for m in models):  # what their credit multiplies, on the journeys they credit from
+        c = journeys.crediting
+        c.lengths, c.touch_journey, c.touch_position, c.touch_conversions, c.touch_revenue  # noqa: B018
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(min(threads, len(models))) as pool:
