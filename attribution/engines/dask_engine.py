@@ -8,7 +8,10 @@ to the client, which finalises them with the same code as every other engine.
 
 ``--scheduler ADDRESS`` connects to an existing cluster (``tcp://host:8786``); its workers need this package
 installed. Without it a ``distributed.LocalCluster`` is started on this machine (loopback only, one worker
-per core, no dashboard) and closed at the end.
+per core, no dashboard) and closed at the end. Its worker processes are the run's own, like the command's
+process: they keep freed memory for their next arrays (:func:`attribution.memory.keep_freed_memory`), and a
+file's read tasks come in a multiple of the worker count, of near-equal rows, so that no worker waits idle for
+the last one before the buckets can start.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pyarrow.parquet as pq
 from attribution.engines.partial import PartitionResult, RunSpec, process_partition
 from attribution.engines.partition import bucket_of, iter_pieces, split_by_bucket, user_kind
 from attribution.exceptions import AttributionError, ParameterError
+from attribution.memory import keep_freed_memory
 from attribution.io.sources import file_kind
 from attribution.progress import progress
 
@@ -45,20 +49,28 @@ def _pick(split, b):
     return split[b]
 
 
-def _pieces_of(path: str, batch_rows: int):
-    """(row groups, first row) of each read task of a file; one task for a CSV file."""
+def _pieces_of(path: str, batch_rows: int, workers: int = 1):
+    """(row groups, first row) of each read task of a file; one task for a CSV file.
+
+    A Parquet file's row groups are cut into runs of near-equal rows, at most about ``batch_rows`` each, their
+    number a multiple of ``workers`` (every read task must finish before a bucket can start: equal shares keep
+    every worker busy to the end).
+    """
     if file_kind(path) != "parquet":
         return [(None, 0)]
     meta = pq.ParquetFile(path).metadata
-    out, groups, rows, offset = [], [], 0, 0
-    for g in range(meta.num_row_groups):
-        groups.append(g)
-        rows += meta.row_group(g).num_rows
-        if rows >= batch_rows or g == meta.num_row_groups - 1:
-            out.append((groups, offset))
-            offset += rows
-            groups, rows = [], 0
-    return out or [([], 0)]
+    rows = np.array([meta.row_group(g).num_rows for g in range(meta.num_row_groups)], np.int64)
+    if not len(rows):
+        return [([], 0)]
+    total = int(rows.sum())
+    tasks = workers * max(1, -(-total // (workers * max(1, batch_rows))))
+    ends = np.cumsum(rows)
+    task_of = np.minimum(((ends - rows) + rows / 2) * tasks // max(total, 1), tasks - 1).astype(np.int64)
+    out = []
+    for t in np.unique(task_of):
+        groups = np.flatnonzero(task_of == t)
+        out.append(([int(g) for g in groups], int(ends[groups[0]] - rows[groups[0]])))
+    return out
 
 
 def connect(scheduler: str | None = None, n_workers: int | None = None):
@@ -75,7 +87,9 @@ def connect(scheduler: str | None = None, n_workers: int | None = None):
     workers = n_workers or max(1, min(os.cpu_count() or 1, 4))
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address=None, silence_logs=40)
-    return Client(cluster), cluster
+    client = Client(cluster)
+    client.run(keep_freed_memory)  # the run's own worker processes, as the command's (never a user's cluster)
+    return client, cluster
 
 
 #: seconds a run waits with no worker left in the cluster before it fails (workers a nanny restarts come back
@@ -149,9 +163,10 @@ def run_dask(plan, spec: RunSpec, *, n_partitions: int, scheduler: str | None = 
         kind = user_kind(pq.read_schema(p).field(plan.actual("user_id")).type
                          if p.lower().endswith((".parquet", ".pq", ".parq")) else pa.string() for p, _ in plan.files)
         user_col = plan.actual("user_id")
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
         reads = []  # (original file, delayed split)
         for path, wanted in plan.files:
-            for groups, offset in _pieces_of(path, batch_rows):
+            for groups, offset in _pieces_of(path, batch_rows, workers):
                 split = dask.delayed(_read_split, pure=True)(path, wanted, plan.dictionary, groups, offset,
                                                             n_partitions, user_col, kind, plan.csv, plan.numeric)
                 reads.append((path, split))

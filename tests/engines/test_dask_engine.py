@@ -104,3 +104,32 @@ def test_dask_reads_spreadsheet_csv_as_local(client, tmp_path, monkeypatch):
     with pytest.raises(InputError) as dist:
         run_on(client, csvs, ["linear"], monkeypatch, **options)
     assert mem.value.codes == ["decimal_mark"] and str(mem.value) == str(dist.value)
+
+
+@pytest.mark.parametrize("group_rows", [[100] * 10, [100, 300, 50, 50, 200, 100, 100], [700], [10] * 3])
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_read_tasks_cover_every_row_group_once_in_a_multiple_of_the_workers(tmp_path, group_rows, workers):
+    """A file's read tasks: contiguous runs of its row groups, in order, each group once, with the right first
+    row; as many as a multiple of the workers when there are enough groups, of near-equal rows."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from attribution.engines.dask_engine import _pieces_of
+
+    path = str(tmp_path / "log.parquet")
+    with pq.ParquetWriter(path, pa.schema([("x", pa.int64())])) as writer:
+        for n in group_rows:
+            writer.write_table(pa.table({"x": np.arange(n, dtype=np.int64)}), row_group_size=n)
+    batch = 250
+    pieces = _pieces_of(path, batch, workers)
+    groups = [g for gs, _ in pieces for g in gs]
+    assert groups == list(range(len(group_rows)))
+    starts = np.r_[0, np.cumsum(group_rows)[:-1]]
+    assert [first for _, first in pieces] == [int(starts[gs[0]]) for gs, _ in pieces]
+    tasks = workers * -(-sum(group_rows) // (workers * batch))
+    assert len(pieces) <= tasks
+    if len(group_rows) >= tasks and len(set(group_rows)) == 1:  # equal groups, enough of them: equal shares
+        assert len(pieces) == tasks
+        sizes = [sum(group_rows[g] for g in gs) for gs, _ in pieces]
+        assert max(sizes) - min(sizes) <= group_rows[0]
