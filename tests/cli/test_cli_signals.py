@@ -21,7 +21,9 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PO
 
 @pytest.fixture(scope="module")
 def log(tmp_path_factory):
-    return big_log(tmp_path_factory.mktemp("log") / "events.parquet", n=150_000, users=30_000)
+    # large enough that each stage lasts seconds (the signal must land inside it even when the test process is
+    # scheduled late after it sees the stage's file)
+    return big_log(tmp_path_factory.mktemp("log") / "events.parquet", n=500_000, users=100_000)
 
 
 def _previous(out):
