@@ -162,23 +162,21 @@ class _Words:
         ``word(k)`` giving word ``k`` of those rows."""
         row = 0
         for kind, part in self.parts:
-            n = len(part) if kind == "int" else part[1] if kind == "fixed" else len(part[1])
+            n = _part_rows(kind, part)
             for a in range(0, n, _BLOCK):
                 b = min(n, a + _BLOCK)
                 yield row + a, b - a, functools.partial(_block_word, kind, part, a, b)
             row += n
 
     def word(self, k: int) -> np.ndarray:
-        out = []
-        for kind, part in self.parts:
-            if kind == "int":
-                out.append(part if k == 0 else np.zeros(len(part), np.uint64))
-                continue
-            if kind == "fixed":
-                out.append(_fixed_word(*part, k))
-            else:
-                out.append(_loaded_word(*part, k))
+        """Word ``k`` of every id."""
+        out = [_block_word(kind, part, 0, _part_rows(kind, part), k) for kind, part in self.parts]
         return np.concatenate(out) if len(out) != 1 else out[0]
+
+
+def _part_rows(kind: str, part) -> int:
+    """The rows of one part of :class:`_Words`."""
+    return len(part) if kind == "int" else part[1] if kind == "fixed" else len(part[1])
 
 
 def _block_word(kind: str, part, a: int, b: int, k: int) -> np.ndarray:
